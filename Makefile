@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both set up .venv first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# WeasyPrint's native libraries, from Debian's packages.
+NATIVE_LIBS := libpango-1.0-0 libpangoft2-1.0-0
+
+.PHONY: run test lint bench check-native migrations clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 2; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+check-native:
+	@missing=""; for lib in $(NATIVE_LIBS); do \
+	  so="$$(echo $$lib | sed 's/-0$$//').so.0"; \
+	  /sbin/ldconfig -p 2>/dev/null | grep -q "$$so" || missing="$$missing $$lib"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "error: WeasyPrint needs Debian packages that are missing:$$missing"; \
+	  echo "install them with:  sudo apt-get install -y$$missing fonts-dejavu-core"; exit 2; fi
+
+run: check-native $(STAMP)
+	$(BIN)/invoicebot serve --demo
+
+test: check-native $(STAMP)
+	$(BIN)/ruff check bot vault notifier tests
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+bench: check-native $(STAMP)
+	$(BIN)/python -m tests.bench
+
+# Regenerate the schema migration after changing vault/models.py.
+migrations: $(STAMP)
+	$(BIN)/python -m vault.makemigrations
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,60 @@
+"""Platform-neutral messages: every channel turns its input into a Request and renders a
+Reply. Nothing here knows SMTP, Slack or Telegram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Request:
+    """One question from someone, as the channel established it.
+
+    `address` is the contact key the channel vouches for (an email address on the email
+    path); `authenticated` says whether the channel proved the sender owns it.
+    """
+
+    channel: str  # email, cli, slack, telegram
+    address: str
+    text: str
+    authenticated: bool
+    received_at: datetime
+    reference: str = ""  # e.g. the inbound message id, for audit and idempotency
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str  # e.g. "INV-2026-0042"
+    url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One row of a listing, already formatted for the contact's locale."""
+
+    number: str
+    issue_date: str
+    due_date: str
+    amount: str
+    status: str
+    link: Link | None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the contact gets back: a subject, a text body, and listed invoices."""
+
+    subject: str
+    intro: str
+    rows: tuple[InvoiceLine, ...] = ()
+    outro: str = ""
+    links_expire: str = ""  # formatted expiry shown once under the listing
+    deliver: bool = True  # False: say nothing (auto-replies, bulk mail)
+    notes: tuple[str, ...] = field(default=())
+
+    def as_text(self) -> str:
+        from bot.replies import reply_text
+
+        return reply_text(self)

@@ -1,0 +1,169 @@
+"""Shared fixtures: no network beyond loopback, a fresh database per test, a config.
+
+The database is SQLite by default; set INVOICEBOT_TEST_DATABASE_URL=postgres://... to run
+the same suite on PostgreSQL (one scratch database per session, tables emptied per test).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tortoise import Tortoise, connections
+
+from vault import db
+from vault.config import Config, load_config
+
+TEST_KEYS = "k" * 40 + "," + "n" * 40  # two keys: old, new (new signs)
+PG_URL = os.environ.get("INVOICEBOT_TEST_DATABASE_URL", "")
+
+
+# ---- network: loopback only -------------------------------------------------------------
+
+def _is_loopback(address: Any) -> bool:
+    if isinstance(address, tuple):
+        host = address[0]
+    elif isinstance(address, (str, bytes)):
+        return True  # AF_UNIX paths
+    else:
+        return False
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class NetworkAccessError(AssertionError):
+    pass
+
+
+@pytest.fixture(autouse=True, scope="session")
+def loopback_only() -> Iterator[None]:
+    """Any connection beyond 127.0.0.0/8 and ::1 fails the test that made it."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def guard(address: Any) -> None:
+        if not _is_loopback(address):
+            raise NetworkAccessError(f"test tried to reach {address!r} beyond loopback")
+
+    def connect(self: socket.socket, address: Any) -> None:
+        guard(address)
+        return real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        guard(address)
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and not _is_loopback((name, 0)):
+            raise NetworkAccessError(f"test tried to resolve {name!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = getaddrinfo
+    yield
+    socket.socket.connect = real_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = real_getaddrinfo
+
+
+# ---- configuration ------------------------------------------------------------------------
+
+@pytest.fixture
+def make_config(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
+    """Build a Config for this test: its own vault, maildir and free ports."""
+
+    def build(toml: str = "", **env: str) -> Config:
+        path = tmp_path / "config.toml"
+        path.write_text(toml)
+        base = {
+            "INVOICEBOT_DATABASE_URL": database_url,
+            "INVOICEBOT_VAULT_PATH": str(tmp_path / "vault"),
+            "INVOICEBOT_EMAIL_OUTBOUND": f"maildir:{tmp_path / 'outbox'}",
+            "INVOICEBOT_HTTP_LISTEN": "127.0.0.1:0",
+            "INVOICEBOT_EMAIL_LISTEN": "127.0.0.1:0",
+            "INVOICEBOT_SECRET_KEYS": TEST_KEYS,
+        }
+        base.update(env)
+        return load_config(path, env=base)
+
+    return build
+
+
+@pytest.fixture
+def config(make_config) -> Config:  # type: ignore[no-untyped-def]
+    return make_config()  # type: ignore[no-any-return]
+
+
+# ---- database -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A scratch PostgreSQL database for this session, migrated once."""
+    if not PG_URL:
+        yield ""
+        return
+    import asyncio
+
+    import asyncpg  # type: ignore[import-untyped]
+
+    name = f"invoicebot_test_{uuid.uuid4().hex[:10]}"
+    base, _, _ = PG_URL.rpartition("/")
+    url = f"{base}/{name}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(db.migrate(url))
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, pg_database: str) -> str:
+    return pg_database or f"sqlite://{tmp_path / 'invoicebot.db'}"
+
+
+async def _empty_pg_tables() -> None:
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+        "AND tablename <> 'tortoise_migrations'"
+    )
+    names = ", ".join(f'"{row["tablename"]}"' for row in rows)
+    await conn.execute_script(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+async def orm(database_url: str) -> AsyncIterator[str]:
+    """A migrated, empty database with the ORM open; yields its URL."""
+    if not PG_URL:
+        await db.migrate(database_url)
+    await db.connect(database_url)
+    if PG_URL:
+        await _empty_pg_tables()
+    yield database_url
+    await Tortoise.close_connections()
+
+
+def pytest_report_header() -> str:
+    if PG_URL:
+        return f"database: PostgreSQL ({PG_URL.rpartition('@')[2]})"
+    return "database: SQLite (set INVOICEBOT_TEST_DATABASE_URL to run on PostgreSQL)"

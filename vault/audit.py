@@ -1,0 +1,34 @@
+"""The audit trail: every view, download, refusal and link gets a row.
+
+Action names are dotted (vault.document.download, bot.request.answered); `data` holds
+details but never a token or a message body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vault.models import AuditEvent
+from vault.timeutil import utcnow
+
+
+async def record(
+    action: str,
+    *,
+    account_id: int | None = None,
+    contact_id: int | None = None,
+    document_id: int | None = None,
+    ip: str = "",
+    user_agent: str = "",
+    **data: Any,
+) -> AuditEvent:
+    return await AuditEvent.create(
+        at=utcnow(),
+        action=action,
+        account_id=account_id,
+        contact_id=contact_id,
+        document_id=document_id,
+        ip=ip[:64],
+        user_agent=user_agent[:500],
+        data=data,
+    )

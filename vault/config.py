@@ -1,0 +1,276 @@
+"""Configuration: config.toml, overridden by INVOICEBOT_<SECTION>_<KEY>, secrets from env only.
+
+Every problem raises ConfigError naming the file or variable and the key, so an operator
+can fix it without reading code.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(ValueError):
+    """A bad or missing configuration value; the message names where and what."""
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE = re.compile(r"^\s*(\d+)\s*(B|KB|MB|GB)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+# section -> key -> default. The defaults make an empty config.toml a working demo.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "database": {"url": "sqlite://var/invoicebot.db"},
+    "vault": {"path": "var/vault"},
+    "seller": {
+        "name": "Northwind Supply Co.",
+        "address": "",
+        "tax_id": "",
+        "payment_terms": "Payment due by the due date shown.",
+        "timezone": "UTC",
+    },
+    "http": {"listen": "127.0.0.1:8080", "public_url": "http://127.0.0.1:8080"},
+    "links": {"ttl": "7d"},
+    "email": {
+        "listen": "127.0.0.1:2525",
+        "addresses": ["invoices@localhost"],
+        "from": "invoices@localhost",
+        "outbound": "maildir:var/outbox",
+        "trusted_relays": ["127.0.0.1/32", "::1/128"],
+        "authserv_id": "invoicebot.local",
+        "require_authentication": True,
+        "verify_dkim": False,
+        "max_size": "10MB",
+        "notice_interval": "1d",
+    },
+    "slack": {"enabled": False, "mode": "http", "api_url": "https://slack.com/api/"},
+    "telegram": {"enabled": False, "mode": "webhook", "api_url": "https://api.telegram.org"},
+    "notifier": {"enabled": True, "tick": "30s"},
+    "ar": {"recipients": ["ar@localhost"], "digest_at": "08:00"},
+}
+
+
+def parse_duration(value: str, where: str) -> timedelta:
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ConfigError(f"{where}: {value!r} is not a duration (use e.g. 30s, 15m, 2h, 7d)")
+    return timedelta(seconds=int(match[1]) * _DURATION_UNITS[match[2]])
+
+
+def parse_size(value: str, where: str) -> int:
+    match = _SIZE.match(str(value))
+    if not match:
+        raise ConfigError(f"{where}: {value!r} is not a size (use e.g. 10MB)")
+    return int(match[1]) * _SIZE_UNITS[(match[2] or "b").lower()]
+
+
+def parse_hostport(value: str, where: str) -> tuple[str, int]:
+    host, sep, port = str(value).rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise ConfigError(f"{where}: {value!r} is not HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    listen: tuple[str, int]
+    addresses: frozenset[str]
+    sender: str
+    outbound: str
+    trusted_relays: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    authserv_id: str
+    require_authentication: bool
+    verify_dkim: bool
+    max_size: int
+    notice_interval: timedelta
+
+
+@dataclass(frozen=True)
+class SellerConfig:
+    name: str
+    address: str
+    tax_id: str
+    payment_terms: str
+    timezone: ZoneInfo
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration; `raw` keeps sections later issues read."""
+
+    source: str
+    database_url: str
+    vault_path: Path
+    seller: SellerConfig
+    http_listen: tuple[str, int]
+    public_url: str
+    link_ttl: timedelta
+    email: EmailConfig
+    notifier_enabled: bool
+    notifier_tick: timedelta
+    ar_recipients: tuple[str, ...]
+    digest_at: str
+    secret_keys: tuple[str, ...] = ()
+    raw: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read the TOML file (missing file = defaults), apply env overrides, validate."""
+    env = dict(os.environ if env is None else env)
+    path = Path(path or env.get("INVOICEBOT_CONFIG") or "config.toml")
+    raw = _read_toml(path)
+    merged = _merge(raw, str(path))
+    _apply_env(merged, env)
+    return _build(merged, str(path), env)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def _merge(raw: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:
+    merged = {section: dict(keys) for section, keys in DEFAULTS.items()}
+    for section, keys in raw.items():
+        if section not in DEFAULTS or not isinstance(keys, dict):
+            raise ConfigError(f"{source}: unknown section [{section}]; known: {sorted(DEFAULTS)}")
+        for key, value in keys.items():
+            if key not in DEFAULTS[section]:
+                known = ", ".join(sorted(DEFAULTS[section]))
+                raise ConfigError(f"{source}: unknown key {section}.{key} (known: {known})")
+            merged[section][key] = value
+    return merged
+
+
+def _apply_env(merged: dict[str, dict[str, Any]], env: dict[str, str]) -> None:
+    for section, keys in merged.items():
+        for key, default in list(keys.items()):
+            name = f"INVOICEBOT_{section.upper()}_{key.upper()}"
+            if name in env:
+                keys[key] = _coerce(env[name], DEFAULTS[section][key], name)
+
+
+def _coerce(text: str, like: Any, where: str) -> Any:
+    if isinstance(like, bool):
+        lowered = text.strip().lower()
+        if lowered not in {"true", "false", "1", "0", "yes", "no"}:
+            raise ConfigError(f"{where}: {text!r} is not true or false")
+        return lowered in {"true", "1", "yes"}
+    if isinstance(like, list):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return text
+
+
+def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Config:
+    def where(section: str, key: str) -> str:
+        return f"{source}: {section}.{key}"
+
+    email = m["email"]
+    return Config(
+        source=source,
+        database_url=_text(m["database"]["url"], where("database", "url")),
+        vault_path=Path(_text(m["vault"]["path"], where("vault", "path"))),
+        seller=_seller(m["seller"], source),
+        http_listen=parse_hostport(m["http"]["listen"], where("http", "listen")),
+        public_url=_url(m["http"]["public_url"], where("http", "public_url")),
+        link_ttl=parse_duration(m["links"]["ttl"], where("links", "ttl")),
+        email=EmailConfig(
+            listen=parse_hostport(email["listen"], where("email", "listen")),
+            addresses=frozenset(a.lower() for a in _list(email["addresses"], where("email", "addresses"))),
+            sender=_text(email["from"], where("email", "from")),
+            outbound=_outbound(email["outbound"], where("email", "outbound")),
+            trusted_relays=_networks(email["trusted_relays"], where("email", "trusted_relays")),
+            authserv_id=_text(email["authserv_id"], where("email", "authserv_id")),
+            require_authentication=_bool(email["require_authentication"], where("email", "require_authentication")),
+            verify_dkim=_bool(email["verify_dkim"], where("email", "verify_dkim")),
+            max_size=parse_size(email["max_size"], where("email", "max_size")),
+            notice_interval=parse_duration(email["notice_interval"], where("email", "notice_interval")),
+        ),
+        notifier_enabled=_bool(m["notifier"]["enabled"], where("notifier", "enabled")),
+        notifier_tick=parse_duration(m["notifier"]["tick"], where("notifier", "tick")),
+        ar_recipients=tuple(_list(m["ar"]["recipients"], where("ar", "recipients"))),
+        digest_at=_text(m["ar"]["digest_at"], where("ar", "digest_at")),
+        secret_keys=_secret_keys(env),
+        raw=m,
+    )
+
+
+def _seller(section: dict[str, Any], source: str) -> SellerConfig:
+    tz_name = _text(section["timezone"], f"{source}: seller.timezone")
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{source}: seller.timezone: unknown time zone {tz_name!r}") from exc
+    return SellerConfig(
+        name=_text(section["name"], f"{source}: seller.name"),
+        address=str(section["address"]),
+        tax_id=str(section["tax_id"]),
+        payment_terms=str(section["payment_terms"]),
+        timezone=tz,
+    )
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: expected a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    return value
+
+
+def _list(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+    return value
+
+
+def _url(value: Any, where: str) -> str:
+    text = _text(value, where)
+    if not text.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: {text!r} must start with http:// or https://")
+    return text.rstrip("/")
+
+
+def _outbound(value: Any, where: str) -> str:
+    text = _text(value, where)
+    if text.startswith("maildir:") and len(text) > len("maildir:"):
+        return text
+    if text.startswith("smtp://"):
+        parse_hostport(text.removeprefix("smtp://"), where)
+        return text
+    raise ConfigError(f"{where}: {text!r} must be maildir:PATH or smtp://HOST:PORT")
+
+
+def _networks(value: Any, where: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(v, strict=False) for v in _list(value, where))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def _secret_keys(env: dict[str, str]) -> tuple[str, ...]:
+    """INVOICEBOT_SECRET_KEYS: comma-separated, oldest first; the newest signs."""
+    keys = tuple(k.strip() for k in env.get("INVOICEBOT_SECRET_KEYS", "").split(",") if k.strip())
+    short = [i for i, key in enumerate(keys) if len(key) < 32]
+    if short:
+        raise ConfigError(
+            f"INVOICEBOT_SECRET_KEYS: key #{short[0] + 1} is shorter than 32 characters"
+        )
+    return keys

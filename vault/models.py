@@ -1,0 +1,248 @@
+"""The vault's tables. Money is Decimal everywhere; datetimes are aware UTC.
+
+Code acting for a contact never queries these directly: it goes through
+vault.invoices.AccountScope, which filters every query by the contact's account.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+class Role(StrEnum):
+    AP = "ap"
+    APPROVER = "approver"
+    MANAGER = "manager"
+
+
+class InvoiceStatus(StrEnum):
+    OPEN = "open"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    OVERDUE = "overdue"
+    VOID = "void"
+    DISPUTED = "disputed"
+
+
+class Account(Model):
+    id = fields.IntField(primary_key=True)
+    account_id = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=200)
+    timezone = fields.CharField(max_length=64, default="UTC")
+    locale = fields.CharField(max_length=16, default="en")
+    tier = fields.CharField(max_length=32, default="standard")
+    tax_id = fields.CharField(max_length=64, default="")
+    address = fields.TextField(default="")
+
+    class Meta:
+        table = "account"
+
+
+class Contact(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "vault.Account", related_name="contacts", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    email = fields.CharField(max_length=254, unique=True)  # stored lower-cased
+    name = fields.CharField(max_length=200, default="")
+    role = fields.CharEnumField(Role, max_length=16, default=Role.AP)
+    locale = fields.CharField(max_length=16, default="")  # empty: the account's
+    timezone = fields.CharField(max_length=64, default="")  # empty: the account's
+    active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "contact"
+
+
+class Document(Model):
+    """An immutable file in the vault, addressed by its content."""
+
+    id = fields.IntField(primary_key=True)
+    sha256 = fields.CharField(max_length=64, unique=True)
+    size = fields.BigIntField()
+    crc32 = fields.BigIntField()
+    storage_key = fields.CharField(max_length=200)
+    content_type = fields.CharField(max_length=100, default="application/pdf")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "document"
+
+
+class Invoice(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "vault.Account", related_name="invoices", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    # Invoice numbers are unique across the seller, as tax law expects of a number series.
+    number = fields.CharField(max_length=64, unique=True)
+    issue_date = fields.DateField()
+    due_date = fields.DateField()
+    currency = fields.CharField(max_length=3)
+    entity = fields.CharField(max_length=200, default="")
+    po_number = fields.CharField(max_length=64, default="")
+    subtotal = fields.DecimalField(**MONEY)
+    tax_total = fields.DecimalField(**MONEY)
+    total = fields.DecimalField(**MONEY)
+    amount_paid = fields.DecimalField(**MONEY, default=0)
+    # file_status: what the source said (void/disputed or ""); status: derived from it,
+    # payments and the date.
+    file_status = fields.CharField(max_length=16, default="")
+    status = fields.CharEnumField(InvoiceStatus, max_length=16, default=InvoiceStatus.OPEN)
+    content_hash = fields.CharField(max_length=64)  # of the source rows: unchanged = no-op
+    document: fields.ForeignKeyNullableRelation[Document] = fields.ForeignKeyField(
+        "vault.Document", related_name=False, null=True, on_delete=fields.RESTRICT
+    )
+    document_id: int | None
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    lines: fields.ReverseRelation[InvoiceLine]
+
+    class Meta:
+        table = "invoice"
+        indexes = (("account_id", "issue_date"), ("account_id", "status"))
+
+
+class InvoiceLine(Model):
+    id = fields.IntField(primary_key=True)
+    invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
+        "vault.Invoice", related_name="lines", on_delete=fields.CASCADE
+    )
+    invoice_id: int
+    position = fields.IntField()
+    description = fields.TextField()
+    quantity = fields.DecimalField(max_digits=18, decimal_places=4)
+    unit_price = fields.DecimalField(max_digits=18, decimal_places=4)
+    tax_rate = fields.DecimalField(max_digits=7, decimal_places=3, default=0)
+    amount = fields.DecimalField(**MONEY)
+
+    class Meta:
+        table = "invoice_line"
+        unique_together = (("invoice", "position"),)
+
+
+class Payment(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "vault.Account", related_name="payments", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
+        "vault.Invoice", related_name="payments", on_delete=fields.RESTRICT
+    )
+    invoice_id: int
+    # reference if given, else paid_on+amount: re-importing a file matches the same row.
+    natural_key = fields.CharField(max_length=200, unique=True)
+    amount = fields.DecimalField(**MONEY)
+    paid_on = fields.DateField()
+    reference = fields.CharField(max_length=200, default="")
+    method = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "payment"
+
+
+class Grant(Model):
+    """Permission for one contact to fetch some documents until expires_at.
+
+    The signed token in a link only names this row; the row is re-checked on every use.
+    """
+
+    id = fields.CharField(max_length=32, primary_key=True)  # random, unguessable
+    contact: fields.ForeignKeyRelation[Contact] = fields.ForeignKeyField(
+        "vault.Contact", related_name="grants", on_delete=fields.CASCADE
+    )
+    contact_id: int
+    document_ids = fields.JSONField()  # list[int]
+    label = fields.CharField(max_length=200, default="")  # e.g. the invoice number
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    revoked = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "download_grant"
+
+
+class AuditEvent(Model):
+    """Who did what to which document. Action names are dotted: vault.document.download."""
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField()
+    action = fields.CharField(max_length=100)
+    account_id = fields.IntField(null=True)
+    contact_id = fields.IntField(null=True)
+    document_id = fields.IntField(null=True)
+    ip = fields.CharField(max_length=64, default="")
+    user_agent = fields.CharField(max_length=500, default="")
+    data = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "audit_event"
+        indexes = (("account_id", "at"),)
+
+
+class InboundMessage(Model):
+    """A received email, stored before we answer 250 and processed after."""
+
+    id = fields.IntField(primary_key=True)
+    message_key = fields.CharField(max_length=255, unique=True)  # Message-ID or content hash
+    raw_message = fields.BinaryField()
+    peer = fields.CharField(max_length=64)
+    mail_from = fields.CharField(max_length=320, default="")
+    rcpt_tos = fields.JSONField()
+    received_at = fields.DatetimeField()
+    state = fields.CharField(max_length=16, default="received")  # received, processed, failed
+    outcome = fields.CharField(max_length=64, default="")
+    attempts = fields.IntField(default=0)
+    processed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "inbound_message"
+        indexes = (("state", "id"),)
+
+
+class Escalation(Model):
+    """Something the bot could not or should not handle alone, for the AR digest."""
+
+    id = fields.IntField(primary_key=True)
+    at = fields.DatetimeField()
+    kind = fields.CharField(max_length=64)  # unknown_sender, unauthenticated, ...
+    account_id = fields.IntField(null=True)
+    contact_id = fields.IntField(null=True)
+    address = fields.CharField(max_length=320, default="")
+    summary = fields.TextField(default="")  # never message content of unverified senders
+    source_key = fields.CharField(max_length=255, unique=True)  # idempotent per cause
+    resolved = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "escalation"
+
+
+class OutboxMessage(Model):
+    """An outgoing message with a delivery state machine (see notifier.outbox)."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=255, unique=True)  # idempotency: one per cause
+    channel = fields.CharField(max_length=16, default="email")
+    kind = fields.CharField(max_length=32)  # reply, notice, alert, digest
+    recipient = fields.CharField(max_length=320)
+    message_id = fields.CharField(max_length=255)  # stable across retries
+    payload = fields.BinaryField()  # the serialized message
+    state = fields.CharField(max_length=16, default="pending")
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    lease_until = fields.DatetimeField(null=True)
+    last_error = fields.TextField(default="")
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox_message"
+        indexes = (("state", "next_attempt_at"), ("recipient", "kind", "created_at"))
