@@ -1,0 +1,81 @@
+"""The `invoicebot` command line: the composition root of the application.
+
+Exit codes: 0 success; 2 bad usage, bad config or bad input (the message names the file,
+key or row); 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from vault.config import Config, ConfigError, load_config
+from vault.ingest.csv import ImportFailed
+
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input the user can fix (exit 2)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="invoicebot", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="config file (default $INVOICEBOT_CONFIG, ./config.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the SMTP, HTTP, chat and scheduler parts")
+    serve.add_argument("--demo", action="store_true", help="load demo data into an empty db")
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+    imp = sub.add_parser("import", help="import a CSV file")
+    imp.add_argument("kind", choices=["accounts", "contacts", "invoices", "payments"])
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ask = sub.add_parser("ask", help="print the reply a contact would get")
+    ask.add_argument("--from", dest="sender", required=True, metavar="EMAIL")
+    ask.add_argument("text", nargs="+")
+    audit = sub.add_parser("audit", help="audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    export = audit_sub.add_parser("export", help="audit events as CSV on stdout")
+    export.add_argument("--account", help="only this account_id")
+    export.add_argument("--since", help="only events on or after YYYY-MM-DD")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 with a usage message on bad usage
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config)
+        return asyncio.run(_dispatch(args, config))
+    except (ConfigError, ImportFailed, UsageError) as exc:
+        print(f"invoicebot: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+async def _dispatch(args: argparse.Namespace, config: Config) -> int:
+    from bot import commands_cli
+
+    handlers: dict[str, Callable[[argparse.Namespace, Config], Awaitable[int]]] = {
+        "serve": commands_cli.serve,
+        "migrate": commands_cli.migrate,
+        "import": commands_cli.import_file,
+        "ask": commands_cli.ask,
+        "audit": commands_cli.audit_export,
+    }
+    return await handlers[args.command](args, config)
+
+
+def fail(message: str) -> Any:
+    raise UsageError(message)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""What each `invoicebot` sub-command does; bot.cli parses the arguments."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import dataclasses
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date, datetime
+from pathlib import Path
+
+from bot.cli import EXIT_OK, UsageError
+from bot.messages import Request
+from bot.pipeline import Pipeline
+from vault import db
+from vault.config import Config, ConfigError
+from vault.documents import DocumentStore, issue_invoice_pdf
+from vault.ingest.csv import import_csv
+from vault.links import LinkSigner
+from vault.models import Account, AuditEvent, Contact, Invoice
+from vault.pdf import PdfRenderer
+from vault.timeutil import today_in, utcnow
+
+log = logging.getLogger("invoicebot")
+
+
+def demo_key_file(config: Config) -> Path:
+    return config.vault_path.parent / "secret_key"
+
+
+def with_secret_keys(config: Config, generate: bool) -> Config:
+    """Keys from INVOICEBOT_SECRET_KEYS; else the demo's generated key under var/."""
+    if config.secret_keys:
+        return config
+    key_file = demo_key_file(config)
+    if generate and not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    if key_file.exists():
+        return dataclasses.replace(config, secret_keys=(key_file.read_text().strip(),))
+    raise ConfigError("INVOICEBOT_SECRET_KEYS is not set (comma-separated keys, oldest first, "
+                      "at least 32 characters each); `serve --demo` generates one for trying out")
+
+
+@contextlib.asynccontextmanager
+async def database(config: Config) -> AsyncIterator[None]:
+    await db.migrate(config.database_url)
+    await db.connect(config.database_url)
+    try:
+        yield
+    finally:
+        await db.close()
+
+
+@contextlib.asynccontextmanager
+async def pdf_issuer(config: Config) -> AsyncIterator[Callable[[list[int]], Awaitable[None]]]:
+    """Renders the PDFs of issued invoices, after their rows are committed."""
+    renderer = PdfRenderer()
+    store = DocumentStore(config.vault_path)
+
+    async def issue(invoice_ids: list[int]) -> None:
+        invoices = await Invoice.filter(id__in=invoice_ids)
+        await asyncio.gather(*(issue_invoice_pdf(i, renderer, store, config.seller)
+                               for i in invoices))
+
+    try:
+        yield issue
+    finally:
+        renderer.close()
+
+
+async def migrate(args: argparse.Namespace, config: Config) -> int:
+    await db.migrate(config.database_url)
+    print(f"schema up to date: {config.database_url.split('@')[-1]}")
+    return EXIT_OK
+
+
+async def import_file(args: argparse.Namespace, config: Config) -> int:
+    if not args.file.is_file():
+        raise UsageError(f"{args.file}: no such file")
+    async with database(config), pdf_issuer(config) as issue:
+        result = await import_csv(args.kind, args.file, on_issued=issue,
+                                  progress=not args.no_progress,
+                                  today=today_in(config.seller.timezone.key))
+    print(f"{args.file}: {result.created} created, {result.updated} updated, "
+          f"{result.unchanged} unchanged")
+    return EXIT_OK
+
+
+async def ask(args: argparse.Namespace, config: Config) -> int:
+    config = with_secret_keys(config, generate=False)
+    async with database(config):
+        pipeline = Pipeline(config, LinkSigner(config.secret_keys))
+        # The operator runs this on the server: the contact is taken as verified.
+        request = Request(channel="cli", address=args.sender, text=" ".join(args.text),
+                          authenticated=True, received_at=utcnow())
+        answer = await pipeline.handle(request)
+    if answer.refused:
+        raise UsageError(f"{args.sender}: not an active contact on file ({answer.refused})")
+    print(answer.reply.as_text(), end="")
+    return EXIT_OK
+
+
+async def audit_export(args: argparse.Namespace, config: Config) -> int:
+    async with database(config):
+        query = AuditEvent.all().order_by("id")
+        if args.account:
+            account = await Account.get_or_none(account_id=args.account)
+            if account is None:
+                raise UsageError(f"--account: no account {args.account!r}")
+            query = query.filter(account_id=account.id)
+        if args.since:
+            query = query.filter(at__gte=_since(args.since))
+        await _write_audit_csv(query, sys.stdout)
+    return EXIT_OK
+
+
+def _since(text: str) -> datetime:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(f"--since: {text!r} is not a date (YYYY-MM-DD)") from exc
+    return datetime(day.year, day.month, day.day, tzinfo=utcnow().tzinfo)
+
+
+async def _write_audit_csv(query, out) -> None:  # type: ignore[no-untyped-def]
+    accounts = dict(await Account.all().values_list("id", "account_id"))
+    emails = dict(await Contact.all().values_list("id", "email"))
+    writer = csv.writer(out)
+    writer.writerow(["at", "action", "account_id", "contact", "document_id", "ip",
+                     "user_agent", "data"])
+    async for event in query:
+        writer.writerow([event.at.isoformat(), event.action, accounts.get(event.account_id, ""),
+                         emails.get(event.contact_id, ""), event.document_id or "", event.ip,
+                         event.user_agent, json.dumps(event.data, sort_keys=True)])
+
+
+async def serve(args: argparse.Namespace, config: Config) -> int:
+    from bot.service import Service
+
+    config = with_secret_keys(config, generate=args.demo)
+    if args.demo:
+        await _load_demo_if_empty(config)
+    service = Service(config)
+    await service.start()
+    _print_banner(service, config, args.demo)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await service.stop()
+    return EXIT_OK
+
+
+async def _load_demo_if_empty(config: Config) -> None:
+    from vault.demo import load_demo
+
+    async with database(config), pdf_issuer(config) as issue:
+        if await Invoice.all().exists():
+            print("demo: the database has invoices already; not loading demo data")
+            return
+        print("demo: loading demo accounts, contacts and invoices, rendering PDFs ...")
+        summary = await load_demo(today_in(config.seller.timezone.key), on_issued=issue)
+        print(f"demo: {summary}")
+
+
+def _print_banner(service: object, config: Config, demo: bool) -> None:
+    smtp_port = getattr(service, "smtp_port", 0)
+    http_port = getattr(service, "http_port", 0)
+    host = config.email.listen[0]
+    to = sorted(config.email.addresses)[0]
+    flag = f" --config {config.source}" if config.source != "config.toml" else ""
+    print(f"invoicebot: SMTP on {host}:{smtp_port}, HTTP on {config.http_listen[0]}:{http_port}, "
+          f"links on {config.public_url}")
+    if not demo:
+        return
+    outbound = config.email.outbound
+    print(f"""
+Try it (in another terminal):
+  .venv/bin/invoicebot{flag} ask --from ap@acme.example "invoices March"
+  .venv/bin/invoicebot{flag} ask --from ap@acme.example "unpaid"
+  .venv/bin/python -m bot.sendmail --port {smtp_port} --from ap@acme.example --to {to} "invoices March"
+Replies to email land in {outbound.removeprefix("maildir:")}/new/ ({outbound}).
+Stop with Ctrl-C.""")

@@ -1,0 +1,124 @@
+"""The running service: SMTP receiver, HTTP server, workers and scheduler in ONE event loop.
+
+Start-up order matters: the database first (migrated), then messages left from a previous
+run are reprocessed, then the listeners open. Stopping closes listeners first so nothing
+is accepted that cannot be processed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+
+from bot.channels.email import InboundHandler, start_smtp_server
+from bot.inbox import Inbox
+from bot.pipeline import Pipeline
+from notifier.delivery import Sender, dispatch_once, sender_for
+from vault import db
+from vault.config import Config
+from vault.invoices import sweep_overdue
+from vault.links import LinkSigner
+from vault.timeutil import today_in
+from vault.web import create_app
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Service:
+    config: Config
+    dnsfunc: Callable[..., bytes] | None = None  # DKIM key lookup, injectable for tests
+    sender: Sender | None = None
+    smtp_port: int = 0
+    http_port: int = 0
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _inbound: asyncio.Queue[int] = field(default_factory=asyncio.Queue)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self) -> None:
+        await db.migrate(self.config.database_url)
+        await db.connect(self.config.database_url)
+        signer = LinkSigner(self.config.secret_keys)
+        self.sender = self.sender or sender_for(self.config.email.outbound)
+        pipeline = Pipeline(self.config, signer)
+        self.inbox = Inbox(self.config.email, pipeline, self._wake.set, self.dnsfunc)
+        await sweep_overdue(today_in(self.config.seller.timezone.key))
+        await self.inbox.process_pending()
+        self._tasks += [asyncio.create_task(self._inbound_worker(), name="inbound"),
+                        asyncio.create_task(self._delivery_worker(), name="delivery")]
+        await self._start_smtp()
+        await self._start_http(signer)
+        self._start_scheduler()
+
+    async def _start_smtp(self) -> None:
+        handler = InboundHandler(self.config.email, self._inbound.put_nowait)
+        self.smtp = await start_smtp_server(self.config.email, handler)
+        self.smtp_port = self.smtp.sockets[0].getsockname()[1]
+
+    async def _start_http(self, signer: LinkSigner) -> None:
+        app = create_app(self.config, self.config.vault_path, signer)
+        host, port = self.config.http_listen
+        # Our own redacting access log replaces uvicorn's, which would log link tokens.
+        server_config = uvicorn.Config(app, host=host, port=port, lifespan="off",
+                                       access_log=False, log_config=None)
+        self.http = uvicorn.Server(server_config)
+        self._tasks.append(asyncio.create_task(self.http.serve(), name="http"))
+        while not self.http.started:
+            if self._tasks[-1].done():
+                self._tasks[-1].result()  # raises why it could not start (port in use...)
+            await asyncio.sleep(0.01)
+        self.http_port = self.http.servers[0].sockets[0].getsockname()[1]
+
+    def _start_scheduler(self) -> None:
+        """The scheduler only triggers; the database holds the truth."""
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        tick = self.config.notifier_tick.total_seconds()
+        self.scheduler.add_job(self._wake.set, "interval", seconds=tick, id="dispatch")
+        self.scheduler.add_job(self._sweep, "interval", hours=1, id="overdue-sweep")
+        self.scheduler.start()
+
+    async def _sweep(self) -> None:
+        changed = await sweep_overdue(today_in(self.config.seller.timezone.key))
+        if changed:
+            log.info("overdue sweep: %d invoices now overdue", changed)
+
+    async def _inbound_worker(self) -> None:
+        while True:
+            message_id = await self._inbound.get()
+            try:
+                await self.inbox.process(message_id)
+            except Exception:  # logged by the inbox; the row stays for the next start
+                continue
+
+    async def _delivery_worker(self) -> None:
+        assert self.sender is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.config.notifier_tick.total_seconds())
+            self._wake.clear()
+            try:
+                while await dispatch_once(self.sender):
+                    pass
+            except Exception:
+                log.exception("delivery round failed; rows stay queued for the next tick")
+
+    async def stop(self) -> None:
+        if hasattr(self, "smtp"):
+            self.smtp.close()
+            await self.smtp.wait_closed()
+        if hasattr(self, "http"):
+            self.http.should_exit = True
+        if hasattr(self, "scheduler"):
+            self.scheduler.shutdown(wait=False)
+        for task in self._tasks:
+            if task.get_name() != "http":
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await db.close()
