@@ -121,13 +121,13 @@ def _period(folded: str, today: date) -> Period | None:
     if numeric is not None:
         year, month = numeric
         return Period.month(year, month) if 1 <= month <= 12 else None
-    month = _month_name(folded)
-    if month is None:
+    named = _month_name(folded)
+    if named is None:
         return None
     year_match = _YEAR.search(folded)
     if year_match:
-        return Period.month(int(year_match[0]), month)
-    return Period.month(_latest_year_of(month, today), month)
+        return Period.month(int(year_match[0]), named)
+    return Period.month(_latest_year_of(named, today), named)
 
 
 def _numeric_month(folded: str) -> tuple[int, int] | None:

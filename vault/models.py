@@ -11,8 +11,6 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
-
 
 class Role(StrEnum):
     AP = "ap"
@@ -88,10 +86,10 @@ class Invoice(Model):
     currency = fields.CharField(max_length=3)
     entity = fields.CharField(max_length=200, default="")
     po_number = fields.CharField(max_length=64, default="")
-    subtotal = fields.DecimalField(**MONEY)
-    tax_total = fields.DecimalField(**MONEY)
-    total = fields.DecimalField(**MONEY)
-    amount_paid = fields.DecimalField(**MONEY, default=0)
+    subtotal = fields.DecimalField(max_digits=18, decimal_places=2)
+    tax_total = fields.DecimalField(max_digits=18, decimal_places=2)
+    total = fields.DecimalField(max_digits=18, decimal_places=2)
+    amount_paid = fields.DecimalField(max_digits=18, decimal_places=2, default=0)
     # file_status: what the source said (void/disputed or ""); status: derived from it,
     # payments and the date.
     file_status = fields.CharField(max_length=16, default="")
@@ -121,7 +119,7 @@ class InvoiceLine(Model):
     quantity = fields.DecimalField(max_digits=18, decimal_places=4)
     unit_price = fields.DecimalField(max_digits=18, decimal_places=4)
     tax_rate = fields.DecimalField(max_digits=7, decimal_places=3, default=0)
-    amount = fields.DecimalField(**MONEY)
+    amount = fields.DecimalField(max_digits=18, decimal_places=2)
 
     class Meta:
         table = "invoice_line"
@@ -140,7 +138,7 @@ class Payment(Model):
     invoice_id: int
     # reference if given, else paid_on+amount: re-importing a file matches the same row.
     natural_key = fields.CharField(max_length=200, unique=True)
-    amount = fields.DecimalField(**MONEY)
+    amount = fields.DecimalField(max_digits=18, decimal_places=2)
     paid_on = fields.DateField()
     reference = fields.CharField(max_length=200, default="")
     method = fields.CharField(max_length=64, default="")
@@ -160,7 +158,7 @@ class Grant(Model):
         "vault.Contact", related_name="grants", on_delete=fields.CASCADE
     )
     contact_id: int
-    document_ids = fields.JSONField()  # list[int]
+    document_ids: fields.Field[list[int]] = fields.JSONField()
     label = fields.CharField(max_length=200, default="")  # e.g. the invoice number
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
@@ -181,7 +179,7 @@ class AuditEvent(Model):
     document_id = fields.IntField(null=True)
     ip = fields.CharField(max_length=64, default="")
     user_agent = fields.CharField(max_length=500, default="")
-    data = fields.JSONField(default=dict)
+    data: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "audit_event"
@@ -196,7 +194,7 @@ class InboundMessage(Model):
     raw_message = fields.BinaryField()
     peer = fields.CharField(max_length=64)
     mail_from = fields.CharField(max_length=320, default="")
-    rcpt_tos = fields.JSONField()
+    rcpt_tos: fields.Field[list[str]] = fields.JSONField()
     received_at = fields.DatetimeField()
     state = fields.CharField(max_length=16, default="received")  # received, processed, failed
     outcome = fields.CharField(max_length=64, default="")

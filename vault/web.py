@@ -1,0 +1,280 @@
+"""The HTTP app: a health check and the signed download links.
+
+GET /d/{token} re-checks the grant row on every request (vault.links.check_grant), then
+streams the one PDF from disk, or a ZIP of several built on the fly in constant memory.
+Every refusal (tampered, unknown, expired, revoked, contact deactivated) gets the same
+status and the same page, so a link's state cannot be probed, and is audited with its
+reason. The token is a bearer credential: it is never logged or audited; our access log
+redacts it, which is why the service runs uvicorn with access_log=False.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import stat
+import time
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from importlib.resources import files
+from pathlib import Path
+from string import Template
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from stream_zip import NO_COMPRESSION_64, async_stream_zip
+from tortoise import connections
+
+from vault import audit
+from vault.config import Config
+from vault.invoices import AccountScope
+from vault.links import (
+    LinkSigner,
+    RedactTokens,
+    Refusal,
+    check_grant,
+    granted_documents,
+    redact_path,
+)
+from vault.models import Contact, Document, Grant
+
+log = logging.getLogger("invoicebot.web")
+access_log = logging.getLogger("invoicebot.access")
+
+# On every download and refusal: nothing cached by browsers or proxies, no MIME sniffing
+# turning a file into a page, and no Referer leaking the link to a third party.
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+PAGE_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "X-Frame-Options": "DENY",
+}
+# 410 Gone for every refusal: "no longer valid" is what the page says, and one status for
+# all reasons means a stranger learns nothing from it.
+REFUSED_STATUS = 410
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_CHUNK = 64 * 1024
+
+
+def create_app(
+    config: Config,
+    store_root: Path,
+    signer: LinkSigner,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """The ASGI app; the composition root adds the Slack and Telegram routes via extra_routes."""
+    downloads = Downloads(store_root, signer, refused_page(config.email.sender))
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/d/{token}", downloads.get, methods=["GET"]),  # Starlette adds HEAD
+        *extra_routes,
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(AccessLog)])
+
+
+def refused_page(sender: str) -> str:
+    """The one refusal page: how to get a fresh link from the invoices address."""
+    template = files("vault").joinpath("templates/refused.html").read_text("utf-8")
+    return Template(template).substitute(sender=html.escape(sender))
+
+
+async def _ping_database() -> None:
+    await connections.get("default").execute_query("SELECT 1")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """200 if a trivial query succeeds, else 503, so a load balancer stops sending traffic."""
+    try:
+        await _ping_database()
+    except Exception:  # any failure means "not healthy"; the log says which
+        log.warning("health check: database query failed", exc_info=True)
+        return JSONResponse({"status": "error", "database": "error"}, 503, SECURITY_HEADERS)
+    return JSONResponse({"status": "ok", "database": "ok"}, headers=SECURITY_HEADERS)
+
+
+class Downloads:
+    """GET /d/{token}: one PDF, or a ZIP when the grant names several documents."""
+
+    def __init__(self, store_root: Path, signer: LinkSigner, refused_html: str) -> None:
+        self.store_root = store_root.resolve()
+        self.signer = signer
+        self.refused_html = refused_html
+
+    async def get(self, request: Request) -> Response:
+        checked = await check_grant(self.signer, request.path_params["token"])
+        if isinstance(checked, Refusal):
+            return await self.refuse(request, checked)
+        grant, contact = checked
+        documents = await granted_documents(grant, contact)
+        if documents is None:
+            why = Refusal("document_unavailable", grant.id, contact.id, contact.account_id)
+            return await self.refuse(request, why)
+        paths = [self.path(d) for d in documents]
+        if not all(p.is_file() for p in paths):
+            log.error("grant %s: a document file is missing from %s", grant.id, self.store_root)
+            return HTMLResponse("File temporarily unavailable.", 503, PAGE_HEADERS)
+        if request.method == "GET":  # a HEAD (link preview, mail scanner) is no download
+            await record_downloads(request, grant, contact, documents)
+        if len(documents) == 1:
+            return pdf_response(paths[0], documents[0], grant.label)
+        if request.method == "HEAD":  # the ZIP is built while sent: don't build it for nothing
+            return zip_head_response(grant.label)
+        names = await member_names(contact, documents)
+        return zip_response(paths, documents, names, grant.label)
+
+    def path(self, document: Document) -> Path:
+        # vault.documents.DocumentStore(root).path(document) owns this layout; until it
+        # lands we join here, refusing any key that would climb out of the store.
+        path = (self.store_root / document.storage_key).resolve()
+        if not path.is_relative_to(self.store_root):
+            raise ValueError(f"document {document.id}: storage key escapes the store")
+        return path
+
+    async def refuse(self, request: Request, why: Refusal) -> Response:
+        await audit.record(
+            "vault.link.refused",
+            account_id=why.account_id,
+            contact_id=why.contact_id,
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent", ""),
+            reason=why.reason,
+            grant=why.grant_id,
+        )
+        return HTMLResponse(self.refused_html, REFUSED_STATUS, PAGE_HEADERS)
+
+
+def client_ip(request: Request) -> str:
+    # Behind a proxy, uvicorn's proxy_headers/forwarded_allow_ips set this from X-Forwarded-For.
+    return request.client.host if request.client else ""
+
+
+async def record_downloads(
+    request: Request, grant: Grant, contact: Contact, documents: list[Document]
+) -> None:
+    """One audit row per document served; the grant id, never the token."""
+    for document in documents:
+        await audit.record(
+            "vault.document.download",
+            account_id=contact.account_id,
+            contact_id=contact.id,
+            document_id=document.id,
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent", ""),
+            grant=grant.id,
+        )
+
+
+def content_disposition(label: str, extension: str) -> str:
+    """attachment; an ASCII-only filename plus the exact name as RFC 5987 filename*."""
+    name = label.strip() or "invoice"
+    if not name.lower().endswith(extension):
+        name += extension
+    ascii_name = _UNSAFE_NAME.sub("_", name).lstrip(".")[-120:] or f"invoice{extension}"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def pdf_response(path: Path, document: Document, label: str) -> Response:
+    headers = {**SECURITY_HEADERS, "Content-Disposition": content_disposition(label, ".pdf")}
+    # Content-Length comes from the file itself, so it is right even for a HEAD.
+    return FileResponse(path, headers=headers, media_type=document.content_type)
+
+
+async def member_names(contact: Contact, documents: list[Document]) -> list[str]:
+    """ZIP member names: each document's invoice number, read through the account scope."""
+    scope = await AccountScope.for_contact(contact)
+    rows = await scope.invoices().filter(document_id__in=[d.id for d in documents]).values_list(
+        "document_id", "number"
+    )
+    numbers: dict[Any, Any] = dict(rows)
+    return [f"{numbers.get(d.id) or f'document-{d.id}'}.pdf" for d in documents]
+
+
+def zip_head_response(label: str) -> Response:
+    headers = {**SECURITY_HEADERS, "Content-Disposition": content_disposition(label, ".zip")}
+    response = Response(media_type="application/zip", headers=headers)
+    del response.headers["content-length"]  # unknown until streamed, as for the GET
+    return response
+
+
+def zip_response(
+    paths: list[Path], documents: list[Document], names: list[str] | None, label: str
+) -> Response:
+    """A ZIP streamed as it is built: stored (PDFs do not compress), sizes and CRCs from
+    the Document rows, so no member is ever buffered. No Content-Length: chunked."""
+    names = names or [f"document-{d.id}.pdf" for d in documents]
+    safe = [_UNSAFE_NAME.sub("_", n).lstrip(".") or f"document-{d.id}.pdf"
+            for n, d in zip(names, documents, strict=True)]
+    headers = {**SECURITY_HEADERS, "Content-Disposition": content_disposition(label, ".zip")}
+    body = async_stream_zip(_zip_members(paths, documents, safe))
+    return StreamingResponse(body, media_type="application/zip", headers=headers)
+
+
+async def _zip_members(
+    paths: list[Path], documents: list[Document], names: list[str]
+) -> AsyncIterator[tuple[str, datetime, int, Any, AsyncIterator[bytes]]]:
+    for path, document, name in zip(paths, documents, names, strict=True):
+        method = NO_COMPRESSION_64(document.size, document.crc32)
+        yield name, document.created_at, stat.S_IFREG | 0o600, method, _file_chunks(path)
+
+
+async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+    async with await anyio.open_file(path, "rb") as handle:
+        while chunk := await handle.read(_CHUNK):
+            yield chunk
+
+
+class AccessLog:
+    """ASGI middleware: one access-log line per request, with link tokens redacted."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client sees if the app raises before answering
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            client = scope.get("client")
+            access_log.info(
+                '%s "%s %s" %d %.1fms',
+                client[0] if client else "-",
+                scope["method"],
+                redact_path(scope["path"]),
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+def redact_server_logs() -> None:
+    """Strip tokens from uvicorn's own loggers too, in case its access log is switched on."""
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logging.getLogger(name).addFilter(RedactTokens())
