@@ -157,7 +157,7 @@ def _merge(raw: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:
 
 def _apply_env(merged: dict[str, dict[str, Any]], env: dict[str, str]) -> None:
     for section, keys in merged.items():
-        for key, default in list(keys.items()):
+        for key in list(keys):
             name = f"INVOICEBOT_{section.upper()}_{key.upper()}"
             if name in env:
                 keys[key] = _coerce(env[name], DEFAULTS[section][key], name)
@@ -178,7 +178,6 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
     def where(section: str, key: str) -> str:
         return f"{source}: {section}.{key}"
 
-    email = m["email"]
     return Config(
         source=source,
         database_url=_text(m["database"]["url"], where("database", "url")),
@@ -187,24 +186,33 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
         http_listen=parse_hostport(m["http"]["listen"], where("http", "listen")),
         public_url=_url(m["http"]["public_url"], where("http", "public_url")),
         link_ttl=parse_duration(m["links"]["ttl"], where("links", "ttl")),
-        email=EmailConfig(
-            listen=parse_hostport(email["listen"], where("email", "listen")),
-            addresses=frozenset(a.lower() for a in _list(email["addresses"], where("email", "addresses"))),
-            sender=_text(email["from"], where("email", "from")),
-            outbound=_outbound(email["outbound"], where("email", "outbound")),
-            trusted_relays=_networks(email["trusted_relays"], where("email", "trusted_relays")),
-            authserv_id=_text(email["authserv_id"], where("email", "authserv_id")),
-            require_authentication=_bool(email["require_authentication"], where("email", "require_authentication")),
-            verify_dkim=_bool(email["verify_dkim"], where("email", "verify_dkim")),
-            max_size=parse_size(email["max_size"], where("email", "max_size")),
-            notice_interval=parse_duration(email["notice_interval"], where("email", "notice_interval")),
-        ),
+        email=_email(m["email"], source),
         notifier_enabled=_bool(m["notifier"]["enabled"], where("notifier", "enabled")),
         notifier_tick=parse_duration(m["notifier"]["tick"], where("notifier", "tick")),
         ar_recipients=tuple(_list(m["ar"]["recipients"], where("ar", "recipients"))),
         digest_at=_text(m["ar"]["digest_at"], where("ar", "digest_at")),
         secret_keys=_secret_keys(env),
         raw=m,
+    )
+
+
+def _email(section: dict[str, Any], source: str) -> EmailConfig:
+    def at(key: str) -> str:
+        return f"{source}: email.{key}"
+
+    return EmailConfig(
+        listen=parse_hostport(section["listen"], at("listen")),
+        addresses=frozenset(a.lower() for a in _list(section["addresses"], at("addresses"))),
+        sender=_text(section["from"], at("from")),
+        outbound=_outbound(section["outbound"], at("outbound")),
+        trusted_relays=_networks(section["trusted_relays"], at("trusted_relays")),
+        authserv_id=_text(section["authserv_id"], at("authserv_id")),
+        require_authentication=_bool(
+            section["require_authentication"], at("require_authentication")
+        ),
+        verify_dkim=_bool(section["verify_dkim"], at("verify_dkim")),
+        max_size=parse_size(section["max_size"], at("max_size")),
+        notice_interval=parse_duration(section["notice_interval"], at("notice_interval")),
     )
 
 

@@ -1,0 +1,121 @@
+"""The document store: immutable files addressed by the SHA-256 of their bytes.
+
+A file lives at <root>/sha256/ab/cd/<hash>.pdf. It is written once, through a temporary
+file that is fsynced and then hard-linked into place, so a reader never sees half a file
+and an existing file is never overwritten. Each Document row also keeps the size and
+CRC-32 so a ZIP of many documents can be streamed without reading them twice
+(stream-zip's NO_COMPRESSION_64(size, crc)).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from vault.config import SellerConfig
+from vault.models import Document, Invoice
+from vault.pdf import Renderer, snapshot
+
+EXTENSIONS = {"application/pdf": ".pdf", "application/zip": ".zip", "text/csv": ".csv",
+              "application/xml": ".xml"}
+_KEY = re.compile(r"^sha256/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}\.[a-z0-9]+$")
+
+
+class CorruptDocumentError(RuntimeError):
+    """A stored file does not have the size its content address promises."""
+
+
+def storage_key(sha256: str, content_type: str) -> str:
+    """Where bytes with this digest live, relative to the store's root."""
+    extension = EXTENSIONS.get(content_type, ".bin")
+    return f"sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}{extension}"
+
+
+class DocumentStore:
+    """Content-addressed files under `root`, one Document row per distinct content."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    async def put(self, data: bytes, content_type: str = "application/pdf") -> Document:
+        """Store bytes once; the same bytes always give back the same Document row."""
+        digest = hashlib.sha256(data).hexdigest()
+        key = storage_key(digest, content_type)
+        await asyncio.to_thread(self._write_once, self.root / key, data)
+        # The file is durable before the row exists, so a row never points at nothing.
+        document, _ = await Document.get_or_create(
+            sha256=digest,
+            defaults={"size": len(data), "crc32": zlib.crc32(data), "storage_key": key,
+                      "content_type": content_type},
+        )
+        return document
+
+    def path(self, document: Document) -> Path:
+        """The file of a stored document (its key is checked so it cannot leave root)."""
+        if not _KEY.match(document.storage_key):
+            raise ValueError(f"document {document.id}: bad storage key {document.storage_key!r}")
+        return self.root / document.storage_key
+
+    async def read_chunks(
+        self, document: Document, chunk_size: int = 65536
+    ) -> AsyncIterator[bytes]:
+        """The document's bytes in chunks, read off the event loop."""
+        handle = await asyncio.to_thread(self.path(document).open, "rb")
+        try:
+            while chunk := await asyncio.to_thread(handle.read, chunk_size):
+                yield chunk
+        finally:
+            await asyncio.to_thread(handle.close)
+
+    @staticmethod
+    def _write_once(target: Path, data: bytes) -> None:
+        if target.exists():
+            if target.stat().st_size != len(data):
+                raise CorruptDocumentError(f"{target} exists with a different size")
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as temp:
+                temp.write(data)
+                temp.flush()
+                os.fsync(temp.fileno())
+            os.chmod(temp_name, 0o444)  # immutable by convention, read-only on disk too
+            # link, not replace: if another writer got there first, keep its file.
+            with contextlib.suppress(FileExistsError):
+                os.link(temp_name, target)
+        finally:
+            os.unlink(temp_name)
+        # The new entries (file, and maybe sha256/ab/cd/ themselves) must be durable too.
+        for directory in (target.parent, target.parent.parent, target.parent.parent.parent):
+            _fsync_dir(directory)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+async def issue_invoice_pdf(
+    invoice: Invoice, renderer: Renderer, store: DocumentStore, seller: SellerConfig
+) -> Document:
+    """Render a committed invoice once, store the PDF and point invoice.document at it.
+
+    Call after the invoice and its lines are committed (the snapshot reads them), and
+    never on a request path: rendering takes a worker for ~0.1 s.
+    """
+    pdf = await renderer.render(await snapshot(invoice, seller))
+    document = await store.put(pdf)
+    invoice.document = document
+    await invoice.save(update_fields=["document_id"])
+    return document

@@ -1,0 +1,138 @@
+"""`invoicebot import KIND FILE`: check a whole CSV file, then write it in one transaction.
+
+Reading, checking and planning (which reads the database in batches) happen first and
+outside any transaction; if any row is bad, ImportFailed lists every problem (up to
+MAX_ERRORS) and nothing is written. Otherwise the writes run as one short transaction, so
+the service sharing the SQLite file waits for at most that burst. Re-importing an
+unchanged file writes nothing but its audit row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from vault import audit
+from vault.ingest.accounts import (
+    account_ids,
+    parse_accounts,
+    parse_contacts,
+    plan_accounts,
+    plan_contacts,
+)
+from vault.ingest.errors import ErrorLog, ImportFailed, ImportResult, RowError, TooManyErrors
+from vault.ingest.invoice_csv import parse_invoices
+from vault.ingest.invoice_store import apply_invoice_plan, plan_invoices
+from vault.ingest.payments import apply_payment_plan, parse_payments, plan_payments
+from vault.ingest.progress import ImportProgress
+from vault.ingest.table import KINDS, Row, Table, read_table
+from vault.ingest.upsert import Upserts
+from vault.models import Account, Contact
+from vault.timeutil import today_in
+
+__all__ = ["KINDS", "ImportFailed", "ImportResult", "OnIssued", "RowError", "import_csv"]
+
+OnIssued = Callable[[list[int]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What the file will change, and the function that writes it (inside a transaction)."""
+
+    created: int
+    updated: int
+    unchanged: int
+    write: Callable[[], Awaitable[list[int]]]
+
+
+async def import_csv(
+    kind: str,
+    path: str | Path,
+    *,
+    today: date | None = None,
+    on_issued: OnIssued | None = None,
+    progress: bool = True,
+) -> ImportResult:
+    """Import one file of `kind` (accounts, contacts, invoices, payments).
+
+    `today` decides overdue (pass the seller's local date; default: today in UTC).
+    `on_issued(ids)` is awaited after the commit with the invoices created or changed, so
+    their PDFs can be rendered; it is called for invoice files only.
+    Raises ImportFailed (nothing written) or ValueError for an unknown kind.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"KIND must be one of {', '.join(KINDS)}, not {kind!r}")
+    path = Path(path)
+    today = today or today_in("UTC")
+    bar = ImportProgress(path.name, enabled=progress)
+    try:
+        planned = await _check(kind, path, bar, today)
+        bar.writing()
+        async with in_transaction():
+            changed = await planned.write()
+            # Last, with the final counts. The plan's first statement already was a write,
+            # so SQLite took the write lock at once (waiting up to busy_timeout).
+            await audit.record(
+                "vault.import.completed", kind=kind, file=path.name, created=planned.created,
+                updated=planned.updated, unchanged=planned.unchanged,
+                invoices_changed=len(changed),
+            )
+    finally:
+        bar.close()
+    if kind == "invoices" and on_issued is not None and changed:
+        await on_issued(changed)
+    return ImportResult(kind, planned.created, planned.updated, planned.unchanged, changed)
+
+
+async def _check(kind: str, path: Path, bar: ImportProgress, today: date) -> Planned:
+    """Read, check and plan the whole file; raises ImportFailed listing every problem."""
+    log = ErrorLog()
+    try:
+        table = read_table(path, kind, log)
+        planned = None if log else await _PLANNERS[kind](table, bar.rows(table.rows), log, today)
+    except TooManyErrors:
+        planned = None
+    if planned is None or log:
+        raise ImportFailed(path.name, log.errors)
+    return planned
+
+
+async def _accounts(table: Table, rows: Iterable[Row], log: ErrorLog, today: date) -> Planned:
+    plan = await plan_accounts(parse_accounts(table, rows, log))
+    return Planned(*plan.counts(), partial(_write, plan, Account))
+
+
+async def _contacts(table: Table, rows: Iterable[Row], log: ErrorLog, today: date) -> Planned:
+    accounts = await account_ids()
+    plan = await plan_contacts(parse_contacts(table, rows, log, accounts), accounts, log)
+    return Planned(*plan.counts(), partial(_write, plan, Contact))
+
+
+async def _write(plan: Upserts[Any], model: type[Model]) -> list[int]:
+    await plan.write(model)
+    return []
+
+
+async def _invoices(table: Table, rows: Iterable[Row], log: ErrorLog, today: date) -> Planned:
+    plan = await plan_invoices(parse_invoices(rows, log), await account_ids(), log, today)
+    return Planned(plan.created, plan.updated, plan.unchanged, partial(apply_invoice_plan, plan))
+
+
+async def _payments(table: Table, rows: Iterable[Row], log: ErrorLog, today: date) -> Planned:
+    plan = await plan_payments(parse_payments(rows, log), await account_ids(), log)
+    return Planned(*plan.payments.counts(), partial(apply_payment_plan, plan, today))
+
+
+_PLANNERS: dict[str, Callable[[Table, Iterable[Row], ErrorLog, date], Awaitable[Planned]]] = {
+    "accounts": _accounts,
+    "contacts": _contacts,
+    "invoices": _invoices,
+    "payments": _payments,
+}

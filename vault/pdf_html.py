@@ -1,0 +1,124 @@
+"""The invoice as HTML: vault/templates/invoice.html filled from an InvoiceSnapshot.
+
+Pure and fast (no WeasyPrint here). Every value is HTML-escaped before it reaches the
+template, so a buyer named "<b>" prints as such. Money, numbers and dates follow the
+account's locale through Babel; labels are English for now.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from decimal import Decimal
+from html import escape
+from pathlib import Path
+from string import Template
+from typing import TYPE_CHECKING
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, format_percent
+
+if TYPE_CHECKING:
+    from vault.pdf import InvoiceSnapshot, LineSnapshot, Party
+
+TEMPLATE_PATH = Path(__file__).parent / "templates" / "invoice.html"
+STAMPED = {"void": "VOID", "disputed": "DISPUTED"}
+
+
+@functools.cache
+def _template() -> Template:
+    return Template(TEMPLATE_PATH.read_text(encoding="utf-8"))
+
+
+class Formats:
+    """Locale-aware formatting for one invoice."""
+
+    def __init__(self, currency: str, locale: str) -> None:
+        self.currency = currency
+        self.locale = locale
+
+    def money(self, value: Decimal) -> str:
+        return format_currency(value, self.currency, locale=self.locale)
+
+    def price(self, value: Decimal) -> str:
+        """Unit prices keep extra decimals (0.0125) but drop trailing zeros beyond cents."""
+        return format_currency(value.normalize(), self.currency, locale=self.locale,
+                               decimal_quantization=False)
+
+    def quantity(self, value: Decimal) -> str:
+        return format_decimal(value.normalize(), locale=self.locale, decimal_quantization=False)
+
+    def rate(self, percent: Decimal) -> str:
+        return format_percent((percent / 100).normalize(), locale=self.locale,
+                              decimal_quantization=False)
+
+    def day(self, value: date) -> str:
+        return format_date(value, format="medium", locale=self.locale)
+
+
+def invoice_html(s: InvoiceSnapshot) -> str:
+    """The complete HTML document for one invoice, metadata included."""
+    f = Formats(s.currency, s.locale)
+    values = {
+        "lang": s.locale.split("_")[0],
+        "title": f"Invoice {s.number}",
+        "description": f"Invoice {s.number} from {s.seller.name} to {s.buyer.name}",
+        "keywords": ", ".join(k for k in ("invoice", s.number, s.account_id, s.po_number) if k),
+        "created": s.issue_date.isoformat(),
+        "seller_name": s.seller.name,
+        "seller_address": s.seller.address,
+        "number": s.number,
+        "issue_date": f.day(s.issue_date),
+        "due_date": f.day(s.due_date),
+        "buyer_name": s.buyer.name,
+        "buyer_address": s.buyer.address,
+        "currency": s.currency,
+        "subtotal": f.money(s.subtotal),
+        "tax_total": f.money(s.tax_total),
+        "total": f.money(s.total),
+        "amount_paid": f.money(s.amount_paid),
+        "amount_due": f.money(s.amount_due),
+        "payment_terms": s.payment_terms,
+    }
+    escaped = {key: escape(value) for key, value in values.items()}
+    fragments = {
+        "seller_tax_id": _tax_id(s.seller),
+        "buyer_tax_id": _tax_id(s.buyer),
+        "stamp": _stamp(s.status),
+        "facts": _facts(s),
+        "lines": "\n".join(_line(line, f) for line in s.lines),
+        "taxes": "\n".join(
+            _row(f.rate(t.rate), f.money(t.net), f.money(t.tax)) for t in s.taxes()
+        ),
+    }
+    return _template().substitute(escaped | fragments)
+
+
+def _tax_id(party: Party) -> str:
+    return f'<p class="tax-id">Tax ID: {escape(party.tax_id)}</p>' if party.tax_id else ""
+
+
+def _stamp(status: str) -> str:
+    return f'<p class="stamp">{STAMPED[status]}</p>' if status in STAMPED else ""
+
+
+def _facts(s: InvoiceSnapshot) -> str:
+    """Optional rows under the invoice number: only what the invoice has."""
+    facts = (("PO number", s.po_number), ("Billing entity", s.entity),
+             ("Account", s.account_id))
+    return "\n".join(
+        f"<tr><th>{label}</th><td>{escape(value)}</td></tr>" for label, value in facts if value
+    )
+
+
+def _line(line: LineSnapshot, f: Formats) -> str:
+    description = f'<td class="description">{escape(line.description)}</td>'
+    numbers = (f.quantity(line.quantity), f.price(line.unit_price), f.rate(line.tax_rate),
+               f.money(line.amount))
+    cells = "".join(f'<td class="num">{escape(n)}</td>' for n in numbers)
+    return f"<tr>{description}{cells}</tr>"
+
+
+def _row(first: str, *numbers: str) -> str:
+    cells = "".join(f'<td class="num">{escape(n)}</td>' for n in numbers)
+    return f"<tr><td>{escape(first)}</td>{cells}</tr>"
