@@ -31,8 +31,11 @@ test: check-native $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
+# Benchmark (prints figures, asserts nothing): email latency at 1M invoices + PDF renders/s.
+# Options: make bench ARGS="--rebuild --pg postgres://postgres@127.0.0.1:5432/postgres"
+# (python -m tests.bench --help lists them). The built vault is cached in var/bench/.
 bench: check-native $(STAMP)
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench $(ARGS)
 
 # Regenerate the schema migration after changing vault/models.py.
 migrations: $(STAMP)

@@ -12,16 +12,13 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
 
+from bot.errors import UsageError
 from vault.config import Config, ConfigError, load_config
 from vault.ingest.csv import ImportFailed
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad input the user can fix (exit 2)."""
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 with a usage message on bad usage
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     try:
         config = load_config(args.config)
         return asyncio.run(_dispatch(args, config))
@@ -71,10 +68,6 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         "audit": commands_cli.audit_export,
     }
     return await handlers[args.command](args, config)
-
-
-def fail(message: str) -> Any:
-    raise UsageError(message)
 
 
 if __name__ == "__main__":

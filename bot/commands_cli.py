@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
 
-from bot.cli import EXIT_OK, UsageError
+from bot.errors import UsageError
 from bot.messages import Request
 from bot.pipeline import Pipeline
 from vault import db
@@ -29,6 +29,7 @@ from vault.models import Account, AuditEvent, Contact, Invoice
 from vault.pdf import PdfRenderer
 from vault.timeutil import today_in, utcnow
 
+EXIT_OK = 0
 log = logging.getLogger("invoicebot")
 
 
@@ -63,9 +64,12 @@ async def database(config: Config) -> AsyncIterator[None]:
 
 
 @contextlib.asynccontextmanager
-async def pdf_issuer(config: Config) -> AsyncIterator[Callable[[list[int]], Awaitable[None]]]:
+async def pdf_issuer(
+    config: Config, renderer: PdfRenderer | None = None
+) -> AsyncIterator[Callable[[list[int]], Awaitable[None]]]:
     """Renders the PDFs of issued invoices, after their rows are committed."""
-    renderer = PdfRenderer()
+    own = renderer is None
+    renderer = renderer or PdfRenderer()
     store = DocumentStore(config.vault_path)
 
     async def issue(invoice_ids: list[int]) -> None:
@@ -76,7 +80,8 @@ async def pdf_issuer(config: Config) -> AsyncIterator[Callable[[list[int]], Awai
     try:
         yield issue
     finally:
-        renderer.close()
+        if own:
+            renderer.close()
 
 
 async def migrate(args: argparse.Namespace, config: Config) -> int:
@@ -190,6 +195,7 @@ def _print_banner(service: object, config: Config, demo: bool) -> None:
 Try it (in another terminal):
   .venv/bin/invoicebot{flag} ask --from ap@acme.example "invoices March"
   .venv/bin/invoicebot{flag} ask --from ap@acme.example "unpaid"
-  .venv/bin/python -m bot.sendmail --port {smtp_port} --from ap@acme.example --to {to} "invoices March"
+  .venv/bin/python -m bot.sendmail --port {smtp_port} --from ap@acme.example \\
+      --to {to} "invoices March"
 Replies to email land in {outbound.removeprefix("maildir:")}/new/ ({outbound}).
 Stop with Ctrl-C.""")

@@ -22,9 +22,9 @@ from bot.mailout import compose
 from bot.mailtext import request_lines
 from bot.messages import Request
 from bot.pipeline import Answer, Pipeline
+from notifier import outbox
 from vault import audit
 from vault.config import EmailConfig
-from notifier import outbox
 from vault.models import Escalation, InboundMessage, OutboxMessage
 from vault.timeutil import utcnow
 

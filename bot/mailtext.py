@@ -63,7 +63,7 @@ def fresh_body_lines(text: str) -> list[str]:
 
 
 class _TextExtractor(HTMLParser):
-    _BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "blockquote"}
+    _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "blockquote"})
 
     def __init__(self) -> None:
         super().__init__()

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from bot import replies
 from bot.commands import Command, Help, ListInvoices, ShowInvoice, Unclear, parse
@@ -20,7 +19,7 @@ from vault import audit, links
 from vault.config import Config
 from vault.invoices import AccountScope
 from vault.models import Contact, Escalation, Invoice
-from vault.timeutil import utcnow
+from vault.timeutil import today_in, utcnow
 
 RECENT = 20
 
@@ -37,11 +36,16 @@ class Answer:
 
 class Pipeline:
     def __init__(
-        self, config: Config, signer: links.LinkSigner, clock: Callable[[], datetime] = utcnow
+        self,
+        config: Config,
+        signer: links.LinkSigner,
+        clock: Callable[[], datetime] = utcnow,
+        today: Callable[[str], date] = today_in,
     ) -> None:
         self.config = config
         self.signer = signer
-        self.clock = clock
+        self.clock = clock  # when links expire
+        self.today = today  # what "March" means, in the contact's time zone
 
     async def handle(self, request: Request) -> Answer:
         who = await identify(request)
@@ -59,7 +63,7 @@ class Pipeline:
 
     def _command(self, text: str, fmt: Formats) -> Command | Unclear:
         """The first line that is understood; the subject comes first on email."""
-        today = self.clock().astimezone(ZoneInfo(fmt.timezone)).date()
+        today = self.today(fmt.timezone)
         for line in text.splitlines() or [text]:
             command = parse(line, today, fmt.locale)
             if not isinstance(command, Unclear):

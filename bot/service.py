@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
@@ -34,19 +35,21 @@ log = logging.getLogger(__name__)
 class Service:
     config: Config
     dnsfunc: Callable[..., bytes] | None = None  # DKIM key lookup, injectable for tests
+    today: Callable[[str], date] = today_in  # what "March" means; fixed in tests
     sender: Sender | None = None
     smtp_port: int = 0
     http_port: int = 0
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _inbound: asyncio.Queue[int] = field(default_factory=asyncio.Queue)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _stopping: bool = False
 
     async def start(self) -> None:
         await db.migrate(self.config.database_url)
         await db.connect(self.config.database_url)
         signer = LinkSigner(self.config.secret_keys)
         self.sender = self.sender or sender_for(self.config.email.outbound)
-        pipeline = Pipeline(self.config, signer)
+        pipeline = Pipeline(self.config, signer, today=self.today)
         self.inbox = Inbox(self.config.email, pipeline, self._wake.set, self.dnsfunc)
         await sweep_overdue(today_in(self.config.seller.timezone.key))
         await self.inbox.process_pending()
@@ -98,9 +101,11 @@ class Service:
 
     async def _delivery_worker(self) -> None:
         assert self.sender is not None
-        while True:
+        while not self._stopping:
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.config.notifier_tick.total_seconds())
+                async with asyncio.timeout(self.config.notifier_tick.total_seconds()):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 while await dispatch_once(self.sender):
@@ -109,15 +114,17 @@ class Service:
                 log.exception("delivery round failed; rows stay queued for the next tick")
 
     async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()  # the delivery worker finishes its round and returns
         if hasattr(self, "smtp"):
             self.smtp.close()
             await self.smtp.wait_closed()
         if hasattr(self, "http"):
             self.http.should_exit = True
-        if hasattr(self, "scheduler"):
+        if hasattr(self, "scheduler") and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         for task in self._tasks:
-            if task.get_name() != "http":
+            if task.get_name() == "inbound":
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()

@@ -27,12 +27,11 @@ PG_URL = os.environ.get("INVOICEBOT_TEST_DATABASE_URL", "")
 # ---- network: loopback only -------------------------------------------------------------
 
 def _is_loopback(address: Any) -> bool:
-    if isinstance(address, tuple):
-        host = address[0]
-    elif isinstance(address, (str, bytes)):
+    if isinstance(address, (str, bytes)):
         return True  # AF_UNIX paths
-    else:
+    if not isinstance(address, tuple):
         return False
+    host = address[0]
     if host in ("localhost", ""):
         return True
     try:
@@ -167,3 +166,4 @@ def pytest_report_header() -> str:
     if PG_URL:
         return f"database: PostgreSQL ({PG_URL.rpartition('@')[2]})"
     return "database: SQLite (set INVOICEBOT_TEST_DATABASE_URL to run on PostgreSQL)"
+

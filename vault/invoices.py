@@ -65,6 +65,9 @@ class AccountScope:
         """One invoice of this account; another account's number is simply not found."""
         return await self.invoices().get_or_none(number=number)
 
+    async def recent(self, limit: int) -> list[Invoice]:
+        return await self.invoices().order_by("-issue_date", "-number").limit(limit)
+
     async def latest(self) -> Invoice | None:
         return await self.invoices().order_by("-issue_date", "-number").first()
 
@@ -80,3 +83,13 @@ class AccountScope:
         )
         found = {d.id: d for d in await Document.filter(id__in=list(owned))}
         return [found[i] for i in document_ids if i in found]
+
+
+async def sweep_overdue(today: date) -> int:
+    """Unpaid invoices past their due date become overdue; returns how many changed.
+
+    Not scoped: this is the seller's own housekeeping, not a read for a contact.
+    """
+    return await Invoice.filter(
+        status__in=[InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID], due_date__lt=today
+    ).update(status=InvoiceStatus.OVERDUE)

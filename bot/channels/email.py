@@ -1,0 +1,165 @@
+"""Email in: an SMTP handler that only speaks SMTP, and plain functions that store mail.
+
+The contract with senders (see INTERFACES.md): 550 for recipients we do not serve, 250
+only after the raw message is committed, 451 for any internal failure so the sender
+retries, 552 over the size limit (aiosmtpd's data_size_limit does that). The pipeline
+reads stored messages from the database later; a restart resumes from pending_messages().
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from functools import partial
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from tortoise.exceptions import IntegrityError
+
+from vault.config import EmailConfig
+from vault.models import InboundMessage
+from vault.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+ACCEPTED = "250 2.0.0 Message accepted for delivery"
+TEMPFAIL = "451 4.3.0 Temporary failure, please retry"
+RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
+
+_MESSAGE_ID = re.compile(r"^\s*<([^<>\s]{1,250})>\s*$")
+
+
+# ---- plain functions: no SMTP here -----------------------------------------------------
+
+def message_key(raw: bytes) -> str:
+    """The Message-ID without <>, or a hash of the bytes when there is no usable one.
+
+    A sender that lost our 250 resends the same message: the key makes that a no-op.
+    """
+    headers = BytesHeaderParser(policy=compat32).parsebytes(raw, headersonly=True)
+    values = headers.get_all("Message-ID") or []
+    match = _MESSAGE_ID.match(str(values[0])) if len(values) == 1 else None
+    return match[1] if match else "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+async def store_inbound(
+    raw: bytes, peer: str, mail_from: str, rcpt_tos: list[str]
+) -> tuple[int, bool]:
+    """Commit a received message; returns (id, created). A known key is not stored again."""
+    key = message_key(raw)
+    existing = await InboundMessage.filter(message_key=key).only("id").first()
+    if existing is not None:
+        return existing.id, False
+    try:
+        row = await InboundMessage.create(
+            message_key=key,
+            raw_message=raw,
+            peer=peer[:64],
+            mail_from=mail_from[:320],
+            rcpt_tos=rcpt_tos,
+            received_at=utcnow(),
+            state=RECEIVED,
+        )
+    except IntegrityError:  # the same message arrived twice at once; the other one won
+        row = await InboundMessage.get(message_key=key)
+        return row.id, False
+    return row.id, True
+
+
+async def pending_messages() -> list[int]:
+    """Ids of stored messages not yet processed, oldest first (for resuming after a restart)."""
+    rows = await InboundMessage.filter(state=RECEIVED).order_by("id").only("id")
+    return [row.id for row in rows]
+
+
+async def mark_processed(message_id: int, outcome: str, *, state: str = PROCESSED) -> bool:
+    """Record how a received message ended; False if it was not (or no longer) pending."""
+    if state not in (PROCESSED, FAILED):
+        raise ValueError(f"state must be {PROCESSED!r} or {FAILED!r}, not {state!r}")
+    updated = await InboundMessage.filter(id=message_id, state=RECEIVED).update(
+        state=state, outcome=outcome[:64], processed_at=utcnow()
+    )
+    return updated == 1
+
+
+# ---- the SMTP side ------------------------------------------------------------------------
+
+class InboundHandler:
+    """aiosmtpd hooks: refuse unknown recipients, store DATA, then tell the pipeline."""
+
+    def __init__(self, config: EmailConfig, on_stored: Callable[[int], None]) -> None:
+        self.config = config
+        self.on_stored = on_stored
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if address.lower() not in self.config.addresses:
+            return f"550 5.1.1 <{address}>: no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        try:
+            row_id, created = await store_inbound(
+                raw, _peer_ip(session), str(envelope.mail_from or ""), list(envelope.rcpt_tos)
+            )
+        except Exception as error:
+            # Answered here rather than in handle_exception so aiosmtpd resets the
+            # envelope and the sender can retry in the same session.
+            return await self.handle_exception(error)
+        log.info("smtp: message %s %s (%d bytes)", row_id,
+                 "stored" if created else "was already stored", len(raw))
+        if created:
+            self._notify(row_id)
+        return ACCEPTED
+
+    async def handle_exception(self, error: Exception) -> str:
+        """Any internal failure is temporary for the sender: 451, never aiosmtpd's 500."""
+        # The exception type and message only: they name tables, never message content.
+        log.error("smtp: internal error, answered 451: %s: %.200s", type(error).__name__, error)
+        return TEMPFAIL
+
+    def _notify(self, message_id: int) -> None:
+        try:
+            self.on_stored(message_id)
+        except Exception:  # the message is stored; pending_messages() will pick it up
+            log.exception("smtp: on_stored(%s) failed", message_id)
+
+
+def _peer_ip(session: Session) -> str:
+    peer: Any = session.peer
+    return str(peer[0]) if isinstance(peer, tuple) else str(peer)
+
+
+async def start_smtp_server(config: EmailConfig, handler: object) -> asyncio.Server:
+    """Listen on email.listen in the running loop (not aiosmtpd's threaded Controller),
+    so handlers share the loop and the ORM with the rest of the service."""
+    # aiosmtpd logs every DATA line at DEBUG; message bodies must never reach our logs,
+    # even when someone turns on DEBUG for the whole service.
+    mail_log = logging.getLogger("mail.log")
+    if mail_log.level < logging.INFO:
+        mail_log.setLevel(logging.INFO)
+    loop = asyncio.get_running_loop()
+    factory = partial(
+        SMTP,
+        handler,
+        data_size_limit=config.max_size,
+        enable_SMTPUTF8=True,
+        ident="invoicebot",
+        # Explicit: the default socket.getfqdn() can block on a DNS lookup.
+        hostname=config.sender.rpartition("@")[2] or "localhost",
+        loop=loop,
+    )
+    host, port = config.listen
+    server = await loop.create_server(factory, host, port)
+    log.info("smtp: listening on %s", ", ".join(str(s.getsockname()) for s in server.sockets))
+    return server

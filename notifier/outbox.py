@@ -1,0 +1,214 @@
+"""The outbox: outgoing messages as rows with a delivery state machine.
+
+    pending ──claim──> sending ──mark_sent──> sent
+                          │
+                          ├─mark_failed(temporary)──> failed ──(next_attempt_at)──> claim
+                          └─mark_failed(permanent, or MAX_ATTEMPTS reached)──> dead
+
+A worker owns a row while its lease runs; a row whose lease ran out (the worker died) is
+claimed again. Every transition is a conditional UPDATE that must touch exactly one row,
+so two workers (or two processes) never both send the same message. `attempts` counts
+delivery attempts started: it is raised when a row is claimed, so a message that kills
+its worker still runs out of attempts.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import make_msgid
+
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from vault import audit
+from vault.models import Contact, Escalation, OutboxMessage
+from vault.timeutil import utcnow
+
+PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
+
+MAX_ATTEMPTS = 10
+BASE_DELAY = timedelta(minutes=1)  # doubles per attempt: 1m, 2m, 4m ... about 8 h in all
+MAX_DELAY = timedelta(hours=4)
+
+
+# ---- enqueue --------------------------------------------------------------------------
+
+async def enqueue(
+    key: str,
+    channel: str,
+    kind: str,
+    recipient: str,
+    message: EmailMessage | bytes,
+    message_id: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> OutboxMessage:
+    """Queue a message once per `key`: a second call with the same key returns the first
+    row and queues nothing (a tick that runs twice must not mail twice).
+
+    The Message-ID (given, taken from the message, or made up) is stored in the row and in
+    the payload, so every retry carries the same one and recipients can dedupe.
+    """
+    now = now or utcnow()
+    message_id = _message_id(message, message_id)
+    row, _created = await OutboxMessage.get_or_create(
+        key=key,
+        defaults={
+            "channel": channel,
+            "kind": kind,
+            "recipient": recipient,
+            "message_id": message_id,
+            "payload": _serialize(message, message_id),
+            "state": PENDING,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+    )
+    return row
+
+
+def _message_id(message: EmailMessage | bytes, given: str | None) -> str:
+    if isinstance(message, EmailMessage):
+        present = message.get("Message-ID")
+    else:
+        present = BytesHeaderParser(policy=compat32).parsebytes(message).get("Message-ID")
+    found = str(present).strip().strip("<>") if present is not None else ""
+    wanted = (given or "").strip().strip("<>")
+    if found and wanted and found != wanted:
+        raise ValueError("message already carries a different Message-ID")
+    return wanted or found or make_msgid(domain=_domain(message)).strip("<>")
+
+
+def _domain(message: EmailMessage | bytes) -> str:
+    if isinstance(message, EmailMessage):
+        sender = str(message.get("From", ""))
+    else:
+        sender = str(BytesHeaderParser(policy=compat32).parsebytes(message).get("From", ""))
+    return sender.rpartition("@")[2].strip(" >") or "invoicebot.local"
+
+
+def _serialize(message: EmailMessage | bytes, message_id: str) -> bytes:
+    if isinstance(message, EmailMessage):
+        if message.get("Message-ID") is None:
+            message["Message-ID"] = f"<{message_id}>"
+        return message.as_bytes()
+    if BytesHeaderParser(policy=compat32).parsebytes(message).get("Message-ID") is None:
+        eol = b"\r\n" if message.split(b"\n", 1)[0].endswith(b"\r") else b"\n"
+        return b"Message-ID: <" + message_id.encode("ascii") + b">" + eol + message
+    return message
+
+
+# ---- claim ------------------------------------------------------------------------------
+
+def _due(now: datetime) -> Q:
+    waiting = Q(state__in=[PENDING, FAILED], next_attempt_at__lte=now)
+    abandoned = Q(state=SENDING, lease_until__lt=now)
+    return Q(waiting, abandoned, join_type="OR")
+
+
+async def claim(
+    batch: int, lease: timedelta, now: datetime, channel: str | None = None
+) -> list[OutboxMessage]:
+    """Take up to `batch` due rows for this worker until now + lease.
+
+    On PostgreSQL, FOR UPDATE SKIP LOCKED keeps concurrent workers off each other's
+    candidates; on SQLite it is dropped, and the conditional update alone decides.
+    """
+    async with in_transaction():
+        query = OutboxMessage.filter(_due(now))
+        if channel is not None:
+            query = query.filter(channel=channel)
+        candidates = await (
+            query.order_by("next_attempt_at", "id").limit(batch).select_for_update(skip_locked=True)
+        )
+        return [row for row in candidates if await try_claim(row, lease, now)]
+
+
+async def try_claim(row: OutboxMessage, lease: timedelta, now: datetime) -> bool:
+    """Move one row, as last read, to sending. False if another worker got there first."""
+    guard = Q(id=row.id, state=row.state, attempts=row.attempts)
+    if row.state == SENDING:
+        guard &= Q(lease_until=row.lease_until, lease_until__lt=now)
+    else:
+        guard &= Q(next_attempt_at__lte=now)
+    lease_until = now + lease
+    updated = await OutboxMessage.filter(guard).update(
+        state=SENDING, lease_until=lease_until, attempts=F("attempts") + 1
+    )
+    if updated != 1:
+        return False
+    row.state, row.lease_until, row.attempts = SENDING, lease_until, row.attempts + 1
+    return True
+
+
+# ---- outcomes ----------------------------------------------------------------------------
+
+async def _transition(row: OutboxMessage, **changes: object) -> bool:
+    """Apply changes only if this worker still holds the row's lease."""
+    updated = await OutboxMessage.filter(
+        id=row.id, state=SENDING, lease_until=row.lease_until
+    ).update(**changes)
+    if updated != 1:
+        return False
+    for name, value in changes.items():
+        setattr(row, name, value)
+    return True
+
+
+async def mark_sent(row: OutboxMessage, now: datetime | None = None) -> bool:
+    """Record a delivery; False if the lease was lost (another worker took the row)."""
+    return await _transition(row, state=SENT, sent_at=now or utcnow(), lease_until=None,
+                             last_error="")
+
+
+async def mark_failed(
+    row: OutboxMessage, error: str, permanent: bool, now: datetime | None = None
+) -> bool:
+    """Schedule a retry with capped, jittered exponential backoff, or give up (dead).
+
+    `error` is the remote server's answer or an exception summary, never the message.
+    """
+    now = now or utcnow()
+    error = error[:500]
+    if permanent or row.attempts >= MAX_ATTEMPTS:
+        if not await _transition(row, state=DEAD, lease_until=None, last_error=error):
+            return False
+        await _bury(row, error, now)
+        return True
+    return await _transition(
+        row, state=FAILED, lease_until=None, last_error=error,
+        next_attempt_at=now + retry_delay(row.attempts),
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait before the next attempt after `attempts` tries: doubling, capped, jittered
+    down by up to a quarter so rows that failed together do not retry together."""
+    exponent = max(attempts - 1, 0)
+    delay = MAX_DELAY if exponent >= 20 else min(MAX_DELAY, BASE_DELAY * 2**exponent)
+    return delay * random.uniform(0.75, 1.0)
+
+
+async def _bury(row: OutboxMessage, error: str, now: datetime) -> None:
+    """A dead delivery is something AR must hear about: audit it and escalate it."""
+    contact = await Contact.get_or_none(email=row.recipient.lower())
+    account_id = contact.account_id if contact else None
+    contact_id = contact.id if contact else None
+    await audit.record(
+        "notifier.delivery.dead", account_id=account_id, contact_id=contact_id,
+        outbox_id=row.id, channel=row.channel, kind=row.kind, attempts=row.attempts,
+        error=error,
+    )
+    await Escalation.get_or_create(
+        source_key=f"dead_delivery:{row.id}",
+        defaults={
+            "at": now, "kind": "dead_delivery", "account_id": account_id,
+            "contact_id": contact_id, "address": row.recipient,
+            "summary": f"{row.kind} via {row.channel} undeliverable after "
+                       f"{row.attempts} attempt(s): {error[:200]}",
+        },
+    )

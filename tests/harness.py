@@ -1,0 +1,102 @@
+"""The running service for end-to-end tests: real SMTP in, real HTTP out, a real SMTP sink
+as the outbound relay. Tests talk to it only over loopback sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+
+from bot.commands_cli import pdf_issuer
+from bot.service import Service
+from tests.fakes import SmtpSink
+from vault.config import Config
+from vault.ingest.csv import import_csv
+from vault.models import InboundMessage
+from vault.pdf import PdfRenderer
+
+T = TypeVar("T")
+DATA = Path(__file__).parent / "data" / "e2e"
+TODAY = date(2026, 11, 21)
+PUBLIC_URL = "http://links.invoicebot.test"
+AUTHSERV = "invoicebot.local"
+
+
+def fixed_today(_tz: str) -> date:
+    return TODAY
+
+
+async def load_e2e_data(config: Config, renderer: PdfRenderer) -> None:
+    """The small e2e vault, through the real import path and real PDF rendering."""
+    async with pdf_issuer(config, renderer) as issue:
+        for kind in ("accounts", "contacts", "invoices", "payments"):
+            await import_csv(kind, DATA / f"{kind}.csv", on_issued=issue, progress=False,
+                             today=TODAY)
+
+
+def request_mail(
+    sender: str, text: str, *, auth: str | None = "dmarc=pass", extra: dict[str, str] | None = None,
+    body: str | None = None,
+) -> EmailMessage:
+    """A request as a relay would hand it over; auth=None leaves the header out."""
+    msg = EmailMessage()
+    domain = sender.rpartition("@")[2]
+    if auth is not None:
+        msg["Authentication-Results"] = f"{AUTHSERV}; {auth} header.from={domain}"
+    msg["From"] = sender
+    msg["To"] = "invoices@localhost"
+    msg["Subject"] = text
+    msg["Message-ID"] = make_msgid(domain=domain)
+    for name, value in (extra or {}).items():
+        msg[name] = value
+    msg.set_content(body if body is not None else "Thanks,\nAnna\n")
+    return msg
+
+
+@dataclass
+class Running:
+    service: Service
+    sink: SmtpSink
+    config: Config
+
+    async def send(self, msg: EmailMessage | bytes, source: str = "127.0.0.1") -> None:
+        """Deliver over SMTP from a loopback source address; raises on a refusal."""
+        port = self.service.smtp_port
+        raw = msg if isinstance(msg, bytes) else msg.as_bytes()
+
+        def deliver() -> None:
+            with smtplib.SMTP("127.0.0.1", port, source_address=(source, 0), timeout=10) as smtp:
+                smtp.sendmail("bounce@sender.example", ["invoices@localhost"], raw)
+
+        await asyncio.to_thread(deliver)
+
+    async def processed(self, msg: EmailMessage) -> InboundMessage:
+        """Wait (bounded) until the service has processed this message."""
+        key = str(msg["Message-ID"]).strip("<>")
+        return await until(lambda: InboundMessage.get_or_none(message_key=key, state="processed"))
+
+    async def download(self, url: str) -> httpx.Response:
+        assert url.startswith(PUBLIC_URL), url
+        real = url.replace(PUBLIC_URL, f"http://127.0.0.1:{self.service.http_port}")
+        async with httpx.AsyncClient() as client:
+            return await client.get(real, headers={"User-Agent": "e2e-test/1.0"})
+
+
+async def until(probe: Callable[[], Awaitable[T | None]], timeout: float = 10.0) -> T:
+    """Poll a condition with a deadline: fails loudly instead of hiding a race."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.02)

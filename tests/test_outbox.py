@@ -1,0 +1,257 @@
+"""The outbox and its senders: each message delivered once, retried when worth it, and
+AR told when it never will be. Delivery goes over real SMTP to a local sink."""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+
+from notifier import outbox
+from notifier.delivery import (
+    DeliveryError,
+    MaildirSender,
+    SmtpSender,
+    dispatch_once,
+    sender_for,
+)
+from notifier.outbox import claim, enqueue, mark_failed, mark_sent, retry_delay, try_claim
+from tests.fakes import SmtpSink
+from vault.models import Account, AuditEvent, Contact, Escalation, OutboxMessage
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=5)
+
+
+def reply(to: str = "alice@example.com", text: str = "INV-1042 is attached.") -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "invoices@localhost"
+    message["To"] = to
+    message["Subject"] = "Your invoices"
+    message.set_content(text)
+    return message
+
+
+@pytest.fixture
+async def sink() -> AsyncIterator[SmtpSink]:
+    async with SmtpSink() as running:
+        yield running
+
+
+@pytest.fixture
+def smtp(sink: SmtpSink) -> SmtpSender:
+    return SmtpSender("127.0.0.1", sink.port, timeout=5, envelope_from="invoices@localhost")
+
+
+async def reload(row: OutboxMessage) -> OutboxMessage:
+    return await OutboxMessage.get(id=row.id)
+
+
+# ---- enqueue ---------------------------------------------------------------------------------
+
+async def test_enqueue_twice_with_one_key_queues_and_sends_once(
+    orm: str, sink: SmtpSink, smtp: SmtpSender
+) -> None:
+    first = await enqueue("reply:inbound:1", "email", "reply", "alice@example.com", reply(),
+                          now=NOW)
+    second = await enqueue("reply:inbound:1", "email", "reply", "alice@example.com",
+                           reply(text="something else"), now=NOW)
+    assert second.id == first.id and second.payload == first.payload
+    assert await dispatch_once(smtp, now=NOW) == 1
+    assert await dispatch_once(smtp, now=NOW + timedelta(hours=1)) == 0
+    assert len(await sink.wait_for(1)) == 1
+
+
+async def test_message_id_is_in_the_row_and_the_payload(orm: str) -> None:
+    made = await enqueue("k1", "email", "reply", "a@example.com", reply(), now=NOW)
+    assert made.message_id.endswith("@localhost")
+    assert parsed(made.payload)["Message-ID"] == f"<{made.message_id}>"
+    given = await enqueue("k2", "email", "reply", "a@example.com", reply(), "x.1@localhost")
+    assert parsed(given.payload)["Message-ID"] == "<x.1@localhost>"
+    raw = b"From: invoices@localhost\r\nTo: a@example.com\r\n\r\nhello\r\n"
+    as_bytes = await enqueue("k3", "email", "notice", "a@example.com", raw, "<y.2@localhost>")
+    assert as_bytes.message_id == "y.2@localhost"
+    assert bytes(as_bytes.payload) == b"Message-ID: <y.2@localhost>\r\n" + raw
+    with pytest.raises(ValueError):
+        await enqueue("k4", "email", "notice", "a@example.com",
+                      b"Message-ID: <z@x>\r\n" + raw, "other@x")
+
+
+def parsed(payload: bytes) -> EmailMessage:
+    message: EmailMessage = message_from_bytes(bytes(payload), policy=default_policy)  # type: ignore[assignment]
+    return message
+
+
+# ---- claiming ----------------------------------------------------------------------------------
+
+async def test_two_workers_reading_the_same_row_claim_it_once(orm: str) -> None:
+    row = await enqueue("k", "email", "reply", "a@example.com", reply(), now=NOW)
+    seen_by_a, seen_by_b = await reload(row), await reload(row)  # both read it as pending
+    assert await try_claim(seen_by_a, LEASE, NOW)
+    assert not await try_claim(seen_by_b, LEASE, NOW)
+    assert (await reload(row)).attempts == 1
+
+
+async def test_concurrent_claimers_get_each_row_exactly_once(orm: str) -> None:
+    for n in range(12):
+        await enqueue(f"k{n}", "email", "notice", f"c{n}@example.com", reply(), now=NOW)
+    batches = await asyncio.gather(*(claim(5, LEASE, NOW) for _ in range(4)))
+    ids = [row.id for batch in batches for row in batch]
+    assert len(ids) == len(set(ids)) == 12
+    assert await claim(5, LEASE, NOW) == []  # all leased
+
+
+async def test_rows_are_not_claimed_before_they_are_due(orm: str) -> None:
+    await enqueue("k", "email", "reply", "a@example.com", reply(), now=NOW)
+    assert await claim(5, LEASE, NOW - timedelta(seconds=1)) == []
+    assert len(await claim(5, LEASE, NOW)) == 1
+
+
+async def test_expired_lease_is_claimed_again(orm: str) -> None:
+    await enqueue("k", "email", "reply", "a@example.com", reply(), now=NOW)
+    (taken,) = await claim(1, LEASE, NOW)  # ... and this worker dies
+    assert await claim(1, LEASE, NOW + LEASE - timedelta(seconds=1)) == []
+    (again,) = await claim(1, LEASE, NOW + LEASE + timedelta(seconds=1))
+    assert again.id == taken.id and again.attempts == 2
+    assert not await mark_sent(taken, NOW)  # the first worker lost its lease
+    assert await mark_sent(again, NOW)
+    assert (await reload(again)).state == outbox.SENT
+
+
+async def test_dispatch_takes_only_its_own_channel(orm: str, tmp_path: Path) -> None:
+    await enqueue("slack", "slack", "notice", "U123", b'{"text": "hi"}', "s.1@localhost")
+    assert await dispatch_once(MaildirSender(tmp_path / "md"), now=NOW) == 0
+    assert (await OutboxMessage.get(key="slack")).state == outbox.PENDING
+
+
+# ---- delivery over SMTP -----------------------------------------------------------------------
+
+async def test_temporary_refusal_is_retried_and_delivered_once(
+    orm: str, sink: SmtpSink, smtp: SmtpSender
+) -> None:
+    sink.answer("451 4.3.0 try later")
+    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
+    assert await dispatch_once(smtp, now=NOW) == 0
+    failed = await reload(row)
+    assert (failed.state, failed.attempts) == (outbox.FAILED, 1)
+    assert failed.next_attempt_at > NOW and "451" in failed.last_error
+    assert await dispatch_once(smtp, now=NOW) == 0  # not due yet
+    assert await dispatch_once(smtp, now=failed.next_attempt_at) == 1
+    ((mail_from, rcpt_tos, message),) = await sink.wait_for(1)
+    assert (mail_from, rcpt_tos) == ("invoices@localhost", ["alice@example.com"])
+    assert message.get_content().strip() == "INV-1042 is attached."
+    # the same Message-ID on both attempts, so a recipient could dedupe
+    ids = {str(attempt["Message-ID"]) for attempt in sink.attempts}
+    assert ids == {f"<{row.message_id}>"} and len(sink.attempts) == 2
+    done = await reload(row)
+    assert (done.state, done.sent_at, done.last_error) == (
+        outbox.SENT, failed.next_attempt_at, "")
+
+
+@pytest.mark.parametrize("at", ["RCPT", "DATA"])
+async def test_permanent_refusal_is_dead_audited_and_escalated(
+    orm: str, sink: SmtpSink, smtp: SmtpSender, at: str
+) -> None:
+    account = await Account.create(account_id="ACME", name="Acme")
+    contact = await Contact.create(account=account, email="alice@example.com")
+    sink.answer("550 5.1.1 no such user", at=at)
+    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
+    assert await dispatch_once(smtp, now=NOW) == 0
+    dead = await reload(row)
+    assert dead.state == outbox.DEAD and "550 5.1.1 no such user" in dead.last_error
+    assert await dispatch_once(smtp, now=NOW + timedelta(days=1)) == 0
+    event = await AuditEvent.get(action="notifier.delivery.dead")
+    assert (event.account_id, event.contact_id) == (account.id, contact.id)
+    assert event.data["outbox_id"] == row.id
+    escalation = await Escalation.get(kind="dead_delivery")
+    assert (escalation.address, escalation.contact_id) == ("alice@example.com", contact.id)
+    assert "INV-1042" not in escalation.summary + str(event.data)
+
+
+async def test_relay_down_is_retried_after_it_is_back(
+    orm: str, sink: SmtpSink, smtp: SmtpSender
+) -> None:
+    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
+    await sink.stop()
+    assert await dispatch_once(smtp, now=NOW) == 0
+    failed = await reload(row)
+    assert failed.state == outbox.FAILED and failed.next_attempt_at > NOW
+    await sink.start()
+    assert await dispatch_once(smtp, now=failed.next_attempt_at) == 1
+    assert len(await sink.wait_for(1)) == 1
+
+
+async def test_silent_relay_times_out_as_temporary(orm: str) -> None:
+    async def never_greets(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # say nothing until the client gives up
+        writer.close()
+
+    server = await asyncio.start_server(never_greets, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(DeliveryError) as failed:
+            await SmtpSender("127.0.0.1", port, timeout=0.2).send("a@example.com",
+                                                                  bytes(reply()))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert not failed.value.permanent
+
+
+async def test_gives_up_after_max_attempts(orm: str) -> None:
+    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
+    at = NOW
+    for _ in range(outbox.MAX_ATTEMPTS):
+        (taken,) = await claim(1, LEASE, at)
+        assert await mark_failed(taken, "421 4.7.0 busy", permanent=False, now=at)
+        at = (await reload(taken)).next_attempt_at
+    dead = await reload(row)
+    assert (dead.state, dead.attempts) == (outbox.DEAD, outbox.MAX_ATTEMPTS)
+    assert await Escalation.filter(kind="dead_delivery").count() == 1
+
+
+def test_retry_delay_doubles_up_to_a_cap_with_jitter() -> None:
+    for attempts in range(1, 30):
+        full = min(outbox.MAX_DELAY, outbox.BASE_DELAY * 2 ** min(attempts - 1, 20))
+        assert full * 0.75 <= retry_delay(attempts) <= full
+    assert retry_delay(1) <= outbox.BASE_DELAY < retry_delay(3)
+
+
+# ---- maildir and configuration ----------------------------------------------------------------
+
+async def test_maildir_sender_writes_a_file_that_parses_as_the_message(
+    orm: str, tmp_path: Path
+) -> None:
+    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
+    assert await dispatch_once(MaildirSender(tmp_path / "outbox"), now=NOW) == 1
+    (path,) = (tmp_path / "outbox" / "new").iterdir()
+    written = parsed(path.read_bytes())
+    assert written["Message-ID"] == f"<{row.message_id}>"
+    assert written["To"] == "alice@example.com"
+    assert written.get_content().strip() == "INV-1042 is attached."
+    assert len(mailbox.Maildir(tmp_path / "outbox", create=False)) == 1
+
+
+async def test_unwritable_maildir_is_a_temporary_failure(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(DeliveryError) as failed:
+        await MaildirSender(tmp_path / "file" / "outbox").send("a@example.com", b"x")
+    assert not failed.value.permanent
+
+
+def test_sender_for_reads_email_outbound(tmp_path: Path) -> None:
+    maildir = sender_for(f"maildir:{tmp_path}/out")
+    assert isinstance(maildir, MaildirSender) and maildir.path == tmp_path / "out"
+    relay = sender_for("smtp://127.0.0.1:2600", envelope_from="invoices@localhost")
+    assert isinstance(relay, SmtpSender)
+    assert (relay.host, relay.port, relay.envelope_from) == (
+        "127.0.0.1", 2600, "invoices@localhost")
+    with pytest.raises(ValueError):
+        sender_for("http://example.com")
