@@ -122,7 +122,7 @@ async def sink() -> AsyncIterator[SmtpSink]:
 
 
 async def test_an_import_while_the_service_runs_is_seen_without_restart(
-    cli: Cli, make_config, sink: SmtpSink  # type: ignore[no-untyped-def]
+    cli: Cli, make_config, sink: SmtpSink, orm: str  # type: ignore[no-untyped-def]
 ) -> None:
     config = make_config(INVOICEBOT_EMAIL_OUTBOUND=f"smtp://127.0.0.1:{sink.port}",
                          INVOICEBOT_VAULT_PATH=cli.env["INVOICEBOT_VAULT_PATH"])

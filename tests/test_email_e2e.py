@@ -44,7 +44,10 @@ async def sink() -> AsyncIterator[SmtpSink]:
 
 
 @pytest.fixture
-async def running(make_config, sink: SmtpSink, renderer: PdfRenderer) -> AsyncIterator[Running]:  # type: ignore[no-untyped-def]
+async def running(  # type: ignore[no-untyped-def]
+    make_config, sink: SmtpSink, renderer: PdfRenderer, orm: str
+) -> AsyncIterator[Running]:
+    """The service on an empty database (the `orm` fixture empties it on PostgreSQL)."""
     config = make_config(
         INVOICEBOT_EMAIL_OUTBOUND=f"smtp://127.0.0.1:{sink.port}",
         INVOICEBOT_HTTP_PUBLIC_URL=PUBLIC_URL,
@@ -243,7 +246,9 @@ async def test_database_failure_during_data_answers_451_then_accepts_after_recov
     assert len(running.sink.messages) == 1
 
 
-async def test_oversize_mail_is_refused_with_552(make_config, sink: SmtpSink) -> None:  # type: ignore[no-untyped-def]
+async def test_oversize_mail_is_refused_with_552(  # type: ignore[no-untyped-def]
+    make_config, sink: SmtpSink, orm: str
+) -> None:
     config = make_config(INVOICEBOT_EMAIL_MAX_SIZE="2KB",
                          INVOICEBOT_EMAIL_OUTBOUND=f"smtp://127.0.0.1:{sink.port}")
     service = await start(config, sink)
