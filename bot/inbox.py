@@ -8,6 +8,7 @@ processed, so reprocessing never sends a second reply.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import logging
@@ -70,20 +71,23 @@ class Inbox:
             return await self._drop(row, "auto_generated", "no reply to automatic mail")
         request = Request(
             channel="email", address=sender, text="\n".join(request_lines(msg)),
-            authenticated=self._authenticated(msg, row, sender), received_at=row.received_at,
+            authenticated=await self._authenticated(msg, row, sender), received_at=row.received_at,
             reference=row.message_key,
         )
         answer = await self.pipeline.handle(request)
         return await self._reply(row, msg, answer)
 
-    def _authenticated(self, msg: EmailMessage, row: InboundMessage, sender: str) -> bool:
+    async def _authenticated(self, msg: EmailMessage, row: InboundMessage, sender: str) -> bool:
         if not self.config.require_authentication:
             return True
         domain = sender.rpartition("@")[2]
         if mailauth.authenticated_by_relay(msg, row.peer, self.config, domain).ok:
             return True
         if self.config.verify_dkim:
-            return mailauth.verify_dkim(bytes(row.raw_message), domain, dnsfunc=self.dnsfunc)
+            # DNS lookups block: keep them off the event loop.
+            return await asyncio.to_thread(
+                mailauth.verify_dkim, bytes(row.raw_message), domain, dnsfunc=self.dnsfunc
+            )
         return False
 
     async def _reply(self, row: InboundMessage, msg: EmailMessage, answer: Answer) -> str:

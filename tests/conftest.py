@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 from tortoise import Tortoise, connections
 
+from tests.fakes import SmtpSink
 from vault import db
 from vault.config import Config, load_config
+from vault.pdf import PdfRenderer
 
 TEST_KEYS = "k" * 40 + "," + "n" * 40  # two keys: old, new (new signs)
 PG_URL = os.environ.get("INVOICEBOT_TEST_DATABASE_URL", "")
@@ -160,6 +162,23 @@ async def orm(database_url: str) -> AsyncIterator[str]:
         await _empty_pg_tables()
     yield database_url
     await Tortoise.close_connections()
+
+
+@pytest.fixture(scope="session")
+def renderer() -> Iterator[PdfRenderer]:
+    """One PDF worker pool for the session: starting workers costs a second or two."""
+    pool = PdfRenderer(max_workers=2)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+async def sink() -> AsyncIterator[SmtpSink]:
+    """A real SMTP relay on loopback that records what it is given."""
+    relay = SmtpSink()
+    await relay.start()
+    yield relay
+    await relay.stop()
 
 
 def pytest_report_header() -> str:

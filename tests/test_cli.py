@@ -7,7 +7,6 @@ import csv
 import io
 import os
 import sys
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,14 +110,6 @@ async def test_bad_usage_exits_2(cli: Cli) -> None:
     code, _, err = await cli.run("import", "customers", "x.csv")
     assert code == 2
     assert "invalid choice" in err
-
-
-@pytest.fixture
-async def sink() -> AsyncIterator[SmtpSink]:
-    relay = SmtpSink()
-    await relay.start()
-    yield relay
-    await relay.stop()
 
 
 async def test_an_import_while_the_service_runs_is_seen_without_restart(

@@ -6,15 +6,17 @@ from __future__ import annotations
 import io
 import re
 import smtplib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from email.message import EmailMessage
 
+import dkim
 import pytest
 from pypdf import PdfReader
 
 from bot.service import Service
 from tests.fakes import SmtpSink
 from tests.harness import PUBLIC_URL, Running, fixed_today, load_e2e_data, request_mail, until
+from tests.test_mailauth import make_dkim_key
 from vault.config import Config
 from vault.models import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage
 from vault.pdf import PdfRenderer
@@ -22,25 +24,10 @@ from vault.pdf import PdfRenderer
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 
 
-@pytest.fixture(scope="session")
-def renderer() -> Iterator[PdfRenderer]:
-    pool = PdfRenderer(max_workers=2)
-    yield pool
-    pool.close()
-
-
 async def start(config: Config, sink: SmtpSink) -> Service:
     service = Service(config, today=fixed_today)
     await service.start()
     return service
-
-
-@pytest.fixture
-async def sink() -> AsyncIterator[SmtpSink]:
-    relay = SmtpSink()
-    await relay.start()
-    yield relay
-    await relay.stop()
 
 
 @pytest.fixture
@@ -306,3 +293,33 @@ async def test_crash_after_250_is_reprocessed_once_on_restart(
 async def start_and_stop_cleanly(running: Running) -> None:
     running.service = await start(running.config, running.sink)
     assert await OutboxMessage.filter(kind="reply").count() == 1
+
+
+async def test_dkim_verified_by_us_is_enough_without_a_relay_header(  # type: ignore[no-untyped-def]
+    make_config, sink: SmtpSink, renderer: PdfRenderer, orm: str
+) -> None:
+    private, record = make_dkim_key()
+    config = make_config(INVOICEBOT_EMAIL_OUTBOUND=f"smtp://127.0.0.1:{sink.port}",
+                         INVOICEBOT_EMAIL_VERIFY_DKIM="true",
+                         INVOICEBOT_HTTP_PUBLIC_URL=PUBLIC_URL)
+
+    def dns(name: bytes, timeout: int = 5) -> bytes | None:
+        return record if name == b"sel._domainkey.acme.example." else None
+
+    service = Service(config, dnsfunc=dns, today=fixed_today)
+    await service.start()
+    try:
+        await load_e2e_data(config, renderer)
+        raw = request_mail("ap@acme.example", "invoices March", auth=None).as_bytes()
+        signature = dkim.sign(raw, b"sel", b"acme.example", private,
+                              include_headers=[b"from", b"subject", b"message-id"])
+        await Running(service, sink, config).send(bytes(signature) + raw)
+        await sink.wait_for(1)
+        assert "INV-2026-0301" in text_of(sink.messages[0].message)
+
+        forged = request_mail("ap@acme.example", "unpaid", auth=None).as_bytes()
+        await Running(service, sink, config).send(bytes(signature) + forged)  # wrong body
+        await sink.wait_for(2)
+        assert "could not verify" in text_of(sink.messages[1].message)
+    finally:
+        await service.stop()

@@ -227,7 +227,11 @@ def test_alignment_rule() -> None:
 
 @pytest.fixture(scope="module")
 def dkim_key() -> tuple[bytes, bytes]:
-    """(private key PEM, DNS TXT record) for selector sel._domainkey.example.com."""
+    return make_dkim_key()
+
+
+def make_dkim_key() -> tuple[bytes, bytes]:
+    """(private key PEM, DNS TXT record) for a selector of ours."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private = key.private_bytes(
         serialization.Encoding.PEM,

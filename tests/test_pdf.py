@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -178,13 +177,6 @@ def test_fetcher_serves_the_bundled_font() -> None:
                          [("de-DE", "de_DE"), ("fr", "fr"), ("", "en"), ("xx-YY", "en")])
 def test_account_locale_tags_become_babel_locales(tag: str, expected: str) -> None:
     assert babel_locale(tag) == expected
-
-
-@pytest.fixture(scope="module")
-def renderer() -> Iterator[PdfRenderer]:
-    renderer = PdfRenderer(max_workers=1)
-    yield renderer
-    renderer.close()
 
 
 async def test_renderer_renders_in_a_worker_process(orm: str, renderer: PdfRenderer) -> None:
