@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from tortoise.transactions import in_transaction
+
 from bot import replies
 from bot.commands import Command, Help, ListInvoices, ShowInvoice, Unclear, parse
 from bot.identity import Refusal, identify
@@ -88,7 +90,9 @@ class Pipeline:
             found = await scope.recent(RECENT)
         if not found:
             return replies.empty_period(title, await scope.latest(), fmt)
-        rows = [await self._row(scope, invoice, fmt) for invoice in found]
+        # One transaction for all the reply's grants: one commit (one fsync), not one each.
+        async with in_transaction():
+            rows = [await self._row(scope, invoice, fmt) for invoice in found]
         return replies.listing(title, rows, self._expiry(), fmt)
 
     async def _detail(self, scope: AccountScope, command: ShowInvoice, fmt: Formats) -> Reply:
