@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,10 @@ class Service:
         await self._start_smtp()
         await self._start_http(signer)
         self._start_scheduler()
+        # Start-up objects (imports, ORM metadata) never die: freezing them keeps full GC
+        # passes from pausing requests for tens of milliseconds.
+        gc.collect()
+        gc.freeze()
 
     async def _start_smtp(self) -> None:
         handler = InboundHandler(self.config.email, self._inbound.put_nowait)

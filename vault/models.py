@@ -105,7 +105,13 @@ class Invoice(Model):
 
     class Meta:
         table = "invoice"
-        indexes = (("account_id", "issue_date"), ("account_id", "status"))
+        # document_id: links re-check ownership per document; status+due_date: the sweep.
+        indexes = (
+            ("account_id", "issue_date"),
+            ("account_id", "status"),
+            ("account_id", "document_id"),
+            ("status", "due_date"),
+        )
 
 
 class InvoiceLine(Model):

@@ -142,7 +142,7 @@ class Migration(migrations.Migration):
                 ('document', fields.ForeignKeyField('vault.Document', source_field='document_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'invoice', 'app': 'vault', 'indexes': [Index(fields=['account_id', 'issue_date']), Index(fields=['account_id', 'status'])], 'pk_attr': 'id'},
+            options={'table': 'invoice', 'app': 'vault', 'indexes': [Index(fields=['account_id', 'issue_date']), Index(fields=['account_id', 'status']), Index(fields=['account_id', 'document_id']), Index(fields=['status', 'due_date'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
