@@ -24,7 +24,7 @@ from vault.pdf import PdfRenderer
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 
 
-async def start(config: Config, sink: SmtpSink) -> Service:
+async def start(config: Config) -> Service:
     service = Service(config, today=fixed_today)
     await service.start()
     return service
@@ -40,7 +40,7 @@ async def running(  # type: ignore[no-untyped-def]
         INVOICEBOT_HTTP_PUBLIC_URL=PUBLIC_URL,
         INVOICEBOT_EMAIL_TRUSTED_RELAYS="127.0.0.1/32",
     )
-    service = await start(config, sink)
+    service = await start(config)
     await load_e2e_data(config, renderer)
     yield Running(service=service, sink=sink, config=config)
     await service.stop()
@@ -238,7 +238,7 @@ async def test_oversize_mail_is_refused_with_552(  # type: ignore[no-untyped-def
 ) -> None:
     config = make_config(INVOICEBOT_EMAIL_MAX_SIZE="2KB",
                          INVOICEBOT_EMAIL_OUTBOUND=f"smtp://127.0.0.1:{sink.port}")
-    service = await start(config, sink)
+    service = await start(config)
     try:
         msg = request_mail("ap@acme.example", "invoices March", body="x" * 5000)
         with pytest.raises(smtplib.SMTPException) as refused:
@@ -281,18 +281,15 @@ async def test_crash_after_250_is_reprocessed_once_on_restart(
     await running.service.stop()
 
     for _ in range(2):  # restart twice: the second start must not answer again
-        service = await start(running.config, running.sink)
+        service = await start(running.config)
         await running.sink.wait_for(1)
         await until(lambda: InboundMessage.get_or_none(id=stored.id, state="processed"))
         await service.stop()
-    await start_and_stop_cleanly(running)
+    running.service = await start(running.config)  # the fixture stops this one
+    assert await OutboxMessage.filter(kind="reply").count() == 1
     assert len(running.sink.messages) == 1
     assert "INV-2026-0301" in text_of(running.sink.messages[0].message)
 
-
-async def start_and_stop_cleanly(running: Running) -> None:
-    running.service = await start(running.config, running.sink)
-    assert await OutboxMessage.filter(kind="reply").count() == 1
 
 
 async def test_dkim_verified_by_us_is_enough_without_a_relay_header(  # type: ignore[no-untyped-def]

@@ -19,6 +19,31 @@ from vault.models import Account, Contact
 Values = dict[str, Any]
 
 
+# Optional columns and how to read them; a column absent from the file keeps stored values.
+ACCOUNT_OPTIONAL: dict[str, Any] = {
+    "timezone": partial(f.timezone, default="UTC"),
+    "locale": partial(f.locale, default="en"),
+    "tier": lambda c, v: f.text(c, v or "standard", 32),
+    "tax_id": partial(f.text, max_length=64),
+    "address": partial(f.text, max_length=2000),
+}
+CONTACT_OPTIONAL: dict[str, Any] = {
+    "name": partial(f.text, max_length=200),
+    "role": f.role,
+    "locale": partial(f.locale, default=""),
+    "timezone": partial(f.timezone, default=""),
+    "active": partial(f.boolean, default=True),
+}
+
+
+def take_optional(
+    table: Table, cells: f.CellReader, columns: dict[str, Any], values: Values
+) -> None:
+    for column, parse in columns.items():
+        if table.has(column):
+            values[column] = cells.take(column, parse, "")
+
+
 def parse_accounts(table: Table, rows: Iterable[Row], log: ErrorLog) -> dict[str, Values]:
     """account_id -> the model values the file gives, for rows without errors."""
     found: dict[str, Values] = {}
@@ -29,16 +54,7 @@ def parse_accounts(table: Table, rows: Iterable[Row], log: ErrorLog) -> dict[str
             "account_id": cells.take("account_id", f.identifier, ""),
             "name": cells.take("name", partial(f.text, max_length=200, required=True), ""),
         }
-        optional: dict[str, Any] = {
-            "timezone": partial(f.timezone, default="UTC"),
-            "locale": partial(f.locale, default="en"),
-            "tier": lambda c, v: f.text(c, v or "standard", 32),
-            "tax_id": partial(f.text, max_length=64),
-            "address": partial(f.text, max_length=2000),
-        }
-        for column, parse in optional.items():
-            if table.has(column):
-                values[column] = cells.take(column, parse, "")
+        take_optional(table, cells, ACCOUNT_OPTIONAL, values)
         key = values["account_id"]
         if key in first_line:
             log.add(row.line, f"account_id {key!r} was already given on line {first_line[key]}")
@@ -74,16 +90,7 @@ def parse_contacts(
             "account_id": accounts.get(account, 0),
             "email": cells.take("email", f.email, ""),
         }
-        optional: dict[str, Any] = {
-            "name": partial(f.text, max_length=200),
-            "role": f.role,
-            "locale": partial(f.locale, default=""),
-            "timezone": partial(f.timezone, default=""),
-            "active": partial(f.boolean, default=True),
-        }
-        for column, parse in optional.items():
-            if table.has(column):
-                values[column] = cells.take(column, parse, "")
+        take_optional(table, cells, CONTACT_OPTIONAL, values)
         email = values["email"]
         if email in found:
             log.add(row.line, f"email {email!r} was already given on line {found[email][0]}")
