@@ -7,55 +7,30 @@ invoices, and help. Month names come from Babel's locale data, not from a hand-t
 
 from __future__ import annotations
 
-import calendar
 import re
 import unicodedata
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 from babel.dates import get_month_names
 
+from bot.intents import (
+    OVERDUE,
+    UNPAID,
+    Command,
+    Filters,
+    Help,
+    InvoiceRef,
+    ListInvoices,
+    Period,
+    ShowInvoice,
+    Unclear,
+)
 from vault.models import InvoiceStatus
 
-UNPAID = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE)
-OVERDUE = (InvoiceStatus.OVERDUE,)
+__all__ = ["Command", "Help", "ListInvoices", "Period", "ShowInvoice", "Unclear", "parse"]
+
 MONTH_LOCALES = ("en",)
-
-
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date  # inclusive
-
-    @classmethod
-    def month(cls, year: int, month: int) -> Period:
-        last = calendar.monthrange(year, month)[1]
-        return cls(date(year, month, 1), date(year, month, last))
-
-
-@dataclass(frozen=True)
-class ListInvoices:
-    period: Period | None = None  # None: the most recent
-    statuses: tuple[InvoiceStatus, ...] = ()
-
-
-@dataclass(frozen=True)
-class ShowInvoice:
-    number: str
-
-
-@dataclass(frozen=True)
-class Help:
-    pass
-
-
-@dataclass(frozen=True)
-class Unclear:
-    text: str
-
-
-Command = ListInvoices | ShowInvoice | Help
 
 
 _HELP = re.compile(r"^\s*(help|\?|what can you do|commands)\s*[?!.]*\s*$")
@@ -82,7 +57,7 @@ def parse(text: str, today: date, locale: str = "en") -> Command | Unclear:
     statuses = _statuses(folded)
     period = _period(folded, today)
     if period is not None or statuses:
-        return ListInvoices(period=period, statuses=statuses)
+        return ListInvoices(Filters(period=period, statuses=statuses))
     if _INVOICE_WORD.search(folded):
         return ListInvoices()
     return Unclear(text)
@@ -95,14 +70,15 @@ def _fold(text: str) -> str:
     return " ".join(re.sub(r"[^\w/?-]+", " ", plain).split())
 
 
-def _invoice_number(text: str) -> str | None:
+def _invoice_number(text: str) -> InvoiceRef | None:
     for match in _NUMBER.finditer(text):
         prefix, joiner, digits = match[1], match[2], match[3]
         if prefix.lower() in {"q", "fy"} or prefix.lower() in _month_words():
             continue
         # "from 2025" is not a number; "INV 1042", "inv-1042" and "ABC1042" are.
         if joiner == "-" or prefix.isupper() or prefix.lower() == "inv":
-            return f"{prefix.upper()}-{digits}"
+            groups = tuple(int(group) for group in digits.split("-") if group)
+            return InvoiceRef(f"{prefix.upper()}-{digits}", prefix.upper(), groups)
     return None
 
 

@@ -81,11 +81,12 @@ class Pipeline:
 
     async def _listing(self, scope: AccountScope, command: ListInvoices, fmt: Formats) -> Reply:
         title = _title(command, fmt)
-        if command.period is not None:
-            found = await scope.in_period(command.period.start, command.period.end,
-                                          command.statuses)
-        elif command.statuses:
-            found = await scope.with_status(command.statuses)
+        filters = command.filters
+        if filters.period is not None:
+            found = await scope.in_period(filters.period.start, filters.period.end,
+                                          filters.statuses)
+        elif filters.statuses:
+            found = await scope.with_status(filters.statuses)
         else:
             found = await scope.recent(RECENT)
         if not found:
@@ -96,9 +97,9 @@ class Pipeline:
         return replies.listing(title, rows, self._expiry(), fmt)
 
     async def _detail(self, scope: AccountScope, command: ShowInvoice, fmt: Formats) -> Reply:
-        invoice = await scope.by_number(command.number)
+        invoice = await scope.by_number(command.ref.text)
         if invoice is None:
-            return replies.not_found(command.number)
+            return replies.not_found(command.ref.text)
         return replies.detail(invoice, await self._row(scope, invoice, fmt), self._expiry(), fmt)
 
     async def _row(self, scope: AccountScope, invoice: Invoice, fmt: Formats) -> InvoiceLine:
@@ -135,11 +136,12 @@ class Pipeline:
 
 
 def _title(command: ListInvoices, fmt: Formats) -> str:
-    status = "/".join(replies.STATUS_LABELS[s] for s in command.statuses)
-    if command.period is not None:
-        month = fmt.month(command.period)
+    filters = command.filters
+    status = "/".join(replies.STATUS_LABELS[s] for s in filters.statuses)
+    if filters.period is not None:
+        month = fmt.month(filters.period)
         return f"{status.capitalize()} invoices in {month}" if status else f"Invoices in {month}"
-    if command.statuses:
-        return "Unpaid invoices" if len(command.statuses) > 1 else f"{status.capitalize()} invoices"
+    if filters.statuses:
+        return "Unpaid invoices" if len(filters.statuses) > 1 else f"{status.capitalize()} invoices"
     return "Your latest invoices"
 

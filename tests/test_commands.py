@@ -6,15 +6,17 @@ from datetime import date
 
 import pytest
 
-from bot.commands import (
+from bot.commands import parse
+from bot.intents import (
     OVERDUE,
     UNPAID,
+    Filters,
     Help,
+    InvoiceRef,
     ListInvoices,
     Period,
     ShowInvoice,
     Unclear,
-    parse,
 )
 from vault.models import InvoiceStatus
 
@@ -25,22 +27,27 @@ MARCH_2026 = Period(date(2026, 3, 1), date(2026, 3, 31))
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("invoices March", ListInvoices(period=MARCH_2026)),
-        ("Invoices MARCH", ListInvoices(period=MARCH_2026)),
-        ("invoices mar", ListInvoices(period=MARCH_2026)),
-        ("invoices 2026-03", ListInvoices(period=MARCH_2026)),
-        ("invoices 03/2026", ListInvoices(period=MARCH_2026)),
-        ("March 2025", ListInvoices(period=Period(date(2025, 3, 1), date(2025, 3, 31)))),
+        ("invoices March", ListInvoices(Filters(period=MARCH_2026))),
+        ("Invoices MARCH", ListInvoices(Filters(period=MARCH_2026))),
+        ("invoices mar", ListInvoices(Filters(period=MARCH_2026))),
+        ("invoices 2026-03", ListInvoices(Filters(period=MARCH_2026))),
+        ("invoices 03/2026", ListInvoices(Filters(period=MARCH_2026))),
+        ("March 2025",
+         ListInvoices(Filters(period=Period(date(2025, 3, 1), date(2025, 3, 31))))),
         # the latest December not in the future is last year's
-        ("invoices December", ListInvoices(period=Period(date(2025, 12, 1), date(2025, 12, 31)))),
-        ("invoices November", ListInvoices(period=Period(date(2026, 11, 1), date(2026, 11, 30)))),
-        ("invoice INV-1042", ShowInvoice("INV-1042")),
-        ("Can you resend INV-2026-0042?", ShowInvoice("INV-2026-0042")),
-        ("inv 1042", ShowInvoice("INV-1042")),
-        ("unpaid", ListInvoices(statuses=UNPAID)),
-        ("what do we still owe?", ListInvoices(statuses=UNPAID)),
-        ("overdue", ListInvoices(statuses=OVERDUE)),
-        ("paid invoices March", ListInvoices(period=MARCH_2026, statuses=(InvoiceStatus.PAID,))),
+        ("invoices December",
+         ListInvoices(Filters(period=Period(date(2025, 12, 1), date(2025, 12, 31))))),
+        ("invoices November",
+         ListInvoices(Filters(period=Period(date(2026, 11, 1), date(2026, 11, 30))))),
+        ("invoice INV-1042", ShowInvoice(InvoiceRef("INV-1042", "INV", (1042,)))),
+        ("Can you resend INV-2026-0042?",
+         ShowInvoice(InvoiceRef("INV-2026-0042", "INV", (2026, 42)))),
+        ("inv 1042", ShowInvoice(InvoiceRef("INV-1042", "INV", (1042,)))),
+        ("unpaid", ListInvoices(Filters(statuses=UNPAID))),
+        ("what do we still owe?", ListInvoices(Filters(statuses=UNPAID))),
+        ("overdue", ListInvoices(Filters(statuses=OVERDUE))),
+        ("paid invoices March",
+         ListInvoices(Filters(period=MARCH_2026, statuses=(InvoiceStatus.PAID,)))),
         ("help", Help()),
         ("Help?", Help()),
         ("invoices", ListInvoices()),
