@@ -50,6 +50,8 @@ class Reply:
     intro: str
     rows: tuple[InvoiceLine, ...] = ()
     outro: str = ""
+    # Links not tied to a listed invoice: a statement PDF, a ZIP of many invoices.
+    links: tuple[Link, ...] = ()
     links_expire: str = ""  # formatted expiry shown once under the listing
     deliver: bool = True  # False: say nothing (auto-replies, bulk mail)
     notes: tuple[str, ...] = field(default=())

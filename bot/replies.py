@@ -150,6 +150,8 @@ def reply_text(reply: Reply) -> str:
         )
         if row.link:
             lines.append(f"  {row.link.url}")
+    for link in reply.links:
+        lines += ["", f"{link.label}: {link.url}"]
     if reply.links_expire:
         lines += ["", f"Links expire {reply.links_expire}. Ask again for fresh ones."]
     lines += [f"- {note}" for note in reply.notes]
@@ -162,6 +164,8 @@ def reply_html(reply: Reply) -> str:
     parts = [f"<p>{escape(reply.intro)}</p>"]
     if reply.rows:
         parts.append(_table(reply.rows))
+    for link in reply.links:
+        parts.append(f'<p><a href="{escape(link.url)}">{escape(link.label)}</a></p>')
     if reply.links_expire:
         parts.append(f"<p>Links expire {escape(reply.links_expire)}. Ask again for fresh ones.</p>")
     if reply.notes:
