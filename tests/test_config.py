@@ -35,6 +35,9 @@ def test_environment_overrides_a_key(tmp_path: Path) -> None:
         ("[http]\npublic_url = 'example.com'\n", "http.public_url"),
         ("[email]\nrequire_authentication = 'yes'\n", "email.require_authentication"),
         ("[links\n", "not valid TOML"),
+        ("[seller]\nfiscal_year_start = 13\n", "seller.fiscal_year_start"),
+        ("[seller]\nfiscal_year_start = 'April'\n", "seller.fiscal_year_start"),
+        ("[seller]\nfiscal_year_start = true\n", "seller.fiscal_year_start"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, toml: str, message: str) -> None:
@@ -62,3 +65,20 @@ def test_secret_keys_keep_their_order(tmp_path: Path) -> None:
     keys = "a" * 32 + "," + "b" * 32
     config = load_config(tmp_path / "c.toml", env={"INVOICEBOT_SECRET_KEYS": keys})
     assert config.secret_keys == ("a" * 32, "b" * 32)
+
+
+def test_fiscal_year_start_defaults_to_january_and_reads_toml_and_environment(
+    tmp_path: Path,
+) -> None:
+    assert load_config(tmp_path / "missing.toml", env={}).seller.fiscal_year_start == 1
+    path = tmp_path / "config.toml"
+    path.write_text("[seller]\nfiscal_year_start = 4\n")
+    assert load_config(path, env={}).seller.fiscal_year_start == 4
+    env = {"INVOICEBOT_SELLER_FISCAL_YEAR_START": "7"}
+    assert load_config(path, env=env).seller.fiscal_year_start == 7
+
+
+def test_bad_fiscal_year_start_from_environment_names_the_variable(tmp_path: Path) -> None:
+    env = {"INVOICEBOT_SELLER_FISCAL_YEAR_START": "0"}
+    with pytest.raises(ConfigError, match="seller.fiscal_year_start"):
+        load_config(tmp_path / "c.toml", env=env)

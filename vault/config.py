@@ -36,6 +36,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "tax_id": "",
         "payment_terms": "Payment due by the due date shown.",
         "timezone": "UTC",
+        "fiscal_year_start": 1,  # month the seller's fiscal year starts in ("FY2025")
     },
     "http": {"listen": "127.0.0.1:8080", "public_url": "http://127.0.0.1:8080"},
     "links": {"ttl": "7d"},
@@ -100,6 +101,7 @@ class SellerConfig:
     tax_id: str
     payment_terms: str
     timezone: ZoneInfo
+    fiscal_year_start: int = 1  # month 1-12; FY2025 is the fiscal year ending in 2025
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,18 @@ def _seller(section: dict[str, Any], source: str) -> SellerConfig:
         tax_id=str(section["tax_id"]),
         payment_terms=str(section["payment_terms"]),
         timezone=tz,
+        fiscal_year_start=_month_number(section["fiscal_year_start"],
+                                        f"{source}: seller.fiscal_year_start"),
     )
+
+
+def _month_number(value: Any, where: str) -> int:
+    """A month 1-12, from TOML (an integer) or the environment (its digits)."""
+    text = str(value).strip() if isinstance(value, str) else None
+    number = int(text) if text is not None and text.isdigit() else value
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 12:
+        raise ConfigError(f"{where}: expected a month number 1-12, got {value!r}")
+    return number
 
 
 def _text(value: Any, where: str) -> str:
