@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import hashlib
 import io
 import logging
@@ -135,12 +136,28 @@ async def test_several_documents_stream_as_one_zip(vault: Vault) -> None:
     assert 'filename="invoices_March.zip"' in response.headers["content-disposition"]
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     assert archive.testzip() is None
-    assert archive.namelist() == ["INV-2026-0042.pdf", "INV-2026-0043.pdf"]
+    assert archive.namelist() == ["index.csv", "INV-2026-0042.pdf", "INV-2026-0043.pdf"]
     assert archive.read("INV-2026-0043.pdf") == pdf_bytes("INV-2026-0043")
+    index = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode())))
+    assert [(r["number"], r["file"], r["amount"], r["currency"], r["status"]) for r in index] == [
+        ("INV-2026-0042", "INV-2026-0042.pdf", "100.00", "EUR", "open"),
+        ("INV-2026-0043", "INV-2026-0043.pdf", "100.00", "EUR", "open"),
+    ]
+    assert index[0]["issue_date"] == "2026-03-01" and index[0]["due_date"] == "2026-03-31"
     audited = await AuditEvent.filter(action="vault.document.download").values_list(
         "document_id", flat=True)
     assert sorted(audited) == sorted(vault.documents[n].id for n in ("INV-2026-0042",
                                                                        "INV-2026-0043"))
+
+
+async def test_a_zip_label_makes_a_zip_even_of_one_document(vault: Vault) -> None:
+    _, token = await vault.link("INV-2026-0042", label="invoices-2026.zip")
+    response = await vault.client.get(f"/d/{token}")
+    assert response.headers["content-type"] == "application/zip"
+    assert 'filename="invoices-2026.zip"' in response.headers["content-disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert archive.namelist() == ["index.csv", "INV-2026-0042.pdf"]
+    assert archive.read("INV-2026-0042.pdf") == pdf_bytes("INV-2026-0042")
 
 
 @pytest.mark.parametrize("numbers", [["INV-2026-0042"], ["INV-2026-0042", "INV-2026-0043"]])

@@ -12,11 +12,24 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from rapidfuzz import fuzz, process, utils
 from tortoise.queryset import QuerySet
 
-from vault.models import Account, Contact, Document, Invoice, InvoiceStatus, Payment
+from vault.models import (
+    Account,
+    Contact,
+    Dispute,
+    Document,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    Statement,
+)
 
 UNPAID = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE)
+# Money still owed: the unpaid statuses and disputed (disputed is not forgiven).
+OWED = (*UNPAID, InvoiceStatus.DISPUTED)
+ENTITY_CUTOFF = 85  # rapidfuzz WRatio: "acme freight" finds "ACME Freight GmbH"
 
 
 def derive_status(
@@ -32,6 +45,25 @@ def derive_status(
     if amount_paid > 0:
         return InvoiceStatus.PARTIALLY_PAID
     return InvoiceStatus.OPEN
+
+
+@dataclass(frozen=True)
+class InvoiceQuery:
+    """What narrows a search of one account's invoices; the fields combine with AND.
+
+    `entities` are exact billing-entity names (resolve loose ones with
+    AccountScope.match_entities first); an empty tuple matches nothing, None everything.
+    """
+
+    start: date | None = None
+    end: date | None = None  # inclusive
+    statuses: tuple[InvoiceStatus, ...] = ()
+    po_number: str | None = None
+    min_total: Decimal | None = None  # strictly above
+    max_total: Decimal | None = None  # strictly below
+    total: Decimal | None = None
+    currency: str | None = None
+    entities: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +93,38 @@ class AccountScope:
     async def with_status(self, statuses: tuple[InvoiceStatus, ...]) -> list[Invoice]:
         return await self.invoices().filter(status__in=list(statuses)).order_by("due_date")
 
+    def search(self, query: InvoiceQuery) -> QuerySet[Invoice]:
+        """The account's invoices matching `query`, newest first."""
+        found = self.invoices()
+        if query.start is not None:
+            found = found.filter(issue_date__gte=query.start)
+        if query.end is not None:
+            found = found.filter(issue_date__lte=query.end)
+        if query.statuses:
+            found = found.filter(status__in=list(query.statuses))
+        if query.po_number:
+            found = found.filter(po_number__iexact=query.po_number)
+        if query.currency:
+            found = found.filter(currency=query.currency.upper())
+        if query.entities is not None:
+            found = found.filter(entity__in=list(query.entities))
+        return _amounts(found, query).order_by("-issue_date", "-number")
+
+    async def match_entities(self, written: str) -> tuple[str, ...]:
+        """The account's billing entities that `written` names, best first (typos welcome).
+
+        Only this account's entity names are ever compared, so nothing leaks.
+        """
+        names = [n for n in await self.invoices().distinct().values_list("entity", flat=True)
+                 if n]
+        scored = process.extract(written, names, scorer=fuzz.WRatio,
+                                 processor=utils.default_process, score_cutoff=ENTITY_CUTOFF,
+                                 limit=None)
+        if not scored:
+            return ()
+        best = scored[0][1]
+        return tuple(str(name) for name, score, _ in scored if score >= best - 5)
+
     async def by_number(self, number: str) -> Invoice | None:
         """One invoice of this account; another account's number is simply not found."""
         return await self.invoices().get_or_none(number=number)
@@ -76,13 +140,48 @@ class AccountScope:
             "paid_on"
         )
 
+    async def payments_between(self, start: date | None, end: date | None) -> list[Payment]:
+        """The account's payments received in [start, end], newest first, with invoices."""
+        query = Payment.filter(account_id=self.account.id)
+        if start is not None:
+            query = query.filter(paid_on__gte=start)
+        if end is not None:
+            query = query.filter(paid_on__lte=end)
+        return await query.select_related("invoice").order_by("-paid_on", "-id")
+
+    async def owed(self, entities: tuple[str, ...] | None = None) -> list[Invoice]:
+        """Invoices with money still owed (unpaid or disputed), oldest due first."""
+        query = self.invoices().filter(status__in=list(OWED))
+        if entities is not None:
+            query = query.filter(entity__in=list(entities))
+        return await query.order_by("due_date", "number")
+
+    async def disputes(self, invoice: Invoice) -> list[Dispute]:
+        return await Dispute.filter(account_id=self.account.id, invoice_id=invoice.id).order_by(
+            "at"
+        )
+
     async def documents(self, document_ids: list[int]) -> list[Document]:
-        """Documents of this account's invoices only, in the order asked."""
-        owned = await self.invoices().filter(document_id__in=document_ids).values_list(
+        """Documents of this account's invoices and statements only, in the order asked."""
+        invoice_docs = await self.invoices().filter(document_id__in=document_ids).values_list(
             "document_id", flat=True
         )
+        statement_docs = await Statement.filter(
+            account_id=self.account.id, document_id__in=document_ids
+        ).values_list("document_id", flat=True)
+        owned = {*invoice_docs, *statement_docs}
         found = {d.id: d for d in await Document.filter(id__in=list(owned))}
         return [found[i] for i in document_ids if i in found]
+
+
+def _amounts(found: QuerySet[Invoice], query: InvoiceQuery) -> QuerySet[Invoice]:
+    if query.total is not None:
+        found = found.filter(total=query.total)
+    if query.min_total is not None:
+        found = found.filter(total__gt=query.min_total)
+    if query.max_total is not None:
+        found = found.filter(total__lt=query.max_total)
+    return found
 
 
 async def sweep_overdue(today: date) -> int:

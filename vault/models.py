@@ -250,3 +250,52 @@ class OutboxMessage(Model):
     class Meta:
         table = "outbox_message"
         indexes = (("state", "next_attempt_at"), ("recipient", "kind", "created_at"))
+
+
+# ---- issue 3: statements and disputes ---------------------------------------------------------
+
+class Statement(Model):
+    """A statement of account rendered on request. Its document belongs to the account,
+    so links to it are re-checked through the account scope like invoice links."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "vault.Account", related_name="statements", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    document: fields.ForeignKeyRelation[Document] = fields.ForeignKeyField(
+        "vault.Document", related_name=False, on_delete=fields.RESTRICT
+    )
+    document_id: int
+    period_start = fields.DateField()
+    period_end = fields.DateField()
+    as_of = fields.DateField()
+    contact_id = fields.IntField(null=True)  # who asked first
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "statement"
+        unique_together = (("account", "document"),)
+
+
+class Dispute(Model):
+    """A contact's dispute of one invoice: who, when, why, and the status it had before."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "vault.Account", related_name="disputes", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
+        "vault.Invoice", related_name="disputes", on_delete=fields.CASCADE
+    )
+    invoice_id: int
+    contact_id = fields.IntField(null=True)
+    at = fields.DatetimeField()
+    reason = fields.TextField(default="")
+    previous_status = fields.CharField(max_length=16)
+    resolved_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "dispute"
+        indexes = (("account_id", "invoice_id"),)

@@ -284,6 +284,11 @@ class PdfRenderer:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, render_invoice, snapshot)
 
+    async def render_html(self, html: str) -> bytes:
+        """Any other template's HTML (a statement) as a PDF, in a worker, same fonts."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, html_to_pdf, html)
+
     def close(self) -> None:
         """Stop the workers; renders not yet started are cancelled."""
         self._pool.shutdown(wait=True, cancel_futures=True)

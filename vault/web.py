@@ -1,7 +1,9 @@
 """The HTTP app: a health check and the signed download links.
 
 GET /d/{token} re-checks the grant row on every request (vault.links.check_grant), then
-streams the one PDF from disk, or a ZIP of several built on the fly in constant memory.
+streams the one PDF from disk, or a ZIP of several built on the fly in constant memory
+(also for one document when the grant's label names a .zip: "as zip" means a ZIP). A ZIP
+holds the PDFs named by invoice number and an index.csv listing them.
 Every refusal (tampered, unknown, expired, revoked, contact deactivated) gets the same
 status and the same page, so a link's state cannot be probed, and is audited with its
 reason. The token is a bearer credential: it is never logged or audited; our access log
@@ -10,11 +12,14 @@ redacts it, which is why the service runs uvicorn with access_log=False.
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import logging
 import re
 import stat
 import time
+import zlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from importlib.resources import files
@@ -72,6 +77,8 @@ PAGE_HEADERS = {
 REFUSED_STATUS = 410
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _CHUNK = 64 * 1024
+INDEX_NAME = "index.csv"
+INDEX_COLUMNS = ("number", "issue_date", "due_date", "amount", "currency", "status", "file")
 
 
 def create_app(
@@ -133,12 +140,12 @@ class Downloads:
             return HTMLResponse("File temporarily unavailable.", 503, PAGE_HEADERS)
         if request.method == "GET":  # a HEAD (link preview, mail scanner) is no download
             await record_downloads(request, grant, contact, documents)
-        if len(documents) == 1:
+        if len(documents) == 1 and not grant.label.lower().endswith(".zip"):
             return pdf_response(paths[0], documents[0], grant.label)
         if request.method == "HEAD":  # the ZIP is built while sent: don't build it for nothing
             return zip_head_response(grant.label)
-        names = await member_names(contact, documents)
-        return zip_response(paths, documents, names, grant.label)
+        names, index = await archive_index(contact, documents)
+        return zip_response(paths, documents, names, grant.label, index)
 
     def path(self, document: Document) -> Path:
         # vault.documents.DocumentStore(root).path(document) owns this layout; until it
@@ -197,14 +204,31 @@ def pdf_response(path: Path, document: Document, label: str) -> Response:
     return FileResponse(path, headers=headers, media_type=document.content_type)
 
 
-async def member_names(contact: Contact, documents: list[Document]) -> list[str]:
-    """ZIP member names: each document's invoice number, read through the account scope."""
+async def archive_index(contact: Contact, documents: list[Document]) -> tuple[list[str], bytes]:
+    """Member names and the index.csv describing them, read through the account scope.
+
+    The index lists each invoice PDF (number, dates, amount, currency, status, file name)
+    as it stands now, in the ZIP's order; a document that is no invoice is left out.
+    """
     scope = await AccountScope.for_contact(contact)
-    rows = await scope.invoices().filter(document_id__in=[d.id for d in documents]).values_list(
-        "document_id", "number"
+    rows = await scope.invoices().filter(document_id__in=[d.id for d in documents]).values(
+        "document_id", "number", "issue_date", "due_date", "total", "currency", "status"
     )
-    numbers: dict[Any, Any] = dict(rows)
-    return [f"{numbers.get(d.id) or f'document-{d.id}'}.pdf" for d in documents]
+    invoices: dict[Any, dict[str, Any]] = {row["document_id"]: row for row in rows}
+    names = [f"{invoices[d.id]['number']}.pdf" if d.id in invoices else f"document-{d.id}.pdf"
+             for d in documents]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(INDEX_COLUMNS)
+    for document, name in zip(documents, names, strict=True):
+        if (row := invoices.get(document.id)) is not None:
+            writer.writerow([row["number"], row["issue_date"], row["due_date"], row["total"],
+                             row["currency"], row["status"], _safe_name(name, document)])
+    return names, out.getvalue().encode("utf-8")
+
+
+def _safe_name(name: str, document: Document) -> str:
+    return _UNSAFE_NAME.sub("_", name).lstrip(".") or f"document-{document.id}.pdf"
 
 
 def zip_head_response(label: str) -> Response:
@@ -215,24 +239,33 @@ def zip_head_response(label: str) -> Response:
 
 
 def zip_response(
-    paths: list[Path], documents: list[Document], names: list[str] | None, label: str
+    paths: list[Path], documents: list[Document], names: list[str] | None, label: str,
+    index: bytes | None = None,
 ) -> Response:
     """A ZIP streamed as it is built: stored (PDFs do not compress), sizes and CRCs from
-    the Document rows, so no member is ever buffered. No Content-Length: chunked."""
+    the Document rows, so no member is ever buffered (the index is a few bytes a row).
+    No Content-Length: chunked."""
     names = names or [f"document-{d.id}.pdf" for d in documents]
-    safe = [_UNSAFE_NAME.sub("_", n).lstrip(".") or f"document-{d.id}.pdf"
-            for n, d in zip(names, documents, strict=True)]
+    safe = [_safe_name(n, d) for n, d in zip(names, documents, strict=True)]
     headers = {**SECURITY_HEADERS, "Content-Disposition": content_disposition(label, ".zip")}
-    body = async_stream_zip(_zip_members(paths, documents, safe))
+    body = async_stream_zip(_zip_members(paths, documents, safe, index))
     return StreamingResponse(body, media_type="application/zip", headers=headers)
 
 
 async def _zip_members(
-    paths: list[Path], documents: list[Document], names: list[str]
+    paths: list[Path], documents: list[Document], names: list[str], index: bytes | None
 ) -> AsyncIterator[tuple[str, datetime, int, Any, AsyncIterator[bytes]]]:
+    if index is not None:
+        method = NO_COMPRESSION_64(len(index), zlib.crc32(index))
+        newest = max(d.created_at for d in documents)
+        yield INDEX_NAME, newest, stat.S_IFREG | 0o600, method, _bytes_chunks(index)
     for path, document, name in zip(paths, documents, names, strict=True):
         method = NO_COMPRESSION_64(document.size, document.crc32)
         yield name, document.created_at, stat.S_IFREG | 0o600, method, _file_chunks(path)
+
+
+async def _bytes_chunks(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 async def _file_chunks(path: Path) -> AsyncIterator[bytes]:

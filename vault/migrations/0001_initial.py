@@ -146,6 +146,21 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Dispute',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account', fields.ForeignKeyField('vault.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='disputes', on_delete=OnDelete.RESTRICT)),
+                ('invoice', fields.ForeignKeyField('vault.Invoice', source_field='invoice_id', db_constraint=True, to_field='id', related_name='disputes', on_delete=OnDelete.CASCADE)),
+                ('contact_id', fields.IntField(null=True)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('reason', fields.TextField(default='', unique=False)),
+                ('previous_status', fields.CharField(max_length=16)),
+                ('resolved_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'dispute', 'app': 'vault', 'indexes': [Index(fields=['account_id', 'invoice_id'])], 'pk_attr': 'id', 'table_description': "A contact's dispute of one invoice: who, when, why, and the status it had before."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='InvoiceLine',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -194,6 +209,21 @@ class Migration(migrations.Migration):
                 ('method', fields.CharField(default='', max_length=64)),
             ],
             options={'table': 'payment', 'app': 'vault', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Statement',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account', fields.ForeignKeyField('vault.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='statements', on_delete=OnDelete.RESTRICT)),
+                ('document', fields.ForeignKeyField('vault.Document', source_field='document_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('period_start', fields.DateField()),
+                ('period_end', fields.DateField()),
+                ('as_of', fields.DateField()),
+                ('contact_id', fields.IntField(null=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'statement', 'app': 'vault', 'unique_together': (('account', 'document'),), 'pk_attr': 'id', 'table_description': 'A statement of account rendered on request. Its document belongs to the account,'},
             bases=['Model'],
         ),
     ]

@@ -1,0 +1,75 @@
+"""Disputes and requests for a person: recorded, escalated to AR, never decided by the bot.
+
+open_dispute is the ONE place an invoice becomes disputed on a contact's word. Everything
+it changes (the Dispute row, the invoice's status, the AR escalation, the audit row)
+happens in one transaction, so AR never hears of a dispute that was not recorded, and
+the notifier (issue 5) adds its status-change event inside the same transaction.
+
+The invoice's file_status is set to "disputed" too, so re-deriving the status after a
+payments import keeps it disputed; the ledger's next changed invoice row decides again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from vault import audit
+from vault.invoices import AccountScope
+from vault.models import Dispute, Escalation, Invoice, InvoiceStatus
+
+SUMMARY_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class DisputeOutcome:
+    """The dispute recorded now, or why none was: already disputed, or void."""
+
+    dispute: Dispute | None
+    refused: str = ""  # "already_disputed", "void"
+    since: datetime | None = None  # when the open dispute was raised
+
+
+async def open_dispute(
+    scope: AccountScope, invoice: Invoice, reason: str, now: datetime
+) -> DisputeOutcome:
+    """Mark the scope's invoice disputed, record who, when and why, and tell AR."""
+    async with in_transaction():
+        current = await scope.invoices().select_for_update().get(id=invoice.id)
+        if current.status == InvoiceStatus.VOID:
+            return DisputeOutcome(None, "void")
+        if current.status == InvoiceStatus.DISPUTED:
+            earlier = await Dispute.filter(invoice_id=current.id, resolved_at=None).first()
+            return DisputeOutcome(None, "already_disputed", earlier.at if earlier else None)
+        dispute = await Dispute.create(
+            account_id=scope.account.id, invoice_id=current.id, contact_id=scope.contact.id,
+            at=now, reason=reason, previous_status=str(current.status),
+        )
+        await scope.invoices().filter(id=current.id).update(
+            status=InvoiceStatus.DISPUTED, file_status=InvoiceStatus.DISPUTED
+        )
+        await Escalation.create(
+            at=now, kind="dispute", account_id=scope.account.id, contact_id=scope.contact.id,
+            address=scope.contact.email, source_key=f"dispute:{dispute.id}",
+            summary=f"{current.number} disputed: {reason or '(no reason given)'}"[:SUMMARY_LIMIT],
+        )
+        await audit.record("vault.invoice.disputed", account_id=scope.account.id,
+                           contact_id=scope.contact.id, invoice=current.number,
+                           dispute=dispute.id, previous_status=str(current.status))
+    return DisputeOutcome(dispute)
+
+
+async def ask_for_person(
+    scope: AccountScope, conversation: str, source_key: str, now: datetime
+) -> Escalation:
+    """Hand the conversation to AR; asking again for the same message changes nothing."""
+    escalation, _ = await Escalation.get_or_create(
+        source_key=source_key,
+        defaults={"at": now, "kind": "person", "account_id": scope.account.id,
+                  "contact_id": scope.contact.id, "address": scope.contact.email,
+                  # A verified contact's own words: AR needs them to call back.
+                  "summary": conversation[:SUMMARY_LIMIT]},
+    )
+    return escalation

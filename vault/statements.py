@@ -1,0 +1,175 @@
+"""Statements of account: what an account was invoiced and paid in a period, per currency.
+
+As for invoices, building the statement (a frozen snapshot of plain values, read through
+the account scope) is separate from rendering it (vault.statement_html, then a PdfRenderer
+worker). The rendered PDF goes into the document store and a Statement row ties the
+document to the account, which is what lets a signed link to it pass the scope check.
+
+Per currency: opening balance = invoiced - paid before the period; closing = opening +
+invoiced - paid in the period; credit = payments beyond an invoice's total; aging as of
+the period's end (or today, if the period has not ended), from payments received by then.
+Void invoices are left out: they were never owed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+from vault.aging import BUCKETS, ZERO, Owed, age
+from vault.config import SellerConfig
+from vault.documents import DocumentStore
+from vault.invoices import AccountScope
+from vault.models import Document, Invoice, InvoiceStatus, Payment, Statement
+from vault.pdf import Party, babel_locale
+from vault.statement_html import statement_html
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a statement: an invoice issued or a payment received."""
+
+    day: date
+    kind: str  # "Invoice" or "Payment"
+    reference: str  # the invoice number, or the payment's reference
+    detail: str  # "due <date>" for invoices, "for INV-..." for payments
+    charge: Decimal
+    payment: Decimal
+    balance: Decimal  # running balance after this line
+
+
+@dataclass(frozen=True)
+class CurrencySection:
+    currency: str
+    opening: Decimal
+    invoiced: Decimal
+    paid: Decimal
+    credit: Decimal  # paid beyond invoice totals, as of the period's end
+    entries: tuple[Entry, ...]
+    aging: tuple[Decimal, ...]  # one per vault.aging.BUCKETS
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + self.invoiced - self.paid
+
+
+@dataclass(frozen=True)
+class StatementSnapshot:
+    """Everything printed on a statement, as plain values that pickle into a worker."""
+
+    seller: Party
+    buyer: Party
+    account_id: str
+    start: date
+    end: date
+    as_of: date
+    locale: str
+    sections: tuple[CurrencySection, ...]
+
+    @property
+    def label(self) -> str:
+        return f"statement-{self.account_id}-{self.start.isoformat()}-{self.end.isoformat()}"
+
+
+class HtmlRenderer(Protocol):
+    async def render_html(self, html: str) -> bytes: ...
+
+
+async def build_statement(
+    scope: AccountScope, start: date, end: date, today: date, seller: SellerConfig
+) -> StatementSnapshot:
+    """The account's statement for [start, end] as known today."""
+    as_of = min(end, today)
+    invoices = await scope.invoices().filter(issue_date__lte=end).exclude(
+        status=InvoiceStatus.VOID).order_by("issue_date", "number")
+    by_id = {i.id: i for i in invoices}
+    payments = [p for p in await scope.payments_between(None, end) if p.invoice_id in by_id]
+    payments.sort(key=lambda p: (p.paid_on, p.id))
+    currencies = sorted({i.currency for i in invoices})
+    sections = [_section(c, invoices, payments, by_id, start, as_of) for c in currencies]
+    account = scope.account
+    return StatementSnapshot(
+        seller=Party(seller.name, seller.address, seller.tax_id),
+        buyer=Party(account.name, account.address, account.tax_id),
+        account_id=account.account_id, start=start, end=end, as_of=as_of,
+        locale=babel_locale(scope.contact.locale or account.locale),
+        sections=tuple(s for s in sections if s.entries or s.opening or s.closing),
+    )
+
+
+def _section(currency: str, invoices: list[Invoice], payments: list[Payment],
+             by_id: dict[int, Invoice], start: date, as_of: date) -> CurrencySection:
+    mine = [i for i in invoices if i.currency == currency]
+    paid_to = [p for p in payments if by_id[p.invoice_id].currency == currency]
+    opening = (sum((i.total for i in mine if i.issue_date < start), ZERO)
+               - sum((p.amount for p in paid_to if p.paid_on < start), ZERO))
+    entries = _entries(mine, paid_to, by_id, start, opening)
+    return CurrencySection(
+        currency=currency, opening=opening,
+        invoiced=sum((e.charge for e in entries), ZERO),
+        paid=sum((e.payment for e in entries), ZERO),
+        credit=_credit(mine, paid_to),
+        entries=tuple(entries),
+        aging=_aging(_owed_at(mine, paid_to, as_of), as_of),
+    )
+
+
+def _aging(owed: list[Owed], as_of: date) -> tuple[Decimal, ...]:
+    rows = age(owed, as_of)  # one currency in, so at most one row out
+    return rows[0].buckets if rows else (ZERO,) * len(BUCKETS)
+
+
+def _entries(invoices: list[Invoice], payments: list[Payment], by_id: dict[int, Invoice],
+             start: date, opening: Decimal) -> list[Entry]:
+    lines: list[tuple[date, int, str, str, Decimal, Decimal]] = [
+        (i.issue_date, 0, i.number, f"due {i.due_date.isoformat()}", i.total, ZERO)
+        for i in invoices if i.issue_date >= start
+    ] + [
+        (p.paid_on, 1, p.reference or "payment", f"for {by_id[p.invoice_id].number}", ZERO,
+         p.amount)
+        for p in payments if p.paid_on >= start
+    ]
+    balance, entries = opening, []
+    for day, kind, reference, detail, charge, paid in sorted(lines, key=lambda x: x[:3]):
+        balance += charge - paid
+        entries.append(Entry(day, ("Invoice", "Payment")[kind], reference, detail, charge, paid,
+                             balance))
+    return entries
+
+
+def _paid_by_invoice(payments: list[Payment], until: date | None = None) -> dict[int, Decimal]:
+    paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for p in payments:
+        if until is None or p.paid_on <= until:
+            paid[p.invoice_id] += p.amount
+    return paid
+
+
+def _credit(invoices: list[Invoice], payments: list[Payment]) -> Decimal:
+    paid = _paid_by_invoice(payments)
+    return sum((max(paid[i.id] - i.total, ZERO) for i in invoices), ZERO)
+
+
+def _owed_at(invoices: list[Invoice], payments: list[Payment], as_of: date) -> list[Owed]:
+    """Each invoice's unpaid amount on `as_of` (zero-amount lines still seed the row)."""
+    paid = _paid_by_invoice(payments, as_of)
+    return [Owed(i.currency, i.due_date, max(i.total - paid[i.id], ZERO))
+            for i in invoices if i.issue_date <= as_of]
+
+
+async def issue_statement(
+    scope: AccountScope, snapshot: StatementSnapshot, renderer: HtmlRenderer,
+    store: DocumentStore, now: datetime,
+) -> Document:
+    """Render, store and register the statement; the same statement is stored once."""
+    pdf = await renderer.render_html(statement_html(snapshot))
+    document = await store.put(pdf)
+    await Statement.get_or_create(
+        account_id=scope.account.id, document_id=document.id,
+        defaults={"period_start": snapshot.start, "period_end": snapshot.end,
+                  "as_of": snapshot.as_of, "contact_id": scope.contact.id, "created_at": now},
+    )
+    return document
