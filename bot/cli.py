@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--no-progress", action="store_true", help="no progress bar")
     ask = sub.add_parser("ask", help="print the reply a contact would get")
     ask.add_argument("--from", dest="sender", required=True, metavar="EMAIL")
+    ask.add_argument("--today", metavar="YYYY-MM-DD",
+                     help="answer as if today were this date (reproduce what a contact saw)")
     ask.add_argument("text", nargs="+")
     audit = sub.add_parser("audit", help="audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)

@@ -105,15 +105,28 @@ async def import_file(args: argparse.Namespace, config: Config) -> int:
 async def ask(args: argparse.Namespace, config: Config) -> int:
     config = with_secret_keys(config, generate=False)
     async with database(config):
-        pipeline = Pipeline(config, LinkSigner(config.secret_keys))
+        pipeline = Pipeline(config, LinkSigner(config.secret_keys),
+                            today=lambda tz: _today(args, tz))
         # The operator runs this on the server: the contact is taken as verified.
         request = Request(channel="cli", address=args.sender, text=" ".join(args.text),
                           authenticated=True, received_at=utcnow())
-        answer = await pipeline.handle(request)
+        try:
+            answer = await pipeline.handle(request)
+        finally:
+            await pipeline.close()
     if answer.refused:
         raise UsageError(f"{args.sender}: not an active contact on file ({answer.refused})")
     print(answer.reply.as_text(), end="")
     return EXIT_OK
+
+
+def _today(args: argparse.Namespace, tz: str) -> date:
+    if not getattr(args, "today", None):
+        return today_in(tz)
+    try:
+        return date.fromisoformat(args.today)
+    except ValueError as exc:
+        raise UsageError(f"--today: {args.today!r} is not a date (YYYY-MM-DD)") from exc
 
 
 async def audit_export(args: argparse.Namespace, config: Config) -> int:

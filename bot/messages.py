@@ -44,7 +44,14 @@ class InvoiceLine:
 
 @dataclass(frozen=True)
 class Reply:
-    """What the contact gets back: a subject, a text body, and listed invoices."""
+    """What the contact gets back: a subject, a text body, and listed invoices.
+
+    A message with several requests gets ONE Reply whose `sections` hold one Reply per
+    request, in the order asked. Its own rows, links and notes then repeat everything in
+    the sections, flattened (each section's subject and intro become a note before its
+    notes), so a renderer that knows nothing of sections still shows every invoice and
+    link; renderers that know them (reply_text, reply_html) draw the sections instead.
+    """
 
     subject: str
     intro: str
@@ -55,6 +62,7 @@ class Reply:
     links_expire: str = ""  # formatted expiry shown once under the listing
     deliver: bool = True  # False: say nothing (auto-replies, bulk mail)
     notes: tuple[str, ...] = field(default=())
+    sections: tuple[Reply, ...] = ()  # one per request when a message asked several
 
     def as_text(self) -> str:
         from bot.replies import reply_text

@@ -1,29 +1,69 @@
 """handle(request) -> Answer: the one path every channel's question takes.
 
-verify the contact -> parse the command -> query the vault (account-scoped) -> grant and
-sign links -> build the reply. Channels only translate; they never query the vault.
+verify the contact -> parse the message into requests -> for each request: check the
+contact's role, query the vault (account-scoped), grant and sign links, build a reply ->
+combine the replies into one. Channels only translate; they never query the vault.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from tortoise.transactions import in_transaction
-
-from bot import replies
-from bot.commands import Command, Help, ListInvoices, ShowInvoice, Unclear, parse
+from bot import commands, replies, roles
+from bot.answers import Context, Tools
+from bot.answers.archive import archive
+from bot.answers.detail import show_invoice
+from bot.answers.escalate import dispute, talk_to_person
+from bot.answers.help import help_reply, not_allowed
+from bot.answers.listing import list_invoices
+from bot.answers.money import aging, balance
+from bot.answers.payments import payments
+from bot.answers.preferences import answer_preferences
+from bot.answers.statement import statement
+from bot.formats import Formats
 from bot.identity import Refusal, identify
-from bot.messages import InvoiceLine, Link, Reply, Request
-from bot.replies import Formats
+from bot.intents import (
+    Aging,
+    Archive,
+    Balance,
+    Command,
+    Dispute,
+    Help,
+    ListInvoices,
+    Payments,
+    Preferences,
+    ShowInvoice,
+    Statement,
+    TalkToPerson,
+    Unclear,
+)
+from bot.messages import Reply, Request
 from vault import audit, links
 from vault.config import Config
+from vault.documents import DocumentStore
 from vault.invoices import AccountScope
-from vault.models import Contact, Escalation, Invoice
+from vault.models import Contact, Escalation
+from vault.statements import HtmlRenderer, LazyPdfRenderer
 from vault.timeutil import today_in, utcnow
 
-RECENT = 20
+MAX_REQUESTS = 10  # per message: enough for a real list, not for a denial of service
+
+# Which answer serves which command (Help and Unclear need the role: see _answer).
+ANSWERS: dict[type[Command], Callable[[Context, Any], Awaitable[Reply]]] = {
+    ListInvoices: list_invoices,
+    ShowInvoice: show_invoice,
+    Balance: balance,
+    Aging: aging,
+    Statement: statement,
+    Payments: payments,
+    Archive: archive,
+    Dispute: dispute,
+    TalkToPerson: talk_to_person,
+    Preferences: answer_preferences,
+}
 
 
 @dataclass(frozen=True)
@@ -43,11 +83,14 @@ class Pipeline:
         signer: links.LinkSigner,
         clock: Callable[[], datetime] = utcnow,
         today: Callable[[str], date] = today_in,
+        renderer: HtmlRenderer | None = None,
     ) -> None:
         self.config = config
-        self.signer = signer
-        self.clock = clock  # when links expire
         self.today = today  # what "March" means, in the contact's time zone
+        own = LazyPdfRenderer()  # starts no process until a statement is asked for
+        self._own_renderer = own if renderer is None else None
+        self.tools = Tools(config=config, signer=signer, clock=clock,  # clock: link expiry
+                           renderer=renderer or own, store=DocumentStore(config.vault_path))
 
     async def handle(self, request: Request) -> Answer:
         who = await identify(request)
@@ -55,65 +98,37 @@ class Pipeline:
             return await self._refuse(request, who)
         scope = await AccountScope.for_contact(who)
         fmt = Formats.of(who.locale or scope.account.locale, who.timezone or scope.account.timezone)
-        command = self._command(request.text, fmt)
-        reply = await self._answer(scope, command, fmt)
+        today = self.today(fmt.timezone)
+        requests = self._requests(request.text, today, fmt)
+        parts = [await self._answer(Context(scope, fmt, today, request, n, self.tools), command)
+                 for n, command in enumerate(requests)]
+        reply = replies.combine(parts, today, fmt)
         await audit.record(
             "bot.request.answered", account_id=scope.account.id, contact_id=who.id,
-            channel=request.channel, command=type(command).__name__, reference=request.reference,
+            channel=request.channel, command=",".join(type(c).__name__ for c in requests),
+            reference=request.reference,
         )
         return Answer(reply=reply, recipient=who.email, contact_id=who.id)
 
-    def _command(self, text: str, fmt: Formats) -> Command | Unclear:
-        """The first line that is understood; the subject comes first on email."""
-        today = self.today(fmt.timezone)
-        for line in text.splitlines() or [text]:
-            command = parse(line, today, fmt.locale)
-            if not isinstance(command, Unclear):
-                return command
-        return Unclear(text)
+    def _requests(self, text: str, today: date, fmt: Formats) -> list[Command | Unclear]:
+        """One command per request line, each once. Lines not understood are dropped when
+        others were (greetings, sign-offs), unless the parser found them close to a
+        command; a message with nothing understood gets one Unclear."""
+        parsed = parse_request(text, today, fmt.locale,
+                               fiscal_year_start=self.config.seller.fiscal_year_start)
+        understood = [c for c in parsed if not isinstance(c, Unclear) or c.suggestions]
+        unique = list(dict.fromkeys(understood))[:MAX_REQUESTS]
+        return unique or [Unclear(text)]
 
-    async def _answer(self, scope: AccountScope, command: Command | Unclear, fmt: Formats) -> Reply:
-        if isinstance(command, ListInvoices):
-            return await self._listing(scope, command, fmt)
-        if isinstance(command, ShowInvoice):
-            return await self._detail(scope, command, fmt)
-        return replies.help_reply(understood=isinstance(command, Help))
-
-    async def _listing(self, scope: AccountScope, command: ListInvoices, fmt: Formats) -> Reply:
-        title = _title(command, fmt)
-        filters = command.filters
-        if filters.period is not None:
-            found = await scope.in_period(filters.period.start, filters.period.end,
-                                          filters.statuses)
-        elif filters.statuses:
-            found = await scope.with_status(filters.statuses)
-        else:
-            found = await scope.recent(RECENT)
-        if not found:
-            return replies.empty_period(title, await scope.latest(), fmt)
-        # One transaction for all the reply's grants: one commit (one fsync), not one each.
-        async with in_transaction():
-            rows = [await self._row(scope, invoice, fmt) for invoice in found]
-        return replies.listing(title, rows, self._expiry(), fmt)
-
-    async def _detail(self, scope: AccountScope, command: ShowInvoice, fmt: Formats) -> Reply:
-        invoice = await scope.by_number(command.ref.text)
-        if invoice is None:
-            return replies.not_found(command.ref.text)
-        return replies.detail(invoice, await self._row(scope, invoice, fmt), self._expiry(), fmt)
-
-    async def _row(self, scope: AccountScope, invoice: Invoice, fmt: Formats) -> InvoiceLine:
-        link = None
-        if invoice.document_id is not None:
-            documents = await scope.documents([invoice.document_id])
-            grant = await links.grant(scope, documents, invoice.number, self.config.link_ttl,
-                                      self.clock())
-            url = links.link_url(self.config.public_url, self.signer, grant)
-            link = Link(label=invoice.number, url=url, expires_at=grant.expires_at)
-        return replies.invoice_row(invoice, link, fmt)
-
-    def _expiry(self) -> datetime:
-        return self.clock() + self.config.link_ttl
+    async def _answer(self, ctx: Context, command: Command | Unclear) -> Reply:
+        role = ctx.scope.contact.role
+        if isinstance(command, Unclear):
+            return help_reply(role, understood=False, unclear=command)
+        if not roles.allows(role, command):
+            return not_allowed(role, command)
+        if isinstance(command, Help):
+            return help_reply(role)
+        return await ANSWERS[type(command)](ctx, command)
 
     async def _refuse(self, request: Request, refusal: Refusal) -> Answer:
         contact: Contact | None = refusal.contact
@@ -121,7 +136,7 @@ class Pipeline:
         await Escalation.get_or_create(
             source_key=f"{request.channel}:{request.reference or request.received_at}:refusal",
             defaults={
-                "at": self.clock(), "kind": refusal.kind, "account_id": account_id,
+                "at": self.tools.clock(), "kind": refusal.kind, "account_id": account_id,
                 "contact_id": contact.id if contact else None, "address": request.address,
                 "summary": f"{refusal.kind.replace('_', ' ')} via {request.channel}",
             },
@@ -134,14 +149,20 @@ class Pipeline:
         return Answer(reply=replies.neutral_notice(), recipient=recipient,
                       contact_id=contact.id if contact else None, refused=refusal.kind)
 
+    async def close(self) -> None:
+        """Stop the statement renderer this pipeline started, if it started one."""
+        if self._own_renderer is not None:
+            await self._own_renderer.close()
 
-def _title(command: ListInvoices, fmt: Formats) -> str:
-    filters = command.filters
-    status = "/".join(replies.STATUS_LABELS[s] for s in filters.statuses)
-    if filters.period is not None:
-        month = fmt.month(filters.period)
-        return f"{status.capitalize()} invoices in {month}" if status else f"Invoices in {month}"
-    if filters.statuses:
-        return "Unpaid invoices" if len(filters.statuses) > 1 else f"{status.capitalize()} invoices"
-    return "Your latest invoices"
 
+def parse_request(
+    text: str, today: date, locale: str, *, fiscal_year_start: int = 1
+) -> list[Command | Unclear]:
+    """The parser's parse_request: the whole message, one command per request line."""
+    real = getattr(commands, "parse_request", None)
+    if real is not None:
+        parsed: list[Command | Unclear] = real(text, today, locale,
+                                               fiscal_year_start=fiscal_year_start)
+        return parsed
+    # TODO(lead): drop when parse_request lands
+    return [commands.parse(line, today, locale) for line in text.splitlines() if line.strip()]

@@ -1,32 +1,22 @@
 """Replies: what the contact reads, in English with dates and money in their locale. Pure.
 
-Builders turn answers into a Reply; reply_text and reply_html render it for a channel.
+The answers (bot.answers.*) build a Reply per request; `combine` makes one Reply of
+several; reply_text and reply_html render a Reply for email (and the CLI).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from html import escape
-from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
-
-from bot.commands import Period
+from bot.formats import Formats, and_list
 from bot.messages import InvoiceLine, Link, Reply
+from vault.history import STATUS_WORDS
 from vault.models import Invoice, InvoiceStatus
 
-STATUS_LABELS = {
-    InvoiceStatus.OPEN: "open",
-    InvoiceStatus.PARTIALLY_PAID: "partially paid",
-    InvoiceStatus.PAID: "paid",
-    InvoiceStatus.OVERDUE: "overdue",
-    InvoiceStatus.VOID: "void",
-    InvoiceStatus.DISPUTED: "disputed",
-}
+__all__ = ["Formats", "combine", "invoice_row", "reply_html", "reply_text"]
+
+STATUS_LABELS: dict[InvoiceStatus, str] = dict(STATUS_WORDS)
 EXAMPLES = (
     "invoices March",
     "invoices 2026-03",
@@ -35,38 +25,6 @@ EXAMPLES = (
     "overdue",
     "help",
 )
-
-
-@dataclass(frozen=True)
-class Formats:
-    """The contact's locale and time zone, for every date and amount in a reply."""
-
-    locale: str
-    timezone: str
-
-    @classmethod
-    def of(cls, locale: str, timezone: str) -> Formats:
-        try:
-            Locale.parse(locale or "en")
-        except (UnknownLocaleError, ValueError):
-            locale = "en"
-        return cls(locale=locale or "en", timezone=timezone or "UTC")
-
-    def day(self, value: date) -> str:
-        return format_date(value, format="medium", locale=self.locale)
-
-    def money(self, amount: Decimal, currency: str) -> str:
-        return format_currency(amount, currency, locale=self.locale)
-
-    def moment(self, value: datetime) -> str:
-        return format_datetime(
-            value, format="medium", tzinfo=ZoneInfo(self.timezone), locale=self.locale
-        ) + f" ({self.timezone})"
-
-    def month(self, period: Period) -> str:
-        if period.start.day == 1 and period.start.month == period.end.month:
-            return format_date(period.start, format="MMMM y", locale="en")
-        return f"{self.day(period.start)} – {self.day(period.end)}"
 
 
 def invoice_row(invoice: Invoice, link: Link | None, fmt: Formats) -> InvoiceLine:
@@ -80,56 +38,38 @@ def invoice_row(invoice: Invoice, link: Link | None, fmt: Formats) -> InvoiceLin
     )
 
 
-def listing(title: str, rows: list[InvoiceLine], expiry: datetime | None, fmt: Formats) -> Reply:
-    count = f"{len(rows)} invoice{'s' if len(rows) != 1 else ''}"
-    return Reply(
-        subject=f"{title}: {count}",
-        intro=f"{title}: {count}.",
-        rows=tuple(rows),
-        links_expire=fmt.moment(expiry) if expiry else "",
-    )
-
-
-def detail(invoice: Invoice, row: InvoiceLine, expiry: datetime, fmt: Formats) -> Reply:
-    due = invoice.total - invoice.amount_paid
-    notes = [f"Amount due: {fmt.money(due, invoice.currency)}"]
-    if invoice.po_number:
-        notes.insert(0, f"PO number: {invoice.po_number}")
-    return Reply(
-        subject=f"Invoice {invoice.number}",
-        intro=f"Here is invoice {invoice.number}.",
-        rows=(row,),
-        notes=tuple(notes),
-        links_expire=fmt.moment(expiry),
-    )
+def latest_hint(latest: Invoice | None, fmt: Formats, word: str = "latest") -> str:
+    if latest is None:
+        return "There are no invoices on your account yet."
+    return (f"The {word} invoice on your account is {latest.number} "
+            f"from {fmt.day(latest.issue_date)}.")
 
 
 def empty_period(title: str, latest: Invoice | None, fmt: Formats) -> Reply:
-    hint = (
-        f"The latest invoice on your account is {latest.number} from {fmt.day(latest.issue_date)}."
-        if latest
-        else "There are no invoices on your account yet."
-    )
-    return Reply(subject=f"{title}: no invoices", intro=f"{title}: no invoices.", outro=hint)
+    return Reply(subject=f"{title}: no invoices", intro=f"{title}: no invoices.",
+                 outro=latest_hint(latest, fmt))
 
 
-def not_found(number: str) -> Reply:
-    """The same words whether the number does not exist or belongs to someone else."""
+def not_found(number: str, near: tuple[str, ...] = ()) -> Reply:
+    """The same words whether the number does not exist or belongs to someone else:
+    the near misses are this account's own numbers, never another's."""
+    hint = (f"Did you mean {and_list(near).replace(' and ', ' or ')}?" if near else
+            "Please check the number, or reply with \"invoices\" to see your latest invoices.")
     return Reply(
         subject=f"Invoice {number}: not found",
         intro=f"We could not find invoice {number} on your account.",
-        outro="Please check the number, or reply with \"invoices\" to see your latest invoices.",
+        outro=hint,
     )
 
 
-def help_reply(understood: bool = True) -> Reply:
-    intro = (
-        "Here is what you can ask for."
-        if understood
-        else "Sorry, we did not understand your request. Here is what you can ask for."
+def ambiguous(number: str, candidates: tuple[str, ...]) -> Reply:
+    """Several invoices fit: we never guess, the contact picks."""
+    return Reply(
+        subject=f"Invoice {number}: which one?",
+        intro=f"Several invoices on your account match {number}:",
+        notes=candidates,
+        outro="Please write the full number of the one you mean.",
     )
-    return Reply(subject="How to ask for invoices", intro=intro, notes=EXAMPLES,
-                 outro="Write one request per line, in the subject or the message.")
 
 
 def neutral_notice() -> Reply:
@@ -142,37 +82,101 @@ def neutral_notice() -> Reply:
     )
 
 
+def expiry(expires_at: datetime | None, fmt: Formats) -> str:
+    return fmt.moment(expires_at) if expires_at else ""
+
+
+def combine(parts: list[Reply], today: date, fmt: Formats) -> Reply:
+    """One Reply for a message with several requests: one section per request."""
+    if len(parts) == 1:
+        return parts[0]
+    subjects = "; ".join(p.subject for p in parts)
+    # Every link of one message is granted at the same moment for the same time.
+    expires = next((p.links_expire for p in parts if p.links_expire), "")
+    flat_notes: list[str] = []
+    for part in parts:
+        flat_notes += [f"{part.subject}: {part.intro}", *part.notes]
+        if part.outro:
+            flat_notes.append(part.outro)
+    return Reply(
+        subject=f"Your {len(parts)} requests: {subjects}"[:200],
+        intro=f"You asked for {len(parts)} things on {fmt.day(today)}; each answer follows.",
+        rows=tuple(row for p in parts for row in p.rows),
+        links=tuple(link for p in parts for link in p.links),
+        links_expire=expires,
+        notes=tuple(flat_notes),
+        deliver=any(p.deliver for p in parts),
+        sections=tuple(parts),
+    )
+
+
+# ---- rendering ------------------------------------------------------------------------------
+
 def reply_text(reply: Reply) -> str:
-    lines = [reply.intro, ""]
+    if not reply.sections:
+        blocks = _text_blocks(reply, with_expiry=True)
+    else:
+        blocks = [[reply.intro]]
+        for number, section in enumerate(reply.sections, 1):
+            heading = f"{number}. {section.subject}"
+            inner = _text_blocks(section, with_expiry=False)
+            blocks += [[heading, "-" * min(72, len(heading)), *inner[0]], *inner[1:]]
+        blocks += _expiry_blocks(reply.links_expire)
+        if reply.outro:
+            blocks.append([reply.outro])
+    return "\n\n".join("\n".join(block) for block in blocks if block).strip() + "\n"
+
+
+def _text_blocks(reply: Reply, with_expiry: bool) -> list[list[str]]:
+    """Paragraphs of plain text: intro, invoice rows, links, expiry, notes, outro."""
+    rows: list[str] = []
     for row in reply.rows:
-        lines.append(
+        rows.append(
             f"{row.number}  issued {row.issue_date}  due {row.due_date}  {row.amount}  {row.status}"
         )
         if row.link:
-            lines.append(f"  {row.link.url}")
-    for link in reply.links:
-        lines += ["", f"{link.label}: {link.url}"]
-    if reply.links_expire:
-        lines += ["", f"Links expire {reply.links_expire}. Ask again for fresh ones."]
-    lines += [f"- {note}" for note in reply.notes]
-    if reply.outro:
-        lines += ["", reply.outro]
-    return "\n".join(lines).strip() + "\n"
+            rows.append(f"  {row.link.url}")
+    blocks = [[reply.intro], rows, *([f"{link.label}: {link.url}"] for link in reply.links)]
+    if with_expiry:
+        blocks += _expiry_blocks(reply.links_expire)
+    blocks += [[f"- {note}" for note in reply.notes], [reply.outro] if reply.outro else []]
+    return [block for block in blocks if block]
+
+
+def _expiry_blocks(expires: str) -> list[list[str]]:
+    return [[f"Links expire {expires}. Ask again for fresh ones."]] if expires else []
 
 
 def reply_html(reply: Reply) -> str:
+    if not reply.sections:
+        return "<html><body>" + "\n".join(_html_parts(reply, with_expiry=True)) + "</body></html>"
+    parts = [f"<p>{escape(reply.intro)}</p>"]
+    for number, section in enumerate(reply.sections, 1):
+        parts.append(f"<h3>{number}. {escape(section.subject)}</h3>")
+        parts += _html_parts(section, with_expiry=False)
+    parts += _html_expiry(reply.links_expire)
+    if reply.outro:
+        parts.append(f"<p>{escape(reply.outro)}</p>")
+    return "<html><body>" + "\n".join(parts) + "</body></html>"
+
+
+def _html_parts(reply: Reply, with_expiry: bool) -> list[str]:
     parts = [f"<p>{escape(reply.intro)}</p>"]
     if reply.rows:
         parts.append(_table(reply.rows))
     for link in reply.links:
         parts.append(f'<p><a href="{escape(link.url)}">{escape(link.label)}</a></p>')
-    if reply.links_expire:
-        parts.append(f"<p>Links expire {escape(reply.links_expire)}. Ask again for fresh ones.</p>")
+    if with_expiry:
+        parts += _html_expiry(reply.links_expire)
     if reply.notes:
         parts.append("<ul>" + "".join(f"<li>{escape(n)}</li>" for n in reply.notes) + "</ul>")
     if reply.outro:
         parts.append(f"<p>{escape(reply.outro)}</p>")
-    return "<html><body>" + "\n".join(parts) + "</body></html>"
+    return parts
+
+
+def _html_expiry(expires: str) -> list[str]:
+    return [f"<p>Links expire {escape(expires)}. Ask again for fresh ones.</p>"] if expires else []
 
 
 def _table(rows: tuple[InvoiceLine, ...]) -> str:

@@ -26,6 +26,7 @@ from vault import db
 from vault.config import Config
 from vault.invoices import sweep_overdue
 from vault.links import LinkSigner
+from vault.statements import HtmlRenderer
 from vault.timeutil import today_in
 from vault.web import create_app
 
@@ -38,6 +39,7 @@ class Service:
     dnsfunc: Callable[..., bytes] | None = None  # DKIM key lookup, injectable for tests
     today: Callable[[str], date] = today_in  # what "March" means; fixed in tests
     sender: Sender | None = None
+    renderer: HtmlRenderer | None = None  # statements; None: the pipeline starts its own
     smtp_port: int = 0
     http_port: int = 0
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -50,8 +52,8 @@ class Service:
         await db.connect(self.config.database_url)
         signer = LinkSigner(self.config.secret_keys)
         self.sender = self.sender or sender_for(self.config.email.outbound)
-        pipeline = Pipeline(self.config, signer, today=self.today)
-        self.inbox = Inbox(self.config.email, pipeline, self._wake.set, self.dnsfunc)
+        self.pipeline = Pipeline(self.config, signer, today=self.today, renderer=self.renderer)
+        self.inbox = Inbox(self.config.email, self.pipeline, self._wake.set, self.dnsfunc)
         await sweep_overdue(today_in(self.config.seller.timezone.key))
         await self.inbox.process_pending()
         self._tasks += [asyncio.create_task(self._inbound_worker(), name="inbound"),
@@ -133,4 +135,6 @@ class Service:
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if hasattr(self, "pipeline"):
+            await self.pipeline.close()
         await db.close()

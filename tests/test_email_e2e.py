@@ -112,11 +112,13 @@ async def test_another_accounts_invoice_number_reads_like_a_nonexistent_one(
 ) -> None:
     other = await ask(running, request_mail("ap@acme.example", "invoice INV-2026-0305"))
     running.sink.messages.clear()
-    missing = await ask(running, request_mail("ap@acme.example", "invoice INV-2099-0001"))
+    # Equally near to ACME's own numbers, so the "did you mean" part is the same too.
+    missing = await ask(running, request_mail("ap@acme.example", "invoice INV-2026-0306"))
     assert text_of(other).replace("INV-2026-0305", "N") == text_of(missing).replace(
-        "INV-2099-0001", "N"
+        "INV-2026-0306", "N"
     )
     assert "could not find" in text_of(other)
+    assert "Did you mean INV-2026-0301 or INV-2026-0302?" in text_of(other)
     assert not LINK.findall(text_of(other))
 
 

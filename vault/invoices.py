@@ -21,6 +21,7 @@ from vault.models import (
     Dispute,
     Document,
     Invoice,
+    InvoiceLine,
     InvoiceStatus,
     Payment,
     Statement,
@@ -110,13 +111,17 @@ class AccountScope:
             found = found.filter(entity__in=list(query.entities))
         return _amounts(found, query).order_by("-issue_date", "-number")
 
+    async def entity_names(self) -> list[str]:
+        """The account's billing entities, sorted."""
+        names = await self.invoices().distinct().values_list("entity", flat=True)
+        return sorted({str(n) for n in names if n})
+
     async def match_entities(self, written: str) -> tuple[str, ...]:
         """The account's billing entities that `written` names, best first (typos welcome).
 
         Only this account's entity names are ever compared, so nothing leaks.
         """
-        names = [n for n in await self.invoices().distinct().values_list("entity", flat=True)
-                 if n]
+        names = await self.entity_names()
         scored = process.extract(written, names, scorer=fuzz.WRatio,
                                  processor=utils.default_process, score_cutoff=ENTITY_CUTOFF,
                                  limit=None)
@@ -140,14 +145,22 @@ class AccountScope:
             "paid_on"
         )
 
-    async def payments_between(self, start: date | None, end: date | None) -> list[Payment]:
+    async def lines(self, invoice: Invoice) -> list[InvoiceLine]:
+        return await InvoiceLine.filter(
+            invoice_id=invoice.id, invoice__account_id=self.account.id
+        ).order_by("position")
+
+    async def payments_between(
+        self, start: date | None, end: date | None, limit: int | None = None
+    ) -> list[Payment]:
         """The account's payments received in [start, end], newest first, with invoices."""
         query = Payment.filter(account_id=self.account.id)
         if start is not None:
             query = query.filter(paid_on__gte=start)
         if end is not None:
             query = query.filter(paid_on__lte=end)
-        return await query.select_related("invoice").order_by("-paid_on", "-id")
+        query = query.select_related("invoice").order_by("-paid_on", "-id")
+        return await (query.limit(limit) if limit else query)
 
     async def owed(self, entities: tuple[str, ...] | None = None) -> list[Invoice]:
         """Invoices with money still owed (unpaid or disputed), oldest due first."""

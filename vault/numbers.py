@@ -88,5 +88,6 @@ async def _near(scope: AccountScope, prefix: str, digits: tuple[int, ...],
     numbers = await scope.invoices().values_list("number", flat=True)
     choices = {str(n): canonical(letter_prefix(str(n)), digit_groups(str(n))) for n in numbers}
     scored = process.extract(wanted, choices, scorer=fuzz.ratio, score_cutoff=NEAR_CUTOFF,
-                             limit=NEAR_LIMIT)
-    return tuple(str(key) for _, _, key in scored)
+                             limit=None)
+    best = sorted(scored, key=lambda s: (-s[1], str(s[2])))[:NEAR_LIMIT]  # ties: by number
+    return tuple(str(key) for _, _, key in best)

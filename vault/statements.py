@@ -13,6 +13,7 @@ Void invoices are left out: they were never owed.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,7 +25,7 @@ from vault.config import SellerConfig
 from vault.documents import DocumentStore
 from vault.invoices import AccountScope
 from vault.models import Document, Invoice, InvoiceStatus, Payment, Statement
-from vault.pdf import Party, babel_locale
+from vault.pdf import Party, PdfRenderer, babel_locale
 from vault.statement_html import statement_html
 
 
@@ -173,3 +174,21 @@ async def issue_statement(
                   "as_of": snapshot.as_of, "contact_id": scope.contact.id, "created_at": now},
     )
     return document
+
+
+class LazyPdfRenderer:
+    """A one-worker PdfRenderer started on the first statement, not at start-up: most
+    processes (the CLI, a service nobody asks for a statement) never need one."""
+
+    def __init__(self) -> None:
+        self._renderer: PdfRenderer | None = None
+
+    async def render_html(self, html: str) -> bytes:
+        if self._renderer is None:
+            self._renderer = PdfRenderer(max_workers=1)
+        return await self._renderer.render_html(html)
+
+    async def close(self) -> None:
+        if self._renderer is not None:
+            await asyncio.to_thread(self._renderer.close)
+            self._renderer = None

@@ -1,0 +1,65 @@
+"""The answers to each command, one module per kind; Context is what they all receive.
+
+An answer reads the vault only through ctx.scope (the contact's account), makes links
+only through ctx.link (a grant re-checked against that scope) and returns a Reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.formats import Formats
+from bot.messages import Link, Request
+from vault import links
+from vault.config import Config
+from vault.documents import DocumentStore
+from vault.invoices import AccountScope
+from vault.models import Document
+from vault.statements import HtmlRenderer
+
+MAX_ROWS = 20  # a reply lists at most this many invoices; more are summarised and zipped
+
+
+@dataclass(frozen=True)
+class Tools:
+    """What answers share across requests: config, link signing, clock, PDFs."""
+
+    config: Config
+    signer: links.LinkSigner
+    clock: Callable[[], datetime]
+    renderer: HtmlRenderer
+    store: DocumentStore
+
+
+@dataclass(frozen=True)
+class Context:
+    """One request line of one contact's message."""
+
+    scope: AccountScope
+    fmt: Formats
+    today: date
+    request: Request
+    line: int  # position of this request in the message, for idempotency keys
+    tools: Tools
+
+    @property
+    def now(self) -> datetime:
+        return self.tools.clock()
+
+    @property
+    def key(self) -> str:
+        """Stable for this request line across reprocessing of the same message."""
+        reference = self.request.reference or self.request.received_at.isoformat()
+        return f"{self.request.channel}:{reference}:{self.line}"
+
+    async def link(self, documents: list[Document], label: str) -> Link:
+        """A signed link letting this contact fetch these documents (same account only)."""
+        grant = await links.grant(self.scope, documents, label, self.tools.config.link_ttl,
+                                  self.now)
+        url = links.link_url(self.tools.config.public_url, self.tools.signer, grant)
+        return Link(label=label, url=url, expires_at=grant.expires_at)
+
+    def expiry(self) -> str:
+        return self.fmt.moment(self.now + self.tools.config.link_ttl)

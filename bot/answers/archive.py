@@ -1,0 +1,38 @@
+"""Archive: all matching invoices' PDFs behind ONE signed link to a ZIP.
+
+The ZIP is built while it downloads (vault.web), in constant memory, with an index.csv.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.answers import Context
+from bot.answers.listing import totals, zip_link
+from bot.answers.search import matching, nothing_found, search
+from bot.formats import plural
+from bot.intents import Archive
+from bot.messages import Reply
+
+
+async def archive(ctx: Context, command: Archive) -> Reply:
+    found = await search(ctx, command.filters)
+    if not found.narrowed:
+        found = replace(found, title="All your invoices")
+    invoices = [] if found.entity_missed else await matching(ctx, found)
+    if not invoices:
+        return await nothing_found(ctx, found)
+    link = await zip_link(ctx, invoices, found.title)
+    count = plural(len(invoices), "invoice")
+    if link is None:
+        return Reply(subject=f"{found.title}: no PDFs yet",
+                     intro=f"{found.title}: {count}, but their PDFs are not ready yet.",
+                     outro="Please ask again in a few minutes.")
+    with_pdf = sum(1 for i in invoices if i.document_id is not None)
+    notes = [f"Total: {ctx.fmt.totals(totals(invoices))}",
+             "The ZIP holds one PDF per invoice and index.csv listing them."]
+    if with_pdf < len(invoices):
+        notes.append(f"{len(invoices) - with_pdf} of them have no PDF yet and are not included.")
+    return Reply(subject=f"{found.title} as a ZIP: {count}",
+                 intro=f"{found.title}: {count} in one ZIP file.",
+                 links=(link,), links_expire=ctx.expiry(), notes=tuple(notes))

@@ -1,0 +1,86 @@
+"""One invoice in detail: lines, tax, payments applied, amount due, status history, link.
+
+The number is resolved inside the contact's account (vault.numbers): one match is shown,
+several are listed for the contact to choose, none gets "did you mean" from this
+account's own numbers, and another account's invoice reads exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot.answers import Context
+from bot.answers.listing import invoice_rows
+from bot.intents import InvoiceRef, ShowInvoice
+from bot.messages import Reply
+from bot.replies import ambiguous, not_found
+from vault.history import STATUS_WORDS, status_history
+from vault.models import Invoice
+from vault.numbers import resolve
+from vault.pdf_html import Formats as PdfFormats
+
+
+async def find_invoice(ctx: Context, ref: InvoiceRef) -> Invoice | Reply:
+    """The invoice the contact means, or the reply saying why we cannot tell."""
+    found = await resolve(ctx.scope, ref.text, ref.prefix, ref.digits)
+    if found.invoice is not None:
+        return found.invoice
+    if found.candidates:
+        return ambiguous(ref.text, found.candidates)
+    return not_found(ref.text, found.near)
+
+
+async def show_invoice(ctx: Context, command: ShowInvoice) -> Reply:
+    invoice = await find_invoice(ctx, command.ref)
+    if isinstance(invoice, Reply):
+        return invoice
+    (row,) = await invoice_rows(ctx, [invoice])
+    notes = [*_facts(invoice), *await _lines(ctx, invoice), *_totals(ctx, invoice),
+             *await _payments(ctx, invoice), *await _history(ctx, invoice)]
+    return Reply(subject=f"Invoice {invoice.number}", intro=f"Here is invoice {invoice.number}.",
+                 rows=(row,), notes=tuple(notes),
+                 links_expire=ctx.expiry() if row.link else "")
+
+
+def _facts(invoice: Invoice) -> list[str]:
+    facts = []
+    if invoice.po_number:
+        facts.append(f"PO number: {invoice.po_number}")
+    if invoice.entity:
+        facts.append(f"Billing entity: {invoice.entity}")
+    return facts
+
+
+async def _lines(ctx: Context, invoice: Invoice) -> list[str]:
+    lines = await ctx.scope.lines(invoice)
+    pdf = PdfFormats(invoice.currency, ctx.fmt.locale)  # quantities and unit prices as printed
+    return [
+        f"Line {n}: {line.description}, {pdf.quantity(line.quantity)} × "
+        f"{pdf.price(line.unit_price)} = {pdf.money(line.amount)} (tax {pdf.rate(line.tax_rate)})"
+        for n, line in enumerate(lines, 1)
+    ]
+
+
+def _totals(ctx: Context, invoice: Invoice) -> list[str]:
+    money, currency = ctx.fmt.money, invoice.currency
+    return [
+        f"Subtotal {money(invoice.subtotal, currency)}, tax {money(invoice.tax_total, currency)}, "
+        f"total {money(invoice.total, currency)}",
+        f"Amount due: {money(max(invoice.total - invoice.amount_paid, Decimal(0)), currency)}",
+    ]
+
+
+async def _payments(ctx: Context, invoice: Invoice) -> list[str]:
+    notes = []
+    for payment in await ctx.scope.payments(invoice):
+        how = ", ".join(x for x in (payment.reference, payment.method) if x)
+        notes.append(f"Payment applied {ctx.fmt.day(payment.paid_on)}: "
+                     f"{ctx.fmt.money(payment.amount, invoice.currency)}"
+                     + (f" ({how})" if how else ""))
+    return notes or ["No payments applied yet."]
+
+
+async def _history(ctx: Context, invoice: Invoice) -> list[str]:
+    events = await status_history(ctx.scope, invoice, ctx.today)
+    return [f"Status {ctx.fmt.day(e.day)}: {STATUS_WORDS[e.status]}"
+            + (f" ({e.note})" if e.note else "") for e in events]
