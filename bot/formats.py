@@ -33,6 +33,10 @@ class Formats:
     def day(self, value: date) -> str:
         return format_date(value, format="medium", locale=self.locale)
 
+    def local_day(self, moment: datetime) -> str:
+        """The date an instant falls on where the contact is."""
+        return self.day(moment.astimezone(ZoneInfo(self.timezone)).date())
+
     def money(self, amount: Decimal, currency: str) -> str:
         return format_currency(amount, currency, locale=self.locale)
 

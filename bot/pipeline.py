@@ -96,10 +96,17 @@ class Pipeline:
         who = await identify(request)
         if isinstance(who, Refusal):
             return await self._refuse(request, who)
+        return await self.answer_commands(who, request, None)
+
+    async def answer_commands(
+        self, who: Contact, request: Request, commands: list[Command | Unclear] | None
+    ) -> Answer:
+        """Answer a verified contact: the commands given (a caller that already holds
+        typed commands), or else those parsed from the request's text."""
         scope = await AccountScope.for_contact(who)
         fmt = Formats.of(who.locale or scope.account.locale, who.timezone or scope.account.timezone)
         today = self.today(fmt.timezone)
-        requests = self._requests(request.text, today, fmt)
+        requests = commands or self._requests(request.text, today, fmt)
         parts = [await self._answer(Context(scope, fmt, today, request, n, self.tools), command)
                  for n, command in enumerate(requests)]
         reply = replies.combine(parts, today, fmt)
@@ -118,7 +125,8 @@ class Pipeline:
                                fiscal_year_start=self.config.seller.fiscal_year_start)
         understood = [c for c in parsed if not isinstance(c, Unclear) or c.suggestions]
         unique = list(dict.fromkeys(understood))[:MAX_REQUESTS]
-        return unique or [Unclear(text)]
+        first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        return unique or [Unclear(first_line[:100])]
 
     async def _answer(self, ctx: Context, command: Command | Unclear) -> Reply:
         role = ctx.scope.contact.role

@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from vault.invoices import AccountScope
 from vault.models import Invoice
 
 MAX_CANDIDATES = 10
-NEAR_CUTOFF = 85  # rapidfuzz ratio on the canonical form: one wrong digit in ~12 passes
+NEAR_EDITS = 1  # a typo: one character wrong, missing, extra, or two swapped (OSA distance)
 NEAR_LIMIT = 3
 _DIGITS = re.compile(r"\d+")
 _LETTERS = re.compile(r"^[^A-Za-z]*([A-Za-z]*)")
@@ -87,7 +88,7 @@ async def _near(scope: AccountScope, prefix: str, digits: tuple[int, ...],
     wanted = canonical(prefix, digits) if digits else text.strip().upper()
     numbers = await scope.invoices().values_list("number", flat=True)
     choices = {str(n): canonical(letter_prefix(str(n)), digit_groups(str(n))) for n in numbers}
-    scored = process.extract(wanted, choices, scorer=fuzz.ratio, score_cutoff=NEAR_CUTOFF,
+    scored = process.extract(wanted, choices, scorer=OSA.distance, score_cutoff=NEAR_EDITS,
                              limit=None)
-    best = sorted(scored, key=lambda s: (-s[1], str(s[2])))[:NEAR_LIMIT]  # ties: by number
+    best = sorted(scored, key=lambda s: (s[1], str(s[2])))[:NEAR_LIMIT]  # ties: by number
     return tuple(str(key) for _, _, key in best)

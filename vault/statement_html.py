@@ -77,13 +77,17 @@ def _entries(entries: tuple[Entry, ...], f: Formats) -> str:
     )
     body = "\n".join(
         "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in (f.day(e.day), e.kind, e.reference,
-                                                              e.detail))
+                                                              _detail(e, f)))
         + "".join(f'<td class="num">{escape(v)}</td>' for v in (
             _blank_zero(e.charge, f), _blank_zero(e.payment, f), f.money(e.balance)))
         + "</tr>"
         for e in entries
     )
     return f'<table class="entries"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _detail(entry: Entry, f: Formats) -> str:
+    return f"due {f.day(entry.due)}" if entry.due else entry.detail
 
 
 def _blank_zero(amount: Decimal, f: Formats) -> str:

@@ -36,7 +36,8 @@ class Entry:
     day: date
     kind: str  # "Invoice" or "Payment"
     reference: str  # the invoice number, or the payment's reference
-    detail: str  # "due <date>" for invoices, "for INV-..." for payments
+    detail: str  # "for INV-..." for payments
+    due: date | None  # for invoices
     charge: Decimal
     payment: Decimal
     balance: Decimal  # running balance after this line
@@ -125,19 +126,19 @@ def _aging(owed: list[Owed], as_of: date) -> tuple[Decimal, ...]:
 
 def _entries(invoices: list[Invoice], payments: list[Payment], by_id: dict[int, Invoice],
              start: date, opening: Decimal) -> list[Entry]:
-    lines: list[tuple[date, int, str, str, Decimal, Decimal]] = [
-        (i.issue_date, 0, i.number, f"due {i.due_date.isoformat()}", i.total, ZERO)
+    lines: list[tuple[date, int, str, str, date | None, Decimal, Decimal]] = [
+        (i.issue_date, 0, i.number, "", i.due_date, i.total, ZERO)
         for i in invoices if i.issue_date >= start
     ] + [
-        (p.paid_on, 1, p.reference or "payment", f"for {by_id[p.invoice_id].number}", ZERO,
-         p.amount)
+        (p.paid_on, 1, p.reference or "payment", f"for {by_id[p.invoice_id].number}", None,
+         ZERO, p.amount)
         for p in payments if p.paid_on >= start
     ]
     balance, entries = opening, []
-    for day, kind, reference, detail, charge, paid in sorted(lines, key=lambda x: x[:3]):
+    for day, kind, reference, detail, due, charge, paid in sorted(lines, key=lambda x: x[:3]):
         balance += charge - paid
-        entries.append(Entry(day, ("Invoice", "Payment")[kind], reference, detail, charge, paid,
-                             balance))
+        entries.append(Entry(day, ("Invoice", "Payment")[kind], reference, detail, due, charge,
+                             paid, balance))
     return entries
 
 

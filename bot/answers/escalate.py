@@ -19,7 +19,7 @@ async def dispute(ctx: Context, command: Dispute) -> Reply:
         return Reply(subject=f"Invoice {number} is void",
                      intro=f"Invoice {number} is void, so there is nothing to dispute.")
     if outcome.refused == "already_disputed":
-        since = f" since {ctx.fmt.day(outcome.since.date())}" if outcome.since else ""
+        since = f" since {ctx.fmt.local_day(outcome.since)}" if outcome.since else ""
         return Reply(subject=f"Invoice {number} is already disputed",
                      intro=f"Invoice {number} is already under dispute{since}. Our accounts "
                            "receivable team is looking into it and will contact you.")

@@ -1,0 +1,74 @@
+"""The intents data set (tests/data/e2e/intents/) in a database of its own, built once per
+test module: three accounts, several currencies and entities, payments, a void invoice,
+over 20 invoices in 2025 for one account, and numbers close to each other across accounts.
+
+Rendering its ~40 PDFs takes a few seconds, so the modules that read it share one copy
+(module-scoped fixtures); a test that changes data changes only what no other reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.conftest import PG_URL, TEST_KEYS
+from tests.harness import TODAY
+from vault.config import Config, load_config
+from vault.ingest.csv import import_csv
+from vault.pdf import PdfRenderer
+
+INTENTS_DATA = Path(__file__).parent / "data" / "e2e" / "intents"
+KINDS = ("accounts", "contacts", "invoices", "payments")
+
+
+@contextlib.contextmanager
+def scratch_database(tmp: Path) -> Iterator[str]:
+    """A database only this module uses: a SQLite file, or a scratch PostgreSQL database
+    (the session's shared one is emptied by function-scoped tests)."""
+    if not PG_URL:
+        yield f"sqlite://{tmp / 'world.db'}"
+        return
+    import asyncpg  # type: ignore[import-untyped]
+
+    name = f"invoicebot_world_{uuid.uuid4().hex[:10]}"
+    base, _, _ = PG_URL.rpartition("/")
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def world_config(tmp: Path, database_url: str, **env: str) -> Config:
+    path = tmp / "config.toml"
+    path.write_text("")
+    base = {
+        "INVOICEBOT_DATABASE_URL": database_url,
+        "INVOICEBOT_VAULT_PATH": str(tmp / "vault"),
+        "INVOICEBOT_EMAIL_OUTBOUND": f"maildir:{tmp / 'outbox'}",
+        "INVOICEBOT_HTTP_LISTEN": "127.0.0.1:0",
+        "INVOICEBOT_EMAIL_LISTEN": "127.0.0.1:0",
+        "INVOICEBOT_SECRET_KEYS": TEST_KEYS,
+    }
+    return load_config(path, env=base | env)
+
+
+async def load_intents_data(config: Config, renderer: PdfRenderer) -> None:
+    """Through the real import path with real PDFs, as of the harness's fixed today."""
+    from bot.commands_cli import pdf_issuer
+
+    async with pdf_issuer(config, renderer) as issue:
+        for kind in KINDS:
+            await import_csv(kind, INTENTS_DATA / f"{kind}.csv", on_issued=issue,
+                             progress=False, today=TODAY)
