@@ -1,0 +1,32 @@
+"""Example phrasings an Unclear answer offers when part of the request was close."""
+
+from __future__ import annotations
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "invoices": ("invoices March", "unpaid invoices", "invoice INV-1042"),
+    "month": ("invoices March", "invoices March 2025"),
+    "period": ("invoices last month", "invoices Q1 2026"),
+    "status": ("unpaid invoices", "overdue invoices"),
+    "statement": ("statement Q1", "statement of account 2025"),
+    "balance": ("balance", "what do we owe"),
+    "aging": ("aging report",),
+    "payments": ("payments March",),
+    "archive": ("all 2025 invoices as zip",),
+    "dispute": ("dispute INV-1042 wrong quantity",),
+    "talk": ("talk to a person",),
+    "alerts": ("notify me on telegram", "daily digest", "stop alerts"),
+    "amount": ("invoices over 5000",),
+    "po": ("invoices PO 4500123",),
+    "entity": ("invoices from Acme Freight GmbH",),
+}
+MAX_SUGGESTIONS = 4
+
+
+def suggestions_for(concepts: set[str]) -> tuple[str, ...]:
+    """A few example phrasings for the concepts the request came close to."""
+    found: list[str] = []
+    for concept in sorted(concepts):
+        for example in EXAMPLES.get(concept, ()):
+            if example not in found:
+                found.append(example)
+    return tuple(found[:MAX_SUGGESTIONS])
