@@ -6,7 +6,9 @@ import asyncio
 import csv
 import io
 import os
+import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +17,8 @@ import pytest
 from bot.service import Service
 from tests.conftest import TEST_KEYS
 from tests.fakes import SmtpSink
-from tests.harness import DATA, Running, fixed_today, request_mail
+from tests.harness import DATA, TODAY, Running, fixed_today, request_mail
+from tests.worlds import INTENTS_DATA, KINDS, scratch_database
 
 
 @dataclass
@@ -39,8 +42,7 @@ class Cli:
             assert code == 0, err
 
 
-@pytest.fixture
-def cli(tmp_path: Path, database_url: str) -> Cli:
+def make_cli(tmp_path: Path, database_url: str) -> Cli:
     config = tmp_path / "config.toml"
     config.write_text('[http]\npublic_url = "http://links.invoicebot.test"\n')
     env = {
@@ -52,6 +54,11 @@ def cli(tmp_path: Path, database_url: str) -> Cli:
         "INVOICEBOT_SECRET_KEYS": TEST_KEYS,
     }
     return Cli(env=env, config=config)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, database_url: str) -> Cli:
+    return make_cli(tmp_path, database_url)
 
 
 async def test_ask_prints_the_reply_with_a_link(cli: Cli, orm: str) -> None:
@@ -129,3 +136,78 @@ async def test_an_import_while_the_service_runs_is_seen_without_restart(
         assert "INV-2026-0301" in body.get_content()  # type: ignore[attr-defined]
     finally:
         await service.stop()
+
+
+# ---- `ask` answers every intent --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def intents_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    """The intents data set imported once, by the CLI, into this module's own database."""
+    tmp = tmp_path_factory.mktemp("cli-intents")
+    with scratch_database(tmp) as url:
+        cli = make_cli(tmp, url)
+        for kind in KINDS:
+            done = subprocess.run(
+                [sys.executable, "-m", "bot.cli", "--config", str(cli.config), "import", kind,
+                 str(INTENTS_DATA / f"{kind}.csv"), "--no-progress"],
+                env=cli.env, capture_output=True, text=True, check=False)
+            assert done.returncode == 0, done.stderr
+        yield cli
+
+
+ASK_EVERY_INTENT = [
+    ("ap@acme.example", "unpaid invoices 2026 for ACME Freight over 1000 EUR",
+     ["Unpaid invoices in 2026 for ACME Freight GmbH over 1.000,00 €: 2 invoices",
+      "INV-2026-0042", "INV-2026-0070", "http://links.invoicebot.test/d/"]),
+    ("ap@acme.example", "invoice INV-2026-0042",
+     ["Here is invoice INV-2026-0042.", "- Amount due: 2.017,04 €",
+      "- Payment applied 01.04.2026: 1.000,00 € (BANK-2026-04, transfer)"]),
+    ("ap@acme.example", "balance", ["7.042,04 € and 5.300,00 $ outstanding"]),
+    ("approver@acme.example", "aging", ["Over 90 days 2.017,04 €", "Total 7.042,04 €"]),
+    ("approver@acme.example", "statement 2026",
+     ["closing balance 7.008,24 €", "statement-ACME-2026-01-01-2026-12-31.pdf: http://"]),
+    ("ap@acme.example", "payments April 2026",
+     ["Payments received in April 2026: 2 payments, totalling 2.200,00 €."]),
+    ("ap@acme.example", "all 2025 as zip",
+     ["22 invoices in one ZIP file", "invoices-in-2025.zip: http://links.invoicebot.test/d/"]),
+    ("manager@initech.example", "dispute INV-2026-0500 wrong quantity",
+     ["We have recorded your dispute of invoice INV-2026-0500.", "- Reason: wrong quantity"]),
+    ("ap@acme.example", "talk to a person", ["a person will get back to you"]),
+    ("ap@acme.example", "help",
+     ["- balance", "Statements need an approver or manager contact"]),
+    ("ap@acme.example", "statement 2026",
+     ["Sorry, statements are available to approver or manager contacts"]),
+    ("ap@acme.example", "my notification settings", ["Notification settings are being set up"]),
+    ("ap@acme.example", "invoices 2025",
+     ["Invoices in 2025: 22 invoices, totalling 21.681,80 € and 5.200,00 $."]),
+    ("ap@acme.example", "invoices February 2026",
+     ["The nearest invoice on your account is INV-2026-0042 from 04.03.2026."]),
+    ("ap@acme.example", "invoice #42",
+     ["Several invoices on your account match #42:", "- INV-2026-0042", "- INV-2025-0042"]),
+    ("ap@acme.example", "invoice INV-2026-0043", ["Did you mean INV-2026-0042?"]),
+    ("ap@acme.example", "balance\npayments April 2026",
+     ["You asked for 2 things on 21.11.2026", "1. Your balance", "2. Payments received"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("sender", "text", "expected"), ASK_EVERY_INTENT,
+    ids=["list", "detail", "balance", "aging", "statement", "payments", "archive", "dispute",
+         "person", "help", "role-refusal", "preferences", "over-20", "none-nearest",
+         "ambiguous", "near-miss", "several"])
+async def test_ask_answers_every_intent(
+    intents_cli: Cli, sender: str, text: str, expected: list[str]
+) -> None:
+    code, out, err = await intents_cli.run("ask", "--today", TODAY.isoformat(), "--from", sender,
+                                           text)
+    assert code == 0, err
+    out = out.replace("\xa0", " ").replace("\u202f", " ")
+    for part in expected:
+        assert part in out, f"{part!r} not in:\n{out}"
+
+
+async def test_ask_with_a_bad_today_exits_2(intents_cli: Cli) -> None:
+    code, _, err = await intents_cli.run("ask", "--today", "21.11.2026", "--from",
+                                         "ap@acme.example", "balance")
+    assert code == 2
+    assert "--today" in err and "21.11.2026" in err
