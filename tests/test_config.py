@@ -78,7 +78,7 @@ def test_fiscal_year_start_defaults_to_january_and_reads_toml_and_environment(
     assert load_config(path, env=env).seller.fiscal_year_start == 7
 
 
-def test_bad_fiscal_year_start_from_environment_names_the_variable(tmp_path: Path) -> None:
+def test_bad_fiscal_year_start_from_environment_is_refused_naming_the_key(tmp_path: Path) -> None:
     env = {"INVOICEBOT_SELLER_FISCAL_YEAR_START": "0"}
-    with pytest.raises(ConfigError, match="seller.fiscal_year_start"):
+    with pytest.raises(ConfigError, match=r"seller\.fiscal_year_start"):
         load_config(tmp_path / "c.toml", env=env)

@@ -28,7 +28,7 @@ from bot.language.vocabulary import INVOICE_MANY, INVOICE_ONE
 
 NOT_PREFIXES = frozenset({"q", "fy", "po", "kw", "cw", "no", "nr", "num", "nos", "eur", "usd",
                           "gbp", "chf", "h", "ytd", "gj", "am", "pm", "uhr"})
-PO_WORDS = ("po", "p o", "purchase order", "bestellnummer", "bestellung", "bestell nr",
+PO_WORDS = ("po", "p o", "p.o", "purchase order", "bestellnummer", "bestellung", "bestell nr",
             "bon de commande", "commande", "orden de compra", "pedido de compra", "pedido",
             "ordine di acquisto", "ordine", "inkooporder", "bestelling", "ordem de compra")
 _MARK = r"(?:#|n°|(?:no|nr|nro|num|numero|number|nummer)\.?\s*[:#]?)"

@@ -40,8 +40,8 @@ al"""))
 SINCE = ("since", "seit", "depuis", "desde", "da", "dal", "dalla", "sinds", "a partir de")
 RANGE_START = ("from", "between", "von", "zwischen", "du", "de", "entre", "desde", "da", "dal",
                "tra", "fra", "van", "tussen")
-TO = ("-", "to", "through", "thru", "until", "till", "bis", "a", "au", "hasta", "al", "tot",
-      "t m", "ate")
+TO = ("-", "to", "tot en met", "through", "thru", "until", "till", "bis", "a", "au", "hasta",
+      "al", "tot", "t m", "ate")
 AND = ("and", "und", "et", "y", "e", "en")
 BETWEEN = ("between", "zwischen", "entre", "tra", "fra", "tussen")
 

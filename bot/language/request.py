@@ -3,16 +3,18 @@
 Every line that is a request becomes a command, in the order written; a line that is
 several sentences is read sentence by sentence. Greetings, thanks, closings and lines not
 understood are passed over; the same command asked twice (subject and body) is kept once,
-and a bare "invoices" is dropped when the message also asks for something more precise.
+and a vaguer command yields to a more precise one of the same kind ("Statement" in the
+subject, "statement Q1" in the body: only the latter).
 Nothing understood at all gives one Unclear carrying the suggestions of every line.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import fields, is_dataclass
 from datetime import date
 
-from bot.intents import Command, ListInvoices, Unclear
+from bot.intents import Archive, Command, ListInvoices, Unclear
 from bot.language.months import month_words
 from bot.language.parse import read_line
 
@@ -39,9 +41,33 @@ def parse_request(text: str, today: date, locale: str = "en", *,
                 commands.append(result)
     if not commands:
         return [Unclear(text.strip(), tuple(suggestions[:4]))]
-    if len(commands) > 1:
-        commands = [c for c in commands if c != ListInvoices()] or commands
-    return list(commands)
+    return [c for c in commands if not any(_narrower(other, c) for other in commands)]
+
+
+def _narrower(precise: Command, vague: Command) -> bool:
+    """precise asks for what vague asks and more: "statement" yields to "statement Q1", a
+    subject's "Invoices" to the body's "unpaid invoices", a listing to its ZIP."""
+    if precise == vague:
+        return False
+    if vague == ListInvoices():
+        return True
+    if isinstance(vague, ListInvoices) and isinstance(precise, Archive):
+        return _within(vague.filters, precise.filters)
+    if type(precise) is not type(vague) or not is_dataclass(vague):
+        return False
+    return _within(vague, precise)
+
+
+def _within(vague: object, precise: object) -> bool:
+    """Every field vague sets, precise sets to the same value (nested filters included)."""
+    for item in fields(vague):  # type: ignore[arg-type]
+        mine, theirs = getattr(vague, item.name), getattr(precise, item.name)
+        if is_dataclass(mine) and is_dataclass(theirs):
+            if not _within(mine, theirs):
+                return False
+        elif mine not in (None, (), "", False) and mine != theirs:
+            return False
+    return True
 
 
 def _sentences(text: str) -> list[str]:

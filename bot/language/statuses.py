@@ -60,7 +60,8 @@ PAID = (
     "quitada", "quitadas",
 )
 UNPAID_WORDS = (
-    "outstanding", "owe", "owing", "owed", "pending", "unsettled", "what s due", "whats due",
+    "outstanding", "open items", "offene posten", "owe", "owing", "owed", "pending",
+    "unsettled", "what s due", "whats due",
     "what is due", "offen", "offene", "offenen", "ausstehend", "ausstehende", "ausstehenden",
     "fallig", "fallige", "falligen", "ouverte", "ouvertes", "en attente", "pendiente",
     "pendientes", "abierta", "abiertas", "aperta", "aperte", "in sospeso", "openstaand",

@@ -28,7 +28,7 @@ PROTECTED = frozenset(re.findall(r"\S+", """match matches marsh march marco mari
 julia julie julian junior mayor maybe mayday later offer offers order orders ordered ordering
 said sales sale states stated statue status stamp starts start started state agents agency
 urgent human humans person persons prison posted pasted party parties bills billing pages
-aging again agent balanced palace ballance payee payer player prayer months mouth youth
+aging again agent balanced palace payee payer player prayer months mouth youth
 dated dates debts debit credit credits voice voices invite invited involve involved
 inventory notice notices noted notes alerted allergy digits digital digging quarterly
 quaker daily dairy dally weekly weekend dispatch display dispose disposal impute
@@ -73,7 +73,7 @@ def known_words() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def _targets() -> dict[str, tuple[str, ...]]:
     by_letter: dict[str, list[str]] = {}
-    for word in sorted(vocabulary_words(), key=lambda w: (len(w), w)):
+    for word in sorted(vocabulary_words(), key=lambda w: (-len(w), w)):  # ties: the longer
         if len(word) >= 5:
             by_letter.setdefault(word[0], []).append(word)
     return {letter: tuple(words) for letter, words in by_letter.items()}

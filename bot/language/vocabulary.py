@@ -13,8 +13,8 @@ INVOICE_ONE = (
     "nota fiscal",
 )
 INVOICE_MANY = (
-    "invoices", "bills", "invoice copies", "copies", "documents", "pdfs", "open items",
-    "rechnungen", "belege", "offene posten", "kopien", "factures", "facturas", "fatture",
+    "invoices", "bills", "invoice copies", "copies", "documents", "pdfs", "rechnungen",
+    "belege", "kopien", "factures", "facturas", "fatture",
     "facturen", "faturas", "notas fiscais", "copias", "copie", "kopieen",
 )
 STATEMENT = (
