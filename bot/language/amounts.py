@@ -50,8 +50,8 @@ def _amount(n: str) -> str:
             rf"(?:\s*(?P<c2{n}>{_CUR})(?!\w))?{_NOT_AFTER}")
 
 
-_ONE = re.compile(rf"(?<![\w.,])(?:(?P<more>{phrase_body(*MORE)})|(?P<less>{phrase_body(*LESS)}))?"
-                  rf"\s*{_amount('')}")
+_ONE = re.compile(rf"(?<![\w.,])(?:(?P<more>{phrase_body(*MORE)})\s*|(?P<less>{phrase_body(*LESS)})"
+                  rf"\s*)?{_amount('')}")
 _BETWEEN = re.compile(rf"(?<!\w)(?:between|zwischen|entre|tra|tussen)\s+{_amount('a')}"
                       rf"\s+(?:and|und|et|y|e|en)\s+{_amount('b')}")
 

@@ -43,9 +43,12 @@ class Found:
 
 _PREFIXED = re.compile(r"(?<![\w#])(?P<prefix>[a-z]{2,5})(?P<joiner>[-/]?|\s)"
                        rf"(?P<digits>{_NUMBER}(?:\s\d+(?![\w.,]\d))*)(?![\w.,]\d|\w)")
+# Starts with a word or a mark, never with nothing: an empty start before "\s*" would make
+# the search quadratic on long runs of spaces.
 _MARKED = re.compile(
-    rf"(?<!\w)(?:(?P<one>{phrase_body(*INVOICE_ONE)})|(?P<many>{phrase_body(*INVOICE_MANY)}))?"
-    rf"\s*(?P<mark>{_MARK})?\s*(?P<digits>{_NUMBER}(?:\s\d+(?![\w.,]\d))*)(?![\w.,]\d|\w)"
+    rf"(?<![\w#])(?:(?:(?P<one>{phrase_body(*INVOICE_ONE)})|(?P<many>{phrase_body(*INVOICE_MANY)}))"
+    rf"\s*(?:(?P<mark>{_MARK})\s*)?|(?P<alone>{_MARK})\s*)"
+    rf"(?P<digits>{_NUMBER}(?:\s\d+(?![\w.,]\d))*)(?![\w.,]\d|\w)"
 )
 _MORE = re.compile(rf"^\s*(?:,|and|&|und|et|y|e|en|\+|/)\s*(?:{_MARK}\s*)?(?P<digits>{_NUMBER})"
                    r"(?![\w.,]\d|\w)")
@@ -81,15 +84,15 @@ def read_prefixed(scan: Scan, known: frozenset[str]) -> list[Found]:
 def read_marked(scan: Scan) -> list[Found]:
     found: list[Found] = []
     for match in list(scan.find(_MARKED)):
-        if not (match["one"] or match["many"] or match["mark"]):
-            continue
-        digits = match["digits"]
-        if match["many"] and not match["mark"] and _looks_like_period(digits):
+        digits, mark = match["digits"], match["mark"] or match["alone"]
+        if match["many"] and not mark and _looks_like_period(digits):
             continue  # "invoices 2025", "invoices 2026-03", "invoices 03/2026"
-        if not match["mark"] and _day_before_month(scan, match):
+        if not mark and _day_before_month(scan, match):
             continue  # "invoice 15 March"
         prefix = "INV" if match["one"] == "inv" else ""
-        start = match.start("mark") if match["mark"] else match.start("digits")
+        start = match.start("digits")
+        if mark:
+            start = match.start("mark") if match["mark"] else match.start("alone")
         found.append(_found(scan, start, match.end("digits"), prefix, digits))
         found.extend(_more(scan, match.end("digits")))
     return found

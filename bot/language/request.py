@@ -19,6 +19,7 @@ from bot.language.months import month_words
 from bot.language.parse import read_line
 
 MAX_LINES = 40
+MAX_SENTENCES = 40
 MAX_CHARS = 20_000
 MAX_COMMANDS = 10
 # A sentence ends at "?", "!" or "." before a capital, unless the word before the dot is
@@ -74,7 +75,7 @@ def _sentences(text: str) -> list[str]:
     sentences: list[str] = []
     for line in text.splitlines()[:MAX_LINES]:
         sentences.extend(part for part in _split(line) if part.strip())
-    return sentences
+    return sentences[:MAX_SENTENCES]
 
 
 def _split(line: str) -> list[str]:
