@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bot import commands, replies, roles
+from bot import replies, roles
 from bot.answers import Context, Tools
 from bot.answers.archive import archive
 from bot.answers.detail import show_invoice
@@ -23,6 +23,7 @@ from bot.answers.money import aging, balance
 from bot.answers.payments import payments
 from bot.answers.preferences import answer_preferences
 from bot.answers.statement import statement
+from bot.commands import parse_request
 from bot.formats import Formats
 from bot.identity import Refusal, identify
 from bot.intents import (
@@ -118,15 +119,11 @@ class Pipeline:
         return Answer(reply=reply, recipient=who.email, contact_id=who.id)
 
     def _requests(self, text: str, today: date, fmt: Formats) -> list[Command | Unclear]:
-        """One command per request line, each once. Lines not understood are dropped when
-        others were (greetings, sign-offs), unless the parser found them close to a
-        command; a message with nothing understood gets one Unclear."""
+        """One command per request, each once (the parser passes over greetings and
+        sign-offs); a message with nothing understood gives one Unclear."""
         parsed = parse_request(text, today, fmt.locale,
                                fiscal_year_start=self.config.seller.fiscal_year_start)
-        understood = [c for c in parsed if not isinstance(c, Unclear) or c.suggestions]
-        unique = list(dict.fromkeys(understood))[:MAX_REQUESTS]
-        first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-        return unique or [Unclear(first_line[:100])]
+        return list(dict.fromkeys(parsed))[:MAX_REQUESTS] or [Unclear(text)]
 
     async def _answer(self, ctx: Context, command: Command | Unclear) -> Reply:
         role = ctx.scope.contact.role
@@ -161,16 +158,3 @@ class Pipeline:
         """Stop the statement renderer this pipeline started, if it started one."""
         if self._own_renderer is not None:
             await self._own_renderer.close()
-
-
-def parse_request(
-    text: str, today: date, locale: str, *, fiscal_year_start: int = 1
-) -> list[Command | Unclear]:
-    """The parser's parse_request: the whole message, one command per request line."""
-    real = getattr(commands, "parse_request", None)
-    if real is not None:
-        parsed: list[Command | Unclear] = real(text, today, locale,
-                                               fiscal_year_start=fiscal_year_start)
-        return parsed
-    # TODO(lead): drop when parse_request lands
-    return [commands.parse(line, today, locale) for line in text.splitlines() if line.strip()]

@@ -68,7 +68,9 @@ def help_reply(role: str, understood: bool = True, unclear: Unclear | None = Non
     if understood:
         intro = "Here is what you can ask for."
     else:
-        written = f" {unclear.text.strip()!r}" if unclear and unclear.text.strip() else ""
+        first = next((ln.strip() for ln in (unclear.text if unclear else "").splitlines()
+                      if ln.strip()), "")
+        written = f" {first[:80]!r}" if first else ""
         intro = f"Sorry, we did not understand your request{written}. Here is what you can ask for."
     if unclear and unclear.suggestions:
         intro += " Did you mean: " + "; ".join(f'"{s}"' for s in unclear.suggestions) + "?"

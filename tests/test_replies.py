@@ -1,0 +1,55 @@
+"""Replies: one reply for several requests, readable with or without knowing sections."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from bot.formats import Formats
+from bot.intents import Period
+from bot.messages import InvoiceLine, Link, Reply
+from bot.replies import combine, reply_html, reply_text
+
+FMT = Formats.of("en_GB", "Europe/London")
+LINK = Link("statement.pdf", "http://x/d/s", datetime(2026, 11, 28, tzinfo=UTC))
+ROW = InvoiceLine("INV-1", "1 Mar 2026", "31 Mar 2026", "€10.00", "open",
+                  Link("INV-1", "http://x/d/i", datetime(2026, 11, 28, tzinfo=UTC)))
+LISTING = Reply(subject="Unpaid invoices: 1 invoice", intro="Unpaid invoices: 1 invoice.",
+                rows=(ROW,), links_expire="28 Nov 2026")
+STATEMENT = Reply(subject="Statement for 2026", intro="Here is your statement.", links=(LINK,),
+                  notes=("EUR: closing balance €10.00",), links_expire="28 Nov 2026")
+
+
+def test_one_request_is_its_own_reply() -> None:
+    assert combine([LISTING], date(2026, 11, 21), FMT) is LISTING
+
+
+def test_several_requests_become_numbered_sections_with_one_expiry_line() -> None:
+    text = reply_text(combine([LISTING, STATEMENT], date(2026, 11, 21), FMT))
+    assert text.startswith("You asked for 2 things on 21 Nov 2026; each answer follows.\n\n"
+                           "1. Unpaid invoices: 1 invoice\n")
+    assert "\n2. Statement for 2026\n" in text
+    assert text.index("INV-1") < text.index("2. Statement") < text.index("statement.pdf")
+    assert text.count("Links expire") == 1
+
+
+def test_a_renderer_that_ignores_sections_still_sees_every_row_link_and_note() -> None:
+    combined = combine([LISTING, STATEMENT], date(2026, 11, 21), FMT)
+    assert combined.rows == (ROW,) and combined.links == (LINK,)
+    assert combined.notes == ("Unpaid invoices: 1 invoice: Unpaid invoices: 1 invoice.",
+                              "Statement for 2026: Here is your statement.",
+                              "EUR: closing balance €10.00")
+    assert combined.subject == "Your 2 requests: Unpaid invoices: 1 invoice; Statement for 2026"
+
+
+def test_html_sections_are_headed_and_escaped() -> None:
+    hostile = Reply(subject="<b>x</b>", intro="a & b")
+    html = reply_html(combine([hostile, STATEMENT], date(2026, 11, 21), FMT))
+    assert "<h3>1. &lt;b&gt;x&lt;/b&gt;</h3>" in html and "<p>a &amp; b</p>" in html
+    assert '<a href="http://x/d/s">statement.pdf</a>' in html
+
+
+def test_periods_read_as_people_say_them() -> None:
+    assert FMT.month(Period.month(2026, 3)) == "March 2026"
+    assert FMT.month(Period.year(2025)) == "2025"
+    assert FMT.month(Period(date(2026, 4, 1), date(2026, 6, 30))) == "Q2 2026"
+    assert FMT.month(Period(date(2026, 3, 4), date(2026, 3, 9))) == "4 Mar 2026 – 9 Mar 2026"
