@@ -12,9 +12,7 @@ redacts it, which is why the service runs uvicorn with access_log=False.
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import logging
 import re
 import stat
@@ -45,8 +43,8 @@ from stream_zip import NO_COMPRESSION_64, async_stream_zip
 from tortoise import connections
 
 from vault import audit
+from vault.archive_index import INDEX_NAME, archive_index, safe_member_name
 from vault.config import Config
-from vault.invoices import AccountScope
 from vault.links import (
     LinkSigner,
     RedactTokens,
@@ -77,8 +75,6 @@ PAGE_HEADERS = {
 REFUSED_STATUS = 410
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _CHUNK = 64 * 1024
-INDEX_NAME = "index.csv"
-INDEX_COLUMNS = ("number", "issue_date", "due_date", "amount", "currency", "status", "file")
 
 
 def create_app(
@@ -204,33 +200,6 @@ def pdf_response(path: Path, document: Document, label: str) -> Response:
     return FileResponse(path, headers=headers, media_type=document.content_type)
 
 
-async def archive_index(contact: Contact, documents: list[Document]) -> tuple[list[str], bytes]:
-    """Member names and the index.csv describing them, read through the account scope.
-
-    The index lists each invoice PDF (number, dates, amount, currency, status, file name)
-    as it stands now, in the ZIP's order; a document that is no invoice is left out.
-    """
-    scope = await AccountScope.for_contact(contact)
-    rows = await scope.invoices().filter(document_id__in=[d.id for d in documents]).values(
-        "document_id", "number", "issue_date", "due_date", "total", "currency", "status"
-    )
-    invoices: dict[Any, dict[str, Any]] = {row["document_id"]: row for row in rows}
-    names = [f"{invoices[d.id]['number']}.pdf" if d.id in invoices else f"document-{d.id}.pdf"
-             for d in documents]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(INDEX_COLUMNS)
-    for document, name in zip(documents, names, strict=True):
-        if (row := invoices.get(document.id)) is not None:
-            writer.writerow([row["number"], row["issue_date"], row["due_date"], row["total"],
-                             row["currency"], row["status"], _safe_name(name, document)])
-    return names, out.getvalue().encode("utf-8")
-
-
-def _safe_name(name: str, document: Document) -> str:
-    return _UNSAFE_NAME.sub("_", name).lstrip(".") or f"document-{document.id}.pdf"
-
-
 def zip_head_response(label: str) -> Response:
     headers = {**SECURITY_HEADERS, "Content-Disposition": content_disposition(label, ".zip")}
     response = Response(media_type="application/zip", headers=headers)
@@ -246,7 +215,7 @@ def zip_response(
     the Document rows, so no member is ever buffered (the index is a few bytes a row).
     No Content-Length: chunked."""
     names = names or [f"document-{d.id}.pdf" for d in documents]
-    safe = [_safe_name(n, d) for n, d in zip(names, documents, strict=True)]
+    safe = [safe_member_name(n, d) for n, d in zip(names, documents, strict=True)]
     headers = {**SECURITY_HEADERS, "Content-Disposition": content_disposition(label, ".zip")}
     body = async_stream_zip(_zip_members(paths, documents, safe, index))
     return StreamingResponse(body, media_type="application/zip", headers=headers)
