@@ -160,11 +160,9 @@ def _plain_enough(scan: Scan, filters: Filters, intents: set[str], noun: bool) -
     if len(clues) > 1:
         return True
     unknown = len(content_words(scan.text))
-    if clues <= {"period", "amount"}:
-        return unknown <= 1
     if clues == {"entity"}:
         return False
-    return unknown <= 2
+    return unknown <= (2 if clues == {"status"} else 1)
 
 
 def _clues(filters: Filters, intents: set[str], noun: bool) -> set[str]:

@@ -2,7 +2,8 @@
 
 Groups are read most specific first, each masking what it used, so "partially paid" is not
 also "paid", "past due" is not also "due" and "not paid" is not "paid". A few words are WEAK
-because they are everyday words too ("open the link", "sorry for the late reply", "due to"):
+because they are everyday words too ("open the link", "sorry for the late reply", "due to",
+"we paid it"):
 they count only right next to an invoice word ("open invoices", "invoices still open") or
 as the whole request ("open?"). Overdue together with unpaid means overdue: the narrower.
 """
@@ -13,7 +14,6 @@ import re
 
 from bot.intents import OVERDUE, UNPAID
 from bot.language.patterns import phrase_body, phrases
-from bot.language.smalltalk import is_only_filler
 from bot.language.text import Scan
 from bot.language.vocabulary import INVOICE_MANY, INVOICE_ONE
 from vault.models import InvoiceStatus
@@ -76,14 +76,17 @@ _GROUPS: tuple[tuple[re.Pattern[str], tuple[InvoiceStatus, ...]], ...] = (
     (phrases(*OVERDUE_WORDS), OVERDUE),
     (phrases(*DISPUTED), (InvoiceStatus.DISPUTED,)),
     (phrases(*VOID), (InvoiceStatus.VOID,)),
-    (phrases(*PAID), (InvoiceStatus.PAID,)),
     (phrases(*UNPAID_WORDS), UNPAID),
 )
 _NOUN = phrase_body(*INVOICE_ONE, *INVOICE_MANY)
 _WEAK: tuple[tuple[re.Pattern[str], tuple[InvoiceStatus, ...]], ...] = (
     (phrases(*WEAK_OVERDUE), OVERDUE),
     (phrases(*WEAK_UNPAID), UNPAID),
+    (phrases(*PAID), (InvoiceStatus.PAID,)),  # "we paid it yesterday" asks for nothing
 )
+# What may stand around a weak word that is the whole request ("open?", "all paid ones").
+_ALONE = frozenset({"all", "any", "anything", "what", "s", "is", "are", "still", "please",
+                    "the", "ones", "only", "show", "list", "me", "my", "our", "which"})
 _NOUN_BEFORE = re.compile(rf"(?<!\w)(?:{_NOUN})(?:\s+(?:the|are|is|that|which|still|currently|"
                           rf"now|all)){{0,3}}\s*$")
 _NOUN_AFTER = re.compile(rf"^\s*(?:(?:all|our|my|the|any|of)\s+){{0,2}}(?:{_NOUN})(?!\w)")
@@ -117,4 +120,4 @@ def _counts(scan: Scan, match: re.Match[str]) -> bool:
     before, after = scan.text[:match.start()], scan.text[match.end():]
     if _NOUN_BEFORE.search(before) or _NOUN_AFTER.match(after):
         return True
-    return is_only_filler(before) and is_only_filler(after)
+    return all(word in _ALONE for word in re.findall(r"[^\W\d_]+", before + " " + after))

@@ -43,14 +43,14 @@ AGING = (
     "antiguidade de saldos", "antiguidade",
 )
 PAYMENTS = (
-    "payments", "payment", "payment history", "payments made", "remittance", "remittances",
-    "remittance history", "remittance advice", "what have we paid", "what did we pay",
-    "what we paid", "what have i paid", "what did i pay", "zahlungen", "zahlung",
+    "payments", "payment history", "payments made", "remittances", "remittance",
+    "remittance history", "what have we paid", "what did we pay",
+    "what we paid", "what have i paid", "what did i pay", "zahlungen",
     "zahlungseingange", "zahlungshistorie", "zahlungsubersicht", "was haben wir bezahlt",
-    "was haben wir gezahlt", "paiements", "paiement", "reglements", "versements",
-    "historique des paiements", "ce que nous avons paye", "pagos", "pago", "historial de pagos",
+    "was haben wir gezahlt", "paiements", "reglements", "versements",
+    "historique des paiements", "ce que nous avons paye", "pagos", "historial de pagos",
     "que hemos pagado", "pagamenti", "storico pagamenti", "cosa abbiamo pagato", "betalingen",
-    "betaling", "betalingsoverzicht", "wat hebben we betaald", "pagamentos", "pagamento",
+    "betalingsoverzicht", "wat hebben we betaald", "pagamentos",
     "historico de pagamentos", "o que pagamos",
 )
 ARCHIVE = (
