@@ -189,11 +189,12 @@ async def test_overdue_invoices_of_the_other_entity(bot: Bot) -> None:
 
 @pytest.mark.parametrize(("text", "filters", "numbers"), [
     ("invoices PO-7781", Filters(po_number="PO-7781"), ["INV-2026-0042"]),
+    ("PO 7781", Filters(po_number="7781"), ["INV-2026-0042"]),
     ("last 3 invoices", Filters(last=3), ["INV-2026-0095", "INV-2026-0090", "INV-2026-0081"]),
     ("invoices of €1,250.00", Filters(amount=Decimal("1250.00"), currency="EUR"),
      ["INV-2026-0081"]),
     ("invoices May 2026", Filters(period=Period.month(2026, 5)), ["INV-2026-0055"]),
-], ids=["po-number", "last-n", "exact-amount", "void-listed"])
+], ids=["po-number", "po-digits", "last-n", "exact-amount", "void-listed"])
 async def test_listing_filters(bot: Bot, text: str, filters: Filters, numbers: list[str]) -> None:
     body = await bot.ask("ap@acme.example", text, ListInvoices(filters))
     assert re.findall(r"^(INV-\S+)  issued", body, re.M) == numbers

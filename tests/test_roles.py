@@ -6,7 +6,8 @@ from typing import get_args
 
 import pytest
 
-from bot.answers.help import examples, help_reply, not_allowed
+from bot.answers.help import INTENTS, examples, help_reply, not_allowed
+from bot.commands import parse_request
 from bot.intents import (
     Aging,
     Archive,
@@ -23,6 +24,7 @@ from bot.intents import (
     TalkToPerson,
 )
 from bot.roles import MINIMUM_ROLE, allows, roles_allowed
+from tests.harness import TODAY
 
 AP_MAY = (ListInvoices, ShowInvoice, Balance, Payments, Archive, Help, TalkToPerson, Preferences)
 
@@ -59,3 +61,12 @@ def test_a_refusal_names_the_roles_that_may() -> None:
     reply = not_allowed("ap", Dispute(InvoiceRef("INV-1", "INV", (1,)), ""))
     assert reply.intro == ("Sorry, disputes are available to manager contacts; you are "
                            "registered as an AP contact.")
+
+
+@pytest.mark.parametrize(("kind", "example"), [
+    (kind, example) for kind, (_, phrases) in INTENTS.items() for example in phrases
+], ids=lambda value: value if isinstance(value, str) else value.__name__)
+def test_every_help_example_asks_for_what_it_illustrates(
+    kind: type[Command], example: str
+) -> None:
+    assert [type(c) for c in parse_request(example, TODAY, "en")] == [kind]

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from rapidfuzz import fuzz, process, utils
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from vault.models import (
@@ -104,7 +105,7 @@ class AccountScope:
         if query.statuses:
             found = found.filter(status__in=list(query.statuses))
         if query.po_number:
-            found = found.filter(po_number__iexact=query.po_number)
+            found = found.filter(_po_matches(query.po_number))
         if query.currency:
             found = found.filter(currency=query.currency.upper())
         if query.entities is not None:
@@ -185,6 +186,13 @@ class AccountScope:
         owned = {*invoice_docs, *statement_docs}
         found = {d.id: d for d in await Document.filter(id__in=list(owned))}
         return [found[i] for i in document_ids if i in found]
+
+
+def _po_matches(written: str) -> Q:
+    """"PO-7781" as stored, or its number alone ("PO 7781" read as "7781"), any case."""
+    po = written.strip()
+    return (Q(po_number__iexact=po) | Q(po_number__iendswith=f"-{po}")
+            | Q(po_number__iendswith=f" {po}") | Q(po_number__iendswith=f"#{po}"))
 
 
 def _amounts(found: QuerySet[Invoice], query: InvoiceQuery) -> QuerySet[Invoice]:

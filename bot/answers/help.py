@@ -25,7 +25,7 @@ from vault.models import Role
 INTENTS: dict[type[Command], tuple[str, tuple[str, ...]]] = {
     ListInvoices: ("lists of invoices", (
         "invoices March", "unpaid", "overdue invoices", "paid invoices 2025",
-        "invoices over 5000 EUR", "invoices for ACME Freight GmbH", "invoices PO PO-7781",
+        "invoices over 5000 EUR", "invoices for ACME Freight GmbH", "invoices PO-7781",
         "last 3 invoices")),
     ShowInvoice: ("an invoice in detail", ("invoice INV-2026-0042",)),
     Balance: ("your balance", ("balance",)),
