@@ -67,8 +67,6 @@ class Formats:
             return f"Q{start.month // 3 + 1} {start.year}"
         return f"{self.day(start)} – {self.day(end)}"
 
-    period = month  # the clearer name; month() stays for existing callers
-
 
 def _is_quarter(period: Period) -> bool:
     last = Period.month(period.start.year, period.start.month + 2).end

@@ -6,7 +6,7 @@ several; reply_text and reply_html render a Reply for email (and the CLI).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from html import escape
 
 from bot.formats import Formats, and_list
@@ -17,14 +17,6 @@ from vault.models import Invoice, InvoiceStatus
 __all__ = ["Formats", "combine", "invoice_row", "reply_html", "reply_text"]
 
 STATUS_LABELS: dict[InvoiceStatus, str] = dict(STATUS_WORDS)
-EXAMPLES = (
-    "invoices March",
-    "invoices 2026-03",
-    "invoice INV-1042",
-    "unpaid",
-    "overdue",
-    "help",
-)
 
 
 def invoice_row(invoice: Invoice, link: Link | None, fmt: Formats) -> InvoiceLine:
@@ -43,11 +35,6 @@ def latest_hint(latest: Invoice | None, fmt: Formats, word: str = "latest") -> s
         return "There are no invoices on your account yet."
     return (f"The {word} invoice on your account is {latest.number} "
             f"from {fmt.day(latest.issue_date)}.")
-
-
-def empty_period(title: str, latest: Invoice | None, fmt: Formats) -> Reply:
-    return Reply(subject=f"{title}: no invoices", intro=f"{title}: no invoices.",
-                 outro=latest_hint(latest, fmt))
 
 
 def not_found(number: str, near: tuple[str, ...] = ()) -> Reply:
@@ -80,10 +67,6 @@ def neutral_notice() -> Reply:
         "in reply.",
         outro="Our accounts receivable team has been told and will get in touch if needed.",
     )
-
-
-def expiry(expires_at: datetime | None, fmt: Formats) -> str:
-    return fmt.moment(expires_at) if expires_at else ""
 
 
 def combine(parts: list[Reply], today: date, fmt: Formats) -> Reply:
