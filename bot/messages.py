@@ -22,6 +22,19 @@ class Request:
     received_at: datetime
     reference: str = ""  # e.g. the inbound message id, for audit and idempotency
 
+    def __post_init__(self) -> None:
+        # What people write ends up in escalations, disputes and audit rows; PostgreSQL
+        # text cannot hold NUL and no channel means other control characters.
+        object.__setattr__(self, "text", printable(self.text))
+
+
+_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r") | {0x7F: None}
+
+
+def printable(text: str) -> str:
+    """`text` without control characters (tab, newline and carriage return stay)."""
+    return text.translate(_CONTROL)
+
 
 @dataclass(frozen=True)
 class Link:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from bot.formats import Formats
 from bot.intents import Period
-from bot.messages import InvoiceLine, Link, Reply
+from bot.messages import InvoiceLine, Link, Reply, Request
 from bot.replies import combine, reply_html, reply_text
 
 FMT = Formats.of("en_GB", "Europe/London")
@@ -53,3 +53,11 @@ def test_periods_read_as_people_say_them() -> None:
     assert FMT.month(Period.year(2025)) == "2025"
     assert FMT.month(Period(date(2026, 4, 1), date(2026, 6, 30))) == "Q2 2026"
     assert FMT.month(Period(date(2026, 3, 4), date(2026, 3, 9))) == "4 Mar 2026 – 9 Mar 2026"
+
+
+def test_request_text_loses_control_characters_but_keeps_lines() -> None:
+    # A NUL in a mail body must not reach the database (PostgreSQL text rejects it).
+    request = Request(channel="email", address="ap@acme.example",
+                      text="talk to a person \x00\x1b\nthanks\t!", authenticated=True,
+                      received_at=datetime(2026, 11, 21, tzinfo=UTC))
+    assert request.text == "talk to a person \nthanks\t!"
