@@ -1,9 +1,13 @@
 """The [slack] and [telegram] sections: which chat channels run, and their secrets.
 
 Secrets come from the environment only (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
-SLACK_APP_TOKEN, SLACK_CLIENT_ID/SLACK_CLIENT_SECRET, TELEGRAM_BOT_TOKEN,
+SLACK_APP_TOKEN, SLACK_OIDC_CLIENT_ID/_SECRET, TELEGRAM_BOT_TOKEN,
 TELEGRAM_WEBHOOK_SECRET); a channel that is enabled without the ones it needs stops
 start-up with a message naming the variable. Secrets are kept out of repr().
+
+The Sign-in-with-Slack credentials are SLACK_OIDC_CLIENT_ID/_SECRET, not slack-bolt's
+SLACK_CLIENT_ID/_SECRET: with those set, slack-bolt switches itself to the multi-workspace
+OAuth installation flow, which this single-workspace app does not use.
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ def _slack(section: dict[str, Any], source: str, env: dict[str, str]) -> SlackCo
     if not _bool(section["enabled"], f"{source}: slack.enabled"):
         return None
     mode = _mode(section["mode"], f"{source}: slack.mode", ("http", "socket"))
-    client_id = env.get("SLACK_CLIENT_ID", "").strip()
+    client_id = env.get("SLACK_OIDC_CLIENT_ID", "").strip()
     return SlackConfig(
         mode=mode,
         api_url=_url(section["api_url"], f"{source}: slack.api_url") + "/",
@@ -73,7 +77,7 @@ def _slack(section: dict[str, Any], source: str, env: dict[str, str]) -> SlackCo
         app_token=_secret(env, "SLACK_APP_TOKEN", 'when slack.mode is "socket"')
         if mode == "socket" else "",
         client_id=client_id,
-        client_secret=_secret(env, "SLACK_CLIENT_SECRET", "when SLACK_CLIENT_ID is set")
+        client_secret=_secret(env, "SLACK_OIDC_CLIENT_SECRET", "when SLACK_OIDC_CLIENT_ID is set")
         if client_id else "",
     )
 
