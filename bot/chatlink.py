@@ -33,7 +33,7 @@ from vault.timeutil import utcnow
 
 CODE_TTL = timedelta(minutes=10)
 MAX_WRONG_TRIES = 5  # per code: the sixth try fails even if right
-MAX_CODES_PER_HOUR = 5  # code emails per contact: a chat cannot mail-bomb an address
+MAX_CODES_PER_HOUR = 25  # code emails per contact (the lock usually ends it sooner)
 TOKEN_TTL = timedelta(days=7)
 
 _LINK = re.compile(r"^\s*/?link\s+(\S+@\S+?)\s*[.!]?\s*$", re.IGNORECASE)

@@ -158,7 +158,9 @@ class FakeSlack:
 
     def _token(self, p: dict[str, Any], auth: str) -> dict[str, Any]:
         expected = base64.b64encode(f"{OIDC_CLIENT_ID}:{OIDC_CLIENT_SECRET}".encode()).decode()
-        if auth != f"Basic {expected}":
+        in_body = (p.get("client_id"), p.get("client_secret")) == (OIDC_CLIENT_ID,
+                                                                    OIDC_CLIENT_SECRET)
+        if auth != f"Basic {expected}" and not in_body:  # Slack takes either
             return {"ok": False, "error": "invalid_client"}
         identity = self._grants.pop(str(p.get("code", "")), None)
         if identity is None:

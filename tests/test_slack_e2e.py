@@ -5,9 +5,13 @@ link codes read from the mail that reached the SMTP sink, PDFs fetched over HTTP
 from __future__ import annotations
 
 import io
+import json
+import re
 import time
 from collections.abc import AsyncIterator
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 from pypdf import PdfReader
 
@@ -22,9 +26,9 @@ from tests.chat_harness import (
     slack_dm,
     slack_text,
 )
-from tests.fake_slack import TEAM, FakeSlack
+from tests.fake_slack import OIDC_CLIENT_ID, TEAM, FakeSlack
 from tests.fakes import SmtpSink
-from tests.harness import Running, until
+from tests.harness import PUBLIC_URL, Running, request_mail, until
 from vault.models import AuditEvent, ChatInbound, ChatLink, Contact, OutboxMessage
 from vault.pdf import PdfRenderer
 from vault.timeutil import utcnow
@@ -157,3 +161,113 @@ async def test_slack_retries_and_replays_of_an_event_are_answered_once(
     await slack.wait_for("chat.postMessage", 2)
     assert await ChatInbound.all().count() == 2
     assert await OutboxMessage.filter(channel="slack").count() == 2
+
+
+async def test_the_sixth_code_fails_even_if_right(running: Running, slack: FakeSlack) -> None:
+    await say(running, slack, ANNA, "link ap@acme.example")
+    code = await emailed_code(running.sink, 1)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        assert "not valid" in await say(running, slack, ANNA, wrong)
+    assert "not valid" in await say(running, slack, ANNA, code)
+    assert not await ChatLink.exists()
+    refused = [e.data["reason"] for e in await AuditEvent.filter(action="bot.chat.link.refused")]
+    assert refused == ["wrong_code"] * 5 + ["no_code"]
+
+
+async def test_slash_command_and_mentions_answer_in_the_users_dm(
+    running: Running, slack: FakeSlack,
+) -> None:
+    await link(running, slack)
+    form = {"token": "x", "team_id": TEAM, "channel_id": "C0GENERAL", "user_id": ANNA,
+            "command": "/invoices", "text": "March", "trigger_id": "1.2.3",
+            "response_url": "https://hooks.slack.test/x"}
+    response = await post_slack(running, urlencode(form),
+                                content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert "direct messages" in response.text  # the ack, seen only by the user
+    before = len(slack.named("chat.postMessage"))
+    call = (await slack.wait_for("chat.postMessage", before + 1))[before]
+    assert call.params["channel"] == dm_channel(ANNA)  # the linked DM, never #general
+    assert "INV-2026-0301" in slack_text(call)
+
+    mention = slack_dm(ANNA, "<@U0BOT> unpaid")
+    mention["event"] |= {"type": "app_mention", "channel": "C0GENERAL"}
+    del mention["event"]["channel_type"]
+    assert (await post_slack(running, mention)).status_code == 200
+    call = (await slack.wait_for("chat.postMessage", before + 2))[before + 1]
+    assert call.params["channel"] == dm_channel(ANNA)
+    assert "Unpaid invoices" in slack_text(call)
+
+
+async def test_button_clicks_are_acknowledged(running: Running, slack: FakeSlack) -> None:
+    payload = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": ANNA},
+               "actions": [{"action_id": "open_link_0", "type": "button"}],
+               "trigger_id": "9.9.9", "api_app_id": "A0APP", "token": "x"}
+    body = urlencode({"payload": json.dumps(payload)})
+    response = await post_slack(running, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert await ChatInbound.all().count() == 0  # a click is not a question
+
+
+async def one_click_url(running: Running) -> str:
+    """The Slack offer under an email answer, as the contact's mail shows it."""
+    await running.send(request_mail("ap@acme.example", "invoices March"))
+    (received,) = await running.sink.wait_for(1)
+    body = received.message.get_body(preferencelist=("plain",))
+    match = re.search(r"Ask us in Slack: (\S+)", str(body.get_content()))  # type: ignore[union-attr]
+    assert match
+    return match[1].replace(PUBLIC_URL, f"http://127.0.0.1:{running.service.http_port}")
+
+
+async def sign_in_with_slack(running: Running, slack: FakeSlack, url: str, team: str,
+                             user: str) -> httpx.Response:
+    """Open the emailed page, go through Slack's sign-in as `user`, come back."""
+    async with httpx.AsyncClient() as browser:
+        redirect = await browser.get(url)
+        assert redirect.status_code == 303, redirect.text
+        location = httpx.URL(redirect.headers["location"])
+        assert str(location).startswith(slack.authorize_url)
+        assert location.params["client_id"] == OIDC_CLIENT_ID
+        assert location.params["team"] == TEAM  # the account's own workspace
+        back = httpx.URL(location.params["redirect_uri"].replace(
+            PUBLIC_URL, f"http://127.0.0.1:{running.service.http_port}"))
+        code = slack.sign_in(team, user)
+        return await browser.get(back, params={"code": code,
+                                               "state": location.params["state"]})
+
+
+async def test_email_offers_a_slack_page_that_links_whoever_signs_in_from_slack(
+    running: Running, slack: FakeSlack,
+) -> None:
+    url = await one_click_url(running)
+    done = await sign_in_with_slack(running, slack, url, TEAM, ANNA)
+    assert done.status_code == 200 and "Linked" in done.text
+    link = await ChatLink.get(platform="slack", user_id=ANNA)
+    assert link.team_id == TEAM and link.chat_id == dm_channel(ANNA)
+    assert (await Contact.get(id=link.contact_id)).email == "ap@acme.example"
+    welcome = (await slack.wait_for("chat.postMessage"))[0]
+    assert welcome.params["channel"] == dm_channel(ANNA) and "Linked" in slack_text(welcome)
+    assert "INV-2026-0301" in await say(running, slack, ANNA, "invoices March")
+    async with httpx.AsyncClient() as browser:  # single use
+        assert (await browser.get(url)).status_code == 410
+
+
+async def test_the_slack_page_refuses_another_workspace_and_a_missing_cookie(
+    running: Running, slack: FakeSlack,
+) -> None:
+    url = await one_click_url(running)
+    other = await sign_in_with_slack(running, slack, url, OTHER_TEAM, "U0EVE")
+    assert other.status_code == 410
+    async with httpx.AsyncClient() as browser:
+        redirect = await browser.get(url)
+    state = httpx.URL(redirect.headers["location"]).params["state"]
+    async with httpx.AsyncClient() as stranger:  # the state without the browser's cookie
+        done = await stranger.get(
+            f"http://127.0.0.1:{running.service.http_port}/slack/link/done",
+            params={"code": slack.sign_in(TEAM, ANNA), "state": state})
+    assert done.status_code == 410
+    tampered = url[:-3] + ("aaa" if not url.endswith("aaa") else "bbb")
+    async with httpx.AsyncClient() as browser:
+        assert (await browser.get(tampered)).status_code == 410
+    assert not await ChatLink.exists()

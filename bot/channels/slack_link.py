@@ -125,9 +125,11 @@ class SlackLinkPages:
     async def _slack_user(self, code: str) -> ChatUser:
         """Who signed in, in which workspace, and their DM with our bot."""
         api = AsyncWebClient(base_url=self.config.api_url)
-        grant = await api.openid_connect_token(
-            client_id=self.config.client_id, client_secret=self.config.client_secret,
-            code=code, redirect_uri=self.redirect_uri)
+        # Credentials in the form body, which Slack accepts too: slack_sdk's helper sends
+        # them with aiohttp's BasicAuth, deprecated in the aiohttp we run.
+        grant = await api.api_call("openid.connect.token", data={
+            "client_id": self.config.client_id, "client_secret": self.config.client_secret,
+            "code": code, "redirect_uri": self.redirect_uri})
         info = await AsyncWebClient(token=str(grant["access_token"]),
                                     base_url=self.config.api_url).openid_connect_userInfo()
         user_id = str(info["https://slack.com/user_id"])
