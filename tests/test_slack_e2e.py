@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import time
 from collections.abc import AsyncIterator
@@ -26,7 +27,14 @@ from tests.chat_harness import (
     slack_dm,
     slack_text,
 )
-from tests.fake_slack import OIDC_CLIENT_ID, TEAM, FakeSlack
+from tests.fake_slack import (
+    BOT_TOKEN,
+    OIDC_CLIENT_ID,
+    OIDC_CLIENT_SECRET,
+    SIGNING_SECRET,
+    TEAM,
+    FakeSlack,
+)
 from tests.fakes import SmtpSink
 from tests.harness import PUBLIC_URL, Running, request_mail, until
 from vault.models import AuditEvent, ChatInbound, ChatLink, Contact, OutboxMessage
@@ -238,8 +246,9 @@ async def sign_in_with_slack(running: Running, slack: FakeSlack, url: str, team:
 
 
 async def test_email_offers_a_slack_page_that_links_whoever_signs_in_from_slack(
-    running: Running, slack: FakeSlack,
+    running: Running, slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     url = await one_click_url(running)
     done = await sign_in_with_slack(running, slack, url, TEAM, ANNA)
     assert done.status_code == 200 and "Linked" in done.text
@@ -251,6 +260,8 @@ async def test_email_offers_a_slack_page_that_links_whoever_signs_in_from_slack(
     assert "INV-2026-0301" in await say(running, slack, ANNA, "invoices March")
     async with httpx.AsyncClient() as browser:  # single use
         assert (await browser.get(url)).status_code == 410
+    for secret in (BOT_TOKEN, OIDC_CLIENT_SECRET, SIGNING_SECRET):
+        assert secret not in caplog.text
 
 
 async def test_the_slack_page_refuses_another_workspace_and_a_missing_cookie(

@@ -5,6 +5,7 @@ API on loopback, link codes from the SMTP sink, PDFs fetched over HTTP."""
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,7 +20,7 @@ from tests.chat_harness import (
     running_service,
     telegram_update,
 )
-from tests.fake_telegram import BOT_USERNAME, WEBHOOK_SECRET, FakeTelegram
+from tests.fake_telegram import BOT_TOKEN, BOT_USERNAME, WEBHOOK_SECRET, FakeTelegram
 from tests.fakes import SmtpSink
 from tests.harness import PUBLIC_URL, Running
 from vault.models import AuditEvent, ChatInbound, ChatLink, Contact, OutboxMessage
@@ -170,3 +171,18 @@ async def test_email_reply_offers_a_telegram_deep_link_that_links_in_one_tap(
     await running.send(request_mail("ap@acme.example", "unpaid"))
     (_, second) = await running.sink.wait_for(2)
     assert "t.me/" not in second.message.as_string()  # linked now: no more offers
+
+
+async def test_tokens_and_secrets_never_reach_the_log(
+    running: Running, telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await say(running, telegram, ANNA, "link ap@acme.example")
+    await say(running, telegram, ANNA, await emailed_code(running.sink, 1))
+    await say(running, telegram, ANNA, "invoices March")
+    telegram.fail("sendMessage", 502)
+    await post_telegram(running, telegram_update(ANNA, "help"))
+    await telegram.wait_for("sendMessage", 4)  # the failed attempt: the outbox retries later
+    assert caplog.records
+    for secret in (BOT_TOKEN, BOT_TOKEN.split(":")[1], WEBHOOK_SECRET):
+        assert secret not in caplog.text

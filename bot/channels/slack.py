@@ -53,6 +53,9 @@ class SlackChannel:
     def __init__(self, config: SlackConfig, receive: Receive) -> None:
         self.config = config
         self.receive = receive
+        # Tokens are never logged: slack_sdk logs request bodies at DEBUG, and the OpenID
+        # Connect exchange carries the client secret in one.
+        logging.getLogger("slack_sdk").setLevel(logging.INFO)
         self.client = web_client(config.bot_token, config.api_url)
         self.app = AsyncApp(
             client=self.client,

@@ -61,8 +61,11 @@ class TelegramChannel:
     def __init__(self, config: TelegramConfig, receive: Receive) -> None:
         self.config = config
         self.receive = receive
-        # httpx logs every request URL at INFO, and Bot API URLs carry the bot token.
+        # Tokens are never logged: Bot API URLs carry the bot token, httpx logs every URL at
+        # INFO and PTB's bots log theirs at DEBUG, so those loggers stay above that.
         logging.getLogger("httpx").setLevel(logging.WARNING)
+        for name in ("telegram.Bot", "telegram.ext.ExtBot"):
+            logging.getLogger(name).setLevel(logging.INFO)
         builder = (
             Application.builder().token(config.bot_token)
             .base_url(f"{config.api_url}/bot").base_file_url(f"{config.api_url}/file/bot")

@@ -8,6 +8,7 @@ pace). Blocked bots and vanished chats are permanent failures; the rest is retri
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -18,6 +19,10 @@ from telegram.ext import AIORateLimiter
 
 from bot.chatreply import decode_payload
 from notifier.delivery import DeliveryError
+
+# Opt in to PTB 23's timedeltas now: without it every flood-control answer (RetryAfter)
+# raises a deprecation warning about the type of retry_after, which we never read.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 OVERALL_RATE = 25  # messages a second, all chats together (Telegram's limit is about 30)
 PER_CHAT_PERIOD = 1.0  # seconds between two messages to one chat
