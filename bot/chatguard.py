@@ -90,7 +90,7 @@ class Guard:
                   "accounts receivable team.",
         )
         await self._mail(contact, reply, f"chat-link-locked:{contact.id}:{now.isoformat()}",
-                         "notice")
+                         "link_locked")
 
     async def email_code(self, contact: Contact, code: str, platform: str, code_id: int) -> None:
         where = PLATFORM_NAMES.get(platform, platform)

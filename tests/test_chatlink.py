@@ -148,7 +148,7 @@ async def test_a_hundred_failures_in_an_hour_lock_linking_and_tell_the_contact(
             failures += 1
     lock = await ChatLinkLock.get(contact_id=contact.id)
     assert lock.until - lock.locked_at == timedelta(hours=24)
-    (notice,) = await OutboxMessage.filter(kind="notice", recipient="ap@acme.example")
+    (notice,) = await OutboxMessage.filter(kind="link_locked", recipient="ap@acme.example")
     assert b"locked" in bytes(notice.payload)
     assert await AuditEvent.filter(action="bot.chat.link.locked").count() == 1
 
@@ -164,7 +164,7 @@ async def test_a_hundred_failures_in_an_hour_lock_linking_and_tell_the_contact(
     assert "not valid" in await type_code(linker, "123456", EVE)
     assert not await ChatLink.exists()
     assert (await ChatLinkCode.get(id=row.id)).wrong_tries == 1
-    assert await OutboxMessage.filter(kind="notice").count() == 1  # told once per lock
+    assert await OutboxMessage.filter(kind="link_locked").count() == 1  # told once per lock
 
     clock.now += timedelta(hours=24)  # after the lock, linking works again
     assert "Linked" in await type_code(linker, await ask_code(linker, EVE), EVE)

@@ -129,3 +129,13 @@ async def test_an_import_while_the_service_runs_is_seen_without_restart(
         assert "INV-2026-0301" in body.get_content()  # type: ignore[attr-defined]
     finally:
         await service.stop()
+
+
+async def test_serve_with_a_chat_channel_but_no_token_exits_2_naming_it(
+    cli: Cli, orm: str
+) -> None:
+    cli.env["INVOICEBOT_TELEGRAM_ENABLED"] = "true"
+    cli.env.pop("TELEGRAM_BOT_TOKEN", None)
+    code, _, err = await cli.run("serve")
+    assert code == 2
+    assert "TELEGRAM_BOT_TOKEN" in err

@@ -92,12 +92,13 @@ class SlackChannel:
     # ---- listeners: translate and store, nothing else --------------------------------------
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or not event.get("user"):
-            return  # edits, joins, bot posts and channel chatter are not requests
+        if (event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id")
+                or not event.get("user")):
+            return  # edits, joins, bots' posts and channel chatter are not requests
         await self._store(body, event, chat_id=str(event["channel"]))
 
     async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if event.get("user"):
+        if event.get("user") and not event.get("bot_id"):
             # Mentioned in a channel: answer in the user's DM (a user id as channel).
             await self._store(body, event, chat_id=str(event["user"]))
 
