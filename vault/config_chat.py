@@ -88,6 +88,7 @@ def _telegram(
     if not _bool(section["enabled"], f"{source}: telegram.enabled"):
         return None
     mode = _mode(section["mode"], f"{source}: telegram.mode", ("webhook", "polling"))
+    token = _secret(env, "TELEGRAM_BOT_TOKEN", "when telegram.enabled is true")
     secret = ""
     if mode == "webhook":
         secret = _secret(env, "TELEGRAM_WEBHOOK_SECRET", 'when telegram.mode is "webhook"')
@@ -100,7 +101,7 @@ def _telegram(
         api_url=_url(section["api_url"], f"{source}: telegram.api_url"),
         webhook_url=_url(hook, f"{source}: telegram.webhook_url"),
         bot_username=str(section["bot_username"]).strip().lstrip("@"),
-        bot_token=_secret(env, "TELEGRAM_BOT_TOKEN", "when telegram.enabled is true"),
+        bot_token=token,
         webhook_secret=secret,
     )
 
