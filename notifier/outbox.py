@@ -26,7 +26,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from vault import audit
-from vault.models import Contact, Escalation, OutboxMessage
+from vault.models import ChatLink, Contact, Escalation, OutboxMessage
 from vault.timeutil import utcnow
 
 PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
@@ -205,7 +205,11 @@ def retry_delay(attempts: int) -> timedelta:
 
 async def _bury(row: OutboxMessage, error: str, now: datetime) -> None:
     """A dead delivery is something AR must hear about: audit it and escalate it."""
-    contact = await Contact.get_or_none(email=row.recipient.lower())
+    if row.channel == "email":
+        contact = await Contact.get_or_none(email=row.recipient.lower())
+    else:  # a chat id: whose linked chat it is
+        link = await ChatLink.filter(platform=row.channel, chat_id=row.recipient).first()
+        contact = await Contact.get_or_none(id=link.contact_id) if link else None
     account_id = contact.account_id if contact else None
     contact_id = contact.id if contact else None
     await audit.record(

@@ -6,6 +6,11 @@ stores it (deduplicated by update id) before Telegram gets its 200; a wrong or m
 secret-token header gets 403 and changes nothing. The pipeline's answer comes back through
 the outbox and TelegramSender. Commands are requests too: "/invoices March" reads as
 "invoices March", "/start <token>" redeems a one-click link from an email.
+
+In webhook mode our route translates the Update itself rather than passing it through
+Application.process_update: PTB hands a handler's exception to its error handlers, so a
+failure to store the update would still answer 200 and Telegram would not retry; here it
+answers 500 and Telegram delivers the update again. Polling mode uses a PTB handler.
 """
 
 from __future__ import annotations
