@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from bot import chatguard
@@ -32,7 +34,7 @@ from vault.models import ChatLink, ChatLinkCode, ChatLinkToken, Contact
 from vault.timeutil import utcnow
 
 CODE_TTL = timedelta(minutes=10)
-MAX_WRONG_TRIES = 5  # per code: the sixth try fails even if right
+MAX_TRIES = 5  # per code: after five wrong ones, the sixth try fails even if right
 MAX_CODES_PER_HOUR = 25  # code emails per contact (the lock usually ends it sooner)
 TOKEN_TTL = timedelta(days=7)
 
@@ -159,34 +161,31 @@ class Linker:
             await audit.record("bot.chat.link.code_sent", account_id=contact.account_id,
                                contact_id=contact.id, **user.audit())
 
-    def _open_codes(self, user: ChatUser):  # type: ignore[no-untyped-def]
+    def _open_codes(self, user: ChatUser) -> QuerySet[ChatLinkCode]:
         return ChatLinkCode.filter(platform=user.platform, team_id=user.team_id,
                                    user_id=user.user_id, closed=False)
 
     async def enter_code(self, user: ChatUser, code: str) -> Reply:
         now = self.clock()
         row = await self._open_codes(user).filter(expires_at__gt=now).order_by("-id").first()
-        if row is None:
+        # Every try is counted before it is checked, in one atomic update: tries racing
+        # each other (several instances on PostgreSQL) cannot get past MAX_TRIES together.
+        if row is None or not await ChatLinkCode.filter(
+            id=row.id, closed=False, tries__lt=MAX_TRIES
+        ).update(tries=F("tries") + 1):
             await self._refused(user, "no_code")
             return _invalid()
         contact = await Contact.get(id=row.contact_id).select_related("account")
         right = hmac.compare_digest(code_hash(self.secret, user, code), row.code_hash)
         reason = await self.guard.refusal(contact, user, now)
         if not right or reason is not None:
-            await self._wrong_try(row, now)
+            await ChatLinkCode.filter(id=row.id, tries__gte=MAX_TRIES).update(closed=True)
             await self.guard.failed(contact, now)
             await self._refused(user, reason or "wrong_code", contact)
             return _invalid()
         if not await ChatLinkCode.filter(id=row.id, closed=False).update(closed=True):
             return _invalid()  # a concurrent try used it first
         return (await self.link(user, contact, "code"))[1]
-
-    async def _wrong_try(self, row: ChatLinkCode, now: datetime) -> None:
-        """Count a wrong try; the fifth closes the code (a conditional update, so two
-        concurrent tries cannot both count as the fourth)."""
-        tries = row.wrong_tries + 1
-        await ChatLinkCode.filter(id=row.id, wrong_tries=row.wrong_tries).update(
-            wrong_tries=tries, closed=tries >= MAX_WRONG_TRIES)
 
     # ---- one-click tokens -----------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.chatguard import LOCK_AFTER, ChatUser, Guard
-from bot.chatlink import MAX_WRONG_TRIES, LinkCommand, Linker, code_hash, link_command
+from bot.chatlink import MAX_TRIES, LinkCommand, Linker, code_hash, link_command
 from bot.identity import Refusal, identify
 from bot.messages import Request
 from vault.models import (
@@ -131,7 +131,7 @@ async def test_the_sixth_try_fails_even_with_the_right_code(
     linker: Linker, contact: Contact
 ) -> None:
     code = await ask_code(linker)
-    for _ in range(MAX_WRONG_TRIES):
+    for _ in range(MAX_TRIES):
         assert "not valid" in await type_code(linker, wrong(code))
     assert "not valid" in await type_code(linker, code)
     assert not await ChatLink.exists()
@@ -143,7 +143,7 @@ async def test_a_hundred_failures_in_an_hour_lock_linking_and_tell_the_contact(
     failures = 0
     while failures < LOCK_AFTER:
         code = await ask_code(linker)
-        for _ in range(min(MAX_WRONG_TRIES, LOCK_AFTER - failures)):
+        for _ in range(min(MAX_TRIES, LOCK_AFTER - failures)):
             await type_code(linker, wrong(code))
             failures += 1
     lock = await ChatLinkLock.get(contact_id=contact.id)
@@ -163,7 +163,7 @@ async def test_a_hundred_failures_in_an_hour_lock_linking_and_tell_the_contact(
         expires_at=clock.now + timedelta(minutes=10))
     assert "not valid" in await type_code(linker, "123456", EVE)
     assert not await ChatLink.exists()
-    assert (await ChatLinkCode.get(id=row.id)).wrong_tries == 1
+    assert (await ChatLinkCode.get(id=row.id)).tries == 1
     assert await OutboxMessage.filter(kind="link_locked").count() == 1  # told once per lock
 
     clock.now += timedelta(hours=24)  # after the lock, linking works again

@@ -297,7 +297,7 @@ class ChatLinkCode(Model):
     code_hash = fields.CharField(max_length=64)
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
-    wrong_tries = fields.IntField(default=0)
+    tries = fields.IntField(default=0)  # every try counts, the right one too
     closed = fields.BooleanField(default=False)
 
     class Meta:

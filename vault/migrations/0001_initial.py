@@ -104,7 +104,7 @@ class Migration(migrations.Migration):
                 ('code_hash', fields.CharField(max_length=64)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
-                ('wrong_tries', fields.IntField(default=0)),
+                ('tries', fields.IntField(default=0)),
                 ('closed', fields.BooleanField(default=False)),
             ],
             options={'table': 'chat_link_code', 'app': 'vault', 'indexes': [Index(fields=['platform', 'team_id', 'user_id', 'closed']), Index(fields=['contact_id', 'created_at'])], 'pk_attr': 'id', 'table_description': "A 6-digit code emailed to a contact's address on file, good only for the chat that"},
