@@ -58,7 +58,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "enabled": False,
         "mode": "http",
         "api_url": "https://slack.com/api/",
-        # "Sign in with Slack" for the one-click link page (needs SLACK_CLIENT_ID/_SECRET).
+        # "Sign in with Slack" for the one-click link page (SLACK_OIDC_CLIENT_ID/_SECRET).
         "authorize_url": "https://slack.com/openid/connect/authorize",
     },
     "telegram": {
