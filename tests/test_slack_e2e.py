@@ -282,3 +282,10 @@ async def test_the_slack_page_refuses_another_workspace_and_a_missing_cookie(
     async with httpx.AsyncClient() as browser:
         assert (await browser.get(tampered)).status_code == 410
     assert not await ChatLink.exists()
+
+
+async def test_slack_can_verify_our_request_url(running: Running) -> None:
+    challenge = {"type": "url_verification", "token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV"}
+    response = await post_slack(running, challenge)
+    assert response.status_code == 200
+    assert "3eZbrw1aBm2rZgRNFdxV" in response.text
