@@ -1,22 +1,54 @@
-"""Who is asking: a Request's address must be an active contact, proven by the channel."""
+"""Who is asking: a Request's address must be an active contact, proven by the channel.
+
+On email the address is the sender's, authenticated by the relay or DKIM. On chat it is
+the platform's account ("slack:T123:U456", "telegram:98765"), vouched for by the platform's
+signed delivery, and it is somebody only through a ChatLink to a contact on file.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from bot.messages import Request
-from vault.models import Contact
+from vault.models import ChatLink, Contact
+
+CHAT_CHANNELS = ("slack", "telegram")
 
 
 @dataclass(frozen=True)
 class Refusal:
     """Why a request gets no invoice data. `contact` is set when the address is on file."""
 
-    kind: str  # unknown_sender, unauthenticated, inactive_contact
+    # unknown_sender, unauthenticated, inactive_contact; on chat: unlinked, wrong_workspace
+    kind: str
     contact: Contact | None = None
 
 
+def chat_address(platform: str, team_id: str, user_id: str) -> str:
+    """The Request address of a chat account: slack:TEAM:USER or telegram:USER."""
+    return f"slack:{team_id}:{user_id}" if platform == "slack" else f"{platform}:{user_id}"
+
+
+def parse_chat_address(address: str) -> tuple[str, str, str]:
+    """(platform, team_id, user_id) of a chat address; ValueError if it is not one."""
+    platform, _, rest = address.partition(":")
+    if platform == "slack":
+        team_id, _, user_id = rest.partition(":")
+    else:
+        team_id, user_id = "", rest
+    if platform not in CHAT_CHANNELS or not user_id:
+        raise ValueError(f"not a chat address: {address!r}")
+    return platform, team_id, user_id
+
+
+def workspace_allowed(slack_team_id: str, platform: str, team_id: str) -> bool:
+    """An account restricted to one Slack workspace hears nothing from another one."""
+    return platform != "slack" or not slack_team_id or slack_team_id == team_id
+
+
 async def identify(request: Request) -> Contact | Refusal:
+    if request.channel in CHAT_CHANNELS:
+        return await _chat_contact(request)
     contact = await Contact.get_or_none(email=request.address.lower())
     if contact is None:
         return Refusal("unknown_sender")
@@ -24,4 +56,21 @@ async def identify(request: Request) -> Contact | Refusal:
         return Refusal("inactive_contact", contact)
     if not request.authenticated:
         return Refusal("unauthenticated", contact)
+    return contact
+
+
+async def _chat_contact(request: Request) -> Contact | Refusal:
+    platform, team_id, user_id = parse_chat_address(request.address)
+    if platform != request.channel or not request.authenticated:
+        return Refusal("unlinked")
+    link = await ChatLink.get_or_none(
+        platform=platform, team_id=team_id, user_id=user_id
+    ).select_related("contact__account")
+    if link is None:
+        return Refusal("unlinked")
+    contact = link.contact
+    if not contact.active:
+        return Refusal("inactive_contact", contact)
+    if not workspace_allowed(contact.account.slack_team_id, platform, team_id):
+        return Refusal("wrong_workspace", contact)
     return contact

@@ -12,7 +12,7 @@ import asyncio
 import email
 import email.policy
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
 from tortoise.transactions import in_transaction
@@ -21,7 +21,7 @@ from bot import mailauth
 from bot.channels.email import mark_processed, pending_messages
 from bot.mailout import compose
 from bot.mailtext import request_lines
-from bot.messages import Request
+from bot.messages import Link, Request
 from bot.pipeline import Answer, Pipeline
 from notifier import outbox
 from vault import audit
@@ -36,11 +36,13 @@ class Inbox:
     def __init__(
         self, config: EmailConfig, pipeline: Pipeline, wake_delivery: Callable[[], None],
         dnsfunc: Callable[..., bytes] | None = None,
+        offers: Callable[[int], Awaitable[list[Link]]] | None = None,
     ) -> None:
         self.config = config
         self.pipeline = pipeline
         self.wake_delivery = wake_delivery
         self.dnsfunc = dnsfunc  # injectable DKIM key lookup, for tests
+        self.offers = offers  # one-click chat links offered under answers (chat enabled)
 
     async def process_pending(self) -> int:
         """Process every stored message not yet answered (e.g. after a restart)."""
@@ -97,10 +99,13 @@ class Inbox:
             recipient = None  # one neutral notice per interval: no mail-bombing an address
         async with in_transaction():
             if recipient and answer.reply.deliver:
+                offers = []
+                if self.offers is not None and answer.contact_id and not answer.refused:
+                    offers = await self.offers(answer.contact_id)
                 reply = compose(
                     answer.reply, sender=self.config.sender, recipient=recipient,
                     in_reply_to=str(msg.get("Message-ID", "") or ""),
-                    references=str(msg.get("References", "") or ""),
+                    references=str(msg.get("References", "") or ""), offers=offers,
                 )
                 await outbox.enqueue(
                     key=f"email-reply:{row.message_key}", channel="email",

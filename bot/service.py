@@ -19,6 +19,8 @@ import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
 from bot.channels.email import InboundHandler, start_smtp_server
+from bot.chatinbox import prune_chat_state
+from bot.chatservice import ChatChannels
 from bot.inbox import Inbox
 from bot.pipeline import Pipeline
 from notifier.delivery import Sender, dispatch_once, sender_for
@@ -40,6 +42,7 @@ class Service:
     today: Callable[[str], date] = today_in  # what "March" means; fixed in tests
     sender: Sender | None = None
     renderer: HtmlRenderer | None = None  # statements; None: the pipeline starts its own
+    senders: list[Sender] = field(default_factory=list)
     smtp_port: int = 0
     http_port: int = 0
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -53,13 +56,17 @@ class Service:
         signer = LinkSigner(self.config.secret_keys)
         self.sender = self.sender or sender_for(self.config.email.outbound)
         self.pipeline = Pipeline(self.config, signer, today=self.today, renderer=self.renderer)
-        self.inbox = Inbox(self.config.email, self.pipeline, self._wake.set, self.dnsfunc)
+        self.chats = ChatChannels(self.config, self.pipeline, self._wake.set)
+        self.senders = [self.sender, *self.chats.senders()]
+        self.inbox = Inbox(self.config.email, self.pipeline, self._wake.set, self.dnsfunc,
+                           offers=self.chats.offers if self.chats.enabled else None)
         await sweep_overdue(today_in(self.config.seller.timezone.key))
         await self.inbox.process_pending()
         self._tasks += [asyncio.create_task(self._inbound_worker(), name="inbound"),
                         asyncio.create_task(self._delivery_worker(), name="delivery")]
         await self._start_smtp()
         await self._start_http(signer)
+        await self.chats.start()
         self._start_scheduler()
         # Start-up objects (imports, ORM metadata) never die: freezing them keeps full GC
         # passes from pausing requests for tens of milliseconds.
@@ -72,7 +79,7 @@ class Service:
         self.smtp_port = self.smtp.sockets[0].getsockname()[1]
 
     async def _start_http(self, signer: LinkSigner) -> None:
-        app = create_app(self.config, self.config.vault_path, signer)
+        app = create_app(self.config, self.config.vault_path, signer, self.chats.routes())
         host, port = self.config.http_listen
         # Our own redacting access log replaces uvicorn's, which would log link tokens.
         server_config = uvicorn.Config(app, host=host, port=port, lifespan="off",
@@ -91,6 +98,7 @@ class Service:
         tick = self.config.notifier_tick.total_seconds()
         self.scheduler.add_job(self._wake.set, "interval", seconds=tick, id="dispatch")
         self.scheduler.add_job(self._sweep, "interval", hours=1, id="overdue-sweep")
+        self.scheduler.add_job(prune_chat_state, "interval", hours=1, id="chat-prune")
         self.scheduler.start()
 
     async def _sweep(self) -> None:
@@ -107,7 +115,6 @@ class Service:
                 continue
 
     async def _delivery_worker(self) -> None:
-        assert self.sender is not None
         while not self._stopping:
             # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
@@ -115,8 +122,9 @@ class Service:
                     await self._wake.wait()
             self._wake.clear()
             try:
-                while await dispatch_once(self.sender):
-                    pass
+                for sender in self.senders:  # email, then each enabled chat channel
+                    while await dispatch_once(sender):
+                        pass
             except Exception:
                 log.exception("delivery round failed; rows stay queued for the next tick")
 
@@ -135,6 +143,8 @@ class Service:
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if hasattr(self, "chats"):
+            await self.chats.stop()
         if hasattr(self, "pipeline"):
             await self.pipeline.close()
         await db.close()

@@ -15,6 +15,7 @@ its worker still runs out of attempts.
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -25,7 +26,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from vault import audit
-from vault.models import Contact, Escalation, OutboxMessage
+from vault.models import ChatLink, Contact, Escalation, OutboxMessage
 from vault.timeutil import utcnow
 
 PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
@@ -50,11 +51,20 @@ async def enqueue(
     """Queue a message once per `key`: a second call with the same key returns the first
     row and queues nothing (a tick that runs twice must not mail twice).
 
+    Email messages get a Message-ID as below; chat messages (channel slack/telegram) are
+    UTF-8 JSON bytes stored unchanged, with `message_id` given or a random one.
+
     The Message-ID (given, taken from the message, or made up) is stored in the row and in
     the payload, so every retry carries the same one and recipients can dedupe.
     """
     now = now or utcnow()
-    message_id = _message_id(message, message_id)
+    if channel == "email":
+        message_id = _message_id(message, message_id)
+        payload = _serialize(message, message_id)
+    else:  # chat payloads are JSON, not mail: stored exactly as given
+        if not isinstance(message, bytes):
+            raise TypeError(f"a {channel} message must be bytes (UTF-8 JSON)")
+        message_id, payload = message_id or uuid.uuid4().hex, message
     row, _created = await OutboxMessage.get_or_create(
         key=key,
         defaults={
@@ -62,7 +72,7 @@ async def enqueue(
             "kind": kind,
             "recipient": recipient,
             "message_id": message_id,
-            "payload": _serialize(message, message_id),
+            "payload": payload,
             "state": PENDING,
             "next_attempt_at": now,
             "created_at": now,
@@ -195,7 +205,11 @@ def retry_delay(attempts: int) -> timedelta:
 
 async def _bury(row: OutboxMessage, error: str, now: datetime) -> None:
     """A dead delivery is something AR must hear about: audit it and escalate it."""
-    contact = await Contact.get_or_none(email=row.recipient.lower())
+    if row.channel == "email":
+        contact = await Contact.get_or_none(email=row.recipient.lower())
+    else:  # a chat id: whose linked chat it is
+        link = await ChatLink.filter(platform=row.channel, chat_id=row.recipient).first()
+        contact = await Contact.get_or_none(id=link.contact_id) if link else None
     account_id = contact.account_id if contact else None
     contact_id = contact.id if contact else None
     await audit.record(

@@ -211,3 +211,13 @@ async def test_ask_with_a_bad_today_exits_2(intents_cli: Cli) -> None:
                                          "ap@acme.example", "balance")
     assert code == 2
     assert "--today" in err and "21.11.2026" in err
+
+
+async def test_serve_with_a_chat_channel_but_no_token_exits_2_naming_it(
+    cli: Cli, orm: str
+) -> None:
+    cli.env["INVOICEBOT_TELEGRAM_ENABLED"] = "true"
+    cli.env.pop("TELEGRAM_BOT_TOKEN", None)
+    code, _, err = await cli.run("serve")
+    assert code == 2
+    assert "TELEGRAM_BOT_TOKEN" in err

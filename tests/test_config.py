@@ -82,3 +82,54 @@ def test_bad_fiscal_year_start_from_environment_is_refused_naming_the_key(tmp_pa
     env = {"INVOICEBOT_SELLER_FISCAL_YEAR_START": "0"}
     with pytest.raises(ConfigError, match=r"seller\.fiscal_year_start"):
         load_config(tmp_path / "c.toml", env=env)
+
+
+# ---- chat channels (issue 4) ----------------------------------------------------------------
+
+SLACK_ON = {"INVOICEBOT_SLACK_ENABLED": "true", "SLACK_BOT_TOKEN": "xoxb-secret-bot-token",
+            "SLACK_SIGNING_SECRET": "signing-secret-value"}
+TELEGRAM_ON = {"INVOICEBOT_TELEGRAM_ENABLED": "true", "TELEGRAM_BOT_TOKEN": "1:secret-bot-token",
+               "TELEGRAM_WEBHOOK_SECRET": "webhook-secret-0123456789"}
+
+
+def test_chat_channels_are_off_by_default(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "c.toml", env={})
+    assert config.slack is None and config.telegram is None
+
+
+@pytest.mark.parametrize(("env", "missing"), [
+    ({**SLACK_ON, "SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN"),
+    ({k: v for k, v in SLACK_ON.items() if k != "SLACK_SIGNING_SECRET"}, "SLACK_SIGNING_SECRET"),
+    ({**SLACK_ON, "INVOICEBOT_SLACK_MODE": "socket"}, "SLACK_APP_TOKEN"),
+    ({**SLACK_ON, "SLACK_OIDC_CLIENT_ID": "1.2"}, "SLACK_OIDC_CLIENT_SECRET"),
+    ({k: v for k, v in TELEGRAM_ON.items() if k != "TELEGRAM_BOT_TOKEN"}, "TELEGRAM_BOT_TOKEN"),
+    ({k: v for k, v in TELEGRAM_ON.items() if k != "TELEGRAM_WEBHOOK_SECRET"},
+     "TELEGRAM_WEBHOOK_SECRET"),
+])
+def test_an_enabled_channel_without_its_secret_stops_start_up_naming_it(
+    tmp_path: Path, env: dict[str, str], missing: str
+) -> None:
+    with pytest.raises(ConfigError, match=missing):
+        load_config(tmp_path / "c.toml", env=env)
+
+
+def test_chat_settings_and_secrets_never_show_in_repr(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "c.toml", env={**SLACK_ON, **TELEGRAM_ON,
+                                                   "INVOICEBOT_SLACK_API_URL": "http://x/api"})
+    assert config.slack is not None and config.telegram is not None
+    assert config.slack.api_url == "http://x/api/"  # slack_sdk needs the trailing slash
+    assert config.telegram.webhook_url == "http://127.0.0.1:8080/telegram/webhook"
+    shown = repr(config)
+    for secret in (*SLACK_ON.values(), *TELEGRAM_ON.values()):
+        if secret != "true":
+            assert secret not in shown
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({**SLACK_ON, "INVOICEBOT_SLACK_MODE": "rtm"}, "slack.mode"),
+    ({**TELEGRAM_ON, "TELEGRAM_WEBHOOK_SECRET": "short"}, "TELEGRAM_WEBHOOK_SECRET"),
+    ({**TELEGRAM_ON, "INVOICEBOT_TELEGRAM_API_URL": "api.telegram.org"}, "telegram.api_url"),
+])
+def test_bad_chat_settings_name_the_key(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(tmp_path / "c.toml", env=env)

@@ -20,6 +20,7 @@ from vault.ingest.progress import ImportProgress
 from vault.models import (
     Account,
     AuditEvent,
+    ChatLink,
     Contact,
     Invoice,
     InvoiceLine,
@@ -27,6 +28,7 @@ from vault.models import (
     Payment,
     Role,
 )
+from vault.timeutil import utcnow
 
 DATA = Path(__file__).parent / "data"
 TODAY = date(2026, 1, 20)  # INV-1001 and INV-2001 are not yet due
@@ -449,3 +451,37 @@ async def test_other_sources_store_drafts_through_the_same_path(orm: str) -> Non
     with pytest.raises(ImportFailed, match="stripe: account_id 'NOPE' is not a known account"):
         await upsert_invoices([replace(draft, account="NOPE", number="API-2")], TODAY,
                               source="stripe")
+
+
+# ---- chat links (issue 4) -------------------------------------------------------------------
+
+async def test_accounts_may_name_their_slack_workspace(orm: str, tmp_path: Path) -> None:
+    path = write(tmp_path, "accounts.csv",
+                 "account_id,name,slack_team_id\nACME,ACME Freight,T0ACME\nGLOBEX,Globex,\n")
+    await import_csv("accounts", path, progress=False)
+    assert (await Account.get(account_id="ACME")).slack_team_id == "T0ACME"
+    assert (await Account.get(account_id="GLOBEX")).slack_team_id == ""
+    bad = write(tmp_path, "bad.csv", "account_id,name,slack_team_id\nACME,ACME,acme-slack\n")
+    assert await failure("accounts", bad) == [
+        "bad.csv line 2: slack_team_id 'acme-slack' is not a Slack team id (e.g. T0123ABCD)"]
+
+
+async def test_a_contact_made_inactive_loses_every_linked_chat_at_once(
+    orm: str, tmp_path: Path
+) -> None:
+    await load("accounts", "contacts")
+    anna = await Contact.get(email="ap@acme.example")
+    carl = await Contact.get(email="controller@acme.example")
+    for contact, platform, user in ((anna, "slack", "U1"), (anna, "telegram", "7"),
+                                    (carl, "telegram", "8")):
+        await ChatLink.create(contact=contact, platform=platform, user_id=user, chat_id=user,
+                              team_id="T1" if platform == "slack" else "", linked_at=utcnow())
+    path = write(tmp_path, "contacts.csv",
+                 "account_id,email,active\nACME,ap@acme.example,false\n")
+    await import_csv("contacts", path, progress=False)
+    assert not await ChatLink.filter(contact_id=anna.id).exists()
+    assert await ChatLink.filter(contact_id=carl.id).count() == 1
+    removed = await AuditEvent.filter(action="vault.chat_link.removed").order_by("id")
+    assert [(e.contact_id, e.data["platform"]) for e in removed] == [
+        (anna.id, "slack"), (anna.id, "telegram")]
+    assert all(e.data["reason"] == "contact_inactive" for e in removed)

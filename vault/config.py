@@ -13,8 +13,11 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:
+    from vault.config_chat import SlackConfig, TelegramConfig
 
 
 class ConfigError(ValueError):
@@ -52,8 +55,20 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_size": "10MB",
         "notice_interval": "1d",
     },
-    "slack": {"enabled": False, "mode": "http", "api_url": "https://slack.com/api/"},
-    "telegram": {"enabled": False, "mode": "webhook", "api_url": "https://api.telegram.org"},
+    "slack": {
+        "enabled": False,
+        "mode": "http",
+        "api_url": "https://slack.com/api/",
+        # "Sign in with Slack" for the one-click link page (SLACK_OIDC_CLIENT_ID/_SECRET).
+        "authorize_url": "https://slack.com/openid/connect/authorize",
+    },
+    "telegram": {
+        "enabled": False,
+        "mode": "webhook",
+        "api_url": "https://api.telegram.org",
+        "webhook_url": "",  # empty: {http.public_url}/telegram/webhook
+        "bot_username": "",  # empty: asked from Telegram (getMe) at start
+    },
     "notifier": {"enabled": True, "tick": "30s"},
     "ar": {"recipients": ["ar@localhost"], "digest_at": "08:00"},
 }
@@ -122,6 +137,8 @@ class Config:
     digest_at: str
     secret_keys: tuple[str, ...] = ()
     raw: dict[str, dict[str, Any]] = field(default_factory=dict)
+    slack: SlackConfig | None = None  # None: the channel is disabled
+    telegram: TelegramConfig | None = None
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -177,6 +194,8 @@ def _coerce(text: str, like: Any, where: str) -> Any:
 
 
 def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Config:
+    from vault.config_chat import chat_channels  # it builds on this module's helpers
+
     def where(section: str, key: str) -> str:
         return f"{source}: {section}.{key}"
 
@@ -195,6 +214,7 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
         digest_at=_text(m["ar"]["digest_at"], where("ar", "digest_at")),
         secret_keys=_secret_keys(env),
         raw=m,
+        **chat_channels(m, source, env),
     )
 
 
@@ -295,3 +315,4 @@ def _secret_keys(env: dict[str, str]) -> tuple[str, ...]:
             f"INVOICEBOT_SECRET_KEYS: key #{short[0] + 1} is shorter than 32 characters"
         )
     return keys
+

@@ -52,14 +52,15 @@ class LinkSigner:
     def sign(self, grant_id: str) -> str:
         return self._serializer.dumps(grant_id)
 
-    def unsign(self, token: str) -> str | None:
+    def unsign(self, token: str, max_age: int | None = None) -> str | None:
         """The grant id, or None for a token that is malformed, tampered or unknown-keyed.
 
-        No max_age: the grant row's expires_at decides, so an expiry can be shortened or
-        extended after the link was sent.
+        No max_age for download links: the grant row's expires_at decides, so an expiry can
+        be shortened or extended after the link was sent. Short-lived values that have no
+        row (an OAuth state) pass one, in seconds.
         """
         try:
-            value = self._serializer.loads(token)
+            value = self._serializer.loads(token, max_age=max_age)
         except BadData:
             return None
         return value if isinstance(value, str) else None

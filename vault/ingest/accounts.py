@@ -10,11 +10,12 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
+from vault import audit
 from vault.ingest import fields as f
 from vault.ingest.errors import ErrorLog
 from vault.ingest.table import Row, Table
 from vault.ingest.upsert import Upserts, chunks
-from vault.models import Account, Contact
+from vault.models import Account, ChatLink, Contact
 
 Values = dict[str, Any]
 
@@ -26,6 +27,7 @@ ACCOUNT_OPTIONAL: dict[str, Any] = {
     "tier": lambda c, v: f.text(c, v or "standard", 32),
     "tax_id": partial(f.text, max_length=64),
     "address": partial(f.text, max_length=2000),
+    "slack_team_id": f.slack_team,
 }
 CONTACT_OPTIONAL: dict[str, Any] = {
     "name": partial(f.text, max_length=200),
@@ -123,3 +125,17 @@ async def account_ids() -> dict[str, int]:
     """Every account's external account_id -> its row id (accounts are few)."""
     rows = await Account.all().values_list("account_id", "id")
     return {str(key): int(pk) for key, pk in rows}
+
+
+async def drop_chat_links_of_inactive() -> int:
+    """A contact made inactive loses every linked chat at once: call inside the import's
+    transaction, after the contacts are written. Each removal is audited."""
+    links = await ChatLink.filter(contact__active=False).select_related("contact")
+    for link in links:
+        await audit.record(
+            "vault.chat_link.removed", account_id=link.contact.account_id,
+            contact_id=link.contact_id, platform=link.platform, reason="contact_inactive",
+        )
+    if links:
+        await ChatLink.filter(id__in=[link.id for link in links]).delete()
+    return len(links)

@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from vault import audit
 from vault.ingest.accounts import (
     account_ids,
+    drop_chat_links_of_inactive,
     parse_accounts,
     parse_contacts,
     plan_accounts,
@@ -112,11 +113,17 @@ async def _accounts(table: Table, rows: Iterable[Row], log: ErrorLog, today: dat
 async def _contacts(table: Table, rows: Iterable[Row], log: ErrorLog, today: date) -> Planned:
     accounts = await account_ids()
     plan = await plan_contacts(parse_contacts(table, rows, log, accounts), accounts, log)
-    return Planned(*plan.counts(), partial(_write, plan, Contact))
+    return Planned(*plan.counts(), partial(_write_contacts, plan))
 
 
 async def _write(plan: Upserts[Any], model: type[Model]) -> list[int]:
     await plan.write(model)
+    return []
+
+
+async def _write_contacts(plan: Upserts[Contact]) -> list[int]:
+    await plan.write(Contact)
+    await drop_chat_links_of_inactive()
     return []
 
 

@@ -33,6 +33,7 @@ _EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
 )
+_SLACK_TEAM = re.compile(r"[TE][A-Z0-9]{2,31}")
 _PLACES = {n: Decimal(1).scaleb(-n) for n in range(7)}
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
@@ -153,6 +154,13 @@ def boolean(column: str, value: str, default: bool) -> bool:
     if lowered in _FALSE:
         return False
     raise FieldError(f"{column} {value!r} is not true/false (also 1/0, yes/no)")
+
+
+def slack_team(column: str, value: str) -> str:
+    """A Slack workspace id (T0123ABCD), or empty for "any workspace"."""
+    if value and not _SLACK_TEAM.fullmatch(value):
+        raise FieldError(f"{column} {value!r} is not a Slack team id (e.g. T0123ABCD)")
+    return value
 
 
 def file_status(column: str, value: str) -> str:

@@ -18,7 +18,10 @@ KINDS = ("accounts", "contacts", "invoices", "payments")
 
 # kind -> (required columns, optional columns), as documented in INTERFACES.md.
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "accounts": (("account_id", "name"), ("timezone", "locale", "tier", "tax_id", "address")),
+    "accounts": (
+        ("account_id", "name"),
+        ("timezone", "locale", "tier", "tax_id", "address", "slack_team_id"),
+    ),
     "contacts": (("account_id", "email"), ("name", "role", "locale", "timezone", "active")),
     "invoices": (
         (

@@ -1,0 +1,122 @@
+"""Slack: direct messages, mentions, the /invoices command and button clicks, via slack-bolt.
+
+Only translation happens here: a Slack delivery becomes a ChatMessage for the chat inbox,
+which stores it (deduplicated by event id, so Slack's retries change nothing) before the
+request is acknowledged; the pipeline's answer comes back through the outbox and
+SlackSender. slack-bolt checks every request's signature and refuses timestamps older
+than five minutes. Answers always go to the user's direct messages, never to a channel
+where others would read them.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from bot.channels.slack_send import web_client
+from bot.chatguard import ChatUser
+from bot.chatinbox import ChatMessage
+from vault.config_chat import SlackConfig
+from vault.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+Receive = Callable[[ChatMessage], Awaitable[bool]]
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+
+
+def plain_text(text: str) -> str:
+    """What the user typed: Slack's mentions dropped, <mailto:a@b|a@b> and <url|label>
+    unwrapped, &amp; &lt; &gt; decoded."""
+    text = _MENTION.sub(" ", text)
+    text = _LINK.sub(lambda m: m[2] if m[2] else m[1].removeprefix("mailto:"), text)
+    return " ".join(html.unescape(text).split())
+
+
+def user_team(body: dict[str, Any], event: dict[str, Any]) -> str:
+    """The user's own workspace: differs from the app's for Slack Connect users."""
+    return str(event.get("user_team") or event.get("team") or body.get("team_id") or "")
+
+
+class SlackChannel:
+    def __init__(self, config: SlackConfig, receive: Receive) -> None:
+        self.config = config
+        self.receive = receive
+        # Tokens are never logged: slack_sdk logs request bodies at DEBUG, and the OpenID
+        # Connect exchange carries the client secret in one.
+        logging.getLogger("slack_sdk").setLevel(logging.INFO)
+        self.client = web_client(config.bot_token, config.api_url)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=config.signing_secret,  # "" in socket mode: nothing to verify
+            request_verification_enabled=config.mode == "http",
+            # Our listeners only store the delivery (milliseconds), so Slack gets its ack
+            # after the row is durable; the work runs later in the chat inbox.
+            process_before_response=True,
+        )
+        self.app.event("message")(self._on_message)
+        self.app.event("app_mention")(self._on_mention)
+        self.app.command("/invoices")(self._on_command)
+        self.app.action(re.compile(".*"))(self._on_action)
+        self.handler = AsyncSlackRequestHandler(self.app)
+        self.socket: AsyncSocketModeHandler | None = None
+
+    def routes(self) -> list[BaseRoute]:
+        if self.config.mode != "http":
+            return []
+        return [Route("/slack/events", self._http, methods=["POST"])]
+
+    async def _http(self, request: Request) -> Response:
+        return await self.handler.handle(request)
+
+    async def start(self) -> None:
+        if self.config.mode == "socket":
+            self.socket = AsyncSocketModeHandler(self.app, self.config.app_token)
+            await self.socket.connect_async()
+
+    async def stop(self) -> None:
+        if self.socket is not None:
+            await self.socket.close_async()
+
+    # ---- listeners: translate and store, nothing else --------------------------------------
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if (event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id")
+                or not event.get("user")):
+            return  # edits, joins, bots' posts and channel chatter are not requests
+        await self._store(body, event, chat_id=str(event["channel"]))
+
+    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("user") and not event.get("bot_id"):
+            # Mentioned in a channel: answer in the user's DM (a user id as channel).
+            await self._store(body, event, chat_id=str(event["user"]))
+
+    async def _store(self, body: dict[str, Any], event: dict[str, Any], chat_id: str) -> None:
+        user = ChatUser("slack", user_team(body, event), str(event["user"]), chat_id)
+        await self.receive(ChatMessage(key=f"slack:{body.get('event_id') or event.get('ts')}",
+                                       user=user, text=plain_text(str(event.get("text", ""))),
+                                       received_at=utcnow()))
+
+    async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
+        channel = str(body.get("channel_id", ""))
+        in_dm = channel.startswith("D")
+        user = ChatUser("slack", str(body.get("team_id", "")), str(body["user_id"]),
+                        channel if in_dm else str(body["user_id"]))
+        text = plain_text(str(body.get("text", ""))) or "invoices"
+        await self.receive(ChatMessage(key=f"slack:command:{body.get('trigger_id')}",
+                                       user=user, text=text, received_at=utcnow()))
+        await ack() if in_dm else await ack("I will answer in our direct messages.")
+
+    async def _on_action(self, ack: Any) -> None:
+        await ack()  # URL buttons open in the browser; Slack still wants the click acked

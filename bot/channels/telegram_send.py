@@ -1,0 +1,109 @@
+"""Delivering outbox messages to Telegram: text with URL buttons, paced as Telegram asks.
+
+Pacing (ChatPacing): at most one message a second per chat and OVERALL_RATE a second in
+all, and a RetryAfter halts every request for the time Telegram names (PTB's
+AIORateLimiter, plus a per-chat limiter for private chats, which AIORateLimiter does not
+pace). Blocked bots and vanished chats are permanent failures; the rest is retried.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
+from telegram.ext import AIORateLimiter
+
+from bot.chatreply import decode_payload
+from notifier.delivery import DeliveryError
+
+# Opt in to PTB 23's timedeltas now: without it every flood-control answer (RetryAfter)
+# raises a deprecation warning about the type of retry_after, which we never read.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+OVERALL_RATE = 25  # messages a second, all chats together (Telegram's limit is about 30)
+PER_CHAT_PERIOD = 1.0  # seconds between two messages to one chat
+MAX_RETRIES = 3  # RetryAfter answers waited out before the outbox takes over
+TEXT_MAX = 4096
+LABEL_MAX = 64
+PERMANENT_BAD_REQUESTS = ("chat not found", "user not found", "peer_id_invalid",
+                          "message is too long", "button_url_invalid", "chat_write_forbidden")
+
+
+class ChatPacing(AIORateLimiter):
+    """AIORateLimiter with a leaky bucket per chat on top."""
+
+    def __init__(self, per_chat_period: float = PER_CHAT_PERIOD,
+                 overall_rate: float = OVERALL_RATE, max_retries: int = MAX_RETRIES) -> None:
+        super().__init__(overall_max_rate=overall_rate, overall_time_period=1,
+                         max_retries=max_retries)
+        self.per_chat_period = per_chat_period
+        self.chats: dict[str, AsyncLimiter] = {}
+
+    def _chat(self, chat_id: object) -> AsyncLimiter:
+        if len(self.chats) > 1024:  # forget idle chats: their buckets are full again
+            self.chats = {k: v for k, v in self.chats.items() if not v.has_capacity(1)}
+        key = str(chat_id)
+        if key not in self.chats:
+            self.chats[key] = AsyncLimiter(1, self.per_chat_period)
+        return self.chats[key]
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        chat_id = data.get("chat_id")
+        if chat_id is None:
+            return await super().process_request(callback, args, kwargs, endpoint, data,
+                                                 rate_limit_args)
+        async with self._chat(chat_id):
+            return await super().process_request(callback, args, kwargs, endpoint, data,
+                                                 rate_limit_args)
+
+
+def keyboard(buttons: list[dict[str, str]]) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b["label"][:LABEL_MAX], url=b["url"])] for b in buttons]
+    )
+
+
+class TelegramSender:
+    channel = "telegram"
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot  # built with ChatPacing as its rate limiter
+
+    async def send(self, recipient: str, payload: bytes) -> None:
+        try:
+            message = decode_payload(payload)
+        except ValueError as exc:
+            raise DeliveryError(str(exc), permanent=True) from exc
+        text = message["text"]
+        if len(text) > TEXT_MAX:
+            text = text[:TEXT_MAX - 1] + "…"
+        try:
+            await self.bot.send_message(
+                chat_id=recipient, text=text or "…", reply_markup=keyboard(message["buttons"]),
+                parse_mode=message.get("parse_mode"),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except Forbidden as exc:  # the user blocked the bot, or left
+            raise DeliveryError(f"telegram: forbidden: {exc.message}", permanent=True) from exc
+        except BadRequest as exc:
+            permanent = any(p in exc.message.lower() for p in PERMANENT_BAD_REQUESTS)
+            raise DeliveryError(f"telegram: bad request: {exc.message}",
+                                permanent=permanent) from exc
+        except InvalidToken as exc:  # an operator's mistake: keep the message for after the fix
+            raise DeliveryError("telegram: the bot token was refused") from exc
+        except TelegramError as exc:  # RetryAfter past our retries, 5xx, network, timeouts
+            raise DeliveryError(f"telegram: {type(exc).__name__}: {exc.message}"[:300]) from exc

@@ -1,0 +1,110 @@
+"""The chat side of the service: the enabled channels, their inbox worker, senders, routes
+and the one-click link offers for email replies. bot.service wires this in."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime
+
+from starlette.routing import BaseRoute
+
+from bot.channels.slack import SlackChannel
+from bot.channels.slack_link import SlackLinkPages
+from bot.channels.slack_send import SlackSender
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_send import TelegramSender
+from bot.chatguard import ChatUser, Guard
+from bot.chatinbox import ChatInbox
+from bot.chatlink import TOKEN_TTL, Linker
+from bot.chatreply import chat_payload
+from bot.messages import Link, Reply
+from bot.pipeline import Pipeline
+from notifier import outbox
+from notifier.delivery import Sender
+from vault.config import Config
+from vault.models import ChatLink, Contact
+from vault.timeutil import utcnow
+
+
+class ChatChannels:
+    def __init__(self, config: Config, pipeline: Pipeline,
+                 wake_delivery: Callable[[], None],
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.wake_delivery = wake_delivery
+        self.clock = clock
+        # The newest secret key keys the code HMACs (a rotation voids codes in flight:
+        # they live ten minutes).
+        self.linker = Linker(Guard(config.email.sender), config.secret_keys[-1], clock)
+        self.inbox = ChatInbox(pipeline, self.linker, wake_delivery)
+        self.slack = SlackChannel(config.slack, self.inbox.receive) if config.slack else None
+        self.telegram = (TelegramChannel(config.telegram, self.inbox.receive)
+                         if config.telegram else None)
+        self.slack_pages = None
+        if self.slack is not None and config.slack and config.slack.client_id:
+            self.slack_pages = SlackLinkPages(config.slack, config.secret_keys,
+                                              config.public_url, self.linker, self.slack.client,
+                                              self._welcome)
+        self._worker: asyncio.Task[None] | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.slack is not None or self.telegram is not None
+
+    def routes(self) -> list[BaseRoute]:
+        routes: list[BaseRoute] = []
+        for part in (self.slack, self.slack_pages, self.telegram):
+            if part is not None:
+                routes += part.routes()
+        return routes
+
+    def senders(self) -> list[Sender]:
+        senders: list[Sender] = []
+        if self.slack is not None:
+            senders.append(SlackSender(self.slack.client))
+        if self.telegram is not None:
+            senders.append(TelegramSender(self.telegram.application.bot))
+        return senders
+
+    async def start(self) -> None:
+        """Answer what arrived before a crash, then connect (call with HTTP listening:
+        Telegram posts to the webhook as soon as it is set)."""
+        if not self.enabled:
+            return
+        await self.inbox.process_pending()
+        self._worker = asyncio.create_task(self.inbox.run(), name="chat-inbox")
+        for channel in (self.slack, self.telegram):
+            if channel is not None:
+                await channel.start()
+
+    async def stop(self) -> None:
+        for channel in (self.slack, self.telegram):
+            if channel is not None:
+                await channel.stop()
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+
+    async def offers(self, contact_id: int) -> list[Link]:
+        """One-click links for an email reply: for each enabled channel the contact has
+        not linked yet, a fresh random token (Telegram deep link, Slack sign-in page)."""
+        linked = {link.platform for link in await ChatLink.filter(contact_id=contact_id)}
+        contact = await Contact.get(id=contact_id)
+        expires = self.clock() + TOKEN_TTL
+        offers = []
+        if self.telegram is not None and self.telegram.username and "telegram" not in linked:
+            token = await self.linker.offer(contact, "telegram")
+            offers.append(Link("Ask us in Telegram",
+                               f"https://t.me/{self.telegram.username}?start={token}", expires))
+        if self.slack_pages is not None and "slack" not in linked:
+            token = await self.linker.offer(contact, "slack")
+            offers.append(Link("Ask us in Slack", self.slack_pages.url(token), expires))
+        return offers
+
+    async def _welcome(self, user: ChatUser, reply: Reply, key: str) -> None:
+        """After a one-click Slack link, say so in the DM, as any other answer."""
+        await outbox.enqueue(key=f"chat-linked:{key}", channel=user.platform, kind="reply",
+                             recipient=user.chat_id, message=chat_payload(reply))
+        self.wake_delivery()
