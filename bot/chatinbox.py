@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 from bot.chatguard import ChatUser
 from bot.chatlink import Linker, how_to_link, link_command
 from bot.chatreply import chat_payload
-from bot.messages import Reply, Request
+from bot.messages import Reply, Request, printable
 from bot.pipeline import Pipeline
 from notifier import outbox
 from vault.models import ChatInbound, ChatLink, ChatLinkCode, ChatLinkToken
@@ -67,7 +67,7 @@ class ChatInbox:
         try:
             row = await ChatInbound.create(
                 key=message.key, platform=user.platform, team_id=user.team_id,
-                user_id=user.user_id, chat_id=user.chat_id, text=message.text[:4000],
+                user_id=user.user_id, chat_id=user.chat_id, text=printable(message.text)[:4000],
                 received_at=message.received_at,
             )
         except IntegrityError:

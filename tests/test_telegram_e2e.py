@@ -138,6 +138,16 @@ async def test_a_replayed_update_is_answered_once(running: Running, telegram: Fa
     assert await OutboxMessage.filter(channel="telegram").count() == 2
 
 
+async def test_a_nul_in_a_message_is_stored_and_answered(
+    running: Running, telegram: FakeTelegram
+) -> None:
+    # PostgreSQL text cannot hold NUL: storing it raw would answer 500 and Telegram would
+    # redeliver the update for ever.
+    answer = await say(running, telegram, ANNA, "he\x00lp")
+    assert "link" in answer["text"]
+    assert (await ChatInbound.get()).text == "help"
+
+
 async def test_group_chats_get_nothing(running: Running, telegram: FakeTelegram) -> None:
     group = telegram_update(ANNA, "invoices March", chat_type="group")
     assert (await post_telegram(running, group)).status_code == 200
