@@ -24,6 +24,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import make_msgid
 
+from tortoise import connections
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
@@ -99,6 +100,7 @@ async def enqueue_many(
     pending = iter(messages)
     while group := list(itertools.islice(pending, chunk)):
         async with in_transaction():
+            await _lock_for_writing()
             queued = await OutboxMessage.filter(key__in=[m.key for m in group]) \
                 .values_list("key", flat=True)
             seen = {str(key) for key in queued}
@@ -151,6 +153,16 @@ def _serialize(message: EmailMessage | bytes, message_id: str) -> bytes:
     return message
 
 
+async def _lock_for_writing() -> None:
+    """On SQLite, take the write lock now, as BEGIN IMMEDIATE would (Tortoise only says
+    BEGIN). A transaction that reads and then writes otherwise fails with "database is
+    locked" when another process (a second worker, `invoicebot import`) commits between
+    its read and its first write; waiting for the lock first is covered by busy_timeout.
+    The UPDATE matches no row; on PostgreSQL row locks do this job and this is skipped."""
+    if connections.get("default").capabilities.dialect == "sqlite":
+        await OutboxMessage.filter(id=-1).update(state=PENDING)
+
+
 # ---- claim ------------------------------------------------------------------------------
 
 def _due(now: datetime) -> Q:
@@ -165,9 +177,11 @@ async def claim(
     """Take up to `batch` due rows for this worker until now + lease.
 
     On PostgreSQL, FOR UPDATE SKIP LOCKED keeps concurrent workers off each other's
-    candidates; on SQLite it is dropped, and the conditional update alone decides.
+    candidates; on SQLite it is dropped, claims take turns on the database's write lock,
+    and the conditional update decides.
     """
     async with in_transaction():
+        await _lock_for_writing()
         query = OutboxMessage.filter(_due(now))
         if channel is not None:
             query = query.filter(channel=channel)

@@ -89,9 +89,10 @@ class Worker:
                           max_instances=1, coalesce=True)
         scheduler.start()
         await commands.read()  # until stdin closes
-        scheduler.shutdown(wait=False)
+        scheduler.pause()  # no new ticks; shutdown() would cancel a running one
         async with self.ticking:  # let a running tick finish its rows
             pass
+        scheduler.shutdown(wait=False)
 
 
 async def stdin_reader() -> asyncio.StreamReader:
@@ -133,4 +134,6 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # Not the "skipped: maximum number of running instances" line at every busy tick.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     asyncio.run(main(parse_args()))
