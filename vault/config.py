@@ -13,8 +13,11 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:
+    from vault.config_alerts import AlertsConfig
 
 
 class ConfigError(ValueError):
@@ -53,8 +56,16 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "slack": {"enabled": False, "mode": "http", "api_url": "https://slack.com/api/"},
     "telegram": {"enabled": False, "mode": "webhook", "api_url": "https://api.telegram.org"},
-    "notifier": {"enabled": True, "tick": "30s"},
-    "ar": {"recipients": ["ar@localhost"], "digest_at": "08:00"},
+    "notifier": {
+        "enabled": True, "tick": "30s",
+        # alerts (issue 5): validated in vault.config_alerts
+        "due_soon_days": 3, "digest_time": "08:00", "digest_weekday": "monday",
+        "default_quiet_hours": "",
+    },
+    "ar": {
+        "recipients": ["ar@localhost"], "digest_at": "08:00",
+        "escalate_at_once": ["dispute", "person"], "slack_channel": "",
+    },
 }
 
 
@@ -120,6 +131,7 @@ class Config:
     digest_at: str
     secret_keys: tuple[str, ...] = ()
     raw: dict[str, dict[str, Any]] = field(default_factory=dict)
+    alerts: AlertsConfig = field(default_factory=lambda: _alerts_module().AlertsConfig())
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -193,7 +205,15 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
         digest_at=_text(m["ar"]["digest_at"], where("ar", "digest_at")),
         secret_keys=_secret_keys(env),
         raw=m,
+        alerts=_alerts_module().alerts_config(m, source),
     )
+
+
+def _alerts_module() -> Any:
+    """vault.config_alerts imports ConfigError from here, so it is imported on use."""
+    from vault import config_alerts
+
+    return config_alerts
 
 
 def _email(section: dict[str, Any], source: str) -> EmailConfig:

@@ -8,7 +8,9 @@ notifications; vault itself knows nothing about alerts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,6 +29,18 @@ KINDS = (ISSUED, STATUS_CHANGED, PAYMENT_RECEIVED, DUE_SOON)
 # Invoices that can still be "due soon": not overdue yet, not settled, not in question.
 _DUE_SOON_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 BATCH = 500
+_silenced: ContextVar[bool] = ContextVar("invoicebot_events_silenced", default=False)
+
+
+@contextlib.contextmanager
+def silenced() -> Iterator[None]:
+    """Record events as already handled: for loading history (`import --no-alerts`, the
+    demo), whose invoices are not news to anyone. The rows stay, as a trail."""
+    token = _silenced.set(True)
+    try:
+        yield
+    finally:
+        _silenced.reset(token)
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,7 @@ async def record(events: Sequence[Event], at: datetime | None = None) -> None:
         InvoiceEvent(
             at=at, kind=e.kind, account_id=e.account_id, invoice_id=e.invoice_id,
             old_status=e.old_status, new_status=e.new_status, amount=e.amount,
-            cause=e.cause, key=e.key,
+            cause=e.cause, key=e.key, expanded=_silenced.get(),
         )
         for e in events
     ]
