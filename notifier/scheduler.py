@@ -44,11 +44,11 @@ class Ticks:
     async def alerts(self) -> None:
         now = self.clock()
         await alerts.expand(self.context, now)
-        enqueued = await alerts.release(self.context, now)
-        at_once = await ar_digest.escalate_at_once(self.context, now)
+        await alerts.release(self.context, now)
+        await ar_digest.escalate_at_once(self.context, now)
         await alerts.reconcile(self.context)
-        if enqueued or at_once:
-            self.wake_delivery()
+        # Always: retries come due by time alone, and a wake costs one query.
+        self.wake_delivery()
 
     async def sweep(self) -> None:
         changed = await sweep_overdue(self.seller_today(), self.clock())
