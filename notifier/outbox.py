@@ -66,7 +66,7 @@ async def enqueue(
             "kind": kind,
             "recipient": recipient,
             "message_id": message_id,
-            "payload": _serialize(message, message_id),
+            "payload": _serialize(message, message_id, channel),
             "state": PENDING,
             "next_attempt_at": now,
             "created_at": now,
@@ -113,7 +113,7 @@ async def enqueue_many(
                 rows.append(OutboxMessage(
                     key=item.key, channel=item.channel, kind=item.kind,
                     recipient=item.recipient, message_id=message_id,
-                    payload=_serialize(item.message, message_id), state=PENDING,
+                    payload=_serialize(item.message, message_id, item.channel), state=PENDING,
                     next_attempt_at=now, created_at=now,
                 ))
             # ignore_conflicts: another process may queue the same key meanwhile.
@@ -142,7 +142,9 @@ def _domain(message: EmailMessage | bytes) -> str:
     return sender.rpartition("@")[2].strip(" >") or "invoicebot.local"
 
 
-def _serialize(message: EmailMessage | bytes, message_id: str) -> bytes:
+def _serialize(message: EmailMessage | bytes, message_id: str, channel: str = "email") -> bytes:
+    if channel != "email" and isinstance(message, bytes):
+        return message  # a chat payload (JSON for Slack/Telegram) is sent as it is
     if isinstance(message, EmailMessage):
         if message.get("Message-ID") is None:
             message["Message-ID"] = f"<{message_id}>"
