@@ -23,11 +23,12 @@ from tortoise.transactions import in_transaction
 from notifier import outbox
 from notifier.alerts import Context
 from notifier.digests import last_period
-from vault.models import Account, Contact, Digest, Escalation, OutboxMessage
+from vault.models import Account, Contact, Digest, DigestItem, Escalation, OutboxMessage
 from vault.timeutil import utcnow
 
 AR = "ar"
 AT_ONCE_WINDOW = timedelta(days=2)  # how far back "at once" looks for unsent items
+LOOK_BACK = timedelta(days=1)
 
 # kind -> (what happened, what AR can do)
 KINDS: dict[str, tuple[str, str]] = {
@@ -75,24 +76,43 @@ class Item:
 
 
 async def items_of(escalations: list[Escalation], ctx: Context) -> list[Item]:
-    accounts = {a.id: a for a in await Account.filter(
-        id__in={e.account_id for e in escalations if e.account_id})}
-    contacts = {c.id: c for c in await Contact.filter(
-        id__in={e.contact_id for e in escalations if e.contact_id})}
+    owners = await _chat_owners(escalations)
+    contact_ids = {e.contact_id or owners.get(e.id) for e in escalations} - {None}
+    contacts = {c.id: c for c in await Contact.filter(id__in=contact_ids)}
+    account_ids = {e.account_id for e in escalations} | {c.account_id for c in contacts.values()}
+    accounts = {a.id: a for a in await Account.filter(id__in=account_ids - {None})}
     zone = ctx.config.seller.timezone
     found = []
     for esc in escalations:
         what, action = KINDS.get(esc.kind, (esc.kind.replace("_", " ").capitalize(),
                                             "Review it."))
-        account = accounts.get(esc.account_id or 0)
-        contact = contacts.get(esc.contact_id or 0)
+        contact = contacts.get(esc.contact_id or owners.get(esc.id) or 0)
+        account = accounts.get(esc.account_id or (contact.account_id if contact else 0))
         who = contact.email if contact else (esc.address or "unknown")
+        if contact and esc.address and esc.address.lower() != contact.email:
+            who += f" (at {esc.address})"  # e.g. a chat id
         found.append(Item(
             kind=esc.kind, what=what, who=who, summary=esc.summary or "-", action=action,
             account=f"{account.name} ({account.account_id})" if account else "no account",
             when=esc.at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
         ))
     return found
+
+
+async def _chat_owners(escalations: list[Escalation]) -> dict[int, int]:
+    """escalation id -> contact id, for dead deliveries the outbox could not tie to a
+    contact (chat rows are addressed to a chat id): the alert's key names the contact."""
+    wanted = {}
+    for esc in escalations:
+        kind, _, outbox_id = esc.source_key.partition(":")
+        if kind == "dead_delivery" and not esc.contact_id and outbox_id.isdigit():
+            wanted[int(outbox_id)] = esc.id
+    owners = {}
+    for pk, key in await OutboxMessage.filter(id__in=list(wanted)).values_list("id", "key"):
+        parts = str(key).split(":")  # alert:{event}:{contact}:... or digest:contact:{id}:...
+        if parts[0] in ("alert", "digest") and len(parts) > 2 and parts[2].isdigit():
+            owners[wanted[int(pk)]] = int(parts[2])
+    return owners
 
 
 def _email(ctx: Context, recipient: str, subject: str, items: list[Item]) -> EmailMessage:
@@ -132,18 +152,17 @@ async def ar_digest(ctx: Context, now: datetime | None = None) -> int:
     period = last_period(now, ctx.config.seller.timezone, ctx.config.alerts.ar_digest_at)
     if await Digest.exists(recipient=AR, period=period.key):
         return 0
-    last = await Digest.filter(recipient=AR).order_by("-covers_until").first()
-    query = Escalation.filter(at__lt=period.moment, resolved=False)
-    if last is not None:
-        query = query.filter(at__gte=last.covers_until)
     key = f"digest:ar:{period.key}"
     try:
         async with in_transaction():
-            escalations = await query.order_by("at", "id")
+            escalations = await _undigested(now)
             items = await items_of(escalations, ctx)
-            await Digest.create(recipient=AR, period=period.key, covers_until=period.moment,
-                                items=len(items), outbox_key=key if items else "",
-                                state="enqueued" if items else "empty", created_at=now)
+            digest = await Digest.create(
+                recipient=AR, period=period.key, covers_until=now, items=len(items),
+                outbox_key=key if items else "", state="enqueued" if items else "empty",
+                created_at=now)
+            await DigestItem.bulk_create(
+                [DigestItem(digest_id=digest.id, escalation_id=e.id) for e in escalations])
             if items:
                 day = period.moment.date().isoformat()
                 subject = f"AR digest {day}: {len(items)} item{'s' if len(items) != 1 else ''}"
@@ -151,6 +170,20 @@ async def ar_digest(ctx: Context, now: datetime | None = None) -> int:
     except IntegrityError:  # another process made this period's digest
         return 0
     return len(items)
+
+
+async def _undigested(now: datetime) -> list[Escalation]:
+    """Open escalations no digest has listed yet. Looking back a day before the last
+    digest catches rows committed after it but stamped before it (a request received at
+    07:59 and handled at 08:01); DigestItem keeps each to one digest."""
+    last = await Digest.filter(recipient=AR).order_by("-covers_until").first()
+    query = Escalation.filter(resolved=False, at__lte=now)
+    if last is not None:
+        query = query.filter(at__gte=last.covers_until - LOOK_BACK)
+    candidates = await query.order_by("at", "id")
+    listed = {row["escalation_id"] for row in await DigestItem.filter(
+        escalation_id__in=[e.id for e in candidates]).values("escalation_id")}
+    return [e for e in candidates if e.id not in listed]
 
 
 async def escalate_at_once(ctx: Context, now: datetime | None = None) -> int:

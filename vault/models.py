@@ -374,3 +374,20 @@ class Notification(Model):
     class Meta:
         table = "notification"
         indexes = (("state", "cadence", "deliver_after"), ("contact_id", "state"))
+
+
+class DigestItem(Model):
+    """An escalation listed in an AR digest: each is listed in exactly one."""
+
+    id = fields.IntField(primary_key=True)
+    digest: fields.ForeignKeyRelation[Digest] = fields.ForeignKeyField(
+        "vault.Digest", related_name=False, on_delete=fields.CASCADE
+    )
+    digest_id: int
+    escalation: fields.OneToOneRelation[Escalation] = fields.OneToOneField(
+        "vault.Escalation", related_name=False, on_delete=fields.CASCADE
+    )
+    escalation_id: int
+
+    class Meta:
+        table = "digest_item"

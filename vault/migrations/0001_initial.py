@@ -136,6 +136,16 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='DigestItem',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('digest', fields.ForeignKeyField('vault.Digest', source_field='digest_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('escalation', fields.OneToOneField('vault.Escalation', source_field='escalation_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+            ],
+            options={'table': 'digest_item', 'app': 'vault', 'pk_attr': 'id', 'table_description': 'An escalation listed in an AR digest: each is listed in exactly one.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Grant',
             fields=[
                 ('id', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=32)),
