@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import mailbox
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
@@ -191,17 +192,34 @@ async def dispatch_once(
     remaining rows' leases are renewed before the next send. Sends share one connection
     when the sender offers one (SmtpSender.connection).
     """
+    clock = RoundClock(now)
     sent = taken = 0
     async with _connection(sender):
         while taken < batch:
-            at = now or utcnow()
-            rows = await outbox.claim(min(claim, batch - taken), lease, at,
+            rows = await outbox.claim(min(claim, batch - taken), lease, clock.lease_time(),
                                       channel=sender.channel)
             if not rows:
                 break
             taken += len(rows)
-            sent += await _deliver_held(sender, rows, now, lease)
+            sent += await _deliver_held(sender, rows, clock, lease)
     return sent
+
+
+class RoundClock:
+    """Time within one dispatch round. Rows are stamped with the caller's `now` when
+    given (a frozen clock in tests, the service's clock), else the wall clock. Leases are
+    taken and renewed at `now` moved on by the real time the round has run, so a long
+    round renews its leases even when `now` was given once for the whole round."""
+
+    def __init__(self, now: datetime | None) -> None:
+        self.given = now
+        self.started, self.mono = now or utcnow(), time.monotonic()
+
+    def lease_time(self) -> datetime:
+        return self.started + timedelta(seconds=time.monotonic() - self.mono)
+
+    def stamp(self) -> datetime:
+        return self.given or utcnow()
 
 
 def _connection(sender: Sender) -> contextlib.AbstractAsyncContextManager[None]:
@@ -211,16 +229,15 @@ def _connection(sender: Sender) -> contextlib.AbstractAsyncContextManager[None]:
 
 
 async def _deliver_held(
-    sender: Sender, rows: list[OutboxMessage], now: datetime | None, lease: timedelta
+    sender: Sender, rows: list[OutboxMessage], clock: RoundClock, lease: timedelta
 ) -> int:
     sent = 0
     while rows:
-        at = now or utcnow()
-        if rows[0].lease_until is None or rows[0].lease_until - at < lease / 2:
-            rows = await outbox.renew(rows, lease, at)
+        lease_until = rows[0].lease_until
+        if lease_until is None or lease_until - clock.lease_time() < lease / 2:
+            rows = await outbox.renew(rows, lease, clock.lease_time())
             continue
-        row = rows.pop(0)
-        sent += await _deliver(sender, row, at, limit=lease / 2)
+        sent += await _deliver(sender, rows.pop(0), clock.stamp(), limit=lease / 2)
     return sent
 
 

@@ -14,6 +14,7 @@ from notifier.outbox import enqueue
 from tests.fakes import SmtpSink
 from tests.test_outbox import NOW, reload, reply
 from vault.models import Account, AuditEvent, Contact, Escalation, OutboxMessage
+from vault.timeutil import utcnow
 
 
 @pytest.fixture
@@ -161,3 +162,33 @@ async def test_a_send_longer_than_half_the_lease_is_given_up_for_a_retry(orm: st
         await server.wait_closed()
     failed = await reload(row)
     assert failed.state == outbox.FAILED and "timed out" in failed.last_error
+
+
+class SlowRelay:
+    """The real SmtpSender behind a relay that takes `delay` seconds per message; after
+    each message, another worker tries to claim whatever this one has let lapse."""
+
+    channel = "email"
+
+    def __init__(self, smtp: SmtpSender, delay: float, lease: timedelta) -> None:
+        self.smtp, self.delay, self.lease = smtp, delay, lease
+        self.taken_by_another: list[int] = []
+
+    async def send(self, recipient: str, payload: bytes) -> None:
+        await asyncio.sleep(self.delay)  # the slow relay itself, not a wait for a race
+        await self.smtp.send(recipient, payload)
+        taken = await outbox.claim(10, self.lease, utcnow())
+        self.taken_by_another += [row.id for row in taken]
+
+
+async def test_a_long_round_renews_the_leases_of_the_rows_it_still_holds(
+    orm: str, sink: SmtpSink, smtp: SmtpSender
+) -> None:
+    lease = timedelta(seconds=1)
+    rows = [await enqueue(f"k{n}", "email", "notice", f"c{n}@example.com", reply(), now=NOW)
+            for n in range(4)]
+    slow = SlowRelay(smtp, 0.3, lease)  # 4 x 0.3 s: longer than one lease
+    assert await dispatch_once(slow, now=utcnow(), lease=lease, claim=4) == 4
+    assert slow.taken_by_another == []  # renewed before they lapsed
+    assert [(await reload(row)).attempts for row in rows] == [1] * 4
+    assert len(await sink.wait_for(4)) == 4
