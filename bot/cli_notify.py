@@ -57,7 +57,12 @@ async def run(args: argparse.Namespace, config: Config) -> int:
         if args.notify_command == "test":
             return await _test(config, contact)
         if args.notify_command == "set":
-            await preferences.apply(contact, _change(args), config.alerts.default_quiet_hours,
+            change = _change(args)
+            missing = set(change.channels or ()) - await preferences.linked_channels(contact)
+            if missing:  # checked first, so a bad command changes nothing
+                raise UsageError(f"--channels: {', '.join(sorted(missing))} is not linked for "
+                                 f"{contact.email} (the contact links it by messaging the bot)")
+            await preferences.apply(contact, change, config.alerts.default_quiet_hours,
                                     via="cli")
         await _show(config, contact)
     return EXIT_OK

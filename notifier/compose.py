@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime, formataddr, make_msgid
 from html import escape
 from urllib.parse import quote
@@ -33,6 +34,9 @@ STATUS_LABELS = {
     "void": "void", "disputed": "disputed",
 }
 MAX_CHAT_BUTTONS = 10  # a digest in chat links the first ones; the rest say "ask the bot"
+# RFC 5322 allows 998 characters a line. At the default 78, a header holding a long URL
+# (List-Unsubscribe) is RFC 2047-encoded, and mail clients no longer see the URL.
+EMAIL_POLICY = default_policy.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ class Envelope:
 def email_message(env: Envelope, subject: str, intro: str, alerts: Sequence[Alert]) -> EmailMessage:
     """A text+HTML alert or digest email with its unsubscribe headers and a Message-ID
     (the outbox stores it, so every retry carries the same one)."""
-    msg = EmailMessage()
+    msg = EmailMessage(policy=EMAIL_POLICY)
     msg["From"] = formataddr((env.seller, env.sender))
     msg["To"] = env.recipient
     msg["Subject"] = subject

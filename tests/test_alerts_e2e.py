@@ -175,6 +175,8 @@ async def test_the_one_click_unsubscribe_link_in_an_alert_stops_alerts(
     https, mailto = (part.strip(" <>") for part in mail["List-Unsubscribe"].split(","))
     assert https.startswith(f"{PUBLIC_URL}/u/")
     assert mailto == "mailto:invoices@localhost?subject=stop%20alerts"
+    raw = bytes((await OutboxMessage.get(kind="alert")).payload)
+    assert f"List-Unsubscribe: <{https}>, <{mailto}>".encode() in raw  # not RFC 2047-encoded
 
     page = await alerting.http("GET", https)  # a mail scanner's GET changes nothing
     assert page.status_code == 200 and 'method="post"' in page.text
