@@ -159,11 +159,11 @@ async def running_alerts(
 
 
 def alert_config(make_config: Any, sink: SmtpSink, **env: str) -> Config:
-    config: Config = make_config(
-        INVOICEBOT_EMAIL_OUTBOUND=f"smtp://127.0.0.1:{sink.port}",
-        INVOICEBOT_HTTP_PUBLIC_URL=PUBLIC_URL,
-        INVOICEBOT_SELLER_TIMEZONE=SELLER.key,
-        INVOICEBOT_NOTIFIER_TICK="1h",  # only the tests' own ticks run
-        **env,
-    )
+    settings = {
+        "INVOICEBOT_EMAIL_OUTBOUND": f"smtp://127.0.0.1:{sink.port}",
+        "INVOICEBOT_HTTP_PUBLIC_URL": PUBLIC_URL,
+        "INVOICEBOT_SELLER_TIMEZONE": SELLER.key,
+        "INVOICEBOT_NOTIFIER_TICK": "1h",  # only the tests' own ticks run
+    }
+    config: Config = make_config(**(settings | env))
     return config

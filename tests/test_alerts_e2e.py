@@ -9,6 +9,7 @@ daily digest unless it asks otherwise.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import time, timedelta
@@ -166,8 +167,9 @@ async def test_stop_alerts_stops_what_waits_and_what_comes_and_resume_restarts(
 
 
 async def test_the_one_click_unsubscribe_link_in_an_alert_stops_alerts(
-    alerting: Alerting,
+    alerting: Alerting, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="invoicebot.access")
     await alerting.invoices(("GLOBEX", "G-1007", 0, 30, "10.00"))
     await alerting.tick()
     (mail,) = alerting.mails_to(GLOBEX)
@@ -193,6 +195,11 @@ async def test_the_one_click_unsubscribe_link_in_an_alert_stops_alerts(
     assert len(alerting.mails_to(GLOBEX)) == 1
     tampered = await alerting.http("POST", https[:-3] + "xyz")
     assert tampered.status_code == 410
+    # The token only unsubscribes: as a download link it is refused (its own salt).
+    download = await alerting.download(https.replace("/u/", "/d/"))
+    assert download.status_code == 410
+    token = https.rpartition("/u/")[2]
+    assert '"POST /u/<redacted>" 200' in caplog.text and token not in caplog.text
 
 
 async def test_a_payments_import_that_settles_an_invoice_alerts_open_to_paid(
