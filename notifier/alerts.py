@@ -14,6 +14,7 @@ the same tick; on SQLite there is one instance.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -31,7 +32,9 @@ from vault.timeutil import utcnow
 
 WAITING, ENQUEUED, SENT, DEAD, CANCELLED, DIGESTED = (
     "waiting", "enqueued", "sent", "dead", "cancelled", "digested")
-BATCH = 100
+EXPAND_BATCH = 200  # events per transaction
+# Alerts composed per transaction (~4 ms each): on SQLite a batch holds the one write lock.
+RELEASE_BATCH = 20
 # A new invoice's PDF is rendered just after its import commits: wait this long for it
 # before alerting without a link.
 PDF_GRACE = timedelta(minutes=10)
@@ -70,7 +73,7 @@ async def expand(ctx: Context, now: datetime | None = None) -> int:
     while True:
         async with in_transaction():
             batch = await InvoiceEvent.filter(expanded=False).order_by("id").limit(
-                BATCH).select_for_update(skip_locked=True)
+                EXPAND_BATCH).select_for_update(skip_locked=True)
             if not batch:
                 return made
             await InvoiceEvent.filter(id__in=[e.id for e in batch]).update(expanded=True)
@@ -103,6 +106,10 @@ async def _notifications(
 
 # ---- release ----------------------------------------------------------------------------
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass
 class Recipient:
     """One contact as alerts need them, read once per batch."""
@@ -134,23 +141,34 @@ async def recipients(ctx: Context, contact_ids: set[int]) -> dict[int, Recipient
             for c in contacts}
 
 
-async def release(ctx: Context, now: datetime | None = None) -> int:
-    """Enqueue every instant notification that is due; returns how many were enqueued."""
+async def release(ctx: Context, now: datetime | None = None,
+                  wake: Callable[[], None] = _nothing) -> int:
+    """Enqueue every instant notification that is due; returns how many were enqueued.
+    `wake` is called after each committed batch, so delivery starts on a burst at once."""
     now = now or utcnow()
     enqueued = 0
     while True:
         async with in_transaction():
             batch = await Notification.filter(
                 state=WAITING, cadence=preferences.INSTANT, deliver_after__lte=now
-            ).order_by("id").limit(BATCH).select_for_update(skip_locked=True)
+            ).order_by("id").limit(RELEASE_BATCH).select_for_update(skip_locked=True)
             if not batch:
                 return enqueued
             who = await recipients(ctx, {n.contact_id for n in batch})
             found = await _events_and_invoices([n.event_id for n in batch])
+            ready: dict[int, outbox.Outgoing] = {}
             for notification in batch:
                 event, invoice = found[notification.event_id]
-                enqueued += await _release_one(ctx, notification, who[notification.contact_id],
-                                               event, invoice, now)
+                message = await _release_one(ctx, notification, who[notification.contact_id],
+                                             event, invoice, now)
+                if message is not None:
+                    ready[notification.id] = message
+            # One insert for the batch; a key already queued is skipped, never sent twice.
+            await outbox.enqueue_many(ready.values(), now=now)
+            await Notification.filter(id__in=list(ready)).update(state=ENQUEUED)
+            enqueued += len(ready)
+        if ready:
+            wake()
 
 
 async def _events_and_invoices(event_ids: list[int]) -> dict[int, tuple[InvoiceEvent, Invoice]]:
@@ -160,24 +178,25 @@ async def _events_and_invoices(event_ids: list[int]) -> dict[int, tuple[InvoiceE
     return {pk: (event, invoices[event.invoice_id]) for pk, event in found.items()}
 
 
-async def _release_one(ctx: Context, notification: Notification, who: Recipient,
-                       event: InvoiceEvent, invoice: Invoice, now: datetime) -> int:
+async def _release_one(
+    ctx: Context, notification: Notification, who: Recipient, event: InvoiceEvent,
+    invoice: Invoice, now: datetime,
+) -> outbox.Outgoing | None:
+    """The alert to queue now, or None (cancelled, or held until later)."""
     address = who.address(notification.channel)
     if address is None or not who.contact.active or not still_news(event, invoice, who):
         await _set(notification, state=CANCELLED)
-        return 0
+        return None
     zone = preferences.contact_zone(who.contact, who.account)
     later = preferences.quiet_until(now, zone, who.settings.quiet)
     if later is None and invoice.document_id is None and now - event.at < PDF_GRACE:
         later = now + PDF_RETRY
     if later is not None:
         await _set(notification, deliver_after=later)
-        return 0
+        return None
     alert = compose.alert_for(event, invoice, who.fmt, await document_link(ctx, who, invoice, now))
-    await enqueue(ctx, notification.key, notification.channel, "alert", who, address,
-                  alert.headline, [alert], now)
-    await _set(notification, state=ENQUEUED)
-    return 1
+    return outgoing(ctx, notification.key, notification.channel, "alert", who, address,
+                    alert.headline, [alert])
 
 
 def still_news(event: InvoiceEvent, invoice: Invoice, who: Recipient) -> bool:
@@ -206,17 +225,14 @@ async def document_link(ctx: Context, who: Recipient, invoice: Invoice,
                                 who.fmt.moment(grant.expires_at))
 
 
-async def enqueue(ctx: Context, key: str, channel: str, kind: str, who: Recipient,
-                  address: str, subject: str, alerts: list[compose.Alert],
-                  now: datetime) -> None:
-    """Queue an alert or digest once per key, as email or as a chat payload."""
+def outgoing(ctx: Context, key: str, channel: str, kind: str, who: Recipient, address: str,
+             subject: str, alerts: list[compose.Alert]) -> outbox.Outgoing:
+    """An alert or digest for the outbox, as email or as a chat payload."""
+    if channel != preferences.EMAIL:
+        return outbox.Outgoing(key, channel, kind, address, compose.chat_payload("", alerts))
     intro = f"An update from {ctx.config.seller.name} on your account {who.account.name}:"
-    if channel == preferences.EMAIL:
-        message = compose.email_message(ctx.envelope(who.contact), subject, intro, alerts)
-        await outbox.enqueue(key, channel, kind, address, message, now=now)
-    else:
-        await outbox.enqueue(key, channel, kind, address, compose.chat_payload("", alerts),
-                             now=now)
+    message = compose.email_message(ctx.envelope(who.contact), subject, intro, alerts)
+    return outbox.Outgoing(key, channel, kind, address, message, str(message["Message-ID"]))
 
 
 # ---- reconcile ----------------------------------------------------------------------------

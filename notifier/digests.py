@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from notifier import compose, preferences
+from notifier import compose, outbox, preferences
 from notifier.alerts import (
     CANCELLED,
     DIGESTED,
@@ -25,7 +25,7 @@ from notifier.alerts import (
     Context,
     Recipient,
     document_link,
-    enqueue,
+    outgoing,
     recipients,
     still_news,
 )
@@ -98,8 +98,9 @@ async def _digest(ctx: Context, who: Recipient, channel: str, now: datetime) -> 
                 await Digest.filter(id=digest.id).update(state="empty")
                 return 0
             await Digest.filter(id=digest.id).update(items=len(alerts))
-            await enqueue(ctx, key, channel, "digest", who, _address(who, channel),
-                          _subject(who, period, len(alerts)), alerts, now)
+            message = outgoing(ctx, key, channel, "digest", who, _address(who, channel),
+                               _subject(who, period, len(alerts)), alerts)
+            await outbox.enqueue_many([message], now=now)
     except IntegrityError:  # this period's digest exists: another tick or process sent it
         return 0
     return 1

@@ -44,7 +44,7 @@ class Ticks:
     async def alerts(self) -> None:
         now = self.clock()
         await alerts.expand(self.context, now)
-        await alerts.release(self.context, now)
+        await alerts.release(self.context, now, self.wake_delivery)
         await ar_digest.escalate_at_once(self.context, now)
         await alerts.reconcile(self.context)
         # Always: retries come due by time alone, and a wake costs one query.
