@@ -27,7 +27,7 @@ from notifier.unsubscribe import unsubscribe_signer, unsubscribe_url
 from vault import events, links
 from vault.config import Config
 from vault.invoices import AccountScope
-from vault.models import Account, Contact, Invoice, InvoiceEvent, Notification
+from vault.models import Account, Contact, Digest, Invoice, InvoiceEvent, Notification
 from vault.timeutil import utcnow
 
 WAITING, ENQUEUED, SENT, DEAD, CANCELLED, DIGESTED = (
@@ -237,26 +237,44 @@ def outgoing(ctx: Context, key: str, channel: str, kind: str, who: Recipient, ad
 
 # ---- reconcile ----------------------------------------------------------------------------
 
-# A join the ORM cannot express; constants only, so the same text runs on SQLite and PG.
-_OUTCOMES = (
+# Joins the ORM cannot express; constants only, so the same text runs on SQLite and PG.
+_ALERT_OUTCOMES = (
     "SELECT n.id AS id, n.contact_id AS contact_id, n.channel AS channel, o.state AS state, "
     "o.attempts AS attempts, o.last_error AS last_error FROM notification n "
     "JOIN outbox_message o ON o.key = n.key "
     "WHERE n.state = 'enqueued' AND o.state IN ('sent', 'dead') ORDER BY n.id LIMIT 500"
 )
+_DIGEST_OUTCOMES = (
+    "SELECT d.id AS id, d.recipient AS recipient, o.state AS state, o.attempts AS attempts, "
+    "o.last_error AS last_error FROM digest d JOIN outbox_message o ON o.key = d.outbox_key "
+    "WHERE d.state = 'enqueued' AND o.state IN ('sent', 'dead') ORDER BY d.id LIMIT 500"
+)
 
 
 async def reconcile(ctx: Context) -> int:
-    """Settle enqueued notifications whose outbox row is done; a permanent failure
+    """Settle enqueued alerts and digests whose outbox row is done; a permanent failure
     switches that route off for the contact. Returns how many routes were switched off."""
     switched = 0
-    while rows := await connections.get("default").execute_query_dict(_OUTCOMES):
+    db = connections.get("default")
+    while rows := await db.execute_query_dict(_ALERT_OUTCOMES):
         for row in rows:
             await Notification.filter(id=row["id"]).update(state=row["state"])
-            if row["state"] == DEAD and is_permanent(row["attempts"]):
-                switched += await preferences.disable_route(
-                    row["contact_id"], row["channel"], row["last_error"], ctx.quiet_default)
+            switched += await _after(ctx, row, int(row["contact_id"]), str(row["channel"]))
+    while rows := await db.execute_query_dict(_DIGEST_OUTCOMES):
+        for row in rows:
+            await Digest.filter(id=row["id"]).update(state=row["state"])
+            kind, _, route = str(row["recipient"]).partition(":")  # contact:{id}:{channel}
+            contact_id, _, channel = route.partition(":")
+            if kind == "contact" and contact_id.isdigit():
+                switched += await _after(ctx, row, int(contact_id), channel)
     return switched
+
+
+async def _after(ctx: Context, row: dict[str, Any], contact_id: int, channel: str) -> int:
+    if row["state"] != DEAD or not is_permanent(int(row["attempts"])):
+        return 0
+    return int(await preferences.disable_route(contact_id, channel, str(row["last_error"]),
+                                               ctx.quiet_default))
 
 
 def is_permanent(attempts: int) -> bool:

@@ -148,3 +148,23 @@ async def test_stop_alerts_cancels_a_waiting_digest(alerting: Alerting) -> None:
     await digest_tick(alerting)
     assert alerting.mails_to(ACME) == []
     assert not await OutboxMessage.filter(kind="digest").exists()
+
+
+async def test_a_digest_refused_for_good_switches_that_route_off(alerting: Alerting) -> None:
+    contact = await Contact.get(email=ACME)
+    await ChatLink.create(contact=contact, platform="telegram", user_id="8", chat_id="88",
+                          linked_at=alerting.clock())
+    await say(PreferenceChange(channels=("telegram", "email")))
+    alerting.clock.now = at(BERLIN, 6)
+    await alerting.invoices(("ACME", "A-3501", 0, 30, "1"))
+    await alerting.tick()
+    alerting.clock.now = at(BERLIN, 8)
+    await digest_tick(alerting)
+    blocked = RecordingChatSender(refuse_with="403 Forbidden: bot was blocked by the user")
+    await dispatch_once(blocked, now=alerting.clock())
+    await alerting.tick()  # reconciles
+
+    assert [d.state for d in await Digest.filter(recipient__startswith="contact:")
+            .order_by("recipient")] == ["sent", "dead"]  # email, telegram
+    assert "Channels: email" in await say(PreferenceChange())
+    assert len(alerting.mails_to(ACME)) == 1
