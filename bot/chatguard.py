@@ -16,7 +16,14 @@ from bot.mailout import compose
 from bot.messages import Reply
 from notifier import outbox
 from vault import audit
-from vault.models import Account, ChatLinkCode, ChatLinkFailure, ChatLinkLock, Contact
+from vault.models import (
+    Account,
+    ChatLinkCode,
+    ChatLinkFailure,
+    ChatLinkLock,
+    Contact,
+    Escalation,
+)
 
 LOCK_AFTER = 100  # failures per contact within WINDOW
 WINDOW = timedelta(hours=1)
@@ -80,6 +87,14 @@ class Guard:
         await audit.record("bot.chat.link.locked", account_id=contact.account_id,
                            contact_id=contact.id, failures=LOCK_AFTER,
                            hours=int(LOCK_FOR.total_seconds() // 3600))
+        # AR hears of it in the morning digest: someone may be trying to take over a contact.
+        await Escalation.get_or_create(
+            source_key=f"chat-link-locked:{contact.id}:{now.isoformat()}",
+            defaults={"at": now, "kind": "link_locked", "account_id": contact.account_id,
+                      "contact_id": contact.id, "address": contact.email,
+                      "summary": f"{LOCK_AFTER} wrong chat-link codes within an hour; "
+                                 "linking locked"},
+        )
         reply = Reply(
             subject="Chat linking locked for your address",
             intro=(f"Someone typed wrong codes {LOCK_AFTER} times within an hour while trying "

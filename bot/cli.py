@@ -13,6 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from bot import cli_notify
 from bot.errors import UsageError
 from vault.config import Config, ConfigError, load_config
 from vault.ingest.csv import ImportFailed
@@ -32,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("kind", choices=["accounts", "contacts", "invoices", "payments"])
     imp.add_argument("file", type=Path)
     imp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    imp.add_argument("--no-alerts", action="store_true",
+                     help="record events without alerting anyone (loading history)")
     ask = sub.add_parser("ask", help="print the reply a contact would get")
     ask.add_argument("--from", dest="sender", required=True, metavar="EMAIL")
     ask.add_argument("--today", metavar="YYYY-MM-DD",
@@ -42,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = audit_sub.add_parser("export", help="audit events as CSV on stdout")
     export.add_argument("--account", help="only this account_id")
     export.add_argument("--since", help="only events on or after YYYY-MM-DD")
+    cli_notify.add_parser(sub)
     return parser
 
 
@@ -68,6 +72,7 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         "import": commands_cli.import_file,
         "ask": commands_cli.ask,
         "audit": commands_cli.audit_export,
+        "notify": cli_notify.run,
     }
     return await handlers[args.command](args, config)
 

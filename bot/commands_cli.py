@@ -20,7 +20,7 @@ from pathlib import Path
 from bot.errors import UsageError
 from bot.messages import Request
 from bot.pipeline import Pipeline
-from vault import db
+from vault import db, events
 from vault.config import Config, ConfigError
 from vault.documents import DocumentStore, issue_invoice_pdf
 from vault.ingest.csv import import_csv
@@ -93,10 +93,12 @@ async def migrate(args: argparse.Namespace, config: Config) -> int:
 async def import_file(args: argparse.Namespace, config: Config) -> int:
     if not args.file.is_file():
         raise UsageError(f"{args.file}: no such file")
+    quiet = events.silenced() if args.no_alerts else contextlib.nullcontext()
     async with database(config), pdf_issuer(config) as issue:
-        result = await import_csv(args.kind, args.file, on_issued=issue,
-                                  progress=not args.no_progress,
-                                  today=today_in(config.seller.timezone.key))
+        with quiet:
+            result = await import_csv(args.kind, args.file, on_issued=issue,
+                                      progress=not args.no_progress,
+                                      today=today_in(config.seller.timezone.key))
     print(f"{args.file}: {result.created} created, {result.updated} updated, "
           f"{result.unchanged} unchanged")
     return EXIT_OK
@@ -189,7 +191,8 @@ async def _load_demo_if_empty(config: Config) -> None:
             print("demo: the database has invoices already; not loading demo data")
             return
         print("demo: loading demo accounts, contacts and invoices, rendering PDFs ...")
-        summary = await load_demo(today_in(config.seller.timezone.key), on_issued=issue)
+        with events.silenced():  # history, not news: no alert for every demo invoice
+            summary = await load_demo(today_in(config.seller.timezone.key), on_issued=issue)
         print(f"demo: {summary}")
 
 

@@ -16,7 +16,7 @@ from bot import replies, roles
 from bot.answers import Context, Tools
 from bot.answers.archive import archive
 from bot.answers.detail import show_invoice
-from bot.answers.escalate import dispute, talk_to_person
+from bot.answers.escalate import dispute, talk_to_person, tell_ar_if_needed
 from bot.answers.help import help_reply, not_allowed
 from bot.answers.listing import list_invoices
 from bot.answers.money import aging, balance
@@ -127,6 +127,7 @@ class Pipeline:
 
     async def _answer(self, ctx: Context, command: Command | Unclear) -> Reply:
         role = ctx.scope.contact.role
+        await tell_ar_if_needed(ctx, command)
         if isinstance(command, Unclear):
             return help_reply(role, understood=False, unclear=command)
         if not roles.allows(role, command):

@@ -13,7 +13,7 @@ import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
@@ -23,13 +23,15 @@ from bot.chatinbox import prune_chat_state
 from bot.chatservice import ChatChannels
 from bot.inbox import Inbox
 from bot.pipeline import Pipeline
+from notifier.alerts import Context
 from notifier.delivery import Sender, dispatch_once, sender_for
+from notifier.scheduler import Ticks, add_jobs
+from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
 from vault import db
 from vault.config import Config
-from vault.invoices import sweep_overdue
 from vault.links import LinkSigner
 from vault.statements import HtmlRenderer
-from vault.timeutil import today_in
+from vault.timeutil import today_in, utcnow
 from vault.web import create_app
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ class Service:
     config: Config
     dnsfunc: Callable[..., bytes] | None = None  # DKIM key lookup, injectable for tests
     today: Callable[[str], date] = today_in  # what "March" means; fixed in tests
+    clock: Callable[[], datetime] = utcnow  # when alerts and digests are due; frozen in tests
     sender: Sender | None = None
     renderer: HtmlRenderer | None = None  # statements; None: the pipeline starts its own
     senders: list[Sender] = field(default_factory=list)
@@ -60,7 +63,8 @@ class Service:
         self.senders = [self.sender, *self.chats.senders()]
         self.inbox = Inbox(self.config.email, self.pipeline, self._wake.set, self.dnsfunc,
                            offers=self.chats.offers if self.chats.enabled else None)
-        await sweep_overdue(today_in(self.config.seller.timezone.key))
+        self.ticks = Ticks(Context(self.config, signer), self.clock, self._wake.set)
+        await self.ticks.sweep()
         await self.inbox.process_pending()
         self._tasks += [asyncio.create_task(self._inbound_worker(), name="inbound"),
                         asyncio.create_task(self._delivery_worker(), name="delivery")]
@@ -79,7 +83,10 @@ class Service:
         self.smtp_port = self.smtp.sockets[0].getsockname()[1]
 
     async def _start_http(self, signer: LinkSigner) -> None:
-        app = create_app(self.config, self.config.vault_path, signer, self.chats.routes())
+        unsubscribe = Unsubscribe(unsubscribe_signer(self.config.secret_keys),
+                                  self.config.alerts.default_quiet_hours, self.config.email.sender)
+        app = create_app(self.config, self.config.vault_path, signer,
+                         extra_routes=[*self.chats.routes(), *unsubscribe.routes()])
         host, port = self.config.http_listen
         # Our own redacting access log replaces uvicorn's, which would log link tokens.
         server_config = uvicorn.Config(app, host=host, port=port, lifespan="off",
@@ -97,14 +104,10 @@ class Service:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         tick = self.config.notifier_tick.total_seconds()
         self.scheduler.add_job(self._wake.set, "interval", seconds=tick, id="dispatch")
-        self.scheduler.add_job(self._sweep, "interval", hours=1, id="overdue-sweep")
         self.scheduler.add_job(prune_chat_state, "interval", hours=1, id="chat-prune")
+        # The overdue sweep, and alerts, due-soon reminders and digests (notifier.scheduler).
+        add_jobs(self.scheduler, self.ticks, tick, alerting=self.config.notifier_enabled)
         self.scheduler.start()
-
-    async def _sweep(self) -> None:
-        changed = await sweep_overdue(today_in(self.config.seller.timezone.key))
-        if changed:
-            log.info("overdue sweep: %d invoices now overdue", changed)
 
     async def _inbound_worker(self) -> None:
         while True:
@@ -123,7 +126,7 @@ class Service:
             self._wake.clear()
             try:
                 for sender in self.senders:  # email, then each enabled chat channel
-                    while await dispatch_once(sender):
+                    while await dispatch_once(sender, now=self.clock()):
                         pass
             except Exception:
                 log.exception("delivery round failed; rows stay queued for the next tick")

@@ -7,14 +7,17 @@ permanent -> dead (and AR hears of it), temporary -> retry later.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import mailbox
+import time
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from email.utils import getaddresses
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import aiosmtplib
 
@@ -25,7 +28,8 @@ from vault.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)  # longer than one send can take (SmtpSender's timeout)
+LEASE = timedelta(minutes=5)  # a send may take half of it (see dispatch_once)
+CLAIM = 10  # rows claimed per transaction
 
 
 class DeliveryError(Exception):
@@ -41,6 +45,14 @@ class Sender(Protocol):
 
     async def send(self, recipient: str, payload: bytes) -> None:
         """Deliver one serialized message or raise DeliveryError."""
+
+
+@runtime_checkable
+class Connected(Protocol):
+    """A sender that can keep one connection open for a round of sends."""
+
+    def connection(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Within this block, sends may share one connection."""
 
 
 class MaildirSender:
@@ -63,7 +75,14 @@ class MaildirSender:
 
 
 class SmtpSender:
-    """Hands each message to an SMTP relay; 5xx is permanent, the rest is worth a retry."""
+    """Hands each message to an SMTP relay; 5xx is permanent, the rest is worth a retry.
+
+    Inside `async with sender.connection():` the sends share one SMTP connection (opened
+    on first use, opened again after it broke, QUIT at the end of the block); outside it,
+    each send has a connection of its own. A refusal (RCPT or DATA) belongs to that message
+    only: aiosmtplib answers it with RSET, and the next message goes over the same
+    connection. `timeout` bounds each SMTP command, not a whole send.
+    """
 
     channel = "email"
 
@@ -72,22 +91,69 @@ class SmtpSender:
     ) -> None:
         self.host, self.port, self.timeout = host, port, timeout
         self.envelope_from = envelope_from
+        self._client: aiosmtplib.SMTP | None = None
+        self._reuse = False
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[None]:
+        """Share one connection among the sends made inside this block."""
+        self._reuse = True
+        try:
+            yield
+        finally:
+            self._reuse = False
+            await self._hang_up()
 
     async def send(self, recipient: str, payload: bytes) -> None:
         sender = self.envelope_from or _header_from(payload)
         try:
-            await aiosmtplib.send(
-                payload, sender=sender, recipients=[recipient], hostname=self.host,
-                port=self.port, timeout=self.timeout,
+            client = await self._connected(sender)
+            await client.sendmail(sender, [recipient], payload)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            raise _by_code(exc.recipients[0].code, exc.recipients[0].message) from exc
+        except aiosmtplib.SMTPServerDisconnected as exc:
+            self._drop()
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code == 421:  # the relay is closing this connection
+                self._drop()
+            raise _by_code(exc.code, exc.message) from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            self._drop()  # the conversation is in an unknown state: start a fresh one
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        except asyncio.CancelledError:
+            self._drop()  # maybe mid-DATA: a QUIT now would become part of the message
+            raise
+        finally:
+            if not self._reuse:
+                await self._hang_up()
+
+    async def _connected(self, sender: str) -> aiosmtplib.SMTP:
+        # is_connected turns False once the loop has seen the relay close an idle
+        # connection, so a stale connection is replaced before anything is sent on it.
+        if self._client is None or not self._client.is_connected:
+            self._drop()
+            client = aiosmtplib.SMTP(
+                hostname=self.host, port=self.port, timeout=self.timeout,
                 # Explicit: the default (socket.getfqdn) may block on a DNS lookup.
                 local_hostname=sender.rpartition("@")[2] or "localhost",
             )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            raise _by_code(exc.recipients[0].code, exc.recipients[0].message) from exc
-        except aiosmtplib.SMTPResponseException as exc:
-            raise _by_code(exc.code, exc.message) from exc
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+            await client.connect()
+            self._client = client
+        return self._client
+
+    def _drop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def _hang_up(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                client.close()  # a relay that will not say goodbye still gets closed
 
 
 def _by_code(code: int, message: str) -> DeliveryError:
@@ -111,33 +177,85 @@ def sender_for(outbound: str, *, envelope_from: str = "", timeout: float = 30.0)
 
 
 async def dispatch_once(
-    sender: Sender, now: datetime | None = None, batch: int = 50, lease: timedelta = LEASE
+    sender: Sender,
+    now: datetime | None = None,
+    batch: int = 100,
+    lease: timedelta = LEASE,
+    claim: int = CLAIM,
 ) -> int:
     """Send up to `batch` due messages of the sender's channel; returns how many were sent.
 
-    Rows are claimed one at a time, just before sending, so a lease never has to cover a
-    whole batch of slow sends.
+    Rows are claimed `claim` at a time (one transaction for several rows) and each is
+    marked sent as soon as the relay accepted it, so a worker that dies leaves at most
+    the one message in flight to be sent again. The lease covers every row this worker
+    holds: a send may take at most half a lease, and when less than half is left the
+    remaining rows' leases are renewed before the next send. Sends share one connection
+    when the sender offers one (SmtpSender.connection).
     """
-    sent = 0
-    for _ in range(batch):
-        at = now or utcnow()
-        rows = await outbox.claim(1, lease, at, channel=sender.channel)
-        if not rows:
-            break
-        sent += await _deliver(sender, rows[0], at)
+    clock = RoundClock(now)
+    sent = taken = 0
+    async with _connection(sender):
+        while taken < batch:
+            rows = await outbox.claim(min(claim, batch - taken), lease, clock.lease_time(),
+                                      channel=sender.channel)
+            if not rows:
+                break
+            taken += len(rows)
+            sent += await _deliver_held(sender, rows, clock, lease)
     return sent
 
 
-async def _deliver(sender: Sender, row: OutboxMessage, now: datetime) -> int:
+class RoundClock:
+    """Time within one dispatch round. Rows are stamped with the caller's `now` when
+    given (a frozen clock in tests, the service's clock), else the wall clock. Leases are
+    taken and renewed at `now` moved on by the real time the round has run, so a long
+    round renews its leases even when `now` was given once for the whole round."""
+
+    def __init__(self, now: datetime | None) -> None:
+        self.given = now
+        self.started, self.mono = now or utcnow(), time.monotonic()
+
+    def lease_time(self) -> datetime:
+        return self.started + timedelta(seconds=time.monotonic() - self.mono)
+
+    def stamp(self) -> datetime:
+        return self.given or utcnow()
+
+
+def _connection(sender: Sender) -> contextlib.AbstractAsyncContextManager[None]:
+    if isinstance(sender, Connected):
+        return sender.connection()
+    return contextlib.nullcontext()
+
+
+async def _deliver_held(
+    sender: Sender, rows: list[OutboxMessage], clock: RoundClock, lease: timedelta
+) -> int:
+    sent = 0
+    while rows:
+        lease_until = rows[0].lease_until
+        if lease_until is None or lease_until - clock.lease_time() < lease / 2:
+            rows = await outbox.renew(rows, lease, clock.lease_time())
+            continue
+        sent += await _deliver(sender, rows.pop(0), clock.stamp(), limit=lease / 2)
+    return sent
+
+
+async def _deliver(sender: Sender, row: OutboxMessage, now: datetime, limit: timedelta) -> int:
     if row.attempts > outbox.MAX_ATTEMPTS:  # reclaimed after crashes again and again
         await outbox.mark_failed(row, "gave up: worker lost the row repeatedly", True, now)
         return 0
     try:
-        await sender.send(row.recipient, bytes(row.payload))
+        async with asyncio.timeout(limit.total_seconds()):  # the lease must outlast a send
+            await sender.send(row.recipient, bytes(row.payload))
     except DeliveryError as exc:
         log.warning("outbox %s: delivery failed (%s): %s", row.id,
                     "permanent" if exc.permanent else "will retry", exc)
         await outbox.mark_failed(row, str(exc), exc.permanent, now)
+        return 0
+    except TimeoutError:
+        log.warning("outbox %s: send took longer than %s; will retry", row.id, limit)
+        await outbox.mark_failed(row, f"timed out after {limit}", False, now)
         return 0
     except Exception as exc:  # a bug in one sender must not stall the rest of the queue
         log.exception("outbox %s: unexpected error while sending", row.id)

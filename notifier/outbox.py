@@ -14,14 +14,18 @@ its worker still runs out of attempts.
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import make_msgid
 
+from tortoise import connections
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
@@ -58,13 +62,7 @@ async def enqueue(
     the payload, so every retry carries the same one and recipients can dedupe.
     """
     now = now or utcnow()
-    if channel == "email":
-        message_id = _message_id(message, message_id)
-        payload = _serialize(message, message_id)
-    else:  # chat payloads are JSON, not mail: stored exactly as given
-        if not isinstance(message, bytes):
-            raise TypeError(f"a {channel} message must be bytes (UTF-8 JSON)")
-        message_id, payload = message_id or uuid.uuid4().hex, message
+    message_id, payload = _prepared(channel, message, message_id)
     row, _created = await OutboxMessage.get_or_create(
         key=key,
         defaults={
@@ -79,6 +77,66 @@ async def enqueue(
         },
     )
     return row
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for enqueue_many; the fields mean what enqueue's arguments mean."""
+
+    key: str
+    channel: str
+    kind: str
+    recipient: str
+    message: EmailMessage | bytes
+    message_id: str | None = None
+
+
+async def enqueue_many(
+    messages: Iterable[Outgoing], *, now: datetime | None = None, chunk: int = 500
+) -> int:
+    """Queue many messages, `chunk` rows per transaction, once per key like enqueue (keys
+    already queued, or repeated, are skipped); returns how many rows were added.
+
+    For a tick that queues thousands of alerts: one commit per chunk instead of per row.
+    """
+    now = now or utcnow()
+    added = 0
+    pending = iter(messages)
+    while group := list(itertools.islice(pending, chunk)):
+        async with in_transaction():
+            await _lock_for_writing()
+            queued = await OutboxMessage.filter(key__in=[m.key for m in group]) \
+                .values_list("key", flat=True)
+            seen = {str(key) for key in queued}
+            rows = []
+            for item in group:
+                if item.key in seen:
+                    continue
+                seen.add(item.key)
+                message_id, payload = _prepared(item.channel, item.message, item.message_id)
+                rows.append(OutboxMessage(
+                    key=item.key, channel=item.channel, kind=item.kind,
+                    recipient=item.recipient, message_id=message_id,
+                    payload=payload, state=PENDING,
+                    next_attempt_at=now, created_at=now,
+                ))
+            # ignore_conflicts: another process may queue the same key meanwhile.
+            await OutboxMessage.bulk_create(rows, ignore_conflicts=True)
+            added += len(rows)
+    return added
+
+
+def _prepared(
+    channel: str, message: EmailMessage | bytes, message_id: str | None
+) -> tuple[str, bytes]:
+    """The row's Message-ID and payload. Email carries its Message-ID in the payload;
+    chat payloads (slack, telegram) are UTF-8 JSON, stored exactly as given."""
+    if channel == "email":
+        message_id = _message_id(message, message_id)
+        return message_id, _serialize(message, message_id)
+    if not isinstance(message, bytes):
+        raise TypeError(f"a {channel} message must be bytes (UTF-8 JSON)")
+    return message_id or uuid.uuid4().hex, message
 
 
 def _message_id(message: EmailMessage | bytes, given: str | None) -> str:
@@ -112,6 +170,16 @@ def _serialize(message: EmailMessage | bytes, message_id: str) -> bytes:
     return message
 
 
+async def _lock_for_writing() -> None:
+    """On SQLite, take the write lock now, as BEGIN IMMEDIATE would (Tortoise only says
+    BEGIN). A transaction that reads and then writes otherwise fails with "database is
+    locked" when another process (a second worker, `invoicebot import`) commits between
+    its read and its first write; waiting for the lock first is covered by busy_timeout.
+    The UPDATE matches no row; on PostgreSQL row locks do this job and this is skipped."""
+    if connections.get("default").capabilities.dialect == "sqlite":
+        await OutboxMessage.filter(id=-1).update(state=PENDING)
+
+
 # ---- claim ------------------------------------------------------------------------------
 
 def _due(now: datetime) -> Q:
@@ -126,9 +194,11 @@ async def claim(
     """Take up to `batch` due rows for this worker until now + lease.
 
     On PostgreSQL, FOR UPDATE SKIP LOCKED keeps concurrent workers off each other's
-    candidates; on SQLite it is dropped, and the conditional update alone decides.
+    candidates; on SQLite it is dropped, claims take turns on the database's write lock,
+    and the conditional update decides.
     """
     async with in_transaction():
+        await _lock_for_writing()
         query = OutboxMessage.filter(_due(now))
         if channel is not None:
             query = query.filter(channel=channel)
@@ -153,6 +223,25 @@ async def try_claim(row: OutboxMessage, lease: timedelta, now: datetime) -> bool
         return False
     row.state, row.lease_until, row.attempts = SENDING, lease_until, row.attempts + 1
     return True
+
+
+async def renew(rows: list[OutboxMessage], lease: timedelta, now: datetime
+                ) -> list[OutboxMessage]:
+    """Extend this worker's lease on rows it holds (claimed together, one lease_until) to
+    now + lease; returns those still held, in order (a row whose lease ran out may have
+    been claimed by another worker, which raised its attempts)."""
+    lease_until = now + lease
+    held: list[OutboxMessage] = []
+    async with in_transaction():
+        for row in rows:
+            updated = await OutboxMessage.filter(
+                id=row.id, state=SENDING, lease_until=row.lease_until, attempts=row.attempts
+            ).update(lease_until=lease_until)
+            if updated == 1:
+                held.append(row)
+    for row in held:
+        row.lease_until = lease_until
+    return held
 
 
 # ---- outcomes ----------------------------------------------------------------------------

@@ -36,6 +36,7 @@ class SmtpSink:
         self.port = 0  # chosen by the OS on the first start, kept across restarts
         self.messages: list[Received] = []  # accepted (250) messages
         self.attempts: list[EmailMessage] = []  # every DATA, whatever we answered
+        self.connections = 0  # SMTP sessions opened by clients, across restarts
         self._scripts: dict[str, deque[str]] = {"MAIL": deque(), "RCPT": deque(), "DATA": deque()}
         self._server: asyncio.Server | None = None
         self._sessions: list[SMTP] = []
@@ -87,6 +88,7 @@ class SmtpSink:
         session = SMTP(self, hostname="sink.test", ident="SmtpSink",
                        loop=asyncio.get_running_loop())
         self._sessions.append(session)
+        self.connections += 1
         return session
 
     # ---- aiosmtpd hooks ------------------------------------------------------------------

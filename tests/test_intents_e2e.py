@@ -34,6 +34,7 @@ from bot.intents import (
     Aging,
     Archive,
     Balance,
+    Cadence,
     Command,
     Dispute,
     Filters,
@@ -42,6 +43,7 @@ from bot.intents import (
     ListInvoices,
     Payments,
     Period,
+    PreferenceChange,
     Preferences,
     ShowInvoice,
     Statement,
@@ -53,7 +55,7 @@ from tests.fakes import SmtpSink
 from tests.harness import PUBLIC_URL, Running, fixed_today, request_mail, until
 from tests.worlds import load_intents_data, scratch_database, world_config
 from vault.documents import DocumentStore
-from vault.models import Contact, Document, Escalation, Invoice, InvoiceStatus
+from vault.models import AlertPreference, Contact, Document, Escalation, Invoice, InvoiceStatus
 from vault.models import Dispute as Dispute_
 from vault.pdf import PdfRenderer
 from vault.timeutil import utcnow
@@ -410,9 +412,20 @@ async def test_an_intent_above_the_role_is_refused_naming_the_role(
     assert (await Invoice.get(number="INV-2026-0042")).status == InvoiceStatus.OVERDUE
 
 
-async def test_notification_settings_are_answered_honestly(bot: Bot) -> None:
-    body = await bot.ask("ap@acme.example", "my notification settings", Preferences())
-    assert "Notification settings are being set up" in body
+async def test_alert_settings_are_shown_and_changed_in_words(bot: Bot) -> None:
+    # The world is shared by the email and commands runs: start from the defaults.
+    await AlertPreference.filter(contact__email="ap@acme.example").delete()
+    shown = await bot.ask("ap@acme.example", "my notification settings", Preferences())
+    assert "This is how we tell you about your invoices:" in shown
+    assert "- Channels: email" in shown and "These are your account's defaults." in shown
+    daily = await bot.ask("ap@acme.example", "daily digest please",
+                          Preferences(PreferenceChange(cadence=Cadence.DAILY)))
+    assert "- How: a daily digest at 08:00" in daily
+    stopped = await bot.ask("ap@acme.example", "stop alerts",
+                            Preferences(PreferenceChange(stop=True)))
+    assert "you will get no more invoice alerts" in stopped
+    again = await bot.ask("ap@acme.example", "my notification settings", Preferences())
+    assert "Alerts are stopped." in again
 
 
 # ---- several requests, one reply ---------------------------------------------------------------

@@ -22,9 +22,18 @@ from notifier.delivery import (
     dispatch_once,
     sender_for,
 )
-from notifier.outbox import claim, enqueue, mark_failed, mark_sent, retry_delay, try_claim
+from notifier.outbox import (
+    Outgoing,
+    claim,
+    enqueue,
+    enqueue_many,
+    mark_failed,
+    mark_sent,
+    retry_delay,
+    try_claim,
+)
 from tests.fakes import SmtpSink
-from vault.models import Account, AuditEvent, Contact, Escalation, OutboxMessage
+from vault.models import Escalation, OutboxMessage
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -84,6 +93,22 @@ async def test_message_id_is_in_the_row_and_the_payload(orm: str) -> None:
                       b"Message-ID: <z@x>\r\n" + raw, "other@x")
 
 
+async def test_enqueue_many_queues_each_key_once_with_its_message_id(orm: str) -> None:
+    await enqueue("alert:1", "email", "alert", "a@example.com", reply(), now=NOW)
+    batch = [Outgoing(f"alert:{n}", "email", "alert", f"c{n}@example.com", reply(f"c{n}@x"))
+             for n in range(5)]
+    batch.append(Outgoing("alert:2", "email", "alert", "c2@example.com", reply()))  # repeated
+    assert await enqueue_many(batch, now=NOW, chunk=2) == 4  # alert:1 was queued before
+    assert await enqueue_many(batch, now=NOW) == 0
+    rows = await OutboxMessage.filter(key__startswith="alert:").order_by("key")
+    assert [row.key for row in rows] == [f"alert:{n}" for n in range(5)]
+    for row in rows:
+        assert parsed(row.payload)["Message-ID"] == f"<{row.message_id}>"
+        if row.key != "alert:1":  # queued by enqueue, to alice@example.com
+            assert (row.state, row.next_attempt_at, parsed(row.payload)["To"]) == (
+                outbox.PENDING, NOW, row.recipient.replace("example.com", "x"))
+
+
 def parsed(payload: bytes) -> EmailMessage:
     message: EmailMessage = message_from_bytes(bytes(payload), policy=default_policy)  # type: ignore[assignment]
     return message
@@ -125,85 +150,27 @@ async def test_expired_lease_is_claimed_again(orm: str) -> None:
     assert (await reload(again)).state == outbox.SENT
 
 
+async def test_renewing_keeps_only_rows_still_held(orm: str) -> None:
+    for n in range(3):
+        await enqueue(f"k{n}", "email", "notice", f"c{n}@example.com", reply(), now=NOW)
+    first, second, third = await claim(3, LEASE, NOW)
+    later = NOW + LEASE + timedelta(seconds=1)  # the lease ran out ...
+    (taken,) = await claim(1, LEASE, later)  # ... and another worker took the first row
+    assert taken.id == first.id
+    held = await outbox.renew([first, second, third], LEASE, later)
+    assert [row.id for row in held] == [second.id, third.id]
+    assert {(await reload(row)).lease_until for row in held} == {later + LEASE}
+    assert await claim(5, LEASE, later + LEASE - timedelta(seconds=1)) == []
+    assert await mark_sent(second, later) and not await mark_sent(first, later)
+
+
 async def test_dispatch_takes_only_its_own_channel(orm: str, tmp_path: Path) -> None:
     await enqueue("slack", "slack", "notice", "U123", b'{"text": "hi"}', "s.1@localhost")
     assert await dispatch_once(MaildirSender(tmp_path / "md"), now=NOW) == 0
     assert (await OutboxMessage.get(key="slack")).state == outbox.PENDING
 
 
-# ---- delivery over SMTP -----------------------------------------------------------------------
-
-async def test_temporary_refusal_is_retried_and_delivered_once(
-    orm: str, sink: SmtpSink, smtp: SmtpSender
-) -> None:
-    sink.answer("451 4.3.0 try later")
-    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
-    assert await dispatch_once(smtp, now=NOW) == 0
-    failed = await reload(row)
-    assert (failed.state, failed.attempts) == (outbox.FAILED, 1)
-    assert failed.next_attempt_at > NOW and "451" in failed.last_error
-    assert await dispatch_once(smtp, now=NOW) == 0  # not due yet
-    assert await dispatch_once(smtp, now=failed.next_attempt_at) == 1
-    ((mail_from, rcpt_tos, message),) = await sink.wait_for(1)
-    assert (mail_from, rcpt_tos) == ("invoices@localhost", ["alice@example.com"])
-    assert message.get_content().strip() == "INV-1042 is attached."
-    # the same Message-ID on both attempts, so a recipient could dedupe
-    ids = {str(attempt["Message-ID"]) for attempt in sink.attempts}
-    assert ids == {f"<{row.message_id}>"} and len(sink.attempts) == 2
-    done = await reload(row)
-    assert (done.state, done.sent_at, done.last_error) == (
-        outbox.SENT, failed.next_attempt_at, "")
-
-
-@pytest.mark.parametrize("at", ["RCPT", "DATA"])
-async def test_permanent_refusal_is_dead_audited_and_escalated(
-    orm: str, sink: SmtpSink, smtp: SmtpSender, at: str
-) -> None:
-    account = await Account.create(account_id="ACME", name="Acme")
-    contact = await Contact.create(account=account, email="alice@example.com")
-    sink.answer("550 5.1.1 no such user", at=at)
-    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
-    assert await dispatch_once(smtp, now=NOW) == 0
-    dead = await reload(row)
-    assert dead.state == outbox.DEAD and "550 5.1.1 no such user" in dead.last_error
-    assert await dispatch_once(smtp, now=NOW + timedelta(days=1)) == 0
-    event = await AuditEvent.get(action="notifier.delivery.dead")
-    assert (event.account_id, event.contact_id) == (account.id, contact.id)
-    assert event.data["outbox_id"] == row.id
-    escalation = await Escalation.get(kind="dead_delivery")
-    assert (escalation.address, escalation.contact_id) == ("alice@example.com", contact.id)
-    assert "INV-1042" not in escalation.summary + str(event.data)
-
-
-async def test_relay_down_is_retried_after_it_is_back(
-    orm: str, sink: SmtpSink, smtp: SmtpSender
-) -> None:
-    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
-    await sink.stop()
-    assert await dispatch_once(smtp, now=NOW) == 0
-    failed = await reload(row)
-    assert failed.state == outbox.FAILED and failed.next_attempt_at > NOW
-    await sink.start()
-    assert await dispatch_once(smtp, now=failed.next_attempt_at) == 1
-    assert len(await sink.wait_for(1)) == 1
-
-
-async def test_silent_relay_times_out_as_temporary(orm: str) -> None:
-    async def never_greets(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()  # say nothing until the client gives up
-        writer.close()
-
-    server = await asyncio.start_server(never_greets, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        with pytest.raises(DeliveryError) as failed:
-            await SmtpSender("127.0.0.1", port, timeout=0.2).send("a@example.com",
-                                                                  bytes(reply()))
-    finally:
-        server.close()
-        await server.wait_closed()
-    assert not failed.value.permanent
-
+# ---- retries -----------------------------------------------------------------------------------
 
 async def test_gives_up_after_max_attempts(orm: str) -> None:
     row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)

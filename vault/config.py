@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:
+    from vault.config_alerts import AlertsConfig
     from vault.config_chat import SlackConfig, TelegramConfig
 
 
@@ -69,8 +70,16 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "webhook_url": "",  # empty: {http.public_url}/telegram/webhook
         "bot_username": "",  # empty: asked from Telegram (getMe) at start
     },
-    "notifier": {"enabled": True, "tick": "30s"},
-    "ar": {"recipients": ["ar@localhost"], "digest_at": "08:00"},
+    "notifier": {
+        "enabled": True, "tick": "30s",
+        # alerts (issue 5): validated in vault.config_alerts
+        "due_soon_days": 3, "digest_time": "08:00", "digest_weekday": "monday",
+        "default_quiet_hours": "",
+    },
+    "ar": {
+        "recipients": ["ar@localhost"], "digest_at": "08:00",
+        "escalate_at_once": ["dispute", "person"], "slack_channel": "",
+    },
 }
 
 
@@ -139,6 +148,7 @@ class Config:
     raw: dict[str, dict[str, Any]] = field(default_factory=dict)
     slack: SlackConfig | None = None  # None: the channel is disabled
     telegram: TelegramConfig | None = None
+    alerts: AlertsConfig = field(default_factory=lambda: _alerts_module().AlertsConfig())
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -215,7 +225,15 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
         secret_keys=_secret_keys(env),
         raw=m,
         **chat_channels(m, source, env),
+        alerts=_alerts_module().alerts_config(m, source),
     )
+
+
+def _alerts_module() -> Any:
+    """vault.config_alerts imports ConfigError from here, so it is imported on use."""
+    from vault import config_alerts
+
+    return config_alerts
 
 
 def _email(section: dict[str, Any], source: str) -> EmailConfig:

@@ -1,9 +1,9 @@
 """Disputes and requests for a person: recorded, escalated to AR, never decided by the bot.
 
 open_dispute is the ONE place an invoice becomes disputed on a contact's word. Everything
-it changes (the Dispute row, the invoice's status, the AR escalation, the audit row)
-happens in one transaction, so AR never hears of a dispute that was not recorded, and
-the notifier (issue 5) adds its status-change event inside the same transaction.
+it changes (the Dispute row, the invoice's status and its status-change event for the
+notifier, the AR escalation, the audit row) happens in one transaction, so AR never
+hears of a dispute that was not recorded.
 
 The invoice's file_status is set to "disputed" too, so re-deriving the status after a
 payments import keeps it disputed; the ledger's next changed invoice row decides again.
@@ -16,7 +16,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from vault import audit
+from vault import audit, events
 from vault.invoices import AccountScope
 from vault.models import Dispute, Escalation, Invoice, InvoiceStatus
 
@@ -50,6 +50,8 @@ async def open_dispute(
         await scope.invoices().filter(id=current.id).update(
             status=InvoiceStatus.DISPUTED, file_status=InvoiceStatus.DISPUTED
         )
+        await events.status_changed(current, str(current.status), InvoiceStatus.DISPUTED, now,
+                                    cause="dispute")
         await Escalation.create(
             at=now, kind="dispute", account_id=scope.account.id, contact_id=scope.contact.id,
             address=scope.contact.email, source_key=f"dispute:{dispute.id}",
@@ -65,11 +67,18 @@ async def ask_for_person(
     scope: AccountScope, conversation: str, source_key: str, now: datetime
 ) -> Escalation:
     """Hand the conversation to AR; asking again for the same message changes nothing."""
+    # A verified contact's own words: AR needs them to call back.
+    return await note_for_ar(scope, "person", conversation, source_key, now)
+
+
+async def note_for_ar(
+    scope: AccountScope, kind: str, summary: str, source_key: str, now: datetime
+) -> Escalation:
+    """An item for the AR digest about this contact; once per source_key."""
     escalation, _ = await Escalation.get_or_create(
         source_key=source_key,
-        defaults={"at": now, "kind": "person", "account_id": scope.account.id,
+        defaults={"at": now, "kind": kind, "account_id": scope.account.id,
                   "contact_id": scope.contact.id, "address": scope.contact.email,
-                  # A verified contact's own words: AR needs them to call back.
-                  "summary": conversation[:SUMMARY_LIMIT]},
+                  "summary": summary[:SUMMARY_LIMIT]},
     )
     return escalation

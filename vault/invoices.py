@@ -9,13 +9,15 @@ querysets directly (tests/test_scope.py checks the bot package for that).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from rapidfuzz import fuzz, process, utils
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
+from vault import events
 from vault.models import (
     Account,
     Contact,
@@ -27,6 +29,7 @@ from vault.models import (
     Payment,
     Statement,
 )
+from vault.timeutil import utcnow
 
 UNPAID = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE)
 # Money still owed: the unpaid statuses and disputed (disputed is not forgiven).
@@ -205,11 +208,30 @@ def _amounts(found: QuerySet[Invoice], query: InvoiceQuery) -> QuerySet[Invoice]
     return found
 
 
-async def sweep_overdue(today: date) -> int:
+async def sweep_overdue(today: date, now: datetime | None = None) -> int:
     """Unpaid invoices past their due date become overdue; returns how many changed.
 
-    Not scoped: this is the seller's own housekeeping, not a read for a contact.
+    Each flip and its status event are written in one transaction, and only by the
+    sweep whose conditional update changed the row, so two sweeps (two processes on
+    PostgreSQL) never alert twice. Not scoped: this is the seller's own housekeeping.
     """
-    return await Invoice.filter(
-        status__in=[InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID], due_date__lt=today
-    ).update(status=InvoiceStatus.OVERDUE)
+    changed = 0
+    while batch := await _sweep_batch(today, now or utcnow()):
+        changed += batch
+    return changed
+
+
+async def _sweep_batch(today: date, now: datetime, size: int = 500) -> int:
+    unpaid = [InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID]
+    async with in_transaction():
+        due = await Invoice.filter(status__in=unpaid, due_date__lt=today).order_by(
+            "id").limit(size).select_for_update(skip_locked=True)
+        flipped: list[tuple[Invoice, str]] = []
+        for invoice in due:
+            updated = await Invoice.filter(id=invoice.id, status=invoice.status).update(
+                status=InvoiceStatus.OVERDUE, updated_at=now)
+            if updated == 1:
+                flipped.append((invoice, str(invoice.status)))
+                invoice.status = InvoiceStatus.OVERDUE
+        await events.record(events.status_events(flipped, cause="sweep"), now)
+    return len(flipped)

@@ -29,7 +29,8 @@ from vault.timeutil import utcnow
 DOWNLOAD_SALT = "invoicebot.download"
 
 LINK_PREFIX = "/d/"
-_TOKEN_IN_PATH = re.compile(r"/d/[^/?#\s\"']+")
+# Download links (/d/) and unsubscribe links (/u/, notifier.unsubscribe) carry tokens.
+_TOKEN_IN_PATH = re.compile(r"/([du])/[^/?#\s\"']+")
 REDACTED = "/d/<redacted>"
 
 
@@ -177,8 +178,9 @@ async def revoke(grant_id: str) -> bool:
 
 
 def redact_path(path: str) -> str:
-    """The path (or any text) with every /d/<token> replaced by /d/<redacted>."""
-    return _TOKEN_IN_PATH.sub(REDACTED, path)
+    """The path (or any text) with every /d/<token> replaced by /d/<redacted> (and
+    /u/<token> by /u/<redacted>)."""
+    return _TOKEN_IN_PATH.sub(r"/\1/<redacted>", path)
 
 
 class RedactTokens(logging.Filter):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from bot.answers import Context
 from bot.answers.detail import find_invoice
-from bot.intents import Dispute, TalkToPerson
+from bot.intents import Command, Dispute, ListInvoices, TalkToPerson, Unclear
 from bot.messages import Reply
-from vault.disputes import ask_for_person, open_dispute
+from vault.disputes import ask_for_person, note_for_ar, open_dispute
+from vault.models import InvoiceStatus
 
 
 async def dispute(ctx: Context, command: Dispute) -> Reply:
@@ -41,3 +42,15 @@ async def talk_to_person(ctx: Context, command: TalkToPerson) -> Reply:
               "get back to you, usually within one business day.",
         outro="You can keep asking the bot for invoices in the meantime.",
     )
+
+
+async def tell_ar_if_needed(ctx: Context, command: Command | Unclear) -> None:
+    """What AR wants to see in its digest without being asked: a verified contact the
+    bot did not understand, and contacts asking about overdue invoices (a payment may be
+    stuck on their side)."""
+    if isinstance(command, Unclear):
+        await note_for_ar(ctx.scope, "unclear", command.text, f"{ctx.key}:unclear", ctx.now)
+    elif (isinstance(command, ListInvoices)
+          and InvoiceStatus.OVERDUE in command.filters.statuses):
+        await note_for_ar(ctx.scope, "overdue_question", "asked for their overdue invoices",
+                          f"{ctx.key}:overdue", ctx.now)

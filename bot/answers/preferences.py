@@ -1,21 +1,78 @@
-"""Alert settings ("my notification settings", "only overdue", "stop alerts").
+"""The bot's answer to "my notification settings", "notify me on telegram", "daily digest",
+"only overdue", "stop alerts", "resume alerts": apply the change, then say what is set now.
 
-Issue 5 (another branch) owns alert preferences; until it is merged every preferences
-command is answered here, honestly, and nothing is changed.
+The parser turns the words into bot.intents.Preferences; this module turns that into a
+notifier.preferences.Change (the notifier does not import bot) and a Reply.
 """
 
 from __future__ import annotations
 
 from bot.answers import Context
-from bot.intents import Preferences
+from bot.intents import PreferenceChange, Preferences
 from bot.messages import Reply
+from bot.replies import Formats
+from notifier import preferences
+from vault.config_alerts import WEEKDAYS, AlertsConfig
+from vault.models import Contact
+
+HOW_TO_CHANGE = (
+    'Change them in your own words, e.g. "notify me on telegram", "daily digest", '
+    '"weekly digest", "only overdue", "quiet hours 20:00-07:00", "stop alerts".'
+)
+
+
+def to_change(change: PreferenceChange) -> preferences.Change:
+    return preferences.Change(
+        channels=change.channels,
+        cadence=change.cadence.value if change.cadence is not None else None,
+        events=tuple(e.value for e in change.events) if change.events is not None else None,
+        quiet_hours=change.quiet_hours,
+        stop=change.stop,
+        resume=change.resume,
+    )
 
 
 async def answer_preferences(ctx: Context, command: Preferences) -> Reply:
-    # TODO(lead): route to issue 5's preferences handler at merge.
-    return Reply(
-        subject="Notification settings are being set up",
-        intro="Notification settings are being set up and cannot be viewed or changed by "
-              "message yet; nothing was changed.",
-        outro="You can still ask for invoices, balances and payments at any time.",
-    )
+    """The pipeline's entry: the settings of the contact who asked."""
+    return await settings_reply(ctx.scope.contact, command, ctx.fmt,
+                                alerts=ctx.tools.config.alerts)
+
+
+async def settings_reply(
+    contact: Contact, command: Preferences, fmt: Formats, *, alerts: AlertsConfig
+) -> Reply:
+    """Show the contact's alert settings, or change them and show the result."""
+    linked = await preferences.linked_channels(contact)
+    if command.change is None:
+        settings = await preferences.settings_for(contact, alerts.default_quiet_hours)
+        return Reply(subject="Your notification settings",
+                     intro="This is how we tell you about your invoices:",
+                     notes=tuple(_describe(settings, linked, fmt, alerts)), outro=HOW_TO_CHANGE)
+    applied = await preferences.apply(contact, to_change(command.change),
+                                      alerts.default_quiet_hours, via="bot")
+    notes = _describe(applied.settings, linked, fmt, alerts)
+    if applied.not_linked:
+        names = ", ".join(preferences.CHANNEL_LABELS.get(c, c) for c in applied.not_linked)
+        notes.insert(0, f"Not linked yet: {names}. Message our bot there once to link it, "
+                        "then ask again.")
+    intro = _intro(command.change, applied)
+    return Reply(subject="Notification settings updated", intro=intro, notes=tuple(notes),
+                 outro=HOW_TO_CHANGE)
+
+
+def _intro(change: PreferenceChange, applied: preferences.Applied) -> str:
+    if change.stop:
+        return 'Done: you will get no more invoice alerts. Say "resume alerts" to get them again.'
+    if change.resume:
+        return "Done: invoice alerts are on again."
+    if change.channels is not None and applied.not_linked and set(applied.not_linked) >= set(
+        change.channels
+    ):
+        return "Your channels are unchanged."
+    return "Done. Your notification settings are now:"
+
+
+def _describe(settings: preferences.Settings, linked: set[str], fmt: Formats,
+              alerts: AlertsConfig) -> list[str]:
+    return preferences.describe(settings, linked, fmt.timezone, alerts.digest_time,
+                                WEEKDAYS[alerts.digest_weekday])

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
+from vault import events
 from vault.ingest.drafts import InvoiceDraft
 from vault.ingest.errors import ErrorLog, ImportFailed, ImportResult, TooManyErrors
 from vault.ingest.upsert import BATCH, chunks
@@ -43,6 +44,7 @@ class StoredInvoice:
     account_id: int
     content_hash: str
     amount_paid: Decimal
+    status: str
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class PlannedInvoice:
     row: Invoice
     lines: list[InvoiceLine]  # invoice_id is set once the row has its id
     replaces: int | None = None  # the id of the stored invoice it updates
+    old_status: str = ""  # the stored invoice's status, for the status event
 
 
 @dataclass
@@ -94,7 +97,7 @@ async def plan_invoices(
             plan.writes.append(_planned(draft, account, Decimal(0), today, now))
         elif stored.content_hash != draft.content_hash():
             planned = _planned(draft, account, stored.amount_paid, today, now)
-            plan.writes.append(replace(planned, replaces=stored.id))
+            plan.writes.append(replace(planned, replaces=stored.id, old_status=stored.status))
         else:
             plan.unchanged += 1
     return plan
@@ -104,10 +107,12 @@ async def _existing(numbers: list[str]) -> dict[str, StoredInvoice]:
     found: dict[str, StoredInvoice] = {}
     for batch in chunks(numbers):
         rows = await Invoice.filter(number__in=list(batch)).values_list(
-            "number", "id", "account_id", "content_hash", "amount_paid"
+            "number", "id", "account_id", "content_hash", "amount_paid", "status"
         )
-        for number, pk, account, content_hash, paid in rows:
-            found[str(number)] = StoredInvoice(int(pk), int(account), str(content_hash), paid)
+        for number, pk, account, content_hash, paid, status in rows:
+            found[str(number)] = StoredInvoice(
+                int(pk), int(account), str(content_hash), paid, str(status)
+            )
     return found
 
 
@@ -135,7 +140,8 @@ def _planned(
 
 
 async def apply_invoice_plan(plan: InvoicePlan) -> list[int]:
-    """Write the plan (inside a transaction); returns the ids of invoices created or updated.
+    """Write the plan and its events (inside a transaction); returns the ids of invoices
+    created or updated.
 
     Creates and updates are one INSERT ... ON CONFLICT (number) DO UPDATE per invoice,
     sent as one executemany: an updated invoice keeps its id, and so its payments.
@@ -154,7 +160,24 @@ async def apply_invoice_plan(plan: InvoicePlan) -> list[int]:
         for line in write.lines:
             line.invoice_id = ids[write.row.number]
     await InvoiceLine.bulk_create([ln for w in plan.writes for ln in w.lines], batch_size=BATCH)
+    await events.record(_events(plan, ids))
     return [ids[w.row.number] for w in plan.writes]
+
+
+def _events(plan: InvoicePlan, ids: dict[str, int]) -> list[events.Event]:
+    """A new invoice is issued; an updated one whose status moved (void, disputed,
+    re-opened) changed status."""
+    found: list[events.Event] = []
+    for write in plan.writes:
+        row, invoice_id = write.row, ids[write.row.number]
+        if write.replaces is None:
+            found.append(events.Event(events.ISSUED, row.account_id, invoice_id, "import",
+                                      new_status=str(row.status)))
+        elif write.old_status != str(row.status):
+            found.append(events.Event(events.STATUS_CHANGED, row.account_id, invoice_id,
+                                      "import", old_status=write.old_status,
+                                      new_status=str(row.status)))
+    return found
 
 
 async def _ids(accounts: dict[str, int]) -> dict[str, int]:

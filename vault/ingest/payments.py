@@ -16,6 +16,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from vault import events
 from vault.ingest import fields as f
 from vault.ingest.errors import ErrorLog
 from vault.ingest.table import Row
@@ -127,16 +128,27 @@ async def _existing(keys: list[str]) -> dict[str, Payment]:
 
 
 async def apply_payment_plan(plan: PaymentPlan, today: date) -> list[int]:
-    """Write the payments, then re-derive the touched invoices; returns those that changed."""
+    """Write the payments, then re-derive the touched invoices; returns those that changed.
+
+    Inside the import's transaction: each new payment and each status it moved becomes an
+    event (vault.events) in the same commit.
+    """
     await plan.payments.write(Payment)
+    await events.record([
+        events.Event(events.PAYMENT_RECEIVED, p.account_id, p.invoice_id, "payments",
+                     amount=p.amount, key=f"payment:{p.natural_key}")
+        for p in plan.payments.creates
+    ])
     touched = {p.invoice_id for p in plan.payments.creates + plan.payments.updates}
     return await rederive_paid(sorted(touched), today)
 
 
 async def rederive_paid(invoice_ids: list[int], today: date) -> list[int]:
-    """Set amount_paid (the sum of all payments) and status; returns the ids that changed."""
+    """Set amount_paid (the sum of all payments) and status, recording status events (call
+    inside a transaction); returns the ids that changed."""
     paid: dict[int, Decimal] = defaultdict(Decimal)
     changed: list[Invoice] = []
+    moved: list[tuple[Invoice, str]] = []
     for batch in chunks(invoice_ids):
         rows = await Payment.filter(invoice_id__in=list(batch)).values_list("invoice_id", "amount")
         for invoice_id, amount in rows:
@@ -147,6 +159,7 @@ async def rederive_paid(invoice_ids: list[int], today: date) -> list[int]:
                 invoice.total, amount_paid, invoice.due_date, invoice.file_status, today
             )
             if (invoice.amount_paid, invoice.status) != (amount_paid, status):
+                moved.append((invoice, str(invoice.status)))
                 invoice.amount_paid, invoice.status = amount_paid, status
                 invoice.updated_at = utcnow()
                 changed.append(invoice)
@@ -154,4 +167,5 @@ async def rederive_paid(invoice_ids: list[int], today: date) -> list[int]:
         await Invoice.bulk_update(
             changed, ("amount_paid", "status", "updated_at"), batch_size=BATCH
         )
+    await events.record(events.status_events(moved, cause="payments"))
     return [i.id for i in changed]

@@ -79,6 +79,23 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='AlertPreference',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('contact', fields.OneToOneField('vault.Contact', source_field='contact_id', db_constraint=True, to_field='id', related_name='alert_preference', on_delete=OnDelete.CASCADE)),
+                ('channels', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('events', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('cadence', fields.CharField(max_length=16)),
+                ('quiet_start', fields.CharField(default='', max_length=5)),
+                ('quiet_end', fields.CharField(default='', max_length=5)),
+                ('stopped', fields.BooleanField(default=False)),
+                ('disabled', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'alert_preference', 'app': 'vault', 'pk_attr': 'id', 'table_description': "A contact's alert settings, once changed (without a row: the tier's defaults)."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='ChatLink',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -145,6 +162,21 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Digest',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('recipient', fields.CharField(max_length=100)),
+                ('period', fields.CharField(max_length=32)),
+                ('covers_until', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('items', fields.IntField(default=0)),
+                ('outbox_key', fields.CharField(default='', max_length=255)),
+                ('state', fields.CharField(default='enqueued', max_length=16)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'digest', 'app': 'vault', 'unique_together': (('recipient', 'period'),), 'pk_attr': 'id', 'table_description': 'One digest per recipient and period: a second tick for the same period does nothing.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Document',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -172,6 +204,16 @@ class Migration(migrations.Migration):
                 ('resolved', fields.BooleanField(default=False)),
             ],
             options={'table': 'escalation', 'app': 'vault', 'pk_attr': 'id', 'table_description': 'Something the bot could not or should not handle alone, for the AR digest.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='DigestItem',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('digest', fields.ForeignKeyField('vault.Digest', source_field='digest_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('escalation', fields.OneToOneField('vault.Escalation', source_field='escalation_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+            ],
+            options={'table': 'digest_item', 'app': 'vault', 'pk_attr': 'id', 'table_description': 'An escalation listed in an AR digest: each is listed in exactly one.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -246,6 +288,24 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='InvoiceEvent',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('kind', fields.CharField(max_length=32)),
+                ('account', fields.ForeignKeyField('vault.Account', source_field='account_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('invoice', fields.ForeignKeyField('vault.Invoice', source_field='invoice_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.CASCADE)),
+                ('old_status', fields.CharField(default='', max_length=16)),
+                ('new_status', fields.CharField(default='', max_length=16)),
+                ('amount', fields.DecimalField(null=True, max_digits=18, decimal_places=2)),
+                ('cause', fields.CharField(default='', max_length=32)),
+                ('key', fields.CharField(null=True, unique=True, max_length=255)),
+                ('expanded', fields.BooleanField(default=False)),
+            ],
+            options={'table': 'invoice_event', 'app': 'vault', 'indexes': [Index(fields=['expanded', 'id'])], 'pk_attr': 'id', 'table_description': 'Something that happened to an invoice, written in the same transaction as the change'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='InvoiceLine',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -258,6 +318,23 @@ class Migration(migrations.Migration):
                 ('amount', fields.DecimalField(max_digits=18, decimal_places=2)),
             ],
             options={'table': 'invoice_line', 'app': 'vault', 'unique_together': (('invoice', 'position'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Notification',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('key', fields.CharField(unique=True, max_length=255)),
+                ('event', fields.ForeignKeyField('vault.InvoiceEvent', source_field='event_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('contact', fields.ForeignKeyField('vault.Contact', source_field='contact_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('channel', fields.CharField(max_length=16)),
+                ('cadence', fields.CharField(max_length=16)),
+                ('state', fields.CharField(default='waiting', max_length=16)),
+                ('deliver_after', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('digest', fields.ForeignKeyField('vault.Digest', source_field='digest_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'notification', 'app': 'vault', 'indexes': [Index(fields=['state', 'cadence', 'deliver_after']), Index(fields=['contact_id', 'state'])], 'pk_attr': 'id', 'table_description': 'One event for one contact on one channel, key alert:{event}:{contact}:{channel}.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -1,6 +1,6 @@
 """Invoice PDF throughput: our renderer against a plain WeasyPrint call. Not a test.
 
-    .venv/bin/python -m tests.bench_pdf [N]
+    .venv/bin/python -m tests.bench.pdf [N]     (make bench runs it too)
 
 Three figures for the same one-page invoice:
 - pool: PdfRenderer with 2 worker processes (what the service runs), renders/second;
@@ -92,6 +92,29 @@ def run(n: int) -> dict[str, Any]:
         "pool_vs_plain": round(pool / plain, 2), "in_process_vs_plain": round(ours / plain, 2),
         "ours_pdf_bytes": ours_size, "plain_pdf_bytes": plain_size,
     }
+
+
+# ---- as rows of make bench's table --------------------------------------------------------
+
+PDF_LABELS = {
+    "pool_per_s": "renders/s, our PdfRenderer pool",
+    "ours_in_process_per_s": "renders/s, our render_invoice, 1 process",
+    "plain_per_s": "renders/s, plain WeasyPrint, 1 process",
+    "pool_vs_plain": "pool vs plain, x",
+    "in_process_vs_plain": "ours in-process vs plain, x",
+}
+
+
+async def pdf_bench(renders: int) -> list[tuple[str, str]]:
+    """run(renders) as rows (it runs its own event loop, so it runs in a thread here)."""
+    from tests.bench.common import console
+
+    console.log(f"pdf: tests.bench.pdf.run({renders})")
+    try:
+        outcome = await asyncio.to_thread(run, renders)
+    except Exception as exc:  # WeasyPrint's native libraries missing...: report, go on
+        return [("tests/bench/pdf.py", f"failed: {type(exc).__name__}: {exc}"[:200])]
+    return [(PDF_LABELS.get(str(k), str(k)), str(v)) for k, v in outcome.items()]
 
 
 if __name__ == "__main__":

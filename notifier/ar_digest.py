@@ -1,0 +1,208 @@
+"""The AR escalation digest: what the bot could not or should not handle alone.
+
+Every morning at ar.digest_at (seller's time zone), ar.recipients get one email (and,
+with ar.slack_channel, one Slack post) listing the escalations since the last digest:
+each with the account, who, what happened, when, and what AR can do. An empty digest is
+not sent. Kinds in ar.escalate_at_once also go out as soon as they are seen.
+
+Items show what the Escalation row holds: an address and a summary written by the code
+that escalated, never a message's content, and never a link token.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from notifier import outbox
+from notifier.alerts import Context
+from notifier.digests import last_period
+from vault.models import Account, Contact, Digest, DigestItem, Escalation, OutboxMessage
+from vault.timeutil import utcnow
+
+AR = "ar"
+AT_ONCE_WINDOW = timedelta(days=2)  # how far back "at once" looks for unsent items
+LOOK_BACK = timedelta(days=1)
+
+# kind -> (what happened, what AR can do)
+KINDS: dict[str, tuple[str, str]] = {
+    "unknown_sender": ("Mail from an address that is not a contact on file",
+                       "If it is a customer's new AP contact, add them (import contacts); "
+                       "otherwise nothing."),
+    "unauthenticated": ("Mail from a contact's address that failed sender verification",
+                        "Confirm with the contact by phone; if they did write, their mail "
+                        "server's SPF/DKIM/DMARC needs fixing."),
+    "inactive_contact": ("Request from a deactivated contact",
+                         "Reactivate the contact if they still work for the customer."),
+    "malformed_sender": ("Mail with a missing, forged or several From addresses",
+                         "Usually spam: nothing to do unless a customer asks."),
+    "dead_delivery": ("A message could not be delivered",
+                      "Check the address or chat; alerts on that channel stay off until "
+                      "the contact chooses it again."),
+    "bounce": ("A message bounced", "Check the contact's address and correct it."),
+    "dispute": ("Invoice disputed", "Review the dispute with the customer and update the "
+                "invoice in the ledger."),
+    "person": ("Asked to talk to a person", "Call or write to the contact."),
+    "unclear": ("A request the bot did not understand",
+                "Answer the contact yourself."),
+    "overdue_question": ("Asked about overdue invoices",
+                         "Follow up on the payment with the contact."),
+    "link_locked": ("Chat linking was locked after repeated wrong codes",
+                    "Check with the contact: someone may be trying to link a chat to their "
+                    "address."),
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One escalation as AR reads it."""
+
+    kind: str
+    what: str
+    account: str
+    who: str
+    when: str
+    summary: str
+    action: str
+
+    def lines(self) -> list[str]:
+        return [f"{self.what} - {self.account}", f"  who: {self.who}", f"  when: {self.when}",
+                f"  details: {self.summary}", f"  what you can do: {self.action}"]
+
+
+async def items_of(escalations: list[Escalation], ctx: Context) -> list[Item]:
+    owners = await _chat_owners(escalations)
+    contact_ids = {e.contact_id or owners.get(e.id) for e in escalations} - {None}
+    contacts = {c.id: c for c in await Contact.filter(id__in=contact_ids)}
+    account_ids = {e.account_id for e in escalations} | {c.account_id for c in contacts.values()}
+    accounts = {a.id: a for a in await Account.filter(id__in=account_ids - {None})}
+    zone = ctx.config.seller.timezone
+    found = []
+    for esc in escalations:
+        what, action = KINDS.get(esc.kind, (esc.kind.replace("_", " ").capitalize(),
+                                            "Review it."))
+        contact = contacts.get(esc.contact_id or owners.get(esc.id) or 0)
+        account = accounts.get(esc.account_id or (contact.account_id if contact else 0))
+        who = contact.email if contact else (esc.address or "unknown")
+        if contact and esc.address and esc.address.lower() != contact.email:
+            who += f" (at {esc.address})"  # e.g. a chat id
+        found.append(Item(
+            kind=esc.kind, what=what, who=who, summary=esc.summary or "-", action=action,
+            account=f"{account.name} ({account.account_id})" if account else "no account",
+            when=esc.at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+        ))
+    return found
+
+
+async def _chat_owners(escalations: list[Escalation]) -> dict[int, int]:
+    """escalation id -> contact id, for dead deliveries the outbox could not tie to a
+    contact (chat rows are addressed to a chat id): the alert's key names the contact."""
+    wanted = {}
+    for esc in escalations:
+        kind, _, outbox_id = esc.source_key.partition(":")
+        if kind == "dead_delivery" and not esc.contact_id and outbox_id.isdigit():
+            wanted[int(outbox_id)] = esc.id
+    owners = {}
+    for pk, key in await OutboxMessage.filter(id__in=list(wanted)).values_list("id", "key"):
+        parts = str(key).split(":")  # alert:{event}:{contact}:... or digest:contact:{id}:...
+        if parts[0] in ("alert", "digest") and len(parts) > 2 and parts[2].isdigit():
+            owners[wanted[int(pk)]] = int(parts[2])
+    return owners
+
+
+def _email(ctx: Context, recipient: str, subject: str, items: list[Item]) -> EmailMessage:
+    msg = EmailMessage()
+    sender = ctx.config.email.sender
+    msg["From"] = formataddr((f"{ctx.config.seller.name} invoicebot", sender))
+    msg["To"] = recipient
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(utcnow())
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "invoicebot.local")
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(_text(subject, items))
+    return msg
+
+
+def _text(title: str, items: list[Item]) -> str:
+    lines = [title, ""]
+    for item in items:
+        lines += [*item.lines(), ""]
+    return "\n".join(lines)
+
+
+async def _send(ctx: Context, key: str, subject: str, items: list[Item], now: datetime) -> None:
+    for recipient in ctx.config.ar_recipients:
+        await outbox.enqueue(f"{key}:{recipient}", "email", "digest", recipient,
+                             _email(ctx, recipient, subject, items), now=now)
+    channel = ctx.config.alerts.ar_slack_channel
+    if channel:
+        payload = json.dumps({"text": _text(subject, items), "buttons": []}, ensure_ascii=False)
+        await outbox.enqueue(f"{key}:slack", "slack", "digest", channel, payload.encode(),
+                             now=now)
+
+
+async def ar_digest(ctx: Context, now: datetime | None = None) -> int:
+    """Enqueue this period's AR digest if due and not empty; returns its item count."""
+    now = now or utcnow()
+    period = last_period(now, ctx.config.seller.timezone, ctx.config.alerts.ar_digest_at)
+    if await Digest.exists(recipient=AR, period=period.key):
+        return 0
+    key = f"digest:ar:{period.key}"
+    try:
+        async with in_transaction():
+            escalations = await _undigested(now)
+            items = await items_of(escalations, ctx)
+            digest = await Digest.create(
+                recipient=AR, period=period.key, covers_until=now, items=len(items),
+                outbox_key=key if items else "", state="enqueued" if items else "empty",
+                created_at=now)
+            await DigestItem.bulk_create(
+                [DigestItem(digest_id=digest.id, escalation_id=e.id) for e in escalations])
+            if items:
+                day = period.moment.date().isoformat()
+                subject = f"AR digest {day}: {len(items)} item{'s' if len(items) != 1 else ''}"
+                await _send(ctx, key, subject, items, now)
+    except IntegrityError:  # another process made this period's digest
+        return 0
+    return len(items)
+
+
+async def _undigested(now: datetime) -> list[Escalation]:
+    """Open escalations no digest has listed yet. Looking back a day before the last
+    digest catches rows committed after it but stamped before it (a request received at
+    07:59 and handled at 08:01); DigestItem keeps each to one digest."""
+    last = await Digest.filter(recipient=AR).order_by("-covers_until").first()
+    query = Escalation.filter(resolved=False, at__lte=now)
+    if last is not None:
+        query = query.filter(at__gte=last.covers_until - LOOK_BACK)
+    candidates = await query.order_by("at", "id")
+    listed = {row["escalation_id"] for row in await DigestItem.filter(
+        escalation_id__in=[e.id for e in candidates]).values("escalation_id")}
+    return [e for e in candidates if e.id not in listed]
+
+
+async def escalate_at_once(ctx: Context, now: datetime | None = None) -> int:
+    """Send each escalation of the ar.escalate_at_once kinds on its own, once."""
+    now = now or utcnow()
+    kinds = sorted(ctx.config.alerts.escalate_at_once)
+    if not kinds:
+        return 0
+    recent = await Escalation.filter(kind__in=kinds, at__gte=now - AT_ONCE_WINDOW,
+                                     resolved=False).order_by("id")
+    # Enqueueing is idempotent per key; this only saves re-composing what was sent.
+    first = ctx.config.ar_recipients[0] if ctx.config.ar_recipients else "slack"
+    probes = {f"ar-now:{e.id}:{first}": e for e in recent}
+    done = {row["key"] for row in await OutboxMessage.filter(key__in=list(probes)).values("key")}
+    fresh = [e for k, e in probes.items() if k not in done]
+    for escalation in fresh:
+        (item,) = await items_of([escalation], ctx)
+        async with in_transaction():
+            await _send(ctx, f"ar-now:{escalation.id}", f"AR: {item.what} - {item.account}",
+                        [item], now)
+    return len(fresh)

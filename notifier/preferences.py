@@ -1,0 +1,266 @@
+"""Each contact's alert settings: channels, events, cadence, quiet hours, stop.
+
+A contact without a stored row gets the defaults of the account's tier, so new contacts
+are alerted sensibly without anyone setting anything. The first change stores a row.
+A route (contact, channel) that failed permanently is switched off (`disabled`) until the
+contact chooses that channel again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from tortoise.transactions import in_transaction
+
+from vault import audit
+from vault.models import Account, AlertPreference, ChatLink, Contact, Notification
+from vault.timeutil import utcnow
+
+EMAIL, SLACK, TELEGRAM = "email", "slack", "telegram"
+CHANNELS = (EMAIL, SLACK, TELEGRAM)
+INSTANT, DAILY, WEEKLY = "instant", "daily", "weekly"
+CADENCES = (INSTANT, DAILY, WEEKLY)
+# The same names as bot.intents.AlertEvent (notifier does not import bot).
+ISSUED, STATUS_CHANGED, PAYMENT = "invoice.issued", "invoice.status_changed", "payment.received"
+OVERDUE, DUE_SOON = "invoice.overdue", "invoice.due_soon"
+EVENTS = (ISSUED, STATUS_CHANGED, PAYMENT, OVERDUE, DUE_SOON)
+EVENT_LABELS = {
+    ISSUED: "new invoices", STATUS_CHANGED: "status changes", PAYMENT: "payments received",
+    OVERDUE: "overdue invoices", DUE_SOON: "invoices due soon",
+}
+CHANNEL_LABELS = {EMAIL: "email", SLACK: "Slack", TELEGRAM: "Telegram"}
+_EVERYDAY = (ISSUED, STATUS_CHANGED, DUE_SOON)
+
+
+@dataclass(frozen=True)
+class Settings:
+    channels: tuple[str, ...]
+    events: tuple[str, ...]
+    cadence: str
+    quiet: tuple[time, time] | None = None
+    stopped: bool = False
+    disabled: tuple[str, ...] = ()  # routes switched off after a permanent failure
+    stored: bool = False  # False: the tier's defaults
+
+    def wants(self, kind: str, new_status: str = "") -> bool:
+        """Does this contact want events of `kind`? "overdue" is a status change too."""
+        if kind in self.events:
+            return True
+        return kind == STATUS_CHANGED and new_status == "overdue" and OVERDUE in self.events
+
+    def routes(self, linked: set[str]) -> tuple[str, ...]:
+        """The channels alerts go to now: chosen, linked, not switched off, not stopped."""
+        if self.stopped:
+            return ()
+        return tuple(c for c in self.channels if c in linked and c not in self.disabled)
+
+
+# Defaults by account tier: big accounts get many invoices, so a morning digest.
+TIER_DEFAULTS: dict[str, Settings] = {
+    "standard": Settings((EMAIL,), _EVERYDAY, INSTANT),
+    "gold": Settings((EMAIL,), _EVERYDAY, DAILY),
+    "enterprise": Settings((EMAIL,), _EVERYDAY, DAILY),
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change to a contact's settings; None leaves a setting as it is (mirrors
+    bot.intents.PreferenceChange, which the bot converts)."""
+
+    channels: tuple[str, ...] | None = None
+    cadence: str | None = None
+    events: tuple[str, ...] | None = None
+    quiet_hours: tuple[time, time] | None = None
+    no_quiet_hours: bool = False
+    stop: bool = False
+    resume: bool = False
+
+
+@dataclass(frozen=True)
+class Applied:
+    settings: Settings
+    not_linked: tuple[str, ...] = ()  # channels asked for that the contact has not linked
+
+
+def defaults(tier: str, quiet: tuple[time, time] | None) -> Settings:
+    return replace(TIER_DEFAULTS.get(tier, TIER_DEFAULTS["standard"]), quiet=quiet)
+
+
+def _from_row(row: AlertPreference) -> Settings:
+    quiet = None
+    if row.quiet_start and row.quiet_end:
+        quiet = (time.fromisoformat(row.quiet_start), time.fromisoformat(row.quiet_end))
+    return Settings(tuple(row.channels), tuple(row.events), row.cadence, quiet, row.stopped,
+                    tuple(row.disabled), stored=True)
+
+
+async def settings_of(
+    contacts: list[Contact], quiet: tuple[time, time] | None
+) -> dict[int, Settings]:
+    """Settings per contact id, in two queries however many contacts."""
+    ids = [c.id for c in contacts]
+    rows = {r.contact_id: r for r in await AlertPreference.filter(contact_id__in=ids)}
+    account_ids = list({c.account_id for c in contacts})
+    tiers = dict(await Account.filter(id__in=account_ids).values_list("id", "tier"))
+    return {
+        c.id: _from_row(rows[c.id]) if c.id in rows else defaults(str(tiers.get(c.account_id)),
+                                                                  quiet)
+        for c in contacts
+    }
+
+
+async def settings_for(contact: Contact, quiet: tuple[time, time] | None) -> Settings:
+    return (await settings_of([contact], quiet))[contact.id]
+
+
+async def linked_chats(contact_ids: list[int]) -> dict[int, dict[str, str]]:
+    """contact id -> platform -> chat id, for contacts with Slack or Telegram linked."""
+    found: dict[int, dict[str, str]] = {}
+    for contact_id, platform, chat_id in await ChatLink.filter(
+        contact_id__in=contact_ids
+    ).order_by("linked_at").values_list("contact_id", "platform", "chat_id"):
+        found.setdefault(int(contact_id), {})[str(platform)] = str(chat_id)
+    return found
+
+
+async def linked_channels(contact: Contact) -> set[str]:
+    """Email always (the address on file), plus each chat platform linked."""
+    return {EMAIL, *(await linked_chats([contact.id])).get(contact.id, {})}
+
+
+async def apply(
+    contact: Contact, change: Change, quiet_default: tuple[time, time] | None,
+    *, via: str, now: datetime | None = None,
+) -> Applied:
+    """Apply a change, store it, and make waiting notifications follow it at once
+    (a contact who says "stop alerts" must not get one more)."""
+    now = now or utcnow()
+    linked = await linked_channels(contact)
+    async with in_transaction():
+        current = await settings_for(contact, quiet_default)
+        new, not_linked = _changed(current, change, linked)
+        await _store(contact, new, now)
+        await _follow(contact, new, linked)
+    await audit.record("notifier.preferences.changed", account_id=contact.account_id,
+                       contact_id=contact.id, via=via, channels=list(new.channels),
+                       cadence=new.cadence, events=list(new.events), stopped=new.stopped,
+                       quiet=_quiet_text(new.quiet))
+    return Applied(new, not_linked)
+
+
+def _changed(
+    current: Settings, change: Change, linked: set[str]
+) -> tuple[Settings, tuple[str, ...]]:
+    new = current
+    not_linked: tuple[str, ...] = ()
+    if change.channels is not None:
+        not_linked = tuple(c for c in change.channels if c not in linked)
+        wanted = tuple(c for c in change.channels if c in linked)
+        if wanted:  # choosing a channel again switches its route back on
+            new = replace(new, channels=wanted,
+                          disabled=tuple(c for c in new.disabled if c not in wanted))
+    if change.cadence is not None:
+        new = replace(new, cadence=change.cadence)
+    if change.events is not None:
+        new = replace(new, events=tuple(dict.fromkeys(change.events)))
+    if change.quiet_hours is not None or change.no_quiet_hours:
+        new = replace(new, quiet=change.quiet_hours)
+    if change.stop or change.resume:
+        new = replace(new, stopped=change.stop)
+    return replace(new, stored=True), not_linked
+
+
+async def _store(contact: Contact, settings: Settings, now: datetime) -> None:
+    start, end = (t.strftime("%H:%M") for t in settings.quiet) if settings.quiet else ("", "")
+    await AlertPreference.update_or_create(
+        contact_id=contact.id,
+        defaults={"channels": list(settings.channels), "events": list(settings.events),
+                  "cadence": settings.cadence, "quiet_start": start, "quiet_end": end,
+                  "stopped": settings.stopped, "disabled": list(settings.disabled),
+                  "updated_at": now},
+    )
+
+
+async def _follow(contact: Contact, settings: Settings, linked: set[str]) -> None:
+    waiting = Notification.filter(contact_id=contact.id, state="waiting")
+    await waiting.exclude(channel__in=list(settings.routes(linked))).update(state="cancelled")
+    await waiting.update(cadence=settings.cadence)
+
+
+async def disable_route(contact_id: int, channel: str, reason: str,
+                        quiet_default: tuple[time, time] | None) -> bool:
+    """Switch off alerts on one channel for one contact after a permanent failure.
+
+    Audited; True if the route was on. The contact turns it back on by choosing the
+    channel again ("notify me on telegram", `invoicebot notify set --channels`).
+    """
+    contact = await Contact.get_or_none(id=contact_id)
+    if contact is None:
+        return False
+    async with in_transaction():
+        current = await settings_for(contact, quiet_default)
+        if channel in current.disabled:
+            return False
+        new = replace(current, disabled=(*current.disabled, channel))
+        await _store(contact, new, utcnow())
+        await Notification.filter(contact_id=contact_id, channel=channel,
+                                  state="waiting").update(state="cancelled")
+    await audit.record("notifier.route.disabled", account_id=contact.account_id,
+                       contact_id=contact_id, channel=channel, reason=reason[:300])
+    return True
+
+
+def contact_zone(contact: Contact, account: Account | None = None) -> ZoneInfo:
+    name = contact.timezone or (account.timezone if account else "") or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):  # a bad name in imported data: UTC rather than crash
+        return ZoneInfo("UTC")
+
+
+def quiet_until(now: datetime, zone: ZoneInfo, quiet: tuple[time, time] | None) -> datetime | None:
+    """When the quiet hours around `now` end (UTC), or None when `now` is not quiet."""
+    if quiet is None:
+        return None
+    start, end = quiet
+    local = now.astimezone(zone)
+    moment = local.time().replace(tzinfo=None)
+    if start < end:
+        inside, end_day = start <= moment < end, local.date()
+    else:  # wraps past midnight, e.g. 20:00-07:00
+        inside = moment >= start or moment < end
+        end_day = local.date() + timedelta(days=1) if moment >= start else local.date()
+    if not inside:
+        return None
+    return datetime.combine(end_day, end, tzinfo=zone).astimezone(UTC)
+
+
+def _quiet_text(quiet: tuple[time, time] | None) -> str:
+    return f"{quiet[0]:%H:%M}-{quiet[1]:%H:%M}" if quiet else ""
+
+
+def describe(settings: Settings, linked: set[str], zone: str, digest_time: time,
+             weekday: str) -> list[str]:
+    """The settings in words, one line each, as the bot and the CLI show them."""
+    if settings.stopped:
+        return ["Alerts are stopped. Say \"resume alerts\" to get them again."]
+    routes = settings.routes(linked)
+    channel_text = ", ".join(CHANNEL_LABELS[c] for c in routes) or "none"
+    lines = [f"Channels: {channel_text}"]
+    lines += [f"{CHANNEL_LABELS[c]}: switched off after failed deliveries; choose it again "
+              "to switch it back on" for c in settings.disabled if c in settings.channels]
+    lines.append("How: " + {
+        INSTANT: "each alert at once",
+        DAILY: f"a daily digest at {digest_time:%H:%M}",
+        WEEKLY: f"a weekly digest on {weekday.capitalize()} at {digest_time:%H:%M}",
+    }[settings.cadence])
+    lines.append("About: " + (", ".join(EVENT_LABELS[e] for e in settings.events) or "nothing"))
+    if settings.quiet:
+        lines.append(f"Quiet hours: {_quiet_text(settings.quiet)} ({zone}); instant alerts "
+                     "wait until they end")
+    if not settings.stored:
+        lines.append("These are your account's defaults.")
+    return lines

@@ -1,0 +1,88 @@
+"""`invoicebot notify test`: a test alert on each of a contact's channels, sent now.
+
+Each test message is an outbox row like any other (so a failure is audited, and a dead
+one reaches AR), but it is delivered at once by the given senders and the outcome is
+reported. A channel without a sender here (chat, when the CLI has no chat client) stays
+queued for the running service.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from notifier import compose, outbox, preferences
+from notifier.alerts import Context, Recipient, recipients
+from notifier.delivery import DeliveryError, Sender
+from vault.config_alerts import WEEKDAYS
+from vault.models import Contact, OutboxMessage
+from vault.timeutil import utcnow
+
+LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    channel: str
+    address: str
+    failed: bool  # refused or not delivered; False for delivered or left queued
+    detail: str
+
+    def line(self) -> str:
+        label = preferences.CHANNEL_LABELS.get(self.channel, self.channel)
+        return f"{label} {self.address}: {self.detail}"
+
+
+async def send_test_alerts(
+    ctx: Context, contact: Contact, senders: Mapping[str, Sender], now: datetime | None = None
+) -> list[Outcome]:
+    """One test alert per linked channel (email always), whatever the settings say, so an
+    operator can check a route before switching alerts to it."""
+    now = now or utcnow()
+    who = (await recipients(ctx, {contact.id}))[contact.id]
+    alert = compose.Alert(
+        f"Test alert from {ctx.config.seller.name}",
+        ("This is a test: invoice alerts can reach you here.",
+         f"Your settings: {'; '.join(_settings(ctx, who))}"),
+    )
+    outcomes = []
+    routes = {preferences.EMAIL: contact.email, **who.chats}
+    for channel, address in routes.items():
+        key = f"test:{contact.id}:{channel}:{secrets.token_hex(6)}"
+        intro = f"A test message from {ctx.config.seller.name}:"
+        if channel == preferences.EMAIL:
+            message = compose.email_message(ctx.envelope(contact), alert.headline, intro, [alert])
+            row = await outbox.enqueue(key, channel, "test", address, message, now=now)
+        else:
+            row = await outbox.enqueue(key, channel, "test", address,
+                                       compose.chat_payload(intro, [alert]), now=now)
+        outcomes.append(await _deliver(senders.get(channel), row, now))
+    return outcomes
+
+
+def _settings(ctx: Context, who: Recipient) -> list[str]:
+    alerts = ctx.config.alerts
+    zone = preferences.contact_zone(who.contact, who.account).key
+    return preferences.describe(who.settings, {preferences.EMAIL, *who.chats}, zone,
+                                alerts.digest_time, WEEKDAYS[alerts.digest_weekday])
+
+
+async def _deliver(sender: Sender | None, row: OutboxMessage, now: datetime) -> Outcome:
+    def outcome(failed: bool, detail: str) -> Outcome:
+        return Outcome(row.channel, row.recipient, failed, detail)
+
+    if sender is None:
+        return outcome(False, "queued: the running service delivers it")
+    if not await outbox.try_claim(row, LEASE, now):
+        return outcome(False, "queued: the running service took it")
+    try:
+        await sender.send(row.recipient, bytes(row.payload))
+    except DeliveryError as exc:
+        await outbox.mark_failed(row, str(exc), exc.permanent, now)
+        if exc.permanent:
+            return outcome(True, f"refused, will not retry (AR is told): {exc}")
+        return outcome(True, f"not delivered yet, will retry: {exc}")
+    await outbox.mark_sent(row, now)
+    return outcome(False, f"delivered (Message-ID <{row.message_id}>)")

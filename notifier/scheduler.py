@@ -1,0 +1,82 @@
+"""What runs when. The scheduler only triggers: every tick is stateless and reads the truth
+from the database, so a tick that fires twice, late, or in two processes does nothing
+twice (unique keys, conditional updates, SKIP LOCKED on PostgreSQL).
+
+    alerts    every notifier.tick  events -> notifications -> outbox; AR "at once" items;
+                                   dead routes switched off; then wakes delivery
+    sweep     hourly               open/partially paid past due -> overdue (+ events)
+    due-soon  hourly               due-soon events, once per invoice and due date
+    digests   every 5 minutes      contacts' digests and the AR digest, when due
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+
+from notifier import alerts, ar_digest, digests
+from vault import events
+from vault.invoices import sweep_overdue
+from vault.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def _no_wake() -> None:
+    return None
+
+
+@dataclass
+class Ticks:
+    """The notifier's periodic work; `clock` is injectable so tests freeze time."""
+
+    context: alerts.Context
+    clock: Callable[[], datetime] = utcnow
+    wake_delivery: Callable[[], None] = _no_wake
+
+    def seller_today(self) -> date:
+        return self.clock().astimezone(self.context.config.seller.timezone).date()
+
+    async def alerts(self) -> None:
+        now = self.clock()
+        await alerts.expand(self.context, now)
+        await alerts.release(self.context, now, self.wake_delivery)
+        await ar_digest.escalate_at_once(self.context, now)
+        await alerts.reconcile(self.context)
+        # Always: retries come due by time alone, and a wake costs one query.
+        self.wake_delivery()
+
+    async def sweep(self) -> None:
+        changed = await sweep_overdue(self.seller_today(), self.clock())
+        if changed:
+            log.info("overdue sweep: %d invoices now overdue", changed)
+
+    async def due_soon(self) -> None:
+        days = self.context.config.alerts.due_soon_days
+        await events.record_due_soon(self.seller_today(), days, self.clock())
+
+    async def digests(self) -> None:
+        now = self.clock()
+        sent = await digests.contact_digests(self.context, now)
+        sent += await ar_digest.ar_digest(self.context, now)
+        if sent:
+            self.wake_delivery()
+
+
+def add_jobs(
+    scheduler: AsyncIOScheduler, ticks: Ticks, tick_seconds: float, *, alerting: bool = True
+) -> None:
+    """Register the ticks (without `alerting`, notifier.enabled = false: the sweep only).
+    One run of each at a time in this process (max_instances=1); a run missed while the
+    loop was busy is run once, not many times (coalesce)."""
+    common = {"max_instances": 1, "coalesce": True}
+    scheduler.add_job(ticks.sweep, "interval", hours=1, id="overdue-sweep", **common)
+    if not alerting:
+        return
+    scheduler.add_job(ticks.alerts, "interval", seconds=tick_seconds, id="alerts", **common)
+    scheduler.add_job(ticks.due_soon, "interval", hours=1, id="due-soon", **common)
+    scheduler.add_job(ticks.digests, "interval", minutes=5, id="digests", **common)

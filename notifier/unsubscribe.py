@@ -1,0 +1,93 @@
+"""One-click unsubscribe (RFC 8058) for alert emails: /u/{token}.
+
+The token is an itsdangerous signature over the contact's id with its own salt, so a
+download token never unsubscribes and an unsubscribe token never downloads. GET shows a
+page with a button (mail scanners follow links with GET: that must not unsubscribe);
+POST, from the button or from a mail client's one-click (body
+"List-Unsubscribe=One-Click"), stops the contact's alerts. "resume alerts" starts them
+again. Tokens do not expire: an unsubscribe link must work in an old email too.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import time
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from notifier import preferences
+from vault.links import LinkSigner
+from vault.models import Contact
+from vault.web import PAGE_HEADERS, REFUSED_STATUS
+
+UNSUBSCRIBE_SALT = "invoicebot.unsubscribe"
+PREFIX = "/u/"
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
+<style>body {{ font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto;
+padding: 0 1rem; line-height: 1.5 }}</style></head>
+<body><h1>{title}</h1>{body}</body></html>"""
+
+
+def unsubscribe_signer(keys: tuple[str, ...]) -> LinkSigner:
+    return LinkSigner(keys, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_url(public_url: str, signer: LinkSigner, contact_id: int) -> str:
+    return f"{public_url.rstrip('/')}{PREFIX}{signer.sign(f'contact:{contact_id}')}"
+
+
+async def contact_of(signer: LinkSigner, token: str) -> Contact | None:
+    value = signer.unsign(token) or ""
+    kind, _, number = value.partition(":")
+    if kind != "contact" or not number.isdigit():
+        return None
+    return await Contact.get_or_none(id=int(number))
+
+
+class Unsubscribe:
+    def __init__(self, signer: LinkSigner, quiet_default: tuple[time, time] | None,
+                 sender: str) -> None:
+        self.signer = signer
+        self.quiet_default = quiet_default
+        self.sender = sender
+
+    def routes(self) -> Sequence[BaseRoute]:
+        return [Route(PREFIX + "{token}", self.confirm, methods=["GET"]),
+                Route(PREFIX + "{token}", self.unsubscribe, methods=["POST"])]
+
+    async def confirm(self, request: Request) -> Response:
+        contact = await contact_of(self.signer, request.path_params["token"])
+        if contact is None:
+            return self._invalid()
+        form = ('<form method="post"><input type="hidden" name="List-Unsubscribe" '
+                'value="One-Click"><button type="submit">Stop invoice alerts</button></form>')
+        body = (f"<p>Stop all invoice alerts to {html.escape(contact.email)}?</p>{form}"
+                "<p>You can still ask for invoices at any time.</p>")
+        return _page("Stop invoice alerts", body)
+
+    async def unsubscribe(self, request: Request) -> Response:
+        contact = await contact_of(self.signer, request.path_params["token"])
+        if contact is None:
+            return self._invalid()
+        change = preferences.Change(stop=True)
+        await preferences.apply(contact, change, self.quiet_default, via="unsubscribe_link")
+        body = (f"<p>{html.escape(contact.email)} will get no more invoice alerts.</p>"
+                f"<p>To get them again, write \"resume alerts\" to "
+                f"{html.escape(self.sender)}.</p>")
+        return _page("You are unsubscribed", body)
+
+    def _invalid(self) -> Response:
+        body = (f"<p>Write \"stop alerts\" to {html.escape(self.sender)} instead, from the "
+                "address that gets the alerts.</p>")
+        return _page("This unsubscribe link is not valid", body, REFUSED_STATUS)
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status,
+                        PAGE_HEADERS)

@@ -1,0 +1,194 @@
+"""Delivery over real SMTP to a local sink: refusals attributed to their own message, a
+relay that is down or silent, and one connection shared by a round of sends."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from notifier import outbox
+from notifier.delivery import DeliveryError, SmtpSender, dispatch_once
+from notifier.outbox import enqueue
+from tests.fakes import SmtpSink
+from tests.test_outbox import NOW, reload, reply
+from vault.models import Account, AuditEvent, Contact, Escalation, OutboxMessage
+from vault.timeutil import utcnow
+
+
+@pytest.fixture
+def smtp(sink: SmtpSink) -> SmtpSender:
+    return SmtpSender("127.0.0.1", sink.port, timeout=5, envelope_from="invoices@localhost")
+
+
+async def queue(count: int) -> list[OutboxMessage]:
+    return [await enqueue(f"k{n}", "email", "notice", f"c{n}@example.com",
+                          reply(f"c{n}@example.com", f"message {n}"), now=NOW)
+            for n in range(count)]
+
+
+async def test_temporary_refusal_is_retried_and_delivered_once(
+    orm: str, sink: SmtpSink, smtp: SmtpSender
+) -> None:
+    sink.answer("451 4.3.0 try later")
+    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
+    assert await dispatch_once(smtp, now=NOW) == 0
+    failed = await reload(row)
+    assert (failed.state, failed.attempts) == (outbox.FAILED, 1)
+    assert failed.next_attempt_at > NOW and "451" in failed.last_error
+    assert await dispatch_once(smtp, now=NOW) == 0  # not due yet
+    assert await dispatch_once(smtp, now=failed.next_attempt_at) == 1
+    ((mail_from, rcpt_tos, message),) = await sink.wait_for(1)
+    assert (mail_from, rcpt_tos) == ("invoices@localhost", ["alice@example.com"])
+    assert message.get_content().strip() == "INV-1042 is attached."
+    # the same Message-ID on both attempts, so a recipient could dedupe
+    ids = {str(attempt["Message-ID"]) for attempt in sink.attempts}
+    assert ids == {f"<{row.message_id}>"} and len(sink.attempts) == 2
+    done = await reload(row)
+    assert (done.state, done.sent_at, done.last_error) == (
+        outbox.SENT, failed.next_attempt_at, "")
+
+
+@pytest.mark.parametrize("at", ["RCPT", "DATA"])
+async def test_permanent_refusal_is_dead_audited_and_escalated(
+    orm: str, sink: SmtpSink, smtp: SmtpSender, at: str
+) -> None:
+    account = await Account.create(account_id="ACME", name="Acme")
+    contact = await Contact.create(account=account, email="alice@example.com")
+    sink.answer("550 5.1.1 no such user", at=at)
+    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
+    assert await dispatch_once(smtp, now=NOW) == 0
+    dead = await reload(row)
+    assert dead.state == outbox.DEAD and "550 5.1.1 no such user" in dead.last_error
+    assert await dispatch_once(smtp, now=NOW + timedelta(days=1)) == 0
+    event = await AuditEvent.get(action="notifier.delivery.dead")
+    assert (event.account_id, event.contact_id) == (account.id, contact.id)
+    assert event.data["outbox_id"] == row.id
+    escalation = await Escalation.get(kind="dead_delivery")
+    assert (escalation.address, escalation.contact_id) == ("alice@example.com", contact.id)
+    assert "INV-1042" not in escalation.summary + str(event.data)
+
+
+async def test_relay_down_is_retried_after_it_is_back(
+    orm: str, sink: SmtpSink, smtp: SmtpSender
+) -> None:
+    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
+    await sink.stop()
+    assert await dispatch_once(smtp, now=NOW) == 0
+    failed = await reload(row)
+    assert failed.state == outbox.FAILED and failed.next_attempt_at > NOW
+    await sink.start()
+    assert await dispatch_once(smtp, now=failed.next_attempt_at) == 1
+    assert len(await sink.wait_for(1)) == 1
+
+
+async def test_silent_relay_times_out_as_temporary(orm: str) -> None:
+    async def never_greets(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # say nothing until the client gives up
+        writer.close()
+
+    server = await asyncio.start_server(never_greets, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(DeliveryError) as failed:
+            await SmtpSender("127.0.0.1", port, timeout=0.2).send("a@example.com",
+                                                                  bytes(reply()))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert not failed.value.permanent
+
+
+# ---- one connection per round ---------------------------------------------------------------
+
+async def test_a_round_shares_one_connection_and_each_row_is_sent_once(
+    orm: str, sink: SmtpSink, smtp: SmtpSender
+) -> None:
+    rows = await queue(12)
+    assert await dispatch_once(smtp, now=NOW, claim=5) == 12
+    received = await sink.wait_for(12)
+    assert sink.connections == 1
+    assert sorted(str(r.message["Message-ID"]) for r in received) == sorted(
+        f"<{row.message_id}>" for row in rows)
+    assert {(await reload(row)).state for row in rows} == {outbox.SENT}
+    assert await dispatch_once(smtp, now=NOW) == 0 and sink.connections == 1
+
+
+@pytest.mark.parametrize(("at", "reply_", "state"), [
+    ("RCPT", "550 5.1.1 no such user", outbox.DEAD),
+    ("DATA", "552 5.3.4 too big", outbox.DEAD),
+    ("RCPT", "450 4.2.1 mailbox busy", outbox.FAILED),
+    ("DATA", "451 4.3.0 try later", outbox.FAILED),
+])
+async def test_a_refusal_on_a_shared_connection_is_that_message_s_alone(
+    orm: str, sink: SmtpSink, smtp: SmtpSender, at: str, reply_: str, state: str
+) -> None:
+    first, second, third = await queue(3)
+    sink.answer("250 OK", reply_, at=at)  # the second message is refused
+    assert await dispatch_once(smtp, now=NOW) == 2
+    refused = await reload(second)
+    assert refused.state == state and reply_ in refused.last_error
+    assert [(await reload(row)).state for row in (first, third)] == [outbox.SENT] * 2
+    assert [r.rcpt_tos for r in await sink.wait_for(2)] == [[first.recipient],
+                                                             [third.recipient]]
+    assert sink.connections == 1  # RSET after the refusal; the connection went on
+
+
+async def test_a_relay_closing_the_connection_gets_a_new_one(
+    orm: str, sink: SmtpSink, smtp: SmtpSender
+) -> None:
+    first, second = await queue(2)
+    sink.answer("421 4.3.2 shutting down this connection", at="MAIL")
+    assert await dispatch_once(smtp, now=NOW) == 1
+    closed = await reload(first)
+    assert closed.state == outbox.FAILED and "421" in closed.last_error
+    assert (await reload(second)).state == outbox.SENT
+    assert sink.connections == 2
+
+
+async def test_a_send_longer_than_half_the_lease_is_given_up_for_a_retry(orm: str) -> None:
+    async def never_greets(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(never_greets, "127.0.0.1", 0)
+    slow = SmtpSender("127.0.0.1", server.sockets[0].getsockname()[1], timeout=30)
+    (row,) = await queue(1)
+    try:
+        assert await dispatch_once(slow, now=NOW, lease=timedelta(seconds=0.4)) == 0
+    finally:
+        server.close()
+        await server.wait_closed()
+    failed = await reload(row)
+    assert failed.state == outbox.FAILED and "timed out" in failed.last_error
+
+
+class SlowRelay:
+    """The real SmtpSender behind a relay that takes `delay` seconds per message; after
+    each message, another worker tries to claim whatever this one has let lapse."""
+
+    channel = "email"
+
+    def __init__(self, smtp: SmtpSender, delay: float, lease: timedelta) -> None:
+        self.smtp, self.delay, self.lease = smtp, delay, lease
+        self.taken_by_another: list[int] = []
+
+    async def send(self, recipient: str, payload: bytes) -> None:
+        await asyncio.sleep(self.delay)  # the slow relay itself, not a wait for a race
+        await self.smtp.send(recipient, payload)
+        taken = await outbox.claim(10, self.lease, utcnow())
+        self.taken_by_another += [row.id for row in taken]
+
+
+async def test_a_long_round_renews_the_leases_of_the_rows_it_still_holds(
+    orm: str, sink: SmtpSink, smtp: SmtpSender
+) -> None:
+    lease = timedelta(seconds=1)
+    rows = [await enqueue(f"k{n}", "email", "notice", f"c{n}@example.com", reply(), now=NOW)
+            for n in range(4)]
+    slow = SlowRelay(smtp, 0.3, lease)  # 4 x 0.3 s: longer than one lease
+    assert await dispatch_once(slow, now=utcnow(), lease=lease, claim=4) == 4
+    assert slow.taken_by_another == []  # renewed before they lapsed
+    assert [(await reload(row)).attempts for row in rows] == [1] * 4
+    assert len(await sink.wait_for(4)) == 4

@@ -1,0 +1,127 @@
+"""Invoice events: the transactional outbox every path that changes invoices writes to.
+
+Call these INSIDE the transaction that makes the change (`async with in_transaction():`;
+Tortoise routes every query of the task to that transaction), so an event exists if and
+only if its change was committed. The notifier reads the rows later and expands them into
+notifications; vault itself knows nothing about alerts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from tortoise.transactions import in_transaction
+
+from vault.models import Invoice, InvoiceEvent, InvoiceStatus
+from vault.timeutil import utcnow
+
+ISSUED = "invoice.issued"
+STATUS_CHANGED = "invoice.status_changed"
+PAYMENT_RECEIVED = "payment.received"
+DUE_SOON = "invoice.due_soon"
+KINDS = (ISSUED, STATUS_CHANGED, PAYMENT_RECEIVED, DUE_SOON)
+
+# Invoices that can still be "due soon": not overdue yet, not settled, not in question.
+_DUE_SOON_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+BATCH = 500
+_silenced: ContextVar[bool] = ContextVar("invoicebot_events_silenced", default=False)
+
+
+@contextlib.contextmanager
+def silenced() -> Iterator[None]:
+    """Record events as already handled: for loading history (`import --no-alerts`, the
+    demo), whose invoices are not news to anyone. The rows stay, as a trail."""
+    token = _silenced.set(True)
+    try:
+        yield
+    finally:
+        _silenced.reset(token)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event to record. `key` makes it once-only (a second record is ignored)."""
+
+    kind: str
+    account_id: int
+    invoice_id: int
+    cause: str
+    old_status: str = ""
+    new_status: str = ""
+    amount: Decimal | None = None
+    key: str | None = None
+
+
+async def record(events: Sequence[Event], at: datetime | None = None) -> None:
+    """Write events in the caller's transaction; keyed events already recorded are skipped."""
+    if not events:
+        return
+    at = at or utcnow()
+    rows = [
+        InvoiceEvent(
+            at=at, kind=e.kind, account_id=e.account_id, invoice_id=e.invoice_id,
+            old_status=e.old_status, new_status=e.new_status, amount=e.amount,
+            cause=e.cause, key=e.key, expanded=_silenced.get(),
+        )
+        for e in events
+    ]
+    keyed = any(e.key is not None for e in events)
+    await InvoiceEvent.bulk_create(rows, batch_size=BATCH, ignore_conflicts=keyed)
+
+
+async def status_changed(
+    invoice: Invoice, old: str, new: str, at: datetime | None = None, *, cause: str
+) -> None:
+    """Record a status change of one invoice (call inside the transaction that saved it).
+
+    For paths outside the import, e.g. a dispute raised from the bot:
+        async with in_transaction():
+            invoice.status = InvoiceStatus.DISPUTED; await invoice.save(...)
+            await status_changed(invoice, old, "disputed", cause="dispute")
+    Nothing is recorded when old == new.
+    """
+    if str(old) == str(new):
+        return
+    event = Event(STATUS_CHANGED, invoice.account_id, invoice.id, cause,
+                  old_status=str(old), new_status=str(new))
+    await record([event], at)
+
+
+def status_events(
+    changes: Sequence[tuple[Invoice, str]], cause: str
+) -> list[Event]:
+    """Events for invoices whose status moved from the given old status to invoice.status."""
+    return [
+        Event(STATUS_CHANGED, invoice.account_id, invoice.id, cause,
+              old_status=str(old), new_status=str(invoice.status))
+        for invoice, old in changes
+        if str(old) != str(invoice.status)
+    ]
+
+
+async def record_due_soon(today: date, days: int, at: datetime | None = None) -> int:
+    """Invoices due within `days` days of `today` get one due-soon event per due date.
+
+    Idempotent: the key (invoice, due date) makes a second tick, a second process or a
+    tick after a restart record nothing new; a moved due date earns a new reminder.
+    Returns how many invoices are in the window (recorded now or before).
+    """
+    window = Invoice.filter(
+        status__in=list(_DUE_SOON_STATUSES), due_date__gte=today,
+        due_date__lte=today + timedelta(days=days),
+    )
+    found = await window.values_list("id", "account_id", "due_date")
+    events = [
+        Event(DUE_SOON, int(account), int(pk), "due_soon",
+              key=f"due_soon:{pk}:{due.isoformat()}")
+        for pk, account, due in found
+    ]
+    for start in range(0, len(events), BATCH):
+        async with in_transaction():
+            await record(events[start : start + BATCH], at)
+    return len(events)
