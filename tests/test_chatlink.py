@@ -21,6 +21,7 @@ from vault.models import (
     ChatLinkCode,
     ChatLinkLock,
     Contact,
+    Escalation,
     OutboxMessage,
 )
 from vault.timeutil import utcnow
@@ -151,6 +152,8 @@ async def test_a_hundred_failures_in_an_hour_lock_linking_and_tell_the_contact(
     (notice,) = await OutboxMessage.filter(kind="link_locked", recipient="ap@acme.example")
     assert b"locked" in bytes(notice.payload)
     assert await AuditEvent.filter(action="bot.chat.link.locked").count() == 1
+    (item,) = await Escalation.filter(kind="link_locked")  # AR's morning digest hears of it
+    assert item.address == "ap@acme.example" and "linking locked" in item.summary
 
     # The lock holds: no new code is mailed, and even a right code fails.
     codes_before = await OutboxMessage.filter(kind="link_code").count()

@@ -385,6 +385,15 @@ async def test_talk_to_a_person_escalates_the_conversation(bot: Bot) -> None:
     assert escalation.address == "ap@acme.example"
 
 
+async def test_asking_about_overdue_invoices_is_an_item_for_ar(bot: Bot) -> None:
+    before = await Escalation.filter(kind="overdue_question").count()
+    await bot.ask("ap@acme.example", "overdue invoices ACME Logistics",
+                  ListInvoices(Filters(statuses=OVERDUE, entity="ACME Logistics")))
+    assert await Escalation.filter(kind="overdue_question").count() == before + 1
+    item = await Escalation.filter(kind="overdue_question").order_by("-id").first()
+    assert item is not None and item.address == "ap@acme.example"
+
+
 async def test_help_shows_what_this_role_may_ask(bot: Bot) -> None:
     ap = await bot.ask("ap@acme.example", "help", Help())
     assert "- invoices March" in ap and "- balance" in ap and "- all 2025 as zip" in ap
