@@ -37,7 +37,7 @@ test: check-native $(STAMP)
 bench: check-native $(STAMP)
 	$(BIN)/python -m tests.bench $(ARGS)
 
-# Regenerate the schema migration after changing vault/models.py.
+# Regenerate the schema migration after changing vault/models/.
 migrations: $(STAMP)
 	$(BIN)/python -m vault.makemigrations
 

@@ -1,0 +1,68 @@
+"""The vault's tables, one module per concern; import them from here (`vault.models`).
+
+Tortoise discovers the models of the app from this package's namespace.
+"""
+
+from vault.models.alerts import (
+    AlertPreference,
+    Digest,
+    DigestItem,
+    InvoiceEvent,
+    Notification,
+)
+from vault.models.chat import (
+    ChatInbound,
+    ChatLink,
+    ChatLinkCode,
+    ChatLinkFailure,
+    ChatLinkLock,
+    ChatLinkToken,
+)
+from vault.models.ledger import (
+    Account,
+    Contact,
+    Dispute,
+    Document,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    Role,
+    Statement,
+)
+from vault.models.messaging import (
+    AuditEvent,
+    Escalation,
+    Grant,
+    InboundMessage,
+    OutboxMessage,
+)
+
+__all__ = [
+    "Account",
+    "AlertPreference",
+    "AuditEvent",
+    "ChatInbound",
+    "ChatLink",
+    "ChatLinkCode",
+    "ChatLinkFailure",
+    "ChatLinkLock",
+    "ChatLinkToken",
+    "Contact",
+    "Digest",
+    "DigestItem",
+    "Dispute",
+    "Document",
+    "Escalation",
+    "Grant",
+    "InboundMessage",
+    "Invoice",
+    "InvoiceEvent",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "Notification",
+    "OutboxMessage",
+    "Payment",
+    "Role",
+    "Statement",
+]

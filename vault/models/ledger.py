@@ -1,0 +1,203 @@
+"""The ledger: accounts, contacts, invoices, their lines, payments and documents, and the
+statements and disputes built on them. Money is Decimal everywhere; datetimes are aware UTC.
+
+Code acting for a contact never queries these directly: it goes through
+vault.invoices.AccountScope, which filters every query by the contact's account.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Role(StrEnum):
+    AP = "ap"
+    APPROVER = "approver"
+    MANAGER = "manager"
+
+
+class InvoiceStatus(StrEnum):
+    OPEN = "open"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    OVERDUE = "overdue"
+    VOID = "void"
+    DISPUTED = "disputed"
+
+
+class Account(Model):
+    id = fields.IntField(primary_key=True)
+    account_id = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=200)
+    timezone = fields.CharField(max_length=64, default="UTC")
+    locale = fields.CharField(max_length=16, default="en")
+    tier = fields.CharField(max_length=32, default="standard")
+    tax_id = fields.CharField(max_length=64, default="")
+    address = fields.TextField(default="")
+    # issue 4: when set, only this Slack workspace (team id) may reach the account.
+    slack_team_id = fields.CharField(max_length=32, default="")
+
+    class Meta:
+        table = "account"
+
+
+class Contact(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "vault.Account", related_name="contacts", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    email = fields.CharField(max_length=254, unique=True)  # stored lower-cased
+    name = fields.CharField(max_length=200, default="")
+    role = fields.CharEnumField(Role, max_length=16, default=Role.AP)
+    locale = fields.CharField(max_length=16, default="")  # empty: the account's
+    timezone = fields.CharField(max_length=64, default="")  # empty: the account's
+    active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "contact"
+
+
+class Document(Model):
+    """An immutable file in the vault, addressed by its content."""
+
+    id = fields.IntField(primary_key=True)
+    sha256 = fields.CharField(max_length=64, unique=True)
+    size = fields.BigIntField()
+    crc32 = fields.BigIntField()
+    storage_key = fields.CharField(max_length=200)
+    content_type = fields.CharField(max_length=100, default="application/pdf")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "document"
+
+
+class Invoice(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "vault.Account", related_name="invoices", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    # Invoice numbers are unique across the seller, as tax law expects of a number series.
+    number = fields.CharField(max_length=64, unique=True)
+    issue_date = fields.DateField()
+    due_date = fields.DateField()
+    currency = fields.CharField(max_length=3)
+    entity = fields.CharField(max_length=200, default="")
+    po_number = fields.CharField(max_length=64, default="")
+    subtotal = fields.DecimalField(max_digits=18, decimal_places=2)
+    tax_total = fields.DecimalField(max_digits=18, decimal_places=2)
+    total = fields.DecimalField(max_digits=18, decimal_places=2)
+    amount_paid = fields.DecimalField(max_digits=18, decimal_places=2, default=0)
+    # file_status: what the source said (void/disputed or ""); status: derived from it,
+    # payments and the date.
+    file_status = fields.CharField(max_length=16, default="")
+    status = fields.CharEnumField(InvoiceStatus, max_length=16, default=InvoiceStatus.OPEN)
+    content_hash = fields.CharField(max_length=64)  # of the source rows: unchanged = no-op
+    document: fields.ForeignKeyNullableRelation[Document] = fields.ForeignKeyField(
+        "vault.Document", related_name=False, null=True, on_delete=fields.RESTRICT
+    )
+    document_id: int | None
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    lines: fields.ReverseRelation[InvoiceLine]
+
+    class Meta:
+        table = "invoice"
+        # document_id: links re-check ownership per document; status+due_date: the sweep.
+        indexes = (
+            ("account_id", "issue_date"),
+            ("account_id", "status"),
+            ("account_id", "document_id"),
+            ("status", "due_date"),
+        )
+
+
+class InvoiceLine(Model):
+    id = fields.IntField(primary_key=True)
+    invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
+        "vault.Invoice", related_name="lines", on_delete=fields.CASCADE
+    )
+    invoice_id: int
+    position = fields.IntField()
+    description = fields.TextField()
+    quantity = fields.DecimalField(max_digits=18, decimal_places=4)
+    unit_price = fields.DecimalField(max_digits=18, decimal_places=4)
+    tax_rate = fields.DecimalField(max_digits=7, decimal_places=3, default=0)
+    amount = fields.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        table = "invoice_line"
+        unique_together = (("invoice", "position"),)
+
+
+class Payment(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "vault.Account", related_name="payments", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
+        "vault.Invoice", related_name="payments", on_delete=fields.RESTRICT
+    )
+    invoice_id: int
+    # reference if given, else paid_on+amount: re-importing a file matches the same row.
+    natural_key = fields.CharField(max_length=200, unique=True)
+    amount = fields.DecimalField(max_digits=18, decimal_places=2)
+    paid_on = fields.DateField()
+    reference = fields.CharField(max_length=200, default="")
+    method = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "payment"
+
+
+class Statement(Model):
+    """A statement of account rendered on request. Its document belongs to the account,
+    so links to it are re-checked through the account scope like invoice links."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "vault.Account", related_name="statements", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    document: fields.ForeignKeyRelation[Document] = fields.ForeignKeyField(
+        "vault.Document", related_name=False, on_delete=fields.RESTRICT
+    )
+    document_id: int
+    period_start = fields.DateField()
+    period_end = fields.DateField()
+    as_of = fields.DateField()
+    contact_id = fields.IntField(null=True)  # who asked first
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "statement"
+        unique_together = (("account", "document"),)
+
+
+class Dispute(Model):
+    """A contact's dispute of one invoice: who, when, why, and the status it had before."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "vault.Account", related_name="disputes", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
+        "vault.Invoice", related_name="disputes", on_delete=fields.CASCADE
+    )
+    invoice_id: int
+    contact_id = fields.IntField(null=True)
+    at = fields.DatetimeField()
+    reason = fields.TextField(default="")
+    previous_status = fields.CharField(max_length=16)
+    resolved_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "dispute"
+        indexes = (("account_id", "invoice_id"),)

@@ -1,0 +1,108 @@
+"""Who fetched what and what came and went: download grants, the audit trail, inbound
+mail, escalations for AR, and the outbox every outgoing message waits in."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from vault.models.ledger import Contact
+
+
+class Grant(Model):
+    """Permission for one contact to fetch some documents until expires_at.
+
+    The signed token in a link only names this row; the row is re-checked on every use.
+    """
+
+    id = fields.CharField(max_length=32, primary_key=True)  # random, unguessable
+    contact: fields.ForeignKeyRelation[Contact] = fields.ForeignKeyField(
+        "vault.Contact", related_name="grants", on_delete=fields.CASCADE
+    )
+    contact_id: int
+    document_ids: fields.Field[list[int]] = fields.JSONField()
+    label = fields.CharField(max_length=200, default="")  # e.g. the invoice number
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    revoked = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "download_grant"
+
+
+class AuditEvent(Model):
+    """Who did what to which document. Action names are dotted: vault.document.download."""
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField()
+    action = fields.CharField(max_length=100)
+    account_id = fields.IntField(null=True)
+    contact_id = fields.IntField(null=True)
+    document_id = fields.IntField(null=True)
+    ip = fields.CharField(max_length=64, default="")
+    user_agent = fields.CharField(max_length=500, default="")
+    data: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "audit_event"
+        indexes = (("account_id", "at"),)
+
+
+class InboundMessage(Model):
+    """A received email, stored before we answer 250 and processed after."""
+
+    id = fields.IntField(primary_key=True)
+    message_key = fields.CharField(max_length=255, unique=True)  # Message-ID or content hash
+    raw_message = fields.BinaryField()
+    peer = fields.CharField(max_length=64)
+    mail_from = fields.CharField(max_length=320, default="")
+    rcpt_tos: fields.Field[list[str]] = fields.JSONField()
+    received_at = fields.DatetimeField()
+    state = fields.CharField(max_length=16, default="received")  # received, processed, failed
+    outcome = fields.CharField(max_length=64, default="")
+    attempts = fields.IntField(default=0)
+    processed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "inbound_message"
+        indexes = (("state", "id"),)
+
+
+class Escalation(Model):
+    """Something the bot could not or should not handle alone, for the AR digest."""
+
+    id = fields.IntField(primary_key=True)
+    at = fields.DatetimeField()
+    kind = fields.CharField(max_length=64)  # unknown_sender, unauthenticated, ...
+    account_id = fields.IntField(null=True)
+    contact_id = fields.IntField(null=True)
+    address = fields.CharField(max_length=320, default="")
+    summary = fields.TextField(default="")  # never message content of unverified senders
+    source_key = fields.CharField(max_length=255, unique=True)  # idempotent per cause
+    resolved = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "escalation"
+
+
+class OutboxMessage(Model):
+    """An outgoing message with a delivery state machine (see notifier.outbox)."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=255, unique=True)  # idempotency: one per cause
+    channel = fields.CharField(max_length=16, default="email")
+    kind = fields.CharField(max_length=32)  # reply, notice, alert, digest
+    recipient = fields.CharField(max_length=320)
+    message_id = fields.CharField(max_length=255)  # stable across retries
+    payload = fields.BinaryField()  # the serialized message
+    state = fields.CharField(max_length=16, default="pending")
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    lease_until = fields.DatetimeField(null=True)
+    last_error = fields.TextField(default="")
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox_message"
+        indexes = (("state", "next_attempt_at"), ("recipient", "kind", "created_at"))
