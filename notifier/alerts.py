@@ -26,6 +26,7 @@ from notifier import compose, outbox, preferences
 from notifier.unsubscribe import unsubscribe_signer, unsubscribe_url
 from vault import events, links
 from vault.config import Config
+from vault.formats import Formats
 from vault.invoices import AccountScope
 from vault.models import Account, Contact, Digest, Invoice, InvoiceEvent, Notification
 from vault.timeutil import utcnow
@@ -120,9 +121,9 @@ class Recipient:
     chats: dict[str, str]
 
     @property
-    def fmt(self) -> compose.Formats:
+    def fmt(self) -> Formats:
         zone = preferences.contact_zone(self.contact, self.account)
-        return compose.Formats.of(self.contact.locale or self.account.locale, zone)
+        return Formats.of(self.contact.locale or self.account.locale, zone.key)
 
     def address(self, channel: str) -> str | None:
         """Where this channel's messages go now, or None if the route is gone."""

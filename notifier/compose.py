@@ -12,21 +12,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, formataddr, make_msgid
 from html import escape
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
-
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
-from babel.dates import format_datetime as babel_datetime
-from babel.numbers import format_currency
 
 from vault import events
+from vault.formats import Formats
 from vault.models import Invoice, InvoiceEvent
 
 STATUS_LABELS = {
@@ -37,32 +32,6 @@ MAX_CHAT_BUTTONS = 10  # a digest in chat links the first ones; the rest say "as
 # RFC 5322 allows 998 characters a line. At the default 78, a header holding a long URL
 # (List-Unsubscribe) is RFC 2047-encoded, and mail clients no longer see the URL.
 EMAIL_POLICY = default_policy.clone(max_line_length=998)
-
-
-@dataclass(frozen=True)
-class Formats:
-    """Dates and money in the contact's locale and time zone."""
-
-    locale: str
-    zone: ZoneInfo
-
-    @classmethod
-    def of(cls, locale: str, zone: ZoneInfo) -> Formats:
-        try:
-            Locale.parse(locale or "en")
-        except (UnknownLocaleError, ValueError):
-            locale = "en"
-        return cls(locale or "en", zone)
-
-    def day(self, value: date) -> str:
-        return format_date(value, format="medium", locale=self.locale)
-
-    def money(self, amount: Decimal, currency: str) -> str:
-        return format_currency(amount, currency, locale=self.locale)
-
-    def moment(self, value: datetime) -> str:
-        text = babel_datetime(value, format="medium", tzinfo=self.zone, locale=self.locale)
-        return f"{text} ({self.zone.key})"
 
 
 @dataclass(frozen=True)
