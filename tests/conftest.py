@@ -7,23 +7,24 @@ the same suite on PostgreSQL (one scratch database per session, tables emptied p
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from tortoise import Tortoise, connections
 
 from tests.fakes import SmtpSink
+from tests.scratchdb import PG_URL, scratch_pg
 from vault import db
 from vault.config import Config, load_config
 from vault.pdf import PdfRenderer
 
+if TYPE_CHECKING:
+    from tests.alerting import Alerting
+
 TEST_KEYS = "k" * 40 + "," + "n" * 40  # two keys: old, new (new signs)
-PG_URL = os.environ.get("INVOICEBOT_TEST_DATABASE_URL", "")
 
 
 # ---- network: loopback only -------------------------------------------------------------
@@ -118,23 +119,9 @@ def pg_database() -> Iterator[str]:
         return
     import asyncio
 
-    import asyncpg  # type: ignore[import-untyped]
-
-    name = f"invoicebot_test_{uuid.uuid4().hex[:10]}"
-    base, _, _ = PG_URL.rpartition("/")
-    url = f"{base}/{name}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    asyncio.run(db.migrate(url))
-    yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_pg("invoicebot_test") as url:
+        asyncio.run(db.migrate(url))
+        yield url
 
 
 @pytest.fixture
@@ -186,3 +173,13 @@ def pytest_report_header() -> str:
         return f"database: PostgreSQL ({PG_URL.rpartition('@')[2]})"
     return "database: SQLite (set INVOICEBOT_TEST_DATABASE_URL to run on PostgreSQL)"
 
+
+@pytest.fixture
+async def alerting(  # type: ignore[no-untyped-def]
+    make_config, sink: SmtpSink, renderer: PdfRenderer, orm: str, tmp_path: Path
+) -> AsyncIterator[Alerting]:
+    """The running service with alerting on and a frozen clock (tests/alerting.py)."""
+    from tests.alerting import alert_config, running_alerts  # the whole service: load late
+
+    async with running_alerts(alert_config(make_config, sink), sink, renderer, tmp_path) as run:
+        yield run

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
 from datetime import time, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -26,13 +24,10 @@ from tests.alerting import (
     NEW_YORK,
     SELLER,
     Alerting,
-    alert_config,
     at,
     pdf_text,
-    running_alerts,
     text_of,
 )
-from tests.fakes import SmtpSink
 from tests.harness import PUBLIC_URL
 from tests.recording_sender import RecordingChatSender
 from vault.config_alerts import AlertsConfig
@@ -46,19 +41,10 @@ from vault.models import (
     Notification,
     OutboxMessage,
 )
-from vault.pdf import PdfRenderer
 
 GLOBEX = "ap@globex.example"
 ACME = "ap@acme.example"
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
-
-
-@pytest.fixture
-async def alerting(  # type: ignore[no-untyped-def]
-    make_config, sink: SmtpSink, renderer: PdfRenderer, orm: str, tmp_path: Path
-) -> AsyncIterator[Alerting]:
-    async with running_alerts(alert_config(make_config, sink), sink, renderer, tmp_path) as run:
-        yield run
 
 
 async def say(email: str, change: PreferenceChange | None, zone: str = "UTC") -> str:

@@ -16,9 +16,9 @@ import pytest
 
 from notifier import outbox
 from notifier.outbox import Outgoing, enqueue_many
-from tests.conftest import PG_URL
 from tests.fakes import SmtpSink
 from tests.harness import until
+from tests.scratchdb import PG_URL
 from tests.test_outbox import reply
 from tests.workers import Workers, check_invariant, states
 from vault.models import OutboxMessage

@@ -5,34 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.answers.preferences import settings_reply
 from bot.intents import Cadence, PreferenceChange, Preferences
 from bot.replies import Formats
 from notifier.delivery import dispatch_once
-from tests.alerting import BASE_DAY, BERLIN, Alerting, alert_config, at, running_alerts, text_of
-from tests.fakes import SmtpSink
+from tests.alerting import BASE_DAY, BERLIN, Alerting, at, text_of
 from tests.harness import PUBLIC_URL
 from tests.recording_sender import RecordingChatSender
 from vault.config_alerts import AlertsConfig
 from vault.models import ChatLink, Contact, Digest, Notification, OutboxMessage
-from vault.pdf import PdfRenderer
 
 ACME = "ap@acme.example"
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
-
-
-@pytest.fixture
-async def alerting(  # type: ignore[no-untyped-def]
-    make_config, sink: SmtpSink, renderer: PdfRenderer, orm: str, tmp_path: Path
-) -> AsyncIterator[Alerting]:
-    async with running_alerts(alert_config(make_config, sink), sink, renderer, tmp_path) as run:
-        yield run
 
 
 async def say(change: PreferenceChange) -> str:

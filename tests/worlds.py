@@ -8,14 +8,13 @@ Rendering its ~40 PDFs takes a few seconds, so the modules that read it share on
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.conftest import PG_URL, TEST_KEYS
+from tests.conftest import TEST_KEYS
 from tests.harness import TODAY
+from tests.scratchdb import PG_URL, scratch_pg
 from vault.config import Config, load_config
 from vault.ingest.csv import import_csv
 from vault.pdf import PdfRenderer
@@ -31,23 +30,8 @@ def scratch_database(tmp: Path) -> Iterator[str]:
     if not PG_URL:
         yield f"sqlite://{tmp / 'world.db'}"
         return
-    import asyncpg  # type: ignore[import-untyped]
-
-    name = f"invoicebot_world_{uuid.uuid4().hex[:10]}"
-    base, _, _ = PG_URL.rpartition("/")
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{base}/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_pg("invoicebot_world") as url:
+        yield url
 
 
 def world_config(tmp: Path, database_url: str, **env: str) -> Config:
