@@ -53,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 with a usage message on bad usage
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    # Routine lines at INFO ("job executed", "ORM shutdown") every tick bury what matters.
+    for chatty in ("apscheduler", "tortoise"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         config = load_config(args.config)
         return asyncio.run(_dispatch(args, config))
