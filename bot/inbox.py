@@ -9,6 +9,7 @@ processed, so reprocessing never sends a second reply.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import logging
@@ -17,8 +18,8 @@ from email.message import EmailMessage
 
 from tortoise.transactions import in_transaction
 
-from bot import mailauth
-from bot.channels.email import mark_processed, pending_messages
+from bot import bounces, mailauth
+from bot.channels.email import FAILED, mark_processed, pending_messages
 from bot.mailout import compose
 from bot.mailtext import request_lines
 from bot.messages import Link, Request
@@ -30,6 +31,10 @@ from vault.models import Escalation, InboundMessage, OutboxMessage
 from vault.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+
+# A message that fails this often is poison (it breaks the parser every time), not an
+# outage: it is set aside for AR, kept whole in the inbound store, and no longer retried.
+MAX_ATTEMPTS = 3
 
 
 class Inbox:
@@ -48,7 +53,9 @@ class Inbox:
         """Process every stored message not yet answered (e.g. after a restart)."""
         ids = await pending_messages()
         for message_id in ids:
-            await self.process(message_id)
+            # One message that fails (logged in process) must not stop the rest, or start-up.
+            with contextlib.suppress(Exception):
+                await self.process(message_id)
         return len(ids)
 
     async def process(self, message_id: int) -> str:
@@ -58,14 +65,35 @@ class Inbox:
         try:
             outcome = await self._handle(row)
         except Exception:
-            log.exception("processing inbound message %s failed; it stays queued", row.id)
-            await InboundMessage.filter(id=row.id).update(attempts=row.attempts + 1)
+            attempts = row.attempts + 1
+            log.exception("processing inbound message %s failed (attempt %d of %d)",
+                          row.id, attempts, MAX_ATTEMPTS)
+            await InboundMessage.filter(id=row.id).update(attempts=attempts)
+            if attempts >= MAX_ATTEMPTS:
+                return await self._set_aside(row, attempts)
             raise
         return outcome
+
+    async def _set_aside(self, row: InboundMessage, attempts: int) -> str:
+        async with in_transaction():
+            await Escalation.get_or_create(
+                source_key=f"inbound:{row.id}:unprocessable",
+                defaults={"at": utcnow(), "kind": "unprocessable", "address": row.mail_from,
+                          "summary": f"message {row.message_key[:80]} failed {attempts} "
+                                     "times; kept in the inbound store"},
+            )
+            await audit.record("bot.inbound.unprocessable", inbound=row.id, attempts=attempts)
+            await mark_processed(row.id, "unprocessable", state=FAILED)
+        return "unprocessable"
 
     async def _handle(self, row: InboundMessage) -> str:
         msg = email.message_from_bytes(bytes(row.raw_message), policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
+        # Before the sender checks: reports come from MAILER-DAEMON, often with a From
+        # we would refuse, and are never answered.
+        bounce = bounces.parse_bounce(msg)
+        if bounce is not None:
+            return await self._bounce(row, bounce)
         sender = mailauth.parse_sender(msg)
         if not isinstance(sender, str):
             return await self._drop(row, "refused_sender", sender.reason)
@@ -121,6 +149,15 @@ class Inbox:
         return await OutboxMessage.filter(
             recipient=recipient, kind="notice", created_at__gte=since
         ).exists()
+
+    async def _bounce(self, row: InboundMessage, bounce: bounces.Bounce) -> str:
+        """A delivery report about our own mail: recorded (AR hears of failures), no reply."""
+        async with in_transaction():
+            outcome = await bounces.record_bounce(
+                bounce, utcnow(), quiet_default=self.pipeline.config.alerts.default_quiet_hours,
+                reference=row.message_key)
+            await mark_processed(row.id, outcome)
+        return outcome
 
     async def _drop(self, row: InboundMessage, kind: str, reason: str) -> str:
         """No reply at all; refusals of a malformed sender still reach AR."""

@@ -49,6 +49,9 @@ KINDS: dict[str, tuple[str, str]] = {
     "dispute": ("Invoice disputed", "Review the dispute with the customer and update the "
                 "invoice in the ledger."),
     "person": ("Asked to talk to a person", "Call or write to the contact."),
+    "unprocessable": ("A message the bot could not process",
+                      "Read it in the inbound store (invoicebot audit export names it) and "
+                      "answer by hand."),
     "unclear": ("A request the bot did not understand",
                 "Answer the contact yourself."),
     "overdue_question": ("Asked about overdue invoices",

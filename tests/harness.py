@@ -4,6 +4,7 @@ as the outbound relay. Tests talk to it only over loopback sockets."""
 from __future__ import annotations
 
 import asyncio
+import re
 import smtplib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import httpx
 from bot.commands_cli import pdf_issuer
 from bot.service import Service
 from tests.fakes import SmtpSink
+from vault import events
 from vault.config import Config
 from vault.ingest.csv import import_csv
 from vault.models import InboundMessage
@@ -35,11 +37,15 @@ def fixed_today(_tz: str) -> date:
 
 
 async def load_e2e_data(config: Config, renderer: PdfRenderer) -> None:
-    """The small e2e vault, through the real import path and real PDF rendering."""
+    """The small e2e vault, through the real import path and real PDF rendering.
+
+    Loaded as history (events recorded, nobody alerted, as `import --no-alerts`): a test
+    about replies must not race the alerts tick for the sink's mail."""
     async with pdf_issuer(config, renderer) as issue:
-        for kind in ("accounts", "contacts", "invoices", "payments"):
-            await import_csv(kind, DATA / f"{kind}.csv", on_issued=issue, progress=False,
-                             today=TODAY)
+        with events.silenced():
+            for kind in ("accounts", "contacts", "invoices", "payments"):
+                await import_csv(kind, DATA / f"{kind}.csv", on_issued=issue, progress=False,
+                                 today=TODAY)
 
 
 def request_mail(
@@ -71,6 +77,8 @@ class Running:
         """Deliver over SMTP from a loopback source address; raises on a refusal."""
         port = self.service.smtp_port
         raw = msg if isinstance(msg, bytes) else msg.as_bytes()
+        # smtplib sends bytes as they are; SMTP lines end in CRLF (aiosmtpd reads by CRLF).
+        raw = re.sub(rb"(?<!\r)\n", b"\r\n", raw)
 
         def deliver() -> None:
             with smtplib.SMTP("127.0.0.1", port, source_address=(source, 0), timeout=10) as smtp:

@@ -325,3 +325,34 @@ async def test_dkim_verified_by_us_is_enough_without_a_relay_header(  # type: ig
         assert "could not verify" in text_of(sink.messages[1].message)
     finally:
         await service.stop()
+
+
+def nested_mail(depth: int) -> bytes:
+    """A message nested `depth` multiparts deep: the stdlib parser recurses per level."""
+    head = [b"From: ap@acme.example", b"To: invoices@localhost", b"Subject: invoices March",
+            b"Message-ID: <deep@acme.example>", b"Authentication-Results: invoicebot.local; "
+            b"dmarc=pass header.from=acme.example", b"MIME-Version: 1.0"]
+    lines = [*head, b'Content-Type: multipart/mixed; boundary="b0"', b""]
+    for level in range(1, depth):
+        lines += [b"--b%d" % (level - 1), b'Content-Type: multipart/mixed; boundary="b%d"' % level,
+                  b""]
+    lines += [b"--b%d" % (depth - 1), b"Content-Type: text/plain", b"", b"invoices March"]
+    lines += [b"--b%d--" % level for level in reversed(range(depth))]
+    return b"\r\n".join(lines) + b"\r\n"
+
+
+async def test_a_message_that_breaks_the_parser_is_set_aside_for_ar_after_three_tries(
+    running: Running,
+) -> None:
+    await running.send(nested_mail(1200))  # accepted: it is stored before it is read
+    row = await until(lambda: InboundMessage.get_or_none(message_key="deep@acme.example",
+                                                         attempts=1))
+    for _ in range(2):  # as at the next two start-ups
+        await running.service.inbox.process_pending()
+    row = await InboundMessage.get(id=row.id)
+    assert (row.state, row.outcome, row.attempts) == ("failed", "unprocessable", 3)
+    assert len(bytes(row.raw_message)) > 50_000  # nothing lost: kept whole for AR
+    item = await Escalation.get(kind="unprocessable")
+    assert item.address == "bounce@sender.example" and "failed 3 times" in item.summary
+    assert await OutboxMessage.all().count() == 0
+    assert await running.service.inbox.process_pending() == 0  # not retried any more

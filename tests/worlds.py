@@ -44,6 +44,8 @@ def world_config(tmp: Path, database_url: str, **env: str) -> Config:
         "INVOICEBOT_HTTP_LISTEN": "127.0.0.1:0",
         "INVOICEBOT_EMAIL_LISTEN": "127.0.0.1:0",
         "INVOICEBOT_SECRET_KEYS": TEST_KEYS,
+        # The world is loaded with its events; its tests are about answers, not alerts.
+        "INVOICEBOT_NOTIFIER_ENABLED": "false",
     }
     return load_config(path, env=base | env)
 

@@ -15,7 +15,8 @@ from vault.config import ConfigError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # What AR may want at once rather than in the morning digest (Escalation.kind values).
-AT_ONCE_KINDS = frozenset({"dispute", "person", "unclear", "dead_delivery", "link_locked"})
+AT_ONCE_KINDS = frozenset({"dispute", "person", "unclear", "dead_delivery", "link_locked",
+                           "bounce"})
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
