@@ -200,7 +200,10 @@ async def record_bounce(
                            outbox_id=row.id if row else None, reference=reference)
         return outcome
     contact = await Contact.get_or_none(email=row.recipient.lower())
-    failed = [r for r in bounce.recipients if r.action == FAILED]
+    # A report about some other address is not about this message (or is forged): only
+    # the address we sent to, or a report that does not say, counts.
+    ours = [r for r in bounce.recipients if r.final_recipient in ("", row.recipient.lower())]
+    failed = [r for r in ours if r.action == FAILED]
     for recipient in failed:
         await _failed(row, contact, recipient, now, quiet_default, reference)
     if failed:
@@ -217,7 +220,7 @@ async def record_bounce(
 
 async def _failed(row: OutboxMessage, contact: Contact | None, recipient: Recipient,
                   now: datetime, quiet_default: tuple[time, time] | None, reference: str) -> None:
-    address = recipient.final_recipient or row.recipient
+    address = row.recipient  # ours, never the report's text
     account_id = contact.account_id if contact else None
     contact_id = contact.id if contact else None
     await audit.record(

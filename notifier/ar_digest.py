@@ -6,7 +6,8 @@ each with the account, who, what happened, when, and what AR can do. An empty di
 not sent. Kinds in ar.escalate_at_once also go out as soon as they are seen.
 
 Items show what the Escalation row holds: an address and a summary written by the code
-that escalated, never a message's content, and never a link token.
+that escalated. Only a verified contact's own words appear (a request for a person, a
+request not understood); never what an unverified sender wrote, and never a link token.
 """
 
 from __future__ import annotations

@@ -274,9 +274,10 @@ async def mark_failed(
     now = now or utcnow()
     error = error[:500]
     if permanent or row.attempts >= MAX_ATTEMPTS:
-        if not await _transition(row, state=DEAD, lease_until=None, last_error=error):
-            return False
-        await _bury(row, error, now)
+        async with in_transaction():  # dead, and AR told, or neither
+            if not await _transition(row, state=DEAD, lease_until=None, last_error=error):
+                return False
+            await _bury(row, error, now)
         return True
     return await _transition(
         row, state=FAILED, lease_until=None, last_error=error,

@@ -419,6 +419,17 @@ async def test_a_bounce_of_mail_we_never_sent_is_audited_only(bouncing: Alerting
     assert await OutboxMessage.all().count() == 1 and len(bouncing.sink.messages) == 1
 
 
+async def test_a_report_about_another_address_changes_nothing(bouncing: Alerting) -> None:
+    # A forged DSN quoting one of our Message-IDs but naming someone else must not switch
+    # the contact's alerts off, nor put the forger's address in AR's digest.
+    alert = await alert_sent(bouncing)
+    row = await report(bouncing, postfix_dsn(bytes(alert.payload),
+                                             recipient="victim@elsewhere.example"))
+
+    assert row.outcome == "delivery_report"
+    assert not await Escalation.exists() and not await AlertPreference.exists()
+
+
 async def test_a_malformed_report_is_kept_processed_and_audited(bouncing: Alerting) -> None:
     raw = (b"From: MAILER-DAEMON@mx.relay.example\nTo: invoices@localhost\n"
            b"Message-ID: <broken.1@mx.relay.example>\nSubject: Undelivered Mail\n"

@@ -24,12 +24,19 @@ def test_alert_settings_from_the_file_and_the_environment(tmp_path: Path) -> Non
     path.write_text('[notifier]\ndue_soon_days = 5\ndigest_weekday = "Friday"\n'
                     'default_quiet_hours = "21:30-06:45"\n'
                     '[ar]\nescalate_at_once = []\ndigest_at = "07:15"\n')
-    env = {"INVOICEBOT_NOTIFIER_DIGEST_TIME": "17:00", "INVOICEBOT_AR_SLACK_CHANNEL": "C0AR"}
+    env = {"INVOICEBOT_NOTIFIER_DIGEST_TIME": "17:00", "INVOICEBOT_AR_SLACK_CHANNEL": "C0AR",
+           "INVOICEBOT_SLACK_ENABLED": "true", "SLACK_BOT_TOKEN": "xoxb-test-token",
+           "SLACK_SIGNING_SECRET": "signing-secret-value"}
     alerts = load_config(path, env=env).alerts
     assert (alerts.due_soon_days, alerts.digest_weekday, alerts.digest_time) == (5, 4, time(17))
     assert alerts.default_quiet_hours == (time(21, 30), time(6, 45))
     assert alerts.escalate_at_once == frozenset()
     assert (alerts.ar_digest_at, alerts.ar_slack_channel) == (time(7, 15), "C0AR")
+
+
+def test_an_ar_slack_channel_needs_slack_enabled(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"ar\.slack_channel: set, but slack\.enabled is false"):
+        load_config(tmp_path / "c.toml", env={"INVOICEBOT_AR_SLACK_CHANNEL": "C0AR"})
 
 
 @pytest.mark.parametrize(

@@ -378,11 +378,13 @@ async def test_dispute_is_recorded_escalated_and_acknowledged(bot: Bot) -> None:
 
 async def test_talk_to_a_person_escalates_the_conversation(bot: Bot) -> None:
     words = f"We need to discuss the freight rates for 2027 ({bot.via})."
+    pasted = f"{PUBLIC_URL}/d/IkFCQyI.secret-token-{bot.via}"  # a link they were sent
     body = await bot.ask("ap@acme.example", "talk to a person", TalkToPerson("talk to a person"),
-                         body=f"{words}\n")
+                         body=f"{words}\nAbout {pasted}\n")
     assert "a person will get back to you" in body
     escalation = await Escalation.get(kind="person", summary__contains=words)
     assert escalation.address == "ap@acme.example"
+    assert "secret-token" not in escalation.summary and "/d/<redacted>" in escalation.summary
 
 
 async def test_asking_about_overdue_invoices_is_an_item_for_ar(bot: Bot) -> None:

@@ -227,6 +227,9 @@ def test_redact_path_hides_the_token(signer: LinkSigner) -> None:
     assert links.redact_path(f'GET https://x.example/d/{token}?a=1 "200"') == (
         'GET https://x.example/d/<redacted>?a=1 "200"')
     assert links.redact_path("/healthz") == "/healthz"
+    # A one-click Slack link page is as good as the contact's identity until it is used.
+    assert links.redact_path(f"/slack/link/{token}") == "/slack/link/<redacted>"
+    assert links.redact_path("/slack/link/done?code=x") == "/slack/link/done?code=x"
 
 
 def test_log_filter_redacts_message_and_arguments(signer: LinkSigner) -> None:

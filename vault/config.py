@@ -209,7 +209,7 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
     def where(section: str, key: str) -> str:
         return f"{source}: {section}.{key}"
 
-    return Config(
+    config = Config(
         source=source,
         database_url=_text(m["database"]["url"], where("database", "url")),
         vault_path=Path(_text(m["vault"]["path"], where("vault", "path"))),
@@ -227,6 +227,10 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
         **chat_channels(m, source, env),
         alerts=_alerts_module().alerts_config(m, source),
     )
+    if config.alerts.ar_slack_channel and config.slack is None:
+        # Its posts would wait in the outbox for a Slack sender that never runs.
+        raise ConfigError(f"{where('ar', 'slack_channel')}: set, but slack.enabled is false")
+    return config
 
 
 def _alerts_module() -> Any:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from vault import audit, events
+from vault import audit, events, links
 from vault.invoices import AccountScope
 from vault.models import Dispute, Escalation, Invoice, InvoiceStatus
 
@@ -79,6 +79,7 @@ async def note_for_ar(
         source_key=source_key,
         defaults={"at": now, "kind": kind, "account_id": scope.account.id,
                   "contact_id": scope.contact.id, "address": scope.contact.email,
-                  "summary": summary[:SUMMARY_LIMIT]},
+                  # A contact may paste a link: its token must not reach AR's mail.
+                  "summary": links.redact_path(summary)[:SUMMARY_LIMIT]},
     )
     return escalation

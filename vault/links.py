@@ -29,8 +29,9 @@ from vault.timeutil import utcnow
 DOWNLOAD_SALT = "invoicebot.download"
 
 LINK_PREFIX = "/d/"
-# Download links (/d/) and unsubscribe links (/u/, notifier.unsubscribe) carry tokens.
-_TOKEN_IN_PATH = re.compile(r"/([du])/[^/?#\s\"']+")
+# Paths that carry tokens: download links (/d/), unsubscribe links (/u/,
+# notifier.unsubscribe) and one-click Slack link pages (/slack/link/, but not its /done).
+_TOKEN_IN_PATH = re.compile(r"/(d|u|slack/link)/(?!done\b)[^/?#\s\"']+")
 REDACTED = "/d/<redacted>"
 
 
@@ -178,8 +179,8 @@ async def revoke(grant_id: str) -> bool:
 
 
 def redact_path(path: str) -> str:
-    """The path (or any text) with every /d/<token> replaced by /d/<redacted> (and
-    /u/<token> by /u/<redacted>)."""
+    """The path (or any text) with every token in a link path replaced by <redacted>:
+    /d/<token> -> /d/<redacted>, likewise /u/ and /slack/link/."""
     return _TOKEN_IN_PATH.sub(r"/\1/<redacted>", path)
 
 
