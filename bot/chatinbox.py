@@ -31,6 +31,7 @@ from vault.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 KEEP_PROCESSED = timedelta(days=7)  # longer than any platform retries a delivery
+STALE = timedelta(minutes=2)  # unanswered this long: its try failed, queue it again
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,19 @@ class ChatInbox:
             row_id = await self._queue.get()
             try:
                 await self.process(row_id)
-            except Exception:  # the row stays `received` and is tried again at the next start
+            except Exception:  # the row stays `received`; requeue_stale tries it again
                 log.exception("chat message %s failed; it stays queued", row_id)
+
+    async def requeue_stale(self, now: datetime | None = None) -> int:
+        """Queue again what is still unanswered after a while (its try failed, e.g. on a
+        locked database); returns how many. The worker takes rows one at a
+        time and skips answered ones, so a row queued twice is answered once."""
+        cutoff = (now or utcnow()) - STALE
+        rows = await ChatInbound.filter(state="received", received_at__lt=cutoff) \
+            .order_by("id").values("id")
+        for row in rows:
+            self._queue.put_nowait(int(row["id"]))
+        return len(rows)
 
     async def process_pending(self) -> int:
         rows = await ChatInbound.filter(state="received").order_by("id").values("id")

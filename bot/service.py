@@ -105,6 +105,9 @@ class Service:
         tick = self.config.notifier_tick.total_seconds()
         self.scheduler.add_job(self._wake.set, "interval", seconds=tick, id="dispatch")
         self.scheduler.add_job(prune_chat_state, "interval", hours=1, id="chat-prune")
+        if self.chats.enabled:  # a chat message whose answer failed is tried again
+            self.scheduler.add_job(self.chats.inbox.requeue_stale, "interval", minutes=2,
+                                   id="chat-retry")
         # The overdue sweep, and alerts, due-soon reminders and digests (notifier.scheduler).
         add_jobs(self.scheduler, self.ticks, tick, alerting=self.config.notifier_enabled)
         self.scheduler.start()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from tests.fakes import SmtpSink
 from tests.harness import PUBLIC_URL, Running
 from vault.models import AuditEvent, ChatInbound, ChatLink, Contact, OutboxMessage
 from vault.pdf import PdfRenderer
+from vault.timeutil import utcnow
 
 ANNA = 700001
 
@@ -146,6 +148,20 @@ async def test_a_nul_in_a_message_is_stored_and_answered(
     answer = await say(running, telegram, ANNA, "he\x00lp")
     assert "link" in answer["text"]
     assert (await ChatInbound.get()).text == "help"
+
+
+async def test_a_message_whose_answer_failed_is_answered_on_the_next_retry(
+    running: Running, telegram: FakeTelegram
+) -> None:
+    # As a failed try leaves it: stored (acknowledged to Telegram), still unanswered.
+    stored = await ChatInbound.create(
+        key="telegram:424242", platform="telegram", user_id=str(ANNA), chat_id=str(ANNA),
+        text="help", received_at=utcnow() - timedelta(minutes=5))
+    assert running.service.chats.inbox is not None
+    assert await running.service.chats.inbox.requeue_stale() == 1
+    (call,) = await telegram.wait_for("sendMessage", 1)
+    assert call.params["chat_id"] == str(ANNA) and "link" in call.params["text"]
+    assert (await ChatInbound.get(id=stored.id)).state == "processed"
 
 
 async def test_group_chats_get_nothing(running: Running, telegram: FakeTelegram) -> None:
