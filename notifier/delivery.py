@@ -29,7 +29,7 @@ from vault.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)  # a send may take half of it (see dispatch_once)
-CLAIM = 10  # rows claimed per transaction
+CLAIM = 20  # rows claimed per transaction
 
 
 class DeliveryError(Exception):
