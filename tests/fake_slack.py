@@ -24,7 +24,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-BOT_TOKEN = "xoxb-test-bot-token"
+BOT_TOKEN = "xoxb-fake"
 APP_TOKEN = "xapp-test-app-token"
 SIGNING_SECRET = "test-signing-secret-0123456789"
 OIDC_CLIENT_ID = "1111.2222"

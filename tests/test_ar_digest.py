@@ -226,7 +226,7 @@ async def test_disputes_and_requests_for_a_person_also_go_to_ar_at_once(
 ) -> None:  # type: ignore[no-untyped-def]
     config = make_config(INVOICEBOT_SELLER_TIMEZONE=SELLER.key,
                          INVOICEBOT_AR_SLACK_CHANNEL="C0AR", INVOICEBOT_SLACK_ENABLED="true",
-                         SLACK_BOT_TOKEN="xoxb-test-token",
+                         SLACK_BOT_TOKEN="xoxb-fake",
                          SLACK_SIGNING_SECRET="signing-secret-value")
     ctx = context(config)
     now = at(SELLER, 7, 20)

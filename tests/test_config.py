@@ -86,7 +86,7 @@ def test_bad_fiscal_year_start_from_environment_is_refused_naming_the_key(tmp_pa
 
 # ---- chat channels (issue 4) ----------------------------------------------------------------
 
-SLACK_ON = {"INVOICEBOT_SLACK_ENABLED": "true", "SLACK_BOT_TOKEN": "xoxb-secret-bot-token",
+SLACK_ON = {"INVOICEBOT_SLACK_ENABLED": "true", "SLACK_BOT_TOKEN": "xoxb-secret",
             "SLACK_SIGNING_SECRET": "signing-secret-value"}
 TELEGRAM_ON = {"INVOICEBOT_TELEGRAM_ENABLED": "true", "TELEGRAM_BOT_TOKEN": "1:secret-bot-token",
                "TELEGRAM_WEBHOOK_SECRET": "webhook-secret-0123456789"}

@@ -25,7 +25,7 @@ def test_alert_settings_from_the_file_and_the_environment(tmp_path: Path) -> Non
                     'default_quiet_hours = "21:30-06:45"\n'
                     '[ar]\nescalate_at_once = []\ndigest_at = "07:15"\n')
     env = {"INVOICEBOT_NOTIFIER_DIGEST_TIME": "17:00", "INVOICEBOT_AR_SLACK_CHANNEL": "C0AR",
-           "INVOICEBOT_SLACK_ENABLED": "true", "SLACK_BOT_TOKEN": "xoxb-test-token",
+           "INVOICEBOT_SLACK_ENABLED": "true", "SLACK_BOT_TOKEN": "xoxb-fake",
            "SLACK_SIGNING_SECRET": "signing-secret-value"}
     alerts = load_config(path, env=env).alerts
     assert (alerts.due_soon_days, alerts.digest_weekday, alerts.digest_time) == (5, 4, time(17))
