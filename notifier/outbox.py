@@ -193,9 +193,11 @@ def _due(now: datetime) -> list[tuple[Q, str]]:
 
 
 async def claim(
-    batch: int, lease: timedelta, now: datetime, channel: str | None = None
+    batch: int, lease: timedelta, now: datetime, channel: str | None = None,
+    *, reclaim: bool = True,
 ) -> list[OutboxMessage]:
-    """Take up to `batch` due rows for this worker until now + lease.
+    """Take up to `batch` due rows for this worker until now + lease; with `reclaim`,
+    rows whose lease ran out (their worker died) first.
 
     One query per kind of due row, each walking the (state, next_attempt_at) index in
     order, so a claim reads about `batch` rows however long the queue is (a single query
@@ -209,7 +211,7 @@ async def claim(
     lease_until = now + lease
     async with in_transaction():
         await _lock_for_writing()
-        for due, column in _due(now):
+        for due, column in _due(now)[0 if reclaim else 1:]:
             if len(claimed) >= batch:
                 break
             query = OutboxMessage.filter(due)

@@ -143,7 +143,9 @@ async def test_expired_lease_is_claimed_again(orm: str) -> None:
     await enqueue("k", "email", "reply", "a@example.com", reply(), now=NOW)
     (taken,) = await claim(1, LEASE, NOW)  # ... and this worker dies
     assert await claim(1, LEASE, NOW + LEASE - timedelta(seconds=1)) == []
-    (again,) = await claim(1, LEASE, NOW + LEASE + timedelta(seconds=1))
+    later = NOW + LEASE + timedelta(seconds=1)
+    assert await claim(1, LEASE, later, reclaim=False) == []  # new and retried rows only
+    (again,) = await claim(1, LEASE, later)
     assert again.id == taken.id and again.attempts == 2
     assert not await mark_sent(taken, NOW)  # the first worker lost its lease
     assert await mark_sent(again, NOW)
