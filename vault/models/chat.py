@@ -124,6 +124,7 @@ class ChatInbound(Model):
     received_at = fields.DatetimeField()
     state = fields.CharField(max_length=16, default="received")  # received, processed
     outcome = fields.CharField(max_length=64, default="")
+    attempts = fields.IntField(default=0)  # processing tries that failed
     processed_at = fields.DatetimeField(null=True)
 
     class Meta:

@@ -93,6 +93,11 @@ class OutboxMessage(Model):
     channel = fields.CharField(max_length=16, default="email")
     kind = fields.CharField(max_length=32)  # reply, notice, alert, digest
     recipient = fields.CharField(max_length=320)
+    # The contact it is for (None: AR, or a neutral notice to nobody on file).
+    contact: fields.ForeignKeyNullableRelation[Contact] = fields.ForeignKeyField(
+        "vault.Contact", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    contact_id: int | None
     message_id = fields.CharField(max_length=255)  # stable across retries
     payload = fields.BinaryField()  # the serialized message
     state = fields.CharField(max_length=16, default="pending")
