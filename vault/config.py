@@ -130,7 +130,7 @@ class SellerConfig:
 
 @dataclass(frozen=True)
 class Config:
-    """The whole validated configuration; `raw` keeps sections later issues read."""
+    """The whole validated configuration."""
 
     source: str
     database_url: str
@@ -143,9 +143,7 @@ class Config:
     notifier_enabled: bool
     notifier_tick: timedelta
     ar_recipients: tuple[str, ...]
-    digest_at: str
     secret_keys: tuple[str, ...] = ()
-    raw: dict[str, dict[str, Any]] = field(default_factory=dict)
     slack: SlackConfig | None = None  # None: the channel is disabled
     telegram: TelegramConfig | None = None
     alerts: AlertsConfig = field(default_factory=lambda: _alerts_module().AlertsConfig())
@@ -221,9 +219,7 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
         notifier_enabled=_bool(m["notifier"]["enabled"], where("notifier", "enabled")),
         notifier_tick=parse_duration(m["notifier"]["tick"], where("notifier", "tick")),
         ar_recipients=tuple(_list(m["ar"]["recipients"], where("ar", "recipients"))),
-        digest_at=_text(m["ar"]["digest_at"], where("ar", "digest_at")),
         secret_keys=_secret_keys(env),
-        raw=m,
         **chat_channels(m, source, env),
         alerts=_alerts_module().alerts_config(m, source),
     )

@@ -45,10 +45,6 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
-def is_sqlite(database_url: str) -> bool:
-    return database_url.startswith("sqlite:")
-
-
 async def migrate(database_url: str) -> None:
     """Create or upgrade the schema with Tortoise's built-in migrations."""
     await run_migrations(config=tortoise_config(database_url))

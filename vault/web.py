@@ -47,7 +47,6 @@ from vault.archive_index import INDEX_NAME, archive_index, safe_member_name
 from vault.config import Config
 from vault.links import (
     LinkSigner,
-    RedactTokens,
     Refusal,
     check_grant,
     granted_documents,
@@ -274,9 +273,3 @@ class AccessLog:
                 status,
                 (time.perf_counter() - started) * 1000,
             )
-
-
-def redact_server_logs() -> None:
-    """Strip tokens from uvicorn's own loggers too, in case its access log is switched on."""
-    for name in ("uvicorn.access", "uvicorn.error"):
-        logging.getLogger(name).addFilter(RedactTokens())
