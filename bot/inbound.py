@@ -69,7 +69,9 @@ class InboundQueue(Generic[Row]):
         self.origin: Callable[[Row], Awaitable[Origin]] = origin
         self.clock = clock
         self._queue: asyncio.Queue[int] = asyncio.Queue()
-        self._queued: set[int] = set()  # waiting or being processed: not queued twice
+        # Waiting or being tried: a row is never queued twice, so a requeue during its try
+        # does not try it again straight after.
+        self._queued: set[int] = set()
         self._worker: asyncio.Task[None] | None = None
 
     @property
@@ -111,8 +113,8 @@ class InboundQueue(Generic[Row]):
             row_id = await self._queue.get()
             try:
                 await self.process(row_id)
-            except Exception:  # the bookkeeping failed too (database gone?): requeue retries
-                log.exception("%s %s: could not record the failed try", self.name, row_id)
+            except Exception:  # the database itself failed: the next requeue tries it again
+                log.exception("%s %s: not processed; tried again later", self.name, row_id)
             finally:
                 self._queued.discard(row_id)
 
