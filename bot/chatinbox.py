@@ -3,14 +3,14 @@
 Slack and Telegram handlers only translate a delivery into a ChatMessage and call
 `receive`, which stores it under the delivery's id before the platform gets its ack: a
 retry or a replayed delivery finds the row and changes nothing, and a crash after the ack
-loses nothing (the row is processed on the next start). Processing then runs here, off
-the request: linking commands go to the Linker, everything else to the one pipeline, and
-the answer is queued in the outbox in the same transaction that marks the row processed.
+loses nothing. Processing runs off the request, in bot.inbound (the state machine every
+channel shares: queue, attempts, set-aside); what is chat's own is here: linking commands
+go to the Linker, everything else to the one pipeline, and the answer is queued in the
+outbox in the same transaction that marks the row processed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,16 +22,17 @@ from tortoise.transactions import in_transaction
 from bot.chatguard import ChatUser
 from bot.chatlink import Linker, how_to_link, link_command
 from bot.chatreply import chat_payload
+from bot.inbound import InboundQueue, Origin
 from bot.messages import Reply, Request, printable
 from bot.pipeline import Pipeline
 from notifier import outbox
 from vault.models import ChatInbound, ChatLink, ChatLinkCode, ChatLinkToken
 from vault.timeutil import utcnow
+from vault.vocabulary import Channel
 
 log = logging.getLogger(__name__)
 
 KEEP_PROCESSED = timedelta(days=7)  # longer than any platform retries a delivery
-STALE = timedelta(minutes=2)  # unanswered this long: its try failed, queue it again
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,12 @@ class ChatInbox:
         self.pipeline = pipeline
         self.linker = linker
         self.wake_delivery = wake_delivery
-        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self.queue = InboundQueue(ChatInbound, self.handle, self.origin)
 
     async def receive(self, message: ChatMessage) -> bool:
         """Store a delivery once; False for a retry or replay of one already stored.
 
-        Call before acknowledging it to the platform; the work happens later, in `run`.
+        Call before acknowledging it to the platform; the work happens later, in the queue.
         """
         user = message.user
         try:
@@ -74,39 +75,18 @@ class ChatInbox:
         except IntegrityError:
             log.info("chat delivery %s already received; ignored", message.key)
             return False
-        self._queue.put_nowait(row.id)
+        self.queue.put(row.id)
         return True
 
-    async def run(self) -> None:
-        """The worker: answers stored messages in arrival order, one at a time."""
-        while True:
-            row_id = await self._queue.get()
-            try:
-                await self.process(row_id)
-            except Exception:  # the row stays `received`; requeue_stale tries it again
-                log.exception("chat message %s failed; it stays queued", row_id)
+    async def origin(self, row: ChatInbound) -> Origin:
+        """For AR: the chat account, and its contact when it is linked."""
+        link = await ChatLink.get_or_none(platform=row.platform, team_id=row.team_id,
+                                          user_id=row.user_id)
+        user = ChatUser(row.platform, row.team_id, row.user_id, row.chat_id)
+        return Origin(Channel(row.platform), row.key, user.address,
+                      link.contact_id if link else None)
 
-    async def requeue_stale(self, now: datetime | None = None) -> int:
-        """Queue again what is still unanswered after a while (its try failed, e.g. on a
-        locked database); returns how many. The worker takes rows one at a
-        time and skips answered ones, so a row queued twice is answered once."""
-        cutoff = (now or utcnow()) - STALE
-        rows = await ChatInbound.filter(state="received", received_at__lt=cutoff) \
-            .order_by("id").values("id")
-        for row in rows:
-            self._queue.put_nowait(int(row["id"]))
-        return len(rows)
-
-    async def process_pending(self) -> int:
-        rows = await ChatInbound.filter(state="received").order_by("id").values("id")
-        for row in rows:
-            await self.process(int(row["id"]))
-        return len(rows)
-
-    async def process(self, row_id: int) -> str:
-        row = await ChatInbound.get_or_none(id=row_id, state="received")
-        if row is None:
-            return "already processed"
+    async def handle(self, row: ChatInbound) -> str:
         user = ChatUser(row.platform, row.team_id, row.user_id, row.chat_id)
         outcome = await self._answer(row, user)
         async with in_transaction():
@@ -115,8 +95,7 @@ class ChatInbox:
                     key=f"chat-reply:{row.key}", channel=row.platform, kind="reply",
                     recipient=outcome.recipient, message=chat_payload(outcome.reply),
                 )
-            await ChatInbound.filter(id=row.id, state="received").update(
-                state="processed", outcome=outcome.label[:64], processed_at=utcnow())
+            await self.queue.mark_processed(row.id, outcome.label)
         self.wake_delivery()
         return outcome.label
 

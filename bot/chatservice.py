@@ -3,10 +3,9 @@ and the one-click link offers for email replies. bot.service wires this in."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from starlette.routing import BaseRoute
 
@@ -19,6 +18,7 @@ from bot.chatguard import ChatUser, Guard
 from bot.chatinbox import ChatInbox
 from bot.chatlink import TOKEN_TTL, Linker
 from bot.chatreply import chat_payload
+from bot.inbound import InboundQueue
 from bot.messages import Link, Reply
 from bot.pipeline import Pipeline
 from notifier import outbox
@@ -46,7 +46,6 @@ class ChatChannels:
             self.slack_pages = SlackLinkPages(config.slack, config.secret_keys,
                                               config.public_url, self.linker, self.slack.client,
                                               self._welcome)
-        self._worker: asyncio.Task[None] | None = None
 
     @property
     def enabled(self) -> bool:
@@ -67,13 +66,17 @@ class ChatChannels:
             senders.append(TelegramSender(self.telegram.application.bot))
         return senders
 
+    def queues(self) -> list[InboundQueue[Any]]:
+        """The stored chat messages the service retries (none with chat off: nothing is
+        answered on a channel that is not running)."""
+        return [self.inbox.queue] if self.enabled else []
+
     async def start(self) -> None:
-        """Answer what arrived before a crash, then connect (call with HTTP listening:
+        """Queue what arrived before a crash, then connect (call with HTTP listening:
         Telegram posts to the webhook as soon as it is set)."""
         if not self.enabled:
             return
-        await self.inbox.process_pending()
-        self._worker = asyncio.create_task(self.inbox.run(), name="chat-inbox")
+        await self.inbox.queue.start()
         for channel in (self.slack, self.telegram):
             if channel is not None:
                 await channel.start()
@@ -82,10 +85,7 @@ class ChatChannels:
         for channel in (self.slack, self.telegram):
             if channel is not None:
                 await channel.stop()
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+        await self.inbox.queue.stop()
 
     async def offers(self, contact_id: int) -> list[Link]:
         """One-click links for an email reply: for each enabled channel the contact has

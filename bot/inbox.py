@@ -1,15 +1,15 @@
 """The email channel after the 250: a stored message becomes a Request and a queued reply.
 
 Everything works from the stored row, so a crash between 250 and the reply loses
-nothing: on restart the row is still `received` and is processed again. The reply is
-queued under a key derived from the message, in the same transaction that marks the row
+nothing: the row is still `received` and is processed again (bot.inbound, the state
+machine every channel shares, holds the queue, the attempts and the set-aside). The reply
+is queued under a key derived from the message, in the same transaction that marks the row
 processed, so reprocessing never sends a second reply.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email
 import email.policy
 import logging
@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from tortoise.transactions import in_transaction
 
 from bot import bounces, mailauth
-from bot.channels.email import FAILED, mark_processed, pending_messages
+from bot.inbound import InboundQueue, Origin
 from bot.mailout import compose
 from bot.mailtext import request_lines
 from bot.messages import Link, Request
@@ -29,12 +29,9 @@ from vault import audit
 from vault.config import EmailConfig
 from vault.models import Escalation, InboundMessage, OutboxMessage
 from vault.timeutil import utcnow
+from vault.vocabulary import Channel
 
 log = logging.getLogger(__name__)
-
-# A message that fails this often is poison (it breaks the parser every time), not an
-# outage: it is set aside for AR, kept whole in the inbound store, and no longer retried.
-MAX_ATTEMPTS = 3
 
 
 class Inbox:
@@ -48,45 +45,13 @@ class Inbox:
         self.wake_delivery = wake_delivery
         self.dnsfunc = dnsfunc  # injectable DKIM key lookup, for tests
         self.offers = offers  # one-click chat links offered under answers (chat enabled)
+        self.queue = InboundQueue(InboundMessage, self.handle, self.origin)
 
-    async def process_pending(self) -> int:
-        """Process every stored message not yet answered (e.g. after a restart)."""
-        ids = await pending_messages()
-        for message_id in ids:
-            # One message that fails (logged in process) must not stop the rest, or start-up.
-            with contextlib.suppress(Exception):
-                await self.process(message_id)
-        return len(ids)
+    async def origin(self, row: InboundMessage) -> Origin:
+        """For AR: the envelope sender (the From may be what failed to parse)."""
+        return Origin(Channel.EMAIL, row.message_key, row.mail_from)
 
-    async def process(self, message_id: int) -> str:
-        row = await InboundMessage.get_or_none(id=message_id)
-        if row is None or row.state != "received":
-            return "already processed"
-        try:
-            outcome = await self._handle(row)
-        except Exception:
-            attempts = row.attempts + 1
-            log.exception("processing inbound message %s failed (attempt %d of %d)",
-                          row.id, attempts, MAX_ATTEMPTS)
-            await InboundMessage.filter(id=row.id).update(attempts=attempts)
-            if attempts >= MAX_ATTEMPTS:
-                return await self._set_aside(row, attempts)
-            raise
-        return outcome
-
-    async def _set_aside(self, row: InboundMessage, attempts: int) -> str:
-        async with in_transaction():
-            await Escalation.get_or_create(
-                source_key=f"inbound:{row.id}:unprocessable",
-                defaults={"at": utcnow(), "kind": "unprocessable", "address": row.mail_from,
-                          "summary": f"message {row.message_key[:80]} failed {attempts} "
-                                     "times; kept in the inbound store"},
-            )
-            await audit.record("bot.inbound.unprocessable", inbound=row.id, attempts=attempts)
-            await mark_processed(row.id, "unprocessable", state=FAILED)
-        return "unprocessable"
-
-    async def _handle(self, row: InboundMessage) -> str:
+    async def handle(self, row: InboundMessage) -> str:
         msg = email.message_from_bytes(bytes(row.raw_message), policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
         # Before the sender checks: reports come from MAILER-DAEMON, often with a From
@@ -140,7 +105,7 @@ class Inbox:
                     kind="notice" if answer.refused else "reply", recipient=recipient,
                     message=reply, message_id=str(reply["Message-ID"]),
                 )
-            await mark_processed(row.id, outcome)
+            await self.queue.mark_processed(row.id, outcome)
         self.wake_delivery()
         return outcome
 
@@ -156,7 +121,7 @@ class Inbox:
             outcome = await bounces.record_bounce(
                 bounce, utcnow(), quiet_default=self.pipeline.config.alerts.default_quiet_hours,
                 reference=row.message_key)
-            await mark_processed(row.id, outcome)
+            await self.queue.mark_processed(row.id, outcome)
         return outcome
 
     async def _drop(self, row: InboundMessage, kind: str, reason: str) -> str:
@@ -168,6 +133,6 @@ class Inbox:
                           "address": row.mail_from[:320]},
             )
         await audit.record(f"bot.email.{kind}", reason=reason, reference=row.message_key)
-        await mark_processed(row.id, kind)
+        await self.queue.mark_processed(row.id, kind)
         return kind
 

@@ -1,8 +1,9 @@
 """The running service: SMTP receiver, HTTP server, workers and scheduler in ONE event loop.
 
 Start-up order matters: the database first (migrated), then messages left from a previous
-run are reprocessed, then the listeners open. Stopping closes listeners first so nothing
-is accepted that cannot be processed.
+run are queued (answered first, without holding up start-up: bot.inbound), then the
+listeners open. Stopping closes listeners first so nothing is accepted that cannot be
+processed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
@@ -21,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from bot.channels.email import InboundHandler, start_smtp_server
 from bot.chatinbox import prune_chat_state
 from bot.chatservice import ChatChannels
+from bot.inbound import RETRY_EVERY, InboundQueue, requeue
 from bot.inbox import Inbox
 from bot.pipeline import Pipeline
 from notifier.alerts import Context
@@ -46,10 +49,11 @@ class Service:
     sender: Sender | None = None
     renderer: HtmlRenderer | None = None  # statements; None: the pipeline starts its own
     senders: list[Sender] = field(default_factory=list)
+    inbound_retry: timedelta = RETRY_EVERY  # how often failed inbound tries are retried
     smtp_port: int = 0
     http_port: int = 0
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    _inbound: asyncio.Queue[int] = field(default_factory=asyncio.Queue)
+    _inbound: list[InboundQueue[Any]] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
 
@@ -65,9 +69,9 @@ class Service:
                            offers=self.chats.offers if self.chats.enabled else None)
         self.ticks = Ticks(Context(self.config, signer), self.clock, self._wake.set)
         await self.ticks.sweep()
-        await self.inbox.process_pending()
-        self._tasks += [asyncio.create_task(self._inbound_worker(), name="inbound"),
-                        asyncio.create_task(self._delivery_worker(), name="delivery")]
+        self._inbound = [self.inbox.queue, *self.chats.queues()]
+        await self.inbox.queue.start()
+        self._tasks.append(asyncio.create_task(self._delivery_worker(), name="delivery"))
         await self._start_smtp()
         await self._start_http(signer)
         await self.chats.start()
@@ -78,7 +82,7 @@ class Service:
         gc.freeze()
 
     async def _start_smtp(self) -> None:
-        handler = InboundHandler(self.config.email, self._inbound.put_nowait)
+        handler = InboundHandler(self.config.email, self.inbox.queue.put)
         self.smtp = await start_smtp_server(self.config.email, handler)
         self.smtp_port = self.smtp.sockets[0].getsockname()[1]
 
@@ -105,20 +109,15 @@ class Service:
         tick = self.config.notifier_tick.total_seconds()
         self.scheduler.add_job(self._wake.set, "interval", seconds=tick, id="dispatch")
         self.scheduler.add_job(prune_chat_state, "interval", hours=1, id="chat-prune")
-        if self.chats.enabled:  # a chat message whose answer failed is tried again
-            self.scheduler.add_job(self.chats.inbox.requeue_stale, "interval", minutes=2,
-                                   id="chat-retry")
+        self.scheduler.add_job(self.retry_inbound, "interval", id="inbound-retry",
+                               seconds=self.inbound_retry.total_seconds())
         # The overdue sweep, and alerts, due-soon reminders and digests (notifier.scheduler).
         add_jobs(self.scheduler, self.ticks, tick, alerting=self.config.notifier_enabled)
         self.scheduler.start()
 
-    async def _inbound_worker(self) -> None:
-        while True:
-            message_id = await self._inbound.get()
-            try:
-                await self.inbox.process(message_id)
-            except Exception:  # logged by the inbox; the row stays for the next start
-                continue
+    async def retry_inbound(self) -> int:
+        """Queue again, on every channel, the stored messages whose last try failed."""
+        return await requeue(self._inbound)
 
     async def _delivery_worker(self) -> None:
         while not self._stopping:
@@ -144,9 +143,8 @@ class Service:
             self.http.should_exit = True
         if hasattr(self, "scheduler") and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        for task in self._tasks:
-            if task.get_name() == "inbound":
-                task.cancel()
+        if hasattr(self, "inbox"):
+            await self.inbox.queue.stop()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         if hasattr(self, "chats"):

@@ -272,14 +272,14 @@ async def test_recipient_outside_our_addresses_gets_550(running: Running) -> Non
 async def test_crash_after_250_is_reprocessed_once_on_restart(
     running: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.inbox import Inbox
+    from bot.inbound import InboundQueue
 
-    async def crash(self: Inbox, message_id: int) -> str:
+    async def crash(self: InboundQueue[InboundMessage], message_id: int) -> str:
         raise RuntimeError("killed between 250 and processing")
 
     msg = request_mail("ap@acme.example", "invoices March")
     with monkeypatch.context() as patch:
-        patch.setattr(Inbox, "process", crash)
+        patch.setattr(InboundQueue, "process", crash)
         await running.send(msg)  # accepted: 250
     stored = await InboundMessage.get(message_key=str(msg["Message-ID"]).strip("<>"))
     assert stored.state == "received"
@@ -347,12 +347,13 @@ async def test_a_message_that_breaks_the_parser_is_set_aside_for_ar_after_three_
     await running.send(nested_mail(1200))  # accepted: it is stored before it is read
     row = await until(lambda: InboundMessage.get_or_none(message_key="deep@acme.example",
                                                          attempts=1))
-    for _ in range(2):  # as at the next two start-ups
-        await running.service.inbox.process_pending()
-    row = await InboundMessage.get(id=row.id)
+    for attempts in (2, 3):  # as the service's periodic retry does (0 until the try is over)
+        await until(running.service.retry_inbound)
+        await until(lambda n=attempts: InboundMessage.get_or_none(id=row.id, attempts=n))
+    row = await until(lambda: InboundMessage.get_or_none(id=row.id, state="failed"))
     assert (row.state, row.outcome, row.attempts) == ("failed", "unprocessable", 3)
     assert len(bytes(row.raw_message)) > 50_000  # nothing lost: kept whole for AR
     item = await Escalation.get(kind="unprocessable")
     assert item.address == "bounce@sender.example" and "failed 3 times" in item.summary
     assert await OutboxMessage.all().count() == 0
-    assert await running.service.inbox.process_pending() == 0  # not retried any more
+    assert await running.service.retry_inbound() == 0  # not retried any more

@@ -17,18 +17,17 @@ import aiosmtplib
 import pytest
 from tortoise.exceptions import OperationalError
 
-from bot.channels import email as email_channel
 from bot.channels.email import (
     ACCEPTED,
     TEMPFAIL,
     InboundHandler,
-    mark_processed,
     message_key,
-    pending_messages,
     start_smtp_server,
 )
+from bot.inbound import InboundQueue
 from vault.config import Config
 from vault.models import InboundMessage
+from vault.vocabulary import InboundState
 
 MESSAGE = (
     b"From: Alice <alice@example.com>\r\n"
@@ -202,7 +201,7 @@ async def test_failing_pipeline_callback_does_not_undo_the_250(orm: str, config:
     finally:
         server.close()
         await server.wait_closed()
-    assert await pending_messages() == [(await InboundMessage.get()).id]
+    assert (await InboundMessage.get()).state == InboundState.RECEIVED  # the next requeue's
 
 
 async def test_oversize_message_gets_552_and_is_not_stored(orm: str, make_config: Any) -> None:
@@ -241,17 +240,27 @@ async def test_message_content_is_never_logged(
 
 # ---- after a restart ----------------------------------------------------------------------------
 
-async def test_pending_messages_are_oldest_first_until_processed(inbound: Inbound) -> None:
+def inbound_queue() -> InboundQueue[InboundMessage]:
+    """The state machine over stored mail, without a worker: only its bookkeeping here."""
+    async def unused(row: InboundMessage) -> Any:
+        raise AssertionError("not processed in these tests")
+
+    return InboundQueue(InboundMessage, unused, unused)
+
+
+async def test_stored_messages_are_requeued_until_they_are_marked_once(inbound: Inbound) -> None:
     for n in range(3):
         await send(inbound.port, MESSAGE.replace(b"abc.123", f"m{n}".encode()))
-    first, second, third = await pending_messages()
+    first, second, third = inbound.stored
     assert first < second < third
-    assert await mark_processed(second, "answered")
-    assert not await mark_processed(second, "answered")  # already done: no second transition
-    assert await mark_processed(third, "unknown_sender", state=email_channel.FAILED)
-    assert await pending_messages() == [first]
+    stored = inbound_queue()
+    assert await stored.mark_processed(second, "answered")
+    assert not await stored.mark_processed(second, "answered")  # done: no second transition
+    assert await stored.mark_processed(third, "unknown_sender", state=InboundState.FAILED)
+    assert await stored.requeue() == 1  # the first, still received
+    assert await stored.requeue() == 0  # already queued: not twice
     row = await InboundMessage.get(id=second)
     assert (row.state, row.outcome) == ("processed", "answered")
     assert row.processed_at is not None
     with pytest.raises(ValueError):
-        await mark_processed(first, "x", state="received")
+        await stored.mark_processed(first, "x", state=InboundState.RECEIVED)

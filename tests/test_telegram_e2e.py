@@ -157,8 +157,7 @@ async def test_a_message_whose_answer_failed_is_answered_on_the_next_retry(
     stored = await ChatInbound.create(
         key="telegram:424242", platform="telegram", user_id=str(ANNA), chat_id=str(ANNA),
         text="help", received_at=utcnow() - timedelta(minutes=5))
-    assert running.service.chats.inbox is not None
-    assert await running.service.chats.inbox.requeue_stale() == 1
+    assert await running.service.retry_inbound() == 1
     (call,) = await telegram.wait_for("sendMessage", 1)
     assert call.params["chat_id"] == str(ANNA) and "link" in call.params["text"]
     assert (await ChatInbound.get(id=stored.id)).state == "processed"

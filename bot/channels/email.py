@@ -3,7 +3,7 @@
 The contract with senders (see INTERFACES.md): 550 for recipients we do not serve, 250
 only after the raw message is committed, 451 for any internal failure so the sender
 retries, 552 over the size limit (aiosmtpd's data_size_limit does that). The pipeline
-reads stored messages from the database later; a restart resumes from pending_messages().
+reads stored messages from the database later (bot.inbound), after a restart too.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from tortoise.exceptions import IntegrityError
 from vault.config import EmailConfig
 from vault.models import InboundMessage
 from vault.timeutil import utcnow
+from vault.vocabulary import InboundState
 
 log = logging.getLogger(__name__)
 
 ACCEPTED = "250 2.0.0 Message accepted for delivery"
 TEMPFAIL = "451 4.3.0 Temporary failure, please retry"
-RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
 
 _MESSAGE_ID = re.compile(r"^\s*<([^<>\s]{1,250})>\s*$")
 
@@ -63,28 +63,12 @@ async def store_inbound(
             mail_from=mail_from[:320],
             rcpt_tos=rcpt_tos,
             received_at=utcnow(),
-            state=RECEIVED,
+            state=InboundState.RECEIVED,
         )
     except IntegrityError:  # the same message arrived twice at once; the other one won
         row = await InboundMessage.get(message_key=key)
         return row.id, False
     return row.id, True
-
-
-async def pending_messages() -> list[int]:
-    """Ids of stored messages not yet processed, oldest first (for resuming after a restart)."""
-    rows = await InboundMessage.filter(state=RECEIVED).order_by("id").only("id")
-    return [row.id for row in rows]
-
-
-async def mark_processed(message_id: int, outcome: str, *, state: str = PROCESSED) -> bool:
-    """Record how a received message ended; False if it was not (or no longer) pending."""
-    if state not in (PROCESSED, FAILED):
-        raise ValueError(f"state must be {PROCESSED!r} or {FAILED!r}, not {state!r}")
-    updated = await InboundMessage.filter(id=message_id, state=RECEIVED).update(
-        state=state, outcome=outcome[:64], processed_at=utcnow()
-    )
-    return updated == 1
 
 
 # ---- the SMTP side ------------------------------------------------------------------------
@@ -131,7 +115,7 @@ class InboundHandler:
     def _notify(self, message_id: int) -> None:
         try:
             self.on_stored(message_id)
-        except Exception:  # the message is stored; pending_messages() will pick it up
+        except Exception:  # the message is stored; the next requeue picks it up
             log.exception("smtp: on_stored(%s) failed", message_id)
 
 

@@ -1,0 +1,173 @@
+"""One inbound state machine for every channel: email, Slack, Telegram (and later ones).
+
+A channel stores each message before it acknowledges it (250 to the SMTP sender, 200 to
+Slack or Telegram), so a crash after the acknowledgement loses nothing. Processing happens
+after, here, one message at a time per channel, in arrival order:
+
+    received ──(handled: answer queued and row marked in one transaction)──> processed
+        ├──(the try raised)──> attempts + 1, still received: tried again at the next
+        │                      requeue (the service's scheduler, every RETRY_EVERY)
+        └──(MAX_ATTEMPTS tries raised)──> failed: set aside for AR (an Escalation of kind
+                                          unprocessable, an audit row), kept whole
+
+A channel supplies only what differs: its table and two functions, how a stored row is
+answered (`handle`, which marks it processed in the transaction that queues its answer) and
+where it came from (`origin`, for AR). Everything else is here, once.
+
+Start-up: the rows a previous run left are queued, not processed, before the listeners
+open. They are still answered first (the queue is first in, first out, and they are in it
+first), but start-up does not wait for them: a backlog, or a message that breaks the
+pipeline, never keeps the service from accepting mail and chat deliveries, which senders
+would see as refused connections and platforms as failed webhooks they retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from tortoise.transactions import in_transaction
+
+from vault import audit
+from vault.clock import SYSTEM, Clock
+from vault.models import ChatInbound, Escalation, InboundMessage
+from vault.vocabulary import Channel, EscalationKind, InboundState
+
+log = logging.getLogger(__name__)
+
+# A message that fails this often is poison (it breaks the parser or the pipeline every
+# time), not an outage: it is set aside for AR, kept whole, and no longer tried.
+MAX_ATTEMPTS = 3
+RETRY_EVERY = timedelta(minutes=2)  # how soon a failed try is tried again
+UNPROCESSABLE = "unprocessable"  # the outcome stored on a row set aside
+
+Row = TypeVar("Row", InboundMessage, ChatInbound)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a stored message came from, as AR reads it: never its content."""
+
+    channel: Channel
+    key: str  # the stored key: a Message-ID, slack:<event_id>, telegram:<update_id>
+    address: str  # the envelope sender, or the chat account
+    contact_id: int | None = None  # when the channel knows whose it is (a linked chat)
+
+
+class InboundQueue(Generic[Row]):
+    """One channel's stored messages, processed by one worker; see the module docstring."""
+
+    def __init__(self, table: type[Row], handle: Callable[[Row], Awaitable[str]],
+                 origin: Callable[[Row], Awaitable[Origin]], clock: Clock = SYSTEM) -> None:
+        self.table: type[Row] = table
+        self.handle: Callable[[Row], Awaitable[str]] = handle
+        self.origin: Callable[[Row], Awaitable[Origin]] = origin
+        self.clock = clock
+        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        # Waiting or being tried: a row is never queued twice, so a requeue during its try
+        # does not try it again straight after.
+        self._queued: set[int] = set()
+        self._worker: asyncio.Task[None] | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.table._meta.db_table)
+
+    async def start(self) -> int:
+        """Queue what a previous run left and start the worker; returns how many it left."""
+        left = await self.requeue()
+        self._worker = asyncio.create_task(self.run(), name=self.name)
+        return left
+
+    async def stop(self) -> None:
+        """Stop the worker; a row it was processing stays `received` for the next start."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+
+    def put(self, row_id: int) -> None:
+        """Queue a stored row; call once it is committed."""
+        if row_id not in self._queued:
+            self._queued.add(row_id)
+            self._queue.put_nowait(row_id)
+
+    async def requeue(self) -> int:
+        """Queue every row still `received` that is not queued already: left by a previous
+        run, or its last try failed. Returns how many were queued."""
+        rows = await self.table.filter(state=InboundState.RECEIVED).order_by("id").values("id")
+        fresh = [int(row["id"]) for row in rows if int(row["id"]) not in self._queued]
+        for row_id in fresh:
+            self.put(row_id)
+        return len(fresh)
+
+    async def run(self) -> None:
+        """The worker: one row at a time, in the order they were queued."""
+        while True:
+            row_id = await self._queue.get()
+            try:
+                await self.process(row_id)
+            except Exception:  # the database itself failed: the next requeue tries it again
+                log.exception("%s %s: not processed; tried again later", self.name, row_id)
+            finally:
+                self._queued.discard(row_id)
+
+    async def process(self, row_id: int) -> str:
+        """Try one stored row once; returns what happened to it."""
+        row = await self.table.get_or_none(id=row_id, state=InboundState.RECEIVED)
+        if row is None:
+            return "already processed"
+        try:
+            return await self.handle(row)
+        except Exception:
+            log.exception("%s %s: processing failed (attempt %d of %d)", self.name, row.id,
+                          row.attempts + 1, MAX_ATTEMPTS)
+        return await self._failed(row)
+
+    async def mark_processed(self, row_id: int, outcome: str, *,
+                             state: InboundState = InboundState.PROCESSED) -> bool:
+        """Record how a received row ended; False if it was not (or no longer) received.
+
+        Call it in the transaction that queues the row's answer: a row tried again after a
+        crash is then either answered and marked, or neither, never answered twice.
+        """
+        if state == InboundState.RECEIVED:
+            raise ValueError("a row ends processed or failed, not received")
+        updated: int = await self.table.filter(id=row_id, state=InboundState.RECEIVED).update(
+            state=state, outcome=outcome[:64], processed_at=self.clock.now())
+        return updated == 1
+
+    async def _failed(self, row: Row) -> str:
+        attempts = row.attempts + 1
+        await self.table.filter(id=row.id).update(attempts=attempts)
+        if attempts < MAX_ATTEMPTS:
+            return f"attempt {attempts} failed"
+        origin = await self.origin(row)
+        async with in_transaction():
+            await _escalate(origin, row.id, attempts, self.clock.now())
+            await audit.record(f"bot.inbound.{UNPROCESSABLE}", channel=origin.channel.value,
+                               inbound=row.id, attempts=attempts)
+            await self.mark_processed(row.id, UNPROCESSABLE, state=InboundState.FAILED)
+        return UNPROCESSABLE
+
+
+async def requeue(queues: Iterable[InboundQueue[Any]]) -> int:
+    """Every channel's failed tries, queued again: the service's periodic retry."""
+    return sum([await queue.requeue() for queue in queues])
+
+
+async def _escalate(origin: Origin, row_id: int, attempts: int, now: datetime) -> None:
+    """The one place this module writes an Escalation (one per row, however often called)."""
+    await Escalation.get_or_create(
+        source_key=f"{UNPROCESSABLE}:{origin.channel.value}:{row_id}",
+        defaults={"at": now, "kind": EscalationKind.UNPROCESSABLE,
+                  "address": origin.address[:320], "contact_id": origin.contact_id,
+                  "summary": f"{origin.channel.label} message {origin.key[:80]} failed "
+                             f"{attempts} times; kept in the inbound store"},
+    )
