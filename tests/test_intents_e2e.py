@@ -411,7 +411,7 @@ async def test_help_examples_come_from_the_contacts_own_account(bot: Bot) -> Non
     acme = await bot.ask("approver@acme.example", "help", Help())
     assert "- invoice INV-2026-0095" in acme  # ACME's latest invoice
     assert "- invoices for ACME Logistics B.V." in acme  # ACME bills two entities
-    assert "- invoices PO-9001" in acme and "- invoices over 1000 USD" in acme
+    assert "- invoices PO-9001" in acme and "- invoices over 1000 EUR" in acme
     globex = await bot.ask("ap@globex.example", "help", Help())
     assert "- invoice INV-2026-0305" in globex and "- invoices March" in globex
     assert "- invoices for Globex East LLC" in globex and "- invoices PO G-PO-1" in globex

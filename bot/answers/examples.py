@@ -11,12 +11,13 @@ Fields: {invoice} the latest invoice number; {entity} a billing entity (only whe
 account has several); {month} a month of the latest invoice ("March", or "March 2025"
 when the bare name would mean another year); {year} its year; {po} a PO phrase
 ("PO-7781" or "PO 4500123"); {amount} a round amount under their usual invoice total,
-with its currency ("1000 EUR").
+in their usual currency ("1000 EUR").
 """
 
 from __future__ import annotations
 
 import string
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
@@ -59,7 +60,7 @@ async def samples_of(scope: AccountScope, today: date) -> Samples:
     po = next((i.po_number for i in recent if i.po_number), "")
     if po:
         values["po"] = po if po[:2].upper() == "PO" else f"PO {po}"
-    amount = _round_amount(recent, latest.currency)
+    amount = _round_amount(recent, _usual_currency(recent))
     if amount:
         values["amount"] = amount
     return Samples(values)
@@ -73,6 +74,11 @@ def _month(day: date, today: date) -> str:
     if start <= today < start.replace(year=start.year + 1):
         return name
     return f"{name} {day.year}"
+
+
+def _usual_currency(invoices: list[Invoice]) -> str:
+    """The currency most of their recent invoices are in (the newest one's on a tie)."""
+    return Counter(i.currency for i in invoices).most_common(1)[0][0]
 
 
 def _round_amount(invoices: list[Invoice], currency: str) -> str:
