@@ -168,7 +168,9 @@ class Preferences:
 @dataclass(frozen=True)
 class Unclear:
     text: str
-    suggestions: tuple[str, ...] = field(default=())  # example phrasings that were close
+    # Example phrasings that were close, as templates the reply fills from the contact's
+    # account ("dispute {invoice} wrong quantity": see bot.answers.examples).
+    suggestions: tuple[str, ...] = field(default=())
 
 
 Command = (

@@ -7,40 +7,17 @@ combine the replies into one. Channels only translate; they never query the vaul
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
-from bot import replies, roles
+from bot import registry, replies
 from bot.answers import Context, Tools
-from bot.answers.archive import archive
-from bot.answers.detail import show_invoice
-from bot.answers.escalate import dispute, talk_to_person, tell_ar_if_needed
-from bot.answers.help import help_reply, not_allowed
-from bot.answers.listing import list_invoices
-from bot.answers.money import aging, balance
-from bot.answers.payments import payments
-from bot.answers.preferences import answer_preferences
-from bot.answers.statement import statement
+from bot.answers.escalate import tell_ar_if_needed
 from bot.commands import parse_request
 from bot.formats import Formats
 from bot.identity import Refusal, identify
-from bot.intents import (
-    Aging,
-    Archive,
-    Balance,
-    Command,
-    Dispute,
-    Help,
-    ListInvoices,
-    Payments,
-    Preferences,
-    ShowInvoice,
-    Statement,
-    TalkToPerson,
-    Unclear,
-)
+from bot.intents import Command, Unclear
 from bot.messages import Reply, Request
 from vault import audit, links
 from vault.config import Config
@@ -51,21 +28,6 @@ from vault.statements import HtmlRenderer, LazyPdfRenderer
 from vault.timeutil import today_in, utcnow
 
 MAX_REQUESTS = 10  # per message: enough for a real list, not for a denial of service
-
-# Which answer serves which command (Help and Unclear need the role: see _answer).
-ANSWERS: dict[type[Command], Callable[[Context, Any], Awaitable[Reply]]] = {
-    ListInvoices: list_invoices,
-    ShowInvoice: show_invoice,
-    Balance: balance,
-    Aging: aging,
-    Statement: statement,
-    Payments: payments,
-    Archive: archive,
-    Dispute: dispute,
-    TalkToPerson: talk_to_person,
-    Preferences: answer_preferences,
-}
-
 
 @dataclass(frozen=True)
 class Answer:
@@ -126,15 +88,8 @@ class Pipeline:
         return list(dict.fromkeys(parsed))[:MAX_REQUESTS] or [Unclear(text)]
 
     async def _answer(self, ctx: Context, command: Command | Unclear) -> Reply:
-        role = ctx.scope.contact.role
         await tell_ar_if_needed(ctx, command)
-        if isinstance(command, Unclear):
-            return help_reply(role, understood=False, unclear=command)
-        if not roles.allows(role, command):
-            return not_allowed(role, command)
-        if isinstance(command, Help):
-            return help_reply(role)
-        return await ANSWERS[type(command)](ctx, command)
+        return await registry.answer(ctx, command)
 
     async def _refuse(self, request: Request, refusal: Refusal) -> Answer:
         contact: Contact | None = refusal.contact

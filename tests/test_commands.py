@@ -137,7 +137,8 @@ def test_what_we_owe_is_the_balance_but_owed_invoices_are_a_listing() -> None:
 def test_dispute_without_a_number_is_unclear_with_an_example() -> None:
     unclear = parse("we want to dispute the last invoice", TODAY)
     assert isinstance(unclear, Unclear)
-    assert "dispute INV-1042 wrong quantity" in unclear.suggestions
+    # A template: the reply fills in the contact's own latest invoice number.
+    assert "dispute {invoice} wrong quantity" in unclear.suggestions
 
 
 def test_wrong_amount_on_a_numbered_invoice_is_a_dispute() -> None:

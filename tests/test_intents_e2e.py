@@ -398,11 +398,26 @@ async def test_asking_about_overdue_invoices_is_an_item_for_ar(bot: Bot) -> None
 
 async def test_help_shows_what_this_role_may_ask(bot: Bot) -> None:
     ap = await bot.ask("ap@acme.example", "help", Help())
-    assert "- invoices March" in ap and "- balance" in ap and "- all 2025 as zip" in ap
-    assert "statement Q1" not in ap and "dispute INV" not in ap
-    assert "Statements need an approver or manager contact" in ap
+    assert "- invoices November" in ap and "- balance" in ap and "- all 2026 as zip" in ap
+    assert "statement Q1" not in ap and "- aging" not in ap and "dispute INV" not in ap
+    assert ("(Statements need an approver or manager contact; aging reports need an "
+            "approver or manager contact; disputes need a manager contact.)") in ap
     manager = await bot.ask("boss@acme.example", "help", Help())
-    assert "- statement Q1" in manager and "- dispute INV-2026-0042 wrong quantity" in manager
+    assert "- statement Q1" in manager and "- dispute INV-2026-0095 wrong quantity" in manager
+    assert "need a" not in manager
+
+
+async def test_help_examples_come_from_the_contacts_own_account(bot: Bot) -> None:
+    acme = await bot.ask("approver@acme.example", "help", Help())
+    assert "- invoice INV-2026-0095" in acme  # ACME's latest invoice
+    assert "- invoices for ACME Logistics B.V." in acme  # ACME bills two entities
+    assert "- invoices PO-9001" in acme and "- invoices over 1000 EUR" in acme
+    globex = await bot.ask("ap@globex.example", "help", Help())
+    assert "- invoice INV-2026-0305" in globex and "- invoices March" in globex
+    assert "- invoices for Globex East LLC" in globex and "- invoices PO G-PO-1" in globex
+    assert "ACME" not in globex and "INV-2026-0095" not in globex and "PO-9001" not in globex
+    initech = await bot.ask("manager@initech.example", "help", Help())
+    assert "- invoice INV-2026-0500" in initech and "Initech" not in initech  # one entity
 
 
 @pytest.mark.parametrize(("sender", "text", "command", "needed"), [

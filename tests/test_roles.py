@@ -1,4 +1,5 @@
-"""Roles: one table decides who may ask for what; help and refusals follow it."""
+"""The command registry: one record per command decides who may ask for what, and help
+and refusals follow it; every example it shows asks for what it illustrates."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import get_args
 
 import pytest
 
-from bot.answers.help import INTENTS, examples, help_reply, not_allowed
+from bot.answers.examples import Samples
+from bot.answers.help import examples, not_allowed
 from bot.commands import parse_request
 from bot.intents import (
     Aging,
@@ -15,7 +17,6 @@ from bot.intents import (
     Command,
     Dispute,
     Help,
-    InvoiceRef,
     ListInvoices,
     Payments,
     Preferences,
@@ -23,14 +24,20 @@ from bot.intents import (
     Statement,
     TalkToPerson,
 )
-from bot.roles import MINIMUM_ROLE, allows, roles_allowed
+from bot.language.suggestions import EXAMPLES
+from bot.registry import REGISTRY, Entry, entry_for
 from tests.harness import TODAY
+from vault.vocabulary import Role
 
 AP_MAY = (ListInvoices, ShowInvoice, Balance, Payments, Archive, Help, TalkToPerson, Preferences)
+# One account's values for every template field.
+SAMPLES = Samples({"invoice": "INV-2026-0042", "entity": "ACME Freight GmbH", "month": "March",
+                   "year": "2025", "po": "PO-7781", "amount": "5000 EUR"})
 
 
-def test_every_command_of_the_language_has_a_minimum_role() -> None:
-    assert set(MINIMUM_ROLE) == set(get_args(Command))
+def test_every_command_of_the_language_has_exactly_one_record() -> None:
+    kinds = [entry.kind for entry in REGISTRY]
+    assert sorted(k.__name__ for k in kinds) == sorted(k.__name__ for k in get_args(Command))
 
 
 @pytest.mark.parametrize(("role", "allowed"), [
@@ -40,33 +47,45 @@ def test_every_command_of_the_language_has_a_minimum_role() -> None:
     ("someone-unknown", set(AP_MAY)),  # an unknown role gets the least
 ])
 def test_what_each_role_may_ask(role: str, allowed: set[type[Command]]) -> None:
-    assert {kind for kind in get_args(Command) if allows(role, kind)} == allowed
+    assert {kind for kind in get_args(Command) if entry_for(kind).allows(Role.of(role))} == allowed
 
 
 def test_roles_allowed_lists_the_minimum_and_above() -> None:
-    assert [str(r) for r in roles_allowed(Statement)] == ["approver", "manager"]
-    assert [str(r) for r in roles_allowed(Dispute)] == ["manager"]
+    assert [str(r) for r in entry_for(Statement).roles()] == ["approver", "manager"]
+    assert [str(r) for r in entry_for(Dispute).roles()] == ["manager"]
 
 
 def test_help_offers_only_what_the_role_may_ask() -> None:
-    assert "statement Q1" not in examples("ap") and "aging" not in examples("ap")
-    assert "statement Q1" in examples("approver")
-    assert not any(e.startswith("dispute") for e in examples("approver"))
-    assert any(e.startswith("dispute") for e in examples("manager"))
-    assert "Disputes need a manager contact" in help_reply("approver").outro
-    assert "need" not in help_reply("manager").outro
+    def shown(role: Role) -> tuple[str, ...]:
+        return examples(REGISTRY, role, SAMPLES, TODAY, "en")
+
+    assert "statement Q1" not in shown(Role.AP) and "aging" not in shown(Role.AP)
+    assert "statement Q1" in shown(Role.APPROVER)
+    assert not any(e.startswith("dispute") for e in shown(Role.APPROVER))
+    assert "dispute INV-2026-0042 wrong quantity" in shown(Role.MANAGER)
+
+
+def test_an_account_without_invoices_gets_examples_without_its_data() -> None:
+    shown = examples(REGISTRY, Role.MANAGER, Samples(), TODAY, "en")
+    assert "unpaid" in shown and "balance" in shown and "statement" in shown
+    assert not any("{" in e or "INV" in e or "PO" in e or "zip" in e for e in shown)
 
 
 def test_a_refusal_names_the_roles_that_may() -> None:
-    reply = not_allowed("ap", Dispute(InvoiceRef("INV-1", "INV", (1,)), ""))
+    reply = not_allowed(Role.AP, entry_for(Dispute))
     assert reply.intro == ("Sorry, disputes are available to manager contacts; you are "
                            "registered as an AP contact.")
 
 
-@pytest.mark.parametrize(("kind", "example"), [
-    (kind, example) for kind, (_, phrases) in INTENTS.items() for example in phrases
-], ids=lambda value: value if isinstance(value, str) else value.__name__)
-def test_every_help_example_asks_for_what_it_illustrates(
-    kind: type[Command], example: str
-) -> None:
-    assert [type(c) for c in parse_request(example, TODAY, "en")] == [kind]
+@pytest.mark.parametrize(("entry", "template"), [
+    (entry, template) for entry in REGISTRY for template in entry.examples
+], ids=lambda value: value if isinstance(value, str) else value.kind.__name__)
+def test_every_help_example_asks_for_what_it_illustrates(entry: Entry, template: str) -> None:
+    example = SAMPLES.fill(template)
+    assert example is not None, f"{template!r} uses a field no account can fill"
+    assert [type(c) for c in parse_request(example, TODAY, "en")] == [entry.kind]
+
+
+def test_every_suggestion_can_be_filled_from_an_account() -> None:
+    for template in {t for templates in EXAMPLES.values() for t in templates}:
+        assert SAMPLES.fill(template) is not None, template

@@ -1,90 +1,86 @@
-"""Help, not-understood and not-allowed replies: examples that fit the contact's role."""
+"""Help, not-understood and not-allowed replies, generated from the command registry.
+
+The examples fit the contact's role (only what they may ask for) and their account (the
+templates are filled from their own invoices: bot.answers.examples); an example that
+would not parse back to the command it illustrates is not shown.
+"""
 
 from __future__ import annotations
 
-from bot.intents import (
-    Aging,
-    Archive,
-    Balance,
-    Command,
-    Dispute,
-    Help,
-    ListInvoices,
-    Payments,
-    Preferences,
-    ShowInvoice,
-    Statement,
-    TalkToPerson,
-    Unclear,
-)
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from bot.answers import Context
+from bot.answers.examples import Samples, samples_of
+from bot.commands import parse_request
+from bot.intents import Unclear
 from bot.messages import Reply
-from bot.roles import allows, role_of, roles_allowed
-from vault.models import Role
+from vault.vocabulary import Role
 
-# What each intent is called in a sentence, and phrasings that ask for it.
-INTENTS: dict[type[Command], tuple[str, tuple[str, ...]]] = {
-    ListInvoices: ("lists of invoices", (
-        "invoices March", "unpaid", "overdue invoices", "paid invoices 2025",
-        "invoices over 5000 EUR", "invoices for ACME Freight GmbH", "invoices PO-7781",
-        "last 3 invoices")),
-    ShowInvoice: ("an invoice in detail", ("invoice INV-2026-0042",)),
-    Balance: ("your balance", ("balance",)),
-    Payments: ("payments", ("payments", "payments March")),
-    Archive: ("archives", ("all 2025 as zip",)),
-    Statement: ("statements", ("statement", "statement Q1")),
-    Aging: ("aging reports", ("aging",)),
-    Dispute: ("disputes", ("dispute INV-2026-0042 wrong quantity",)),
-    TalkToPerson: ("talking to a person", ("talk to a person",)),
-    Preferences: ("notification settings", ("my notification settings",)),
-    Help: ("help", ("help",)),
-}
+if TYPE_CHECKING:
+    from bot.registry import Entry
 
 
-def examples(role: str) -> tuple[str, ...]:
-    return tuple(e for kind, (_, phrases) in INTENTS.items() if allows(role, kind)
-                 for e in phrases)
+async def help_reply(ctx: Context, entries: Sequence[Entry],
+                     unclear: Unclear | None = None) -> Reply:
+    """What the contact may ask for, with examples from their account; with `unclear`,
+    the not-understood reply (their words echoed, and close phrasings suggested)."""
+    role = Role.of(ctx.scope.contact.role)
+    samples = await samples_of(ctx.scope, ctx.today)
+    intro = "Here is what you can ask for."
+    if unclear is not None:
+        intro = f"Sorry, we did not understand your request{_written(unclear)}. {intro}"
+        suggestions = [s for s in map(samples.fill, unclear.suggestions) if s]
+        if suggestions:
+            intro += " Did you mean: " + "; ".join(f'"{s}"' for s in suggestions) + "?"
+    return Reply(subject="How to ask for invoices", intro=intro,
+                 notes=examples(entries, role, samples, ctx.today, ctx.fmt.locale),
+                 outro="Write one request per line, in the subject or the message."
+                       + _role_note(entries, role))
 
 
-ROLE_WORDS = {Role.AP: "AP", Role.APPROVER: "approver", Role.MANAGER: "manager"}
+def examples(entries: Sequence[Entry], role: Role, samples: Samples, today: date,
+             locale: str) -> tuple[str, ...]:
+    """The role's examples filled from the account, each one that parses back to its
+    command (a number or name of an unusual shape is left out rather than misread)."""
+    shown = []
+    for entry in entries:
+        if not entry.allows(role):
+            continue
+        for text in filter(None, map(samples.fill, entry.examples)):
+            parsed = parse_request(text, today, locale)
+            if [type(c) for c in parsed] == [entry.kind]:
+                shown.append(text)
+    return tuple(shown)
 
 
-def _role_note(role: str) -> str:
-    if role_of(role) == Role.MANAGER:
+def not_allowed(role: Role, entry: Entry) -> Reply:
+    """A refused command says which roles allow it."""
+    return Reply(
+        subject=f"Not available to your role: {entry.name}",
+        intro=f"Sorry, {entry.name} are available to {_roles(entry)} contacts; you are "
+              f"registered as {_a(role.label)} contact.",
+        outro="A colleague with that role can ask for it, or write \"talk to a person\".",
+    )
+
+
+def _written(unclear: Unclear) -> str:
+    first = next((ln.strip() for ln in unclear.text.splitlines() if ln.strip()), "")
+    return f" {first[:80]!r}" if first else ""
+
+
+def _role_note(entries: Sequence[Entry], role: Role) -> str:
+    locked = [entry for entry in entries if not entry.allows(role)]
+    if not locked:
         return ""
-    locked = [kind for kind in INTENTS if not allows(role, kind)]
-    names = "; ".join(f"{INTENTS[k][0]} need {_a(_roles(k))} contact" for k in locked)
+    names = "; ".join(f"{e.name} need {_a(_roles(e))} contact" for e in locked)
     return f" ({names[:1].upper()}{names[1:]}.)"
 
 
-def _roles(kind: type[Command]) -> str:
-    return " or ".join(ROLE_WORDS[r] for r in roles_allowed(kind))
+def _roles(entry: Entry) -> str:
+    return " or ".join(r.label for r in entry.roles())
 
 
 def _a(words: str) -> str:
     return f"{'an' if words[:1] in 'aeioAEIO' else 'a'} {words}"
-
-
-def help_reply(role: str, understood: bool = True, unclear: Unclear | None = None) -> Reply:
-    if understood:
-        intro = "Here is what you can ask for."
-    else:
-        first = next((ln.strip() for ln in (unclear.text if unclear else "").splitlines()
-                      if ln.strip()), "")
-        written = f" {first[:80]!r}" if first else ""
-        intro = f"Sorry, we did not understand your request{written}. Here is what you can ask for."
-    if unclear and unclear.suggestions:
-        intro += " Did you mean: " + "; ".join(f'"{s}"' for s in unclear.suggestions) + "?"
-    return Reply(subject="How to ask for invoices", intro=intro, notes=examples(role),
-                 outro="Write one request per line, in the subject or the message."
-                       + _role_note(role))
-
-
-def not_allowed(role: str, command: Command) -> Reply:
-    """A refused intent says which role allows it."""
-    what = INTENTS[type(command)][0]
-    return Reply(
-        subject=f"Not available to your role: {what}",
-        intro=f"Sorry, {what} are available to {_roles(type(command))} contacts; you are "
-              f"registered as {_a(ROLE_WORDS[role_of(role)])} contact.",
-        outro="A colleague with that role can ask for it, or write \"talk to a person\".",
-    )

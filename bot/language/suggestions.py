@@ -1,9 +1,15 @@
-"""Example phrasings an Unclear answer offers when part of the request was close."""
+"""Example phrasings an Unclear answer offers when part of the request was close.
+
+They are templates: {invoice}, {entity}, {po} and {amount} are filled from the asking
+contact's own account when the reply is made (bot.answers.examples), and a suggestion
+the account has no value for is left out. The parser knows no account, so it never
+names an invoice, entity or PO itself.
+"""
 
 from __future__ import annotations
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "invoices": ("invoices March", "unpaid invoices", "invoice INV-1042"),
+    "invoices": ("invoices March", "unpaid invoices", "invoice {invoice}"),
     "month": ("invoices March", "invoices March 2025"),
     "period": ("invoices last month", "invoices Q1 2026"),
     "status": ("unpaid invoices", "overdue invoices"),
@@ -12,12 +18,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "aging": ("aging report",),
     "payments": ("payments March",),
     "archive": ("all 2025 invoices as zip",),
-    "dispute": ("dispute INV-1042 wrong quantity",),
+    "dispute": ("dispute {invoice} wrong quantity",),
     "talk": ("talk to a person",),
     "alerts": ("notify me on telegram", "daily digest", "stop alerts"),
-    "amount": ("invoices over 5000",),
-    "po": ("invoices PO 4500123",),
-    "entity": ("invoices from Acme Freight GmbH",),
+    "amount": ("invoices over {amount}",),
+    "po": ("invoices {po}",),
+    "entity": ("invoices from {entity}",),
 }
 MAX_SUGGESTIONS = 4
 

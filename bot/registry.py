@@ -1,0 +1,108 @@
+"""Every command the bot answers, one record each: the ONE place a command is declared.
+
+A record holds the command's parse result type (made by the parser in bot.language), the
+answer that serves it (bot.answers), the lowest role allowed to ask for it, what it is
+called in a sentence, and example phrasings. Help, not-understood and not-allowed replies
+are generated from these records; the examples are templates filled from the asking
+contact's own account (see bot.answers.examples for the fields). Adding a command means
+adding its type to bot.intents.Command, teaching the parser to produce it, and one record
+here.
+
+Roles are ranked (vault.vocabulary.Role): `ap` contacts see invoices, payments and
+balances (and archives, help, a person, their alert settings); `approver` adds statements
+and aging; `manager` adds disputes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.answers import Context
+from bot.answers.archive import archive
+from bot.answers.detail import show_invoice
+from bot.answers.escalate import dispute, talk_to_person
+from bot.answers.help import help_reply, not_allowed
+from bot.answers.listing import list_invoices
+from bot.answers.money import aging, balance
+from bot.answers.payments import payments
+from bot.answers.preferences import answer_preferences
+from bot.answers.statement import statement
+from bot.intents import (
+    Aging,
+    Archive,
+    Balance,
+    Command,
+    Dispute,
+    Help,
+    ListInvoices,
+    Payments,
+    Preferences,
+    ShowInvoice,
+    Statement,
+    TalkToPerson,
+    Unclear,
+)
+from bot.messages import Reply
+from vault.vocabulary import Role
+
+Handler = Callable[[Context, Any], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One command: what parses to it, what answers it, who may ask, how to ask."""
+
+    kind: type[Command]
+    handler: Handler
+    minimum: Role
+    name: str  # what it is called in a sentence: "lists of invoices"
+    examples: tuple[str, ...]  # templates: fields filled from the contact's account
+
+    def allows(self, role: Role) -> bool:
+        return role.at_least(self.minimum)
+
+    def roles(self) -> tuple[Role, ...]:
+        """The roles that may ask for it, lowest first ("approver or manager")."""
+        return tuple(sorted((r for r in Role if self.allows(r)), key=lambda r: r.rank))
+
+
+async def _help(ctx: Context, command: Help) -> Reply:
+    return await help_reply(ctx, REGISTRY)
+
+
+# In the order help lists them.
+REGISTRY: tuple[Entry, ...] = (
+    Entry(ListInvoices, list_invoices, Role.AP, "lists of invoices", (
+        "invoices {month}", "unpaid", "overdue invoices", "paid invoices {year}",
+        "invoices over {amount}", "invoices for {entity}", "invoices {po}",
+        "last 3 invoices")),
+    Entry(ShowInvoice, show_invoice, Role.AP, "an invoice in detail", ("invoice {invoice}",)),
+    Entry(Balance, balance, Role.AP, "your balance", ("balance",)),
+    Entry(Payments, payments, Role.AP, "payments", ("payments", "payments {month}")),
+    Entry(Archive, archive, Role.AP, "archives", ("all {year} as zip",)),
+    Entry(Statement, statement, Role.APPROVER, "statements", ("statement", "statement Q1")),
+    Entry(Aging, aging, Role.APPROVER, "aging reports", ("aging",)),
+    Entry(Dispute, dispute, Role.MANAGER, "disputes", ("dispute {invoice} wrong quantity",)),
+    Entry(TalkToPerson, talk_to_person, Role.AP, "talking to a person", ("talk to a person",)),
+    Entry(Preferences, answer_preferences, Role.AP, "notification settings",
+          ("my notification settings",)),
+    Entry(Help, _help, Role.AP, "help", ("help",)),
+)
+_BY_KIND = {entry.kind: entry for entry in REGISTRY}
+
+
+def entry_for(command: Command | type[Command]) -> Entry:
+    return _BY_KIND[command if isinstance(command, type) else type(command)]
+
+
+async def answer(ctx: Context, command: Command | Unclear) -> Reply:
+    """The reply to one request: help if it was not understood, a refusal naming the
+    roles that may if the contact's role may not, else the command's answer."""
+    if isinstance(command, Unclear):
+        return await help_reply(ctx, REGISTRY, unclear=command)
+    entry, role = entry_for(command), Role.of(ctx.scope.contact.role)
+    if not entry.allows(role):
+        return not_allowed(role, entry)
+    return await entry.handler(ctx, command)
