@@ -128,12 +128,11 @@ def loads(payload: bytes) -> Outgoing | Legacy:
 def _outgoing(data: dict[str, Any]) -> Outgoing:
     if data.pop("outgoing") != FORMAT:
         raise ValueError("outgoing payload: unknown format")
-    mail = data.pop("mail")
-    queued_at = data.pop("queued_at")
+    mail, queued_at = data.pop("mail"), data.pop("queued_at")
+    sections = tuple(_section(s) for s in data.pop("sections"))
     return Outgoing(
         **{**data, "kind": OutboxKind(data["kind"]), "channel": Channel(data["channel"])},
-        sections=tuple(_section(s) for s in data.pop("sections")),
-        mail=MailHeaders(**mail) if mail else None,
+        sections=sections, mail=MailHeaders(**mail) if mail else None,
         queued_at=datetime.fromisoformat(queued_at) if queued_at else None,
     )
 

@@ -8,11 +8,11 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
+from bot.chatreply import encode_payload
 from telegram.ext import ExtBot
 
 from bot.channels.slack_send import SlackSender, web_client
 from bot.channels.telegram_send import ChatPacing, TelegramSender
-from bot.chatreply import encode_payload
 from notifier import outbox
 from notifier.delivery import DeliveryError, dispatch_once
 from tests import fake_slack, fake_telegram

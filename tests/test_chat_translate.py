@@ -6,11 +6,11 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from bot.chatreply import chat_payload, decode_payload
 
 from bot.channels.slack import plain_text
 from bot.channels.slack_send import slack_blocks
 from bot.channels.telegram import request_text
-from bot.chatreply import chat_payload, decode_payload
 from bot.messages import InvoiceLine, Link, Reply
 
 EXPIRES = datetime(2026, 11, 28, tzinfo=UTC)
