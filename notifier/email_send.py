@@ -12,6 +12,7 @@ Both email transports (notifier.delivery's SmtpSender and MaildirSender) send wh
 
 from __future__ import annotations
 
+import hashlib
 import re
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -64,6 +65,8 @@ def render(message: Outgoing) -> EmailMessage:
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(text(message))
     msg.add_alternative(html(message), subtype="html")
+    # From the Message-ID, not random: a retry renders the very same bytes.
+    msg.set_boundary("=_" + hashlib.sha256(message.message_id.encode()).hexdigest()[:32])
     return msg
 
 
