@@ -80,8 +80,10 @@ async def escalate(kind: str, email: str, summary: str, minute: int, days: int =
                             summary=summary, source_key=f"{kind}:{minute}:{days}:{summary}")
 
 
-async def dead_chat_alert(config: Config) -> None:
-    """A real alert to Telegram whose bot was blocked: dead, buried, escalated."""
+async def dead_chat_alert(config: Config, unlink_after_release: bool = False) -> None:
+    """A real alert to Telegram whose bot was blocked: dead, buried, escalated. With
+    `unlink_after_release`, the chat link is gone by the time the delivery dies, so
+    nothing but the outbox row can say whose alert it was."""
     contact = await Contact.get(email="ap@globex.example")
     await ChatLink.create(contact=contact, platform="telegram", user_id="5", chat_id="55",
                           linked_at=at(SELLER, 5))
@@ -96,6 +98,8 @@ async def dead_chat_alert(config: Config) -> None:
     ctx = context(config)
     await alerts.expand(ctx, at(SELLER, 7, 40))
     await alerts.release(ctx, at(SELLER, 7, 40))
+    if unlink_after_release:
+        await ChatLink.filter(contact=contact).delete()
     blocked = RecordingChatSender(refuse_with="403 Forbidden: bot was blocked by the user")
     await dispatch_once(blocked, now=at(SELLER, 7, 45))
 
@@ -261,3 +265,21 @@ async def test_a_contacts_dead_chat_alert_names_the_route_it_switched_off(
     assert settings.routes({"email", "telegram"}) == ()  # telegram was the only channel
     assert (await AuditEvent.get(action="notifier.route.disabled")).data["reason"] == (
         "403 Forbidden: bot was blocked by the user")
+
+
+async def test_a_dead_alert_names_its_contact_from_its_outbox_row(
+    seller_config: Config, vault: None
+) -> None:
+    await dead_chat_alert(seller_config, unlink_after_release=True)
+    contact = await Contact.get(email="ap@globex.example")
+    dead = await OutboxMessage.get(state="dead")
+    assert (dead.kind, dead.recipient, dead.contact_id) == ("alert", "55", contact.id)
+    escalation = await Escalation.get(kind="dead_delivery")
+    assert (escalation.account_id, escalation.contact_id) == (contact.account_id, contact.id)
+
+    assert await alerts.reconcile(context(seller_config)) == 1  # that contact's route: off
+    assert (await preferences.settings_for(contact, None)).disabled == ("telegram",)
+    await ar_digest.ar_digest(context(seller_config), MORNING)
+    text = text_of((await mails("digest:ar:"))["ar@localhost"])
+    assert "A message could not be delivered - Globex Corporation (GLOBEX)\n" \
+           "  who: ap@globex.example (at 55)\n" in text
