@@ -110,12 +110,12 @@ def _text_blocks(section: Section) -> list[list[str]]:
 
 # ---- HTML -------------------------------------------------------------------------------
 
-_BODY = ("margin:0;padding:16px;background:#f4f5f7;font-family:-apple-system,'Segoe UI',"
+_BODY = ("margin:0;padding:12px;background:#f4f5f7;font-family:-apple-system,'Segoe UI',"
          "Helvetica,Arial,sans-serif;font-size:15px;line-height:1.5;color:#1f2328")
-_CARD = "max-width:640px;margin:0 auto;background:#fff;border-radius:8px;padding:20px 24px"
+_CARD = "max-width:640px;margin:0 auto;background:#fff;border-radius:8px;padding:18px 20px"
 _BUTTON = ("display:inline-block;margin:4px 8px 4px 0;padding:8px 14px;border-radius:6px;"
            "background:#0b5cad;color:#fff;text-decoration:none;font-weight:600")
-_CELL = "padding:6px 8px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top"
+_CELL = "padding:8px 4px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top"
 _SMALL = "font-size:13px;color:#57606a"
 
 
@@ -145,7 +145,7 @@ def _html_parts(section: Section) -> list[str]:
     if section.rows:
         parts.append(_table(section))
     for link in section.links:
-        note = f' <span style="{_SMALL}">({escape(link.note)})</span>' if link.note else ""
+        note = f'<br><span style="{_SMALL}">({escape(link.note)})</span>' if link.note else ""
         parts.append(f'<p><a href="{escape(link.url)}" style="{_BUTTON}">'
                      f"{escape(link.label)}</a>{note}</p>")
     if section.notes:
@@ -154,14 +154,18 @@ def _html_parts(section: Section) -> list[str]:
 
 
 def _table(section: Section) -> str:
-    head = "".join(f'<th style="{_CELL};{_SMALL}">{h}</th>'
-                   for h in ("Invoice", "Issued", "Due", "Amount", "Status", ""))
+    """One row per invoice, two columns (what and when | how much and status), so it
+    reads on a phone without scrolling sideways and needs no CSS media queries."""
     body = []
     for row in section.rows:
-        cells = [f'<td style="{_CELL};white-space:nowrap">{escape(value)}</td>'
-                 for value in (row.number, row.issued, row.due, row.amount, row.status)]
-        pdf = (f'<a href="{escape(row.link)}" style="color:#0b5cad;font-weight:600">'
+        pdf = (f'<br><a href="{escape(row.link)}" style="color:#0b5cad;font-weight:600">'
                "Download PDF</a>") if row.link else ""
-        body.append("<tr>" + "".join(cells) + f'<td style="{_CELL}">{pdf}</td></tr>')
-    return ('<div style="overflow-x:auto"><table style="border-collapse:collapse;width:100%;'
-            f'font-size:14px"><tr>{head}</tr>' + "".join(body) + "</table></div>")
+        when = f"Issued {escape(row.issued)} · due {escape(row.due)}"
+        body.append(
+            f'<tr><td style="{_CELL}"><strong>{escape(row.number)}</strong><br>'
+            f'<span style="{_SMALL}">{when}</span>{pdf}</td>'
+            f'<td style="{_CELL};text-align:right;white-space:nowrap">'
+            f'<strong>{escape(row.amount)}</strong><br>'
+            f'<span style="{_SMALL}">{escape(row.status)}</span></td></tr>')
+    return ('<table role="presentation" style="border-collapse:collapse;width:100%;'
+            'margin:8px 0">' + "".join(body) + "</table>")
