@@ -167,11 +167,16 @@ def row_line(row: InvoiceRow) -> str:
 
 
 def chat_buttons(message: Outgoing) -> tuple[list[Link], int]:
-    """The message's links as chat buttons (a download per linked invoice row first), and
-    how many were left out: alerts and digests show MAX_CHAT_BUTTONS at most."""
+    """The message's links as chat buttons (a download per linked invoice row first, each
+    URL once: a digest may tell two events of one invoice), and how many were left out:
+    alerts and digests show MAX_CHAT_BUTTONS at most."""
     links = [Link(f"Download {row.number}", row.link)
              for section in message.sections for row in section.rows if row.link]
     links += [link for section in message.sections for link in section.links]
+    unique: dict[str, Link] = {}
+    for link in links:
+        unique.setdefault(link.url, link)
+    links = list(unique.values())
     if not message.kind.is_alert or len(links) <= MAX_CHAT_BUTTONS:
         return links, 0
     return links[:MAX_CHAT_BUTTONS], len(links) - MAX_CHAT_BUTTONS

@@ -1,5 +1,9 @@
 """The outbox: outgoing messages as rows with a delivery state machine.
 
+A row holds one notifier.message.Outgoing (as JSON, stamped with its Message-ID and the
+time it was queued) and the contact it is for (`contact_id`; None for AR), so nothing
+has to be read back out of keys or addresses. Each channel renders it when it delivers.
+
     pending ──claim──> sending ──mark_sent──> sent
                           │
                           ├─mark_failed(temporary)──> failed ──(next_attempt_at)──> claim

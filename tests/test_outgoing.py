@@ -143,7 +143,9 @@ def test_a_message_renders_the_same_bytes_every_time_and_survives_storage() -> N
 
 
 def test_a_long_telegram_message_is_cut_between_lines() -> None:
-    many = replace(REPLY, channel=Channel.TELEGRAM, sections=(Section(rows=ROWS * 60),))
+    rows = tuple(replace(ROWS[0], number=f"INV-{n}", link=f"http://l.test/d/{n}")
+                 for n in range(120))
+    many = replace(REPLY, channel=Channel.TELEGRAM, sections=(Section(rows=rows),))
     text, buttons = telegram_send.render(many)
     assert len(text) <= telegram_send.TEXT_MAX and text.endswith("\n…")
     assert len(buttons) == 120  # a reply links every invoice; only alerts are capped
@@ -187,3 +189,16 @@ async def test_rows_queued_before_outgoing_still_deliver(orm: str, slack: FakeSl
     assert call.params["text"] == "Invoice INV-1 is overdue."
     assert call.params["blocks"][-1]["elements"][0]["url"] == "http://l.test/d/1"
     assert {row.state for row in await OutboxMessage.all()} == {"sent"}
+
+
+def test_a_digest_in_chat_links_each_document_once_and_ten_at_most() -> None:
+    cards = tuple(Section(heading=f"Invoice G-{n}: open -> paid",
+                          links=(Link(f"Download Invoice G-{n} (PDF)", f"http://l.test/d/{n}"),))
+                  for n in (*range(12), 3))  # two events of G-3: one button
+    digest = replace(ALERT, kind=OutboxKind.DIGEST, channel=Channel.TELEGRAM, mail=None,
+                     title="Your daily invoice digest", sections=cards)
+    text, buttons = telegram_send.render(digest)
+    assert [b.url for b in buttons] == [f"http://l.test/d/{n}" for n in range(10)]
+    assert text.endswith("(+2 more: ask me for any invoice)")
+    _, blocks = slack_send.render(replace(digest, channel=Channel.SLACK))
+    assert blocks[-3]["elements"][0]["text"] == "(+2 more: ask me for any invoice)"
