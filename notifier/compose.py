@@ -69,18 +69,17 @@ def alert_message(
     *, key: str, kind: OutboxKind, channel: Channel, recipient: str, contact_id: int,
     title: str, intro: str, alerts: Sequence[Alert], mail: MailHeaders | None,
 ) -> Outgoing:
-    """Alerts to one contact: each a card with its facts and a download link. A single
-    alert whose headline is the title needs no heading of its own."""
-    single = len(alerts) == 1 and alerts[0].headline == title
+    """Alerts to one contact: each a card headed by what happened, with its facts and a
+    download link."""
     sections = [Section(text=(intro,))] if intro else []
-    sections += [_card(alert, "" if single else alert.headline) for alert in alerts]
+    sections += [_card(alert) for alert in alerts]
     return Outgoing(kind=kind, channel=channel, recipient=recipient, key=key, title=title,
                     sections=tuple(sections), contact_id=contact_id,
                     mail=mail if channel == Channel.EMAIL else None)
 
 
-def _card(alert: Alert, heading: str) -> Section:
+def _card(alert: Alert) -> Section:
     links = () if alert.link is None else (Link(
         f"Download {alert.link.label}", alert.link.url,
         f"link valid until {alert.link.expires}"),)
-    return Section(heading=heading, details=alert.details, links=links)
+    return Section(heading=alert.headline, details=alert.details, links=links)

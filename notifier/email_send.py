@@ -77,7 +77,7 @@ def _one_line(value: str) -> str:
 # ---- text -------------------------------------------------------------------------------
 
 def text(message: Outgoing) -> str:
-    blocks = [[message.title]]
+    blocks = [[message.title]] if message.title_in_body else []
     for section in message.sections:
         blocks += _text_blocks(section)
     if message.mail and message.mail.unsubscribe_url:
@@ -120,7 +120,8 @@ _SMALL = "font-size:13px;color:#57606a"
 
 
 def html(message: Outgoing) -> str:
-    parts = [f'<h2 style="margin:0 0 12px;font-size:20px">{escape(message.title)}</h2>']
+    parts = [f'<h2 style="margin:0 0 12px;font-size:20px">{escape(message.title)}</h2>'
+             ] if message.title_in_body else []
     for section in message.sections:
         parts += _html_parts(section)
     if message.mail and message.mail.unsubscribe_url:

@@ -96,6 +96,14 @@ class Outgoing:
     message_id: str = ""
     queued_at: datetime | None = None
 
+    @property
+    def title_in_body(self) -> bool:
+        """Whether the body opens with the title (email has it as the subject anyway).
+        Not when the message opens with a paragraph (its intro says it) or with a heading
+        that is the title: no one reads the same line twice."""
+        first = self.sections[0] if self.sections else Section()
+        return first.heading != self.title if first.heading else not first.text
+
     def stamped(self, message_id: str, queued_at: datetime) -> Outgoing:
         return replace(self, message_id=message_id, queued_at=queued_at)
 
@@ -196,7 +204,7 @@ def chat_lines(section: Section) -> list[str]:
 
 def plain_text(message: Outgoing) -> str:
     """The whole message as plain chat text: a fallback and what tests read."""
-    lines = [message.title]
+    lines = [message.title] if message.title_in_body else []
     for section in message.sections:
         lines += [""] + ([section.heading] if section.heading else []) + chat_lines(section)
     left_out = chat_buttons(message)[1]

@@ -210,7 +210,7 @@ async def test_maildir_sender_writes_a_file_that_parses_as_the_message(
     written = parsed(path.read_bytes())
     assert written["Message-ID"] == f"<{row.message_id}>"
     assert written["To"] == "alice@example.com"
-    assert text_of(written) == "Your invoices\n\nINV-1042 is attached.\n"
+    assert text_of(written) == "INV-1042 is attached.\n"
     assert len(mailbox.Maildir(tmp_path / "outbox", create=False)) == 1
 
 

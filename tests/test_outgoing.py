@@ -40,7 +40,7 @@ ZIP = Link("All as ZIP", "http://l.test/d/zip")
 REPLY = Outgoing(
     kind=OutboxKind.REPLY, channel=Channel.EMAIL, recipient="ap@acme.example",
     key="email-reply:1", title="Invoices in March 2026: 2 invoices", contact_id=7,
-    sections=(Section(text=("Invoices in March 2026: 2 invoices.",), rows=ROWS, links=(ZIP,),
+    sections=(Section(heading="March 2026", text=("2 invoices.",), rows=ROWS, links=(ZIP,),
                       notes=("PO number: 7 & <8>",), after=("Bye.",)),),
     mail=MailHeaders(sender="invoices@localhost", auto_replied=True,
                      in_reply_to="<in.1@acme.example>", references="<r.0@acme.example>"),
@@ -70,7 +70,7 @@ def body(message: EmailMessage, kind: str) -> str:
 def test_every_channel_shows_the_same_title_rows_and_links() -> None:
     mail = email(REPLY)
     text, html = body(mail, "plain"), body(mail, "html")
-    assert mail["Subject"] == REPLY.title and text.startswith(REPLY.title + "\n\n")
+    assert mail["Subject"] == REPLY.title and text.startswith(REPLY.title + "\n\nMarch 2026\n")
     assert f">{REPLY.title}</h2>" in html
     for row in ROWS:
         assert f"{row.number}  issued {row.issued}  due {row.due}  {row.amount}" in text
@@ -94,6 +94,20 @@ def test_every_channel_shows_the_same_title_rows_and_links() -> None:
     assert "INV-1 · issued 4 Mar 2026 · due 3 Apr 2026 · €10.00 · open" in tg_text
     assert "• PO number: 7 &amp; &lt;8&gt;" in tg_text and "http" not in tg_text
     assert [b.url for b in tg_buttons] == URLS
+
+
+def test_a_title_the_first_line_already_says_is_not_repeated() -> None:
+    intro = replace(REPLY, sections=(Section(text=("Invoices in March 2026: 2 invoices.",),
+                                             rows=ROWS),))
+    single = replace(ALERT, sections=(replace(ALERT.sections[0], heading=ALERT.title),))
+    for message in (intro, single):
+        first = "Invoices in March 2026: 2 invoices." if message is intro else ALERT.title
+        assert body(email(message), "plain").startswith(first)
+        assert email_send.html(message).count(first) == 1
+        tg_text, _ = telegram_send.render(replace(message, channel=Channel.TELEGRAM))
+        assert message.title not in tg_text.replace(first, "", 1)
+        _, blocks = slack_send.render(replace(message, channel=Channel.SLACK, mail=None))
+        assert blocks[0]["type"] == "section"
 
 
 def test_a_reply_is_threaded_and_marked_auto_replied() -> None:

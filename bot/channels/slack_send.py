@@ -1,6 +1,7 @@
 """Delivering outbox messages to Slack: the Slack renderer and transport.
 
-An Outgoing (notifier.message) becomes Block Kit: a header with its title, one mrkdwn
+An Outgoing (notifier.message) becomes Block Kit: a header with its title (unless its
+first line says the same, see Outgoing.title_in_body), one mrkdwn
 section per part (its heading in bold), and its links as URL buttons; the plain text
 is the notification fallback. A row queued before Outgoing ({"text", "buttons"} JSON)
 becomes a plain-text section and its buttons, as it always did. Errors that no retry can fix
@@ -63,7 +64,8 @@ def render(message: Outgoing) -> tuple[str, list[dict[str, Any]]]:
         actions.insert(0, {"type": "context", "elements": [
             {"type": "mrkdwn", "text": escape(more_note(left_out))}]})
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {
-        "type": "plain_text", "text": message.title[:HEADER_MAX] or "…", "emoji": False}}]
+        "type": "plain_text", "text": message.title[:HEADER_MAX] or "…", "emoji": False}}
+    ] if message.title_in_body else []
     for section in message.sections:
         lines = [f"*{escape(section.heading)}*"] if section.heading else []
         lines += [escape(line) for line in chat_lines(section)]

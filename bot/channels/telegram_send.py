@@ -96,10 +96,10 @@ def render(message: Outgoing) -> tuple[str, list[Link]]:
     """HTML text (parse_mode HTML) and the buttons of one message. A text too long for
     Telegram loses whole lines from its end, so no tag is ever cut in two."""
     buttons, left_out = chat_buttons(message)
-    lines = [f"<b>{escape(message.title, quote=False)}</b>"]
+    lines = [f"<b>{escape(message.title, quote=False)}</b>"] if message.title_in_body else []
     for section in message.sections:
-        lines += [""] + ([f"<b>{escape(section.heading, quote=False)}</b>"]
-                         if section.heading else [])
+        lines += [""] if lines else []
+        lines += [f"<b>{escape(section.heading, quote=False)}</b>"] if section.heading else []
         lines += [escape(line, quote=False) for line in chat_lines(section)]
     if left_out:
         lines.append(escape(more_note(left_out), quote=False))
