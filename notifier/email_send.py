@@ -117,6 +117,7 @@ _BUTTON = ("display:inline-block;margin:4px 8px 4px 0;padding:8px 14px;border-ra
            "background:#0b5cad;color:#fff;text-decoration:none;font-weight:600")
 _CELL = "padding:8px 4px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top"
 _SMALL = "font-size:13px;color:#57606a"
+_P = "margin:0 0 12px"
 
 
 def html(message: Outgoing) -> str:
@@ -142,16 +143,16 @@ def _html_parts(section: Section) -> list[str]:
     if section.details:
         parts.append('<ul style="margin:0 0 8px;padding-left:20px">'
                      + "".join(f"<li>{escape(d)}</li>" for d in section.details) + "</ul>")
-    parts += [f"<p>{escape(paragraph)}</p>" for paragraph in section.text]
+    parts += [f'<p style="{_P}">{escape(paragraph)}</p>' for paragraph in section.text]
     if section.rows:
         parts.append(_table(section))
     for link in section.links:
         note = f'<br><span style="{_SMALL}">({escape(link.note)})</span>' if link.note else ""
-        parts.append(f'<p><a href="{escape(link.url)}" style="{_BUTTON}">'
+        parts.append(f'<p style="{_P}"><a href="{escape(link.url)}" style="{_BUTTON}">'
                      f"{escape(link.label)}</a>{note}</p>")
     if section.notes:
         parts.append("<ul>" + "".join(f"<li>{escape(n)}</li>" for n in section.notes) + "</ul>")
-    return parts + [f"<p>{escape(paragraph)}</p>" for paragraph in section.after]
+    return parts + [f'<p style="{_P}">{escape(paragraph)}</p>' for paragraph in section.after]
 
 
 def _table(section: Section) -> str:

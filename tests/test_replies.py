@@ -49,7 +49,7 @@ def test_html_sections_are_headed_and_escaped() -> None:
     reply = combine([hostile, STATEMENT], date(2026, 11, 21), FMT)
     html = email_html(reply_message(reply, key="k", kind=OutboxKind.REPLY,
                                     channel=Channel.EMAIL, recipient="a@x", contact_id=1))
-    assert ">1. &lt;b&gt;x&lt;/b&gt;</h3>" in html and "<p>a &amp; b</p>" in html
+    assert ">1. &lt;b&gt;x&lt;/b&gt;</h3>" in html and ">a &amp; b</p>" in html
     assert '<a href="http://x/d/s" style=' in html and ">statement.pdf</a>" in html
 
 
