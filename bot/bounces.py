@@ -199,7 +199,10 @@ async def record_bounce(
         await audit.record(f"notifier.delivery.{outcome}", message_id=bounce.message_id[:255],
                            outbox_id=row.id if row else None, reference=reference)
         return outcome
-    contact = await Contact.get_or_none(email=row.recipient.lower())
+    if row.contact_id is not None:
+        contact = await Contact.get_or_none(id=row.contact_id)
+    else:  # AR's mail, a notice to nobody on file, or a row queued before contact_id
+        contact = await Contact.get_or_none(email=row.recipient.lower())
     # A report about some other address is not about this message (or is forged): only
     # the address we sent to, or a report that does not say, counts.
     ours = [r for r in bounce.recipients if r.final_recipient in ("", row.recipient.lower())]

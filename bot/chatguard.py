@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.identity import chat_address, workspace_allowed
-from bot.mailout import compose
 from bot.messages import Reply
+from bot.outgoing import reply_message
 from notifier import outbox
+from notifier.message import MailHeaders
 from vault import audit
 from vault.models import (
     Account,
@@ -24,6 +25,7 @@ from vault.models import (
     Contact,
     Escalation,
 )
+from vault.vocabulary import Channel, OutboxKind
 
 LOCK_AFTER = 100  # failures per contact within WINDOW
 WINDOW = timedelta(hours=1)
@@ -105,7 +107,7 @@ class Guard:
                   "accounts receivable team.",
         )
         await self._mail(contact, reply, f"chat-link-locked:{contact.id}:{now.isoformat()}",
-                         "link_locked")
+                         OutboxKind.LINK_LOCKED)
 
     async def email_code(self, contact: Contact, code: str, platform: str, code_id: int) -> None:
         where = PLATFORM_NAMES.get(platform, platform)
@@ -116,10 +118,10 @@ class Guard:
             outro="If you did not ask for it, ignore this email: nothing is linked without "
                   "the code.",
         )
-        await self._mail(contact, reply, f"chat-link-code:{code_id}", "link_code")
+        await self._mail(contact, reply, f"chat-link-code:{code_id}", OutboxKind.LINK_CODE)
 
-    async def _mail(self, contact: Contact, reply: Reply, key: str, kind: str) -> None:
-        message = compose(reply, sender=self.sender, recipient=contact.email, auto_reply=False)
-        message["Auto-Submitted"] = "auto-generated"  # RFC 3834: not a reply, still a robot
-        await outbox.enqueue(key=key, channel="email", kind=kind, recipient=contact.email,
-                             message=message, message_id=str(message["Message-ID"]))
+    async def _mail(self, contact: Contact, reply: Reply, key: str, kind: OutboxKind) -> None:
+        # Auto-Submitted: auto-generated (RFC 3834): not a reply, still a robot.
+        await outbox.enqueue(reply_message(
+            reply, key=key, channel=Channel.EMAIL, kind=kind, recipient=contact.email,
+            contact_id=contact.id, mail=MailHeaders(sender=self.sender)))

@@ -21,14 +21,14 @@ from tortoise.transactions import in_transaction
 
 from bot.chatguard import ChatUser
 from bot.chatlink import Linker, how_to_link, link_command
-from bot.chatreply import chat_payload
 from bot.inbound import InboundQueue, Origin
 from bot.messages import Reply, Request, printable
+from bot.outgoing import reply_message
 from bot.pipeline import Pipeline
 from notifier import outbox
 from vault.models import ChatInbound, ChatLink, ChatLinkCode, ChatLinkToken
 from vault.timeutil import utcnow
-from vault.vocabulary import Channel
+from vault.vocabulary import Channel, OutboxKind
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class Outcome:
     reply: Reply | None  # None: say nothing
     recipient: str
     label: str  # what happened, stored on the row
+    contact_id: int | None = None  # whose answer it is, when it is a contact's
 
 
 class ChatInbox:
@@ -91,10 +92,10 @@ class ChatInbox:
         outcome = await self._answer(row, user)
         async with in_transaction():
             if outcome.reply is not None and outcome.reply.deliver:
-                await outbox.enqueue(
-                    key=f"chat-reply:{row.key}", channel=row.platform, kind="reply",
-                    recipient=outcome.recipient, message=chat_payload(outcome.reply),
-                )
+                await outbox.enqueue(reply_message(
+                    outcome.reply, key=f"chat-reply:{row.key}", channel=row.platform,
+                    kind=OutboxKind.REPLY, recipient=outcome.recipient,
+                    contact_id=outcome.contact_id))
             await self.queue.mark_processed(row.id, outcome.label)
         self.wake_delivery()
         return outcome.label
@@ -114,7 +115,8 @@ class ChatInbox:
             return Outcome(None, "", f"refused:{answer.refused}")
         link = await ChatLink.get_or_none(platform=user.platform, team_id=user.team_id,
                                           user_id=user.user_id)
-        return Outcome(answer.reply, link.chat_id if link else user.chat_id, "answered")
+        return Outcome(answer.reply, link.chat_id if link else user.chat_id, "answered",
+                       answer.contact_id)
 
 
 async def prune_chat_state(now: datetime | None = None) -> None:

@@ -17,15 +17,16 @@ from bot.channels.telegram_send import TelegramSender
 from bot.chatguard import ChatUser, Guard
 from bot.chatinbox import ChatInbox
 from bot.chatlink import TOKEN_TTL, Linker
-from bot.chatreply import chat_payload
 from bot.inbound import InboundQueue
 from bot.messages import Link, Reply
+from bot.outgoing import reply_message
 from bot.pipeline import Pipeline
 from notifier import outbox
 from notifier.delivery import Sender
 from vault.config import Config
 from vault.models import ChatLink, Contact
 from vault.timeutil import utcnow
+from vault.vocabulary import OutboxKind
 
 
 class ChatChannels:
@@ -105,6 +106,9 @@ class ChatChannels:
 
     async def _welcome(self, user: ChatUser, reply: Reply, key: str) -> None:
         """After a one-click Slack link, say so in the DM, as any other answer."""
-        await outbox.enqueue(key=f"chat-linked:{key}", channel=user.platform, kind="reply",
-                             recipient=user.chat_id, message=chat_payload(reply))
+        link = await ChatLink.get_or_none(platform=user.platform, team_id=user.team_id,
+                                          user_id=user.user_id)
+        await outbox.enqueue(reply_message(
+            reply, key=f"chat-linked:{key}", channel=user.platform, kind=OutboxKind.REPLY,
+            recipient=user.chat_id, contact_id=link.contact_id if link else None))
         self.wake_delivery()

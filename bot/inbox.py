@@ -20,16 +20,17 @@ from tortoise.transactions import in_transaction
 
 from bot import bounces, mailauth
 from bot.inbound import InboundQueue, Origin
-from bot.mailout import compose
 from bot.mailtext import request_lines
 from bot.messages import Link, Request
+from bot.outgoing import reply_message
 from bot.pipeline import Answer, Pipeline
 from notifier import outbox
+from notifier.message import MailHeaders
 from vault import audit
 from vault.config import EmailConfig
 from vault.models import Escalation, InboundMessage, OutboxMessage
 from vault.timeutil import utcnow
-from vault.vocabulary import Channel
+from vault.vocabulary import Channel, OutboxKind
 
 log = logging.getLogger(__name__)
 
@@ -95,16 +96,15 @@ class Inbox:
                 offers = []
                 if self.offers is not None and answer.contact_id and not answer.refused:
                     offers = await self.offers(answer.contact_id)
-                reply = compose(
-                    answer.reply, sender=self.config.sender, recipient=recipient,
+                mail = MailHeaders(
+                    sender=self.config.sender, auto_replied=True,
                     in_reply_to=str(msg.get("Message-ID", "") or ""),
-                    references=str(msg.get("References", "") or ""), offers=offers,
-                )
-                await outbox.enqueue(
-                    key=f"email-reply:{row.message_key}", channel="email",
-                    kind="notice" if answer.refused else "reply", recipient=recipient,
-                    message=reply, message_id=str(reply["Message-ID"]),
-                )
+                    references=str(msg.get("References", "") or ""))
+                await outbox.enqueue(reply_message(
+                    answer.reply, key=f"email-reply:{row.message_key}", channel=Channel.EMAIL,
+                    kind=OutboxKind.NOTICE if answer.refused else OutboxKind.REPLY,
+                    recipient=recipient, contact_id=answer.contact_id, mail=mail,
+                    offers=offers))
             await self.queue.mark_processed(row.id, outcome)
         self.wake_delivery()
         return outcome

@@ -63,7 +63,7 @@ class Reply:
     request, in the order asked. Its own rows, links and notes then repeat everything in
     the sections, flattened (each section's subject and intro become a note before its
     notes), so a renderer that knows nothing of sections still shows every invoice and
-    link; renderers that know them (reply_text, reply_html) draw the sections instead.
+    link; renderers that know them (reply_text, bot.outgoing) draw the sections instead.
     """
 
     subject: str

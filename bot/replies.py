@@ -1,20 +1,20 @@
 """Replies: what the contact reads, in English with dates and money in their locale. Pure.
 
 The answers (bot.answers.*) build a Reply per request; `combine` makes one Reply of
-several; reply_text and reply_html render a Reply for email (and the CLI).
+several; reply_text renders a Reply as plain text for the CLI (`invoicebot ask`).
+What is sent goes through bot.outgoing and each channel's renderer.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from html import escape
 
 from bot.formats import Formats, and_list
 from bot.messages import InvoiceLine, Link, Reply
 from vault.history import STATUS_WORDS
 from vault.models import Invoice, InvoiceStatus
 
-__all__ = ["Formats", "combine", "invoice_row", "reply_html", "reply_text"]
+__all__ = ["Formats", "combine", "invoice_row", "reply_text"]
 
 STATUS_LABELS: dict[InvoiceStatus, str] = dict(STATUS_WORDS)
 
@@ -128,48 +128,3 @@ def _text_blocks(reply: Reply, with_expiry: bool) -> list[list[str]]:
 
 def _expiry_blocks(expires: str) -> list[list[str]]:
     return [[f"Links expire {expires}. Ask again for fresh ones."]] if expires else []
-
-
-def reply_html(reply: Reply) -> str:
-    if not reply.sections:
-        return "<html><body>" + "\n".join(_html_parts(reply, with_expiry=True)) + "</body></html>"
-    parts = [f"<p>{escape(reply.intro)}</p>"]
-    for number, section in enumerate(reply.sections, 1):
-        parts.append(f"<h3>{number}. {escape(section.subject)}</h3>")
-        parts += _html_parts(section, with_expiry=False)
-    parts += _html_expiry(reply.links_expire)
-    if reply.outro:
-        parts.append(f"<p>{escape(reply.outro)}</p>")
-    return "<html><body>" + "\n".join(parts) + "</body></html>"
-
-
-def _html_parts(reply: Reply, with_expiry: bool) -> list[str]:
-    parts = [f"<p>{escape(reply.intro)}</p>"]
-    if reply.rows:
-        parts.append(_table(reply.rows))
-    for link in reply.links:
-        parts.append(f'<p><a href="{escape(link.url)}">{escape(link.label)}</a></p>')
-    if with_expiry:
-        parts += _html_expiry(reply.links_expire)
-    if reply.notes:
-        parts.append("<ul>" + "".join(f"<li>{escape(n)}</li>" for n in reply.notes) + "</ul>")
-    if reply.outro:
-        parts.append(f"<p>{escape(reply.outro)}</p>")
-    return parts
-
-
-def _html_expiry(expires: str) -> list[str]:
-    return [f"<p>Links expire {escape(expires)}. Ask again for fresh ones.</p>"] if expires else []
-
-
-def _table(rows: tuple[InvoiceLine, ...]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in ("Invoice", "Issued", "Due", "Amount", "Status", ""))
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td>{escape(v)}</td>" for v in (r.number, r.issue_date, r.due_date, r.amount,
-                                                        r.status))
-        + (f'<td><a href="{escape(r.link.url)}">Download PDF</a></td>' if r.link else "<td></td>")
-        + "</tr>"
-        for r in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"

@@ -23,6 +23,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from notifier import compose, outbox, preferences
+from notifier.message import MailHeaders, Outgoing
 from notifier.unsubscribe import unsubscribe_signer, unsubscribe_url
 from vault import events, links
 from vault.config import Config
@@ -30,6 +31,7 @@ from vault.formats import Formats
 from vault.invoices import AccountScope
 from vault.models import Account, Contact, Digest, Invoice, InvoiceEvent, Notification
 from vault.timeutil import utcnow
+from vault.vocabulary import Channel, OutboxKind
 
 WAITING, ENQUEUED, SENT, DEAD, CANCELLED, DIGESTED = (
     "waiting", "enqueued", "sent", "dead", "cancelled", "digested")
@@ -57,10 +59,11 @@ class Context:
         signer = unsubscribe_signer(self.config.secret_keys)
         return unsubscribe_url(self.config.public_url, signer, contact.id)
 
-    def envelope(self, contact: Contact) -> compose.Envelope:
-        return compose.Envelope(
-            sender=self.config.email.sender, seller=self.config.seller.name,
-            recipient=contact.email, unsubscribe_url=self.unsubscribe_url(contact),
+    def mail_headers(self, contact: Contact) -> MailHeaders:
+        """An alert email's From and unsubscribe headers, for this contact."""
+        return MailHeaders(
+            sender=self.config.email.sender, display_name=self.config.seller.name,
+            unsubscribe_url=self.unsubscribe_url(contact),
             unsubscribe_mailto=min(self.config.email.addresses, default=""),
         )
 
@@ -157,7 +160,7 @@ async def release(ctx: Context, now: datetime | None = None,
                 return enqueued
             who = await recipients(ctx, {n.contact_id for n in batch})
             found = await _events_and_invoices([n.event_id for n in batch])
-            ready: dict[int, outbox.Outgoing] = {}
+            ready: dict[int, Outgoing] = {}
             for notification in batch:
                 event, invoice = found[notification.event_id]
                 message = await _release_one(ctx, notification, who[notification.contact_id],
@@ -182,7 +185,7 @@ async def _events_and_invoices(event_ids: list[int]) -> dict[int, tuple[InvoiceE
 async def _release_one(
     ctx: Context, notification: Notification, who: Recipient, event: InvoiceEvent,
     invoice: Invoice, now: datetime,
-) -> outbox.Outgoing | None:
+) -> Outgoing | None:
     """The alert to queue now, or None (cancelled, or held until later)."""
     address = who.address(notification.channel)
     if address is None or not who.contact.active or not still_news(event, invoice, who):
@@ -196,8 +199,8 @@ async def _release_one(
         await _set(notification, deliver_after=later)
         return None
     alert = compose.alert_for(event, invoice, who.fmt, await document_link(ctx, who, invoice, now))
-    return outgoing(ctx, notification.key, notification.channel, "alert", who, address,
-                    alert.headline, [alert])
+    return outgoing(ctx, notification.key, notification.channel, OutboxKind.ALERT, who,
+                    address, alert.headline, [alert])
 
 
 def still_news(event: InvoiceEvent, invoice: Invoice, who: Recipient) -> bool:
@@ -226,14 +229,15 @@ async def document_link(ctx: Context, who: Recipient, invoice: Invoice,
                                 who.fmt.moment(grant.expires_at))
 
 
-def outgoing(ctx: Context, key: str, channel: str, kind: str, who: Recipient, address: str,
-             subject: str, alerts: list[compose.Alert]) -> outbox.Outgoing:
-    """An alert or digest for the outbox, as email or as a chat payload."""
-    if channel != preferences.EMAIL:
-        return outbox.Outgoing(key, channel, kind, address, compose.chat_payload("", alerts))
+def outgoing(ctx: Context, key: str, channel: str, kind: OutboxKind, who: Recipient,
+             address: str, subject: str, alerts: list[compose.Alert]) -> Outgoing:
+    """An alert or digest for the outbox; email opens with a line on whose account."""
+    email = channel == Channel.EMAIL
     intro = f"An update from {ctx.config.seller.name} on your account {who.account.name}:"
-    message = compose.email_message(ctx.envelope(who.contact), subject, intro, alerts)
-    return outbox.Outgoing(key, channel, kind, address, message, str(message["Message-ID"]))
+    return compose.alert_message(
+        key=key, kind=kind, channel=Channel(channel), recipient=address,
+        contact_id=who.contact.id, title=subject, intro=intro if email else "", alerts=alerts,
+        mail=ctx.mail_headers(who.contact) if email else None)
 
 
 # ---- reconcile ----------------------------------------------------------------------------

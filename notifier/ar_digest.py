@@ -12,11 +12,8 @@ request not understood); never what an unverified sender wrote, and never a link
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -24,8 +21,10 @@ from tortoise.transactions import in_transaction
 from notifier import outbox
 from notifier.alerts import Context
 from notifier.digests import last_period
+from notifier.message import MailHeaders, Outgoing, Section
 from vault.models import Account, Contact, Digest, DigestItem, Escalation, OutboxMessage
 from vault.timeutil import utcnow
+from vault.vocabulary import Channel, OutboxKind
 
 AR = "ar"
 AT_ONCE_WINDOW = timedelta(days=2)  # how far back "at once" looks for unsent items
@@ -75,14 +74,14 @@ class Item:
     summary: str
     action: str
 
-    def lines(self) -> list[str]:
-        return [f"{self.what} - {self.account}", f"  who: {self.who}", f"  when: {self.when}",
-                f"  details: {self.summary}", f"  what you can do: {self.action}"]
+    def section(self) -> Section:
+        return Section(heading=f"{self.what} - {self.account}", details=(
+            f"who: {self.who}", f"when: {self.when}", f"details: {self.summary}",
+            f"what you can do: {self.action}"))
 
 
 async def items_of(escalations: list[Escalation], ctx: Context) -> list[Item]:
-    owners = await _chat_owners(escalations)
-    contact_ids = {e.contact_id or owners.get(e.id) for e in escalations} - {None}
+    contact_ids = {e.contact_id for e in escalations} - {None}
     contacts = {c.id: c for c in await Contact.filter(id__in=contact_ids)}
     account_ids = {e.account_id for e in escalations} | {c.account_id for c in contacts.values()}
     accounts = {a.id: a for a in await Account.filter(id__in=account_ids - {None})}
@@ -91,7 +90,7 @@ async def items_of(escalations: list[Escalation], ctx: Context) -> list[Item]:
     for esc in escalations:
         what, action = KINDS.get(esc.kind, (esc.kind.replace("_", " ").capitalize(),
                                             "Review it."))
-        contact = contacts.get(esc.contact_id or owners.get(esc.id) or 0)
+        contact = contacts.get(esc.contact_id or 0)
         account = accounts.get(esc.account_id or (contact.account_id if contact else 0))
         who = contact.email if contact else (esc.address or "unknown")
         if contact and esc.address and esc.address.lower() != contact.email:
@@ -104,51 +103,26 @@ async def items_of(escalations: list[Escalation], ctx: Context) -> list[Item]:
     return found
 
 
-async def _chat_owners(escalations: list[Escalation]) -> dict[int, int]:
-    """escalation id -> contact id, for dead deliveries the outbox could not tie to a
-    contact (chat rows are addressed to a chat id): the alert's key names the contact."""
-    wanted = {}
-    for esc in escalations:
-        kind, _, outbox_id = esc.source_key.partition(":")
-        if kind == "dead_delivery" and not esc.contact_id and outbox_id.isdigit():
-            wanted[int(outbox_id)] = esc.id
-    owners = {}
-    for pk, key in await OutboxMessage.filter(id__in=list(wanted)).values_list("id", "key"):
-        parts = str(key).split(":")  # alert:{event}:{contact}:... or digest:contact:{id}:...
-        if parts[0] in ("alert", "digest") and len(parts) > 2 and parts[2].isdigit():
-            owners[wanted[int(pk)]] = int(parts[2])
-    return owners
-
-
-def _email(ctx: Context, recipient: str, subject: str, items: list[Item]) -> EmailMessage:
-    msg = EmailMessage()
-    sender = ctx.config.email.sender
-    msg["From"] = formataddr((f"{ctx.config.seller.name} invoicebot", sender))
-    msg["To"] = recipient
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(utcnow())
-    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "invoicebot.local")
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(_text(subject, items))
-    return msg
-
-
-def _text(title: str, items: list[Item]) -> str:
-    lines = [title, ""]
-    for item in items:
-        lines += [*item.lines(), ""]
-    return "\n".join(lines)
+def _message(ctx: Context, key: str, channel: Channel, recipient: str, subject: str,
+             items: list[Item]) -> Outgoing:
+    mail = MailHeaders(sender=ctx.config.email.sender,
+                       display_name=f"{ctx.config.seller.name} invoicebot")
+    return Outgoing(
+        kind=OutboxKind.DIGEST, channel=channel, recipient=recipient, key=key, title=subject,
+        sections=tuple(item.section() for item in items),
+        mail=mail if channel == Channel.EMAIL else None)
 
 
 async def _send(ctx: Context, key: str, subject: str, items: list[Item], now: datetime) -> None:
+    """One message per AR recipient, and one Slack post with ar.slack_channel: for AR,
+    so no contact_id (a dead one names no contact's route)."""
     for recipient in ctx.config.ar_recipients:
-        await outbox.enqueue(f"{key}:{recipient}", "email", "digest", recipient,
-                             _email(ctx, recipient, subject, items), now=now)
+        await outbox.enqueue(_message(ctx, f"{key}:{recipient}", Channel.EMAIL, recipient,
+                                      subject, items), now=now)
     channel = ctx.config.alerts.ar_slack_channel
     if channel:
-        payload = json.dumps({"text": _text(subject, items), "buttons": []}, ensure_ascii=False)
-        await outbox.enqueue(f"{key}:slack", "slack", "digest", channel, payload.encode(),
-                             now=now)
+        await outbox.enqueue(_message(ctx, f"{key}:slack", Channel.SLACK, channel, subject,
+                                      items), now=now)
 
 
 async def ar_digest(ctx: Context, now: datetime | None = None) -> int:

@@ -1,37 +1,27 @@
-"""What an alert says, and how it is written for email and for chat. Pure.
+"""What an alert says, and the message that carries alerts to a contact. Pure.
 
 An alert tells what happened, the amount and the due date, and carries a signed link (a
-grant to that contact) to the document. Email alerts carry a one-click unsubscribe
-(RFC 8058: List-Unsubscribe with an https URL, List-Unsubscribe-Post). Chat payloads are
-UTF-8 JSON {"text": ..., "buttons": [{"label": ..., "url": ...}]}, which the Slack and
-Telegram senders deliver as they are.
+grant to that contact) to the document. `alert_message` makes the channel-neutral
+Outgoing for one alert, a digest of several, or a test alert; each channel renders it
+(notifier.message). Email alerts carry a one-click unsubscribe (their MailHeaders).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
-from email.message import EmailMessage
-from email.policy import default as default_policy
-from email.utils import format_datetime, formataddr, make_msgid
-from html import escape
-from urllib.parse import quote
 
+from notifier.message import Link, MailHeaders, Outgoing, Section
 from vault import events
 from vault.formats import Formats
 from vault.models import Invoice, InvoiceEvent
+from vault.vocabulary import Channel, OutboxKind
 
 STATUS_LABELS = {
     "open": "open", "partially_paid": "partially paid", "paid": "paid", "overdue": "overdue",
     "void": "void", "disputed": "disputed",
 }
-MAX_CHAT_BUTTONS = 10  # a digest in chat links the first ones; the rest say "ask the bot"
-# RFC 5322 allows 998 characters a line. At the default 78, a header holding a long URL
-# (List-Unsubscribe) is RFC 2047-encoded, and mail clients no longer see the URL.
-EMAIL_POLICY = default_policy.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -73,78 +63,23 @@ def alert_for(event: InvoiceEvent, invoice: Invoice, fmt: Formats,
     return Alert(headline, details, link)
 
 
-# ---- email ------------------------------------------------------------------------------
+# ---- the message -------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Envelope:
-    """Who an email alert is from and to, and how to unsubscribe."""
-
-    sender: str  # email.from
-    seller: str  # seller.name, the From display name
-    recipient: str
-    unsubscribe_url: str  # https one-click (RFC 8058)
-    unsubscribe_mailto: str = ""  # the bot's address: a "stop alerts" request
-
-
-def email_message(env: Envelope, subject: str, intro: str, alerts: Sequence[Alert]) -> EmailMessage:
-    """A text+HTML alert or digest email with its unsubscribe headers and a Message-ID
-    (the outbox stores it, so every retry carries the same one)."""
-    msg = EmailMessage(policy=EMAIL_POLICY)
-    msg["From"] = formataddr((env.seller, env.sender))
-    msg["To"] = env.recipient
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime.now().astimezone())
-    msg["Message-ID"] = make_msgid(domain=env.sender.rpartition("@")[2] or "invoicebot.local")
-    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: robots must not answer
-    targets = [f"<{env.unsubscribe_url}>"]
-    if env.unsubscribe_mailto:
-        targets.append(f"<mailto:{env.unsubscribe_mailto}?subject={quote('stop alerts')}>")
-    msg["List-Unsubscribe"] = ", ".join(targets)
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(_text(intro, alerts, env.unsubscribe_url))
-    msg.add_alternative(_html(intro, alerts, env.unsubscribe_url), subtype="html")
-    return msg
+def alert_message(
+    *, key: str, kind: OutboxKind, channel: Channel, recipient: str, contact_id: int,
+    title: str, intro: str, alerts: Sequence[Alert], mail: MailHeaders | None,
+) -> Outgoing:
+    """Alerts to one contact: each a card headed by what happened, with its facts and a
+    download link."""
+    sections = [Section(text=(intro,))] if intro else []
+    sections += [_card(alert) for alert in alerts]
+    return Outgoing(kind=kind, channel=channel, recipient=recipient, key=key, title=title,
+                    sections=tuple(sections), contact_id=contact_id,
+                    mail=mail if channel == Channel.EMAIL else None)
 
 
-def _text(intro: str, alerts: Sequence[Alert], unsubscribe_url: str) -> str:
-    lines = [intro, ""]
-    for alert in alerts:
-        lines.append(alert.headline)
-        lines += [f"  {d}" for d in alert.details]
-        if alert.link:
-            lines.append(f"  {alert.link.label}: {alert.link.url}")
-            lines.append(f"  (link valid until {alert.link.expires})")
-        lines.append("")
-    lines += ["Change how you are alerted: reply \"my notification settings\".",
-              f"Stop these alerts: {unsubscribe_url}"]
-    return "\n".join(lines) + "\n"
-
-
-def _html(intro: str, alerts: Sequence[Alert], unsubscribe_url: str) -> str:
-    parts = [f"<p>{escape(intro)}</p>"]
-    for alert in alerts:
-        items = "".join(f"<li>{escape(d)}</li>" for d in alert.details)
-        parts.append(f"<h3>{escape(alert.headline)}</h3><ul>{items}</ul>")
-        if alert.link:
-            parts.append(f'<p><a href="{escape(alert.link.url)}">{escape(alert.link.label)}</a>'
-                         f" (valid until {escape(alert.link.expires)})</p>")
-    parts.append(f'<p style="font-size:small"><a href="{escape(unsubscribe_url)}">'
-                 "Stop these alerts</a></p>")
-    return "<html><body>" + "\n".join(parts) + "</body></html>"
-
-
-# ---- chat -------------------------------------------------------------------------------
-
-def chat_payload(intro: str, alerts: Sequence[Alert]) -> bytes:
-    """{"text", "buttons"} as UTF-8 JSON: one button per linked document (capped)."""
-    lines = [intro] if intro else []
-    for alert in alerts:
-        lines.append(alert.headline)
-        lines += [f"  {d}" for d in alert.details]
-    linked = [a.link for a in alerts if a.link is not None]
-    buttons = [{"label": f"Download {link.label}", "url": link.url}
-               for link in linked[:MAX_CHAT_BUTTONS]]
-    if len(linked) > MAX_CHAT_BUTTONS:
-        lines.append(f"(+{len(linked) - MAX_CHAT_BUTTONS} more: ask me for any invoice)")
-    return json.dumps({"text": "\n".join(lines), "buttons": buttons},
-                      ensure_ascii=False).encode("utf-8")
+def _card(alert: Alert) -> Section:
+    links = () if alert.link is None else (Link(
+        f"Download {alert.link.label}", alert.link.url,
+        f"link valid until {alert.link.expires}"),)
+    return Section(heading=alert.headline, details=alert.details, links=links)

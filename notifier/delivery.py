@@ -22,6 +22,7 @@ from typing import Protocol, runtime_checkable
 import aiosmtplib
 
 from notifier import outbox
+from notifier.email_send import wire
 from vault.config import parse_hostport
 from vault.models import OutboxMessage
 from vault.timeutil import utcnow
@@ -44,7 +45,8 @@ class Sender(Protocol):
     channel: str
 
     async def send(self, recipient: str, payload: bytes) -> None:
-        """Deliver one serialized message or raise DeliveryError."""
+        """Deliver one outbox payload (notifier.message: an Outgoing, rendered by the
+        channel's renderer, or a row queued before it) or raise DeliveryError."""
 
 
 @runtime_checkable
@@ -65,7 +67,7 @@ class MaildirSender:
 
     async def send(self, recipient: str, payload: bytes) -> None:
         try:
-            await asyncio.to_thread(self._write, payload)
+            await asyncio.to_thread(self._write, _wire(payload))
         except OSError as exc:  # disk full, permissions: worth another try later
             raise DeliveryError(f"maildir {self.path}: {exc.strerror or exc}") from exc
 
@@ -105,6 +107,7 @@ class SmtpSender:
             await self._hang_up()
 
     async def send(self, recipient: str, payload: bytes) -> None:
+        payload = _wire(payload)
         sender = self.envelope_from or _header_from(payload)
         try:
             client = await self._connected(sender)
@@ -154,6 +157,13 @@ class SmtpSender:
                 await client.quit()
             except (aiosmtplib.SMTPException, OSError, TimeoutError):
                 client.close()  # a relay that will not say goodbye still gets closed
+
+
+def _wire(payload: bytes) -> bytes:
+    try:
+        return wire(payload)
+    except ValueError as exc:  # a payload no retry can render
+        raise DeliveryError(str(exc), permanent=True) from exc
 
 
 def _by_code(code: int, message: str) -> DeliveryError:

@@ -31,6 +31,7 @@ from notifier.alerts import (
 )
 from vault.models import Digest, Invoice, InvoiceEvent, Notification
 from vault.timeutil import utcnow
+from vault.vocabulary import OutboxKind
 
 DIGEST_CADENCES = (preferences.DAILY, preferences.WEEKLY)
 
@@ -98,7 +99,7 @@ async def _digest(ctx: Context, who: Recipient, channel: str, now: datetime) -> 
                 await Digest.filter(id=digest.id).update(state="empty")
                 return 0
             await Digest.filter(id=digest.id).update(items=len(alerts))
-            message = outgoing(ctx, key, channel, "digest", who, _address(who, channel),
+            message = outgoing(ctx, key, channel, OutboxKind.DIGEST, who, _address(who, channel),
                                _subject(who, period, len(alerts)), alerts)
             await outbox.enqueue_many([message], now=now)
     except IntegrityError:  # this period's digest exists: another tick or process sent it

@@ -1,5 +1,9 @@
 """The outbox: outgoing messages as rows with a delivery state machine.
 
+A row holds one notifier.message.Outgoing (as JSON, stamped with its Message-ID and the
+time it was queued) and the contact it is for (`contact_id`; None for AR), so nothing
+has to be read back out of keys or addresses. Each channel renders it when it delivers.
+
     pending ──claim──> sending ──mark_sent──> sent
                           │
                           ├─mark_failed(temporary)──> failed ──(next_attempt_at)──> claim
@@ -18,19 +22,16 @@ import itertools
 import random
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from email.utils import make_msgid
 
 from tortoise import connections
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from notifier.message import Outgoing, dumps
 from vault import audit
-from vault.models import ChatLink, Contact, Escalation, OutboxMessage
+from vault.models import Contact, Escalation, OutboxMessage
 from vault.timeutil import utcnow
 
 PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
@@ -42,53 +43,17 @@ MAX_DELAY = timedelta(hours=4)
 
 # ---- enqueue --------------------------------------------------------------------------
 
-async def enqueue(
-    key: str,
-    channel: str,
-    kind: str,
-    recipient: str,
-    message: EmailMessage | bytes,
-    message_id: str | None = None,
-    *,
-    now: datetime | None = None,
-) -> OutboxMessage:
-    """Queue a message once per `key`: a second call with the same key returns the first
-    row and queues nothing (a tick that runs twice must not mail twice).
+async def enqueue(message: Outgoing, *, now: datetime | None = None) -> OutboxMessage:
+    """Queue a message once per `message.key`: a second call with the same key returns
+    the first row and queues nothing (a tick that runs twice must not mail twice).
 
-    Email messages get a Message-ID as below; chat messages (channel slack/telegram) are
-    UTF-8 JSON bytes stored unchanged, with `message_id` given or a random one.
-
-    The Message-ID (given, taken from the message, or made up) is stored in the row and in
-    the payload, so every retry carries the same one and recipients can dedupe.
+    The row stores the message (notifier.message.dumps) stamped with its Message-ID and
+    the time it was queued, so every retry renders the same message.
     """
     now = now or utcnow()
-    message_id, payload = _prepared(channel, message, message_id)
-    row, _created = await OutboxMessage.get_or_create(
-        key=key,
-        defaults={
-            "channel": channel,
-            "kind": kind,
-            "recipient": recipient,
-            "message_id": message_id,
-            "payload": payload,
-            "state": PENDING,
-            "next_attempt_at": now,
-            "created_at": now,
-        },
-    )
+    row, _created = await OutboxMessage.get_or_create(key=message.key,
+                                                      defaults=_fields(message, now))
     return row
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message for enqueue_many; the fields mean what enqueue's arguments mean."""
-
-    key: str
-    channel: str
-    kind: str
-    recipient: str
-    message: EmailMessage | bytes
-    message_id: str | None = None
 
 
 async def enqueue_many(
@@ -113,61 +78,27 @@ async def enqueue_many(
                 if item.key in seen:
                     continue
                 seen.add(item.key)
-                message_id, payload = _prepared(item.channel, item.message, item.message_id)
-                rows.append(OutboxMessage(
-                    key=item.key, channel=item.channel, kind=item.kind,
-                    recipient=item.recipient, message_id=message_id,
-                    payload=payload, state=PENDING,
-                    next_attempt_at=now, created_at=now,
-                ))
+                rows.append(OutboxMessage(key=item.key, **_fields(item, now)))
             # ignore_conflicts: another process may queue the same key meanwhile.
             await OutboxMessage.bulk_create(rows, ignore_conflicts=True)
             added += len(rows)
     return added
 
 
-def _prepared(
-    channel: str, message: EmailMessage | bytes, message_id: str | None
-) -> tuple[str, bytes]:
-    """The row's Message-ID and payload. Email carries its Message-ID in the payload;
-    chat payloads (slack, telegram) are UTF-8 JSON, stored exactly as given."""
-    if channel == "email":
-        message_id = _message_id(message, message_id)
-        return message_id, _serialize(message, message_id)
-    if not isinstance(message, bytes):
-        raise TypeError(f"a {channel} message must be bytes (UTF-8 JSON)")
-    return message_id or uuid.uuid4().hex, message
-
-
-def _message_id(message: EmailMessage | bytes, given: str | None) -> str:
-    if isinstance(message, EmailMessage):
-        present = message.get("Message-ID")
-    else:
-        present = BytesHeaderParser(policy=compat32).parsebytes(message).get("Message-ID")
-    found = str(present).strip().strip("<>") if present is not None else ""
-    wanted = (given or "").strip().strip("<>")
-    if found and wanted and found != wanted:
-        raise ValueError("message already carries a different Message-ID")
-    return wanted or found or make_msgid(domain=_domain(message)).strip("<>")
-
-
-def _domain(message: EmailMessage | bytes) -> str:
-    if isinstance(message, EmailMessage):
-        sender = str(message.get("From", ""))
-    else:
-        sender = str(BytesHeaderParser(policy=compat32).parsebytes(message).get("From", ""))
-    return sender.rpartition("@")[2].strip(" >") or "invoicebot.local"
-
-
-def _serialize(message: EmailMessage | bytes, message_id: str) -> bytes:
-    if isinstance(message, EmailMessage):
-        if message.get("Message-ID") is None:
-            message["Message-ID"] = f"<{message_id}>"
-        return message.as_bytes()
-    if BytesHeaderParser(policy=compat32).parsebytes(message).get("Message-ID") is None:
-        eol = b"\r\n" if message.split(b"\n", 1)[0].endswith(b"\r") else b"\n"
-        return b"Message-ID: <" + message_id.encode("ascii") + b">" + eol + message
-    return message
+def _fields(message: Outgoing, now: datetime) -> dict[str, object]:
+    """A new row's columns: the message stamped with its Message-ID (email: at the
+    sender's domain; chat: a random id) and the time it was queued."""
+    message_id = message.message_id.strip("<>")
+    if not message_id and message.mail is not None:
+        domain = message.mail.sender.rpartition("@")[2] or "invoicebot.local"
+        message_id = make_msgid(domain=domain).strip("<>")
+    message_id = message_id or uuid.uuid4().hex
+    return {
+        "channel": message.channel, "kind": message.kind, "recipient": message.recipient,
+        "contact_id": message.contact_id, "message_id": message_id,
+        "payload": dumps(message.stamped(message_id, now)), "state": PENDING,
+        "next_attempt_at": now, "created_at": now,
+    }
 
 
 async def _lock_for_writing() -> None:
@@ -319,12 +250,9 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 async def _bury(row: OutboxMessage, error: str, now: datetime) -> None:
-    """A dead delivery is something AR must hear about: audit it and escalate it."""
-    if row.channel == "email":
-        contact = await Contact.get_or_none(email=row.recipient.lower())
-    else:  # a chat id: whose linked chat it is
-        link = await ChatLink.filter(platform=row.channel, chat_id=row.recipient).first()
-        contact = await Contact.get_or_none(id=link.contact_id) if link else None
+    """A dead delivery is something AR must hear about: audit it and escalate it.
+    The row names its contact (None: AR's own digest, or a notice to nobody on file)."""
+    contact = await Contact.get_or_none(id=row.contact_id) if row.contact_id else None
     account_id = contact.account_id if contact else None
     contact_id = contact.id if contact else None
     await audit.record(

@@ -19,6 +19,7 @@ from notifier.delivery import DeliveryError, Sender
 from vault.config_alerts import WEEKDAYS
 from vault.models import Contact, OutboxMessage
 from vault.timeutil import utcnow
+from vault.vocabulary import Channel, OutboxKind
 
 LEASE = timedelta(minutes=5)
 
@@ -50,14 +51,12 @@ async def send_test_alerts(
     outcomes = []
     routes = {preferences.EMAIL: contact.email, **who.chats}
     for channel, address in routes.items():
-        key = f"test:{contact.id}:{channel}:{secrets.token_hex(6)}"
-        intro = f"A test message from {ctx.config.seller.name}:"
-        if channel == preferences.EMAIL:
-            message = compose.email_message(ctx.envelope(contact), alert.headline, intro, [alert])
-            row = await outbox.enqueue(key, channel, "test", address, message, now=now)
-        else:
-            row = await outbox.enqueue(key, channel, "test", address,
-                                       compose.chat_payload(intro, [alert]), now=now)
+        message = compose.alert_message(
+            key=f"test:{contact.id}:{channel}:{secrets.token_hex(6)}", kind=OutboxKind.TEST,
+            channel=Channel(channel), recipient=address, contact_id=contact.id,
+            title=alert.headline, intro=f"A test message from {ctx.config.seller.name}:",
+            alerts=[alert], mail=ctx.mail_headers(contact))
+        row = await outbox.enqueue(message, now=now)
         outcomes.append(await _deliver(senders.get(channel), row, now))
     return outcomes
 

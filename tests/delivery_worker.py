@@ -23,12 +23,11 @@ import contextlib
 import logging
 import sys
 from datetime import datetime, timedelta
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
 from notifier.delivery import SmtpSender, dispatch_once
+from notifier.message import Outgoing, loads
 from vault import db
 from vault.config import parse_hostport
 
@@ -50,8 +49,9 @@ class PausingSender:
         await self.inner.send(recipient, payload)
         self.accepted += 1
         if self.accepted == self.after:
-            message_id = BytesHeaderParser(policy=compat32).parsebytes(payload)["Message-ID"]
-            say(f"accepted {str(message_id).strip('<>')}")
+            message = loads(payload)
+            assert isinstance(message, Outgoing)
+            say(f"accepted {message.message_id}")
             await asyncio.Event().wait()  # until killed
 
 

@@ -1,18 +1,17 @@
 """RecordingChatSender: a real notifier.delivery.Sender for a chat channel, for tests.
 
-The Slack and Telegram senders live on the chat branch; this one implements the same
-protocol (channel + async send(recipient, payload)) and keeps what it was given, decoded
-from the chat payload format ({"text", "buttons"}), so alert routes to chat can be tested
-end to end through the outbox. It can be told to refuse, as a blocked bot is refused.
+It implements the senders' protocol (channel + async send(recipient, payload)) and keeps
+what a chat would show (notifier.message's plain chat text and buttons), so alert routes
+to chat can be tested end to end through the outbox. It can be told to refuse, as a
+blocked bot is refused.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from typing import Any
 
 from notifier.delivery import DeliveryError
+from notifier.message import Outgoing, chat_buttons, loads, plain_text
 
 
 @dataclass
@@ -31,5 +30,7 @@ class RecordingChatSender:
     async def send(self, recipient: str, payload: bytes) -> None:
         if self.refuse_with:
             raise DeliveryError(self.refuse_with, permanent=True)
-        data: dict[str, Any] = json.loads(payload.decode("utf-8"))
-        self.delivered.append(ChatDelivery(recipient, data["text"], data["buttons"]))
+        message = loads(payload)
+        assert isinstance(message, Outgoing), "queued before Outgoing"
+        buttons = [{"label": b.label, "url": b.url} for b in chat_buttons(message)[0]]
+        self.delivered.append(ChatDelivery(recipient, plain_text(message), buttons))

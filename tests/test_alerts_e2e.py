@@ -20,6 +20,7 @@ from bot.intents import Cadence, PreferenceChange, Preferences
 from bot.replies import Formats
 from notifier import preferences
 from notifier.delivery import dispatch_once
+from notifier.email_send import wire
 from tests.alerting import (
     NEW_YORK,
     SELLER,
@@ -163,7 +164,7 @@ async def test_the_one_click_unsubscribe_link_in_an_alert_stops_alerts(
     https, mailto = (part.strip(" <>") for part in mail["List-Unsubscribe"].split(","))
     assert https.startswith(f"{PUBLIC_URL}/u/")
     assert mailto == "mailto:invoices@localhost?subject=stop%20alerts"
-    raw = bytes((await OutboxMessage.get(kind="alert")).payload)
+    raw = wire(bytes((await OutboxMessage.get(kind="alert")).payload))
     assert f"List-Unsubscribe: <{https}>, <{mailto}>".encode() in raw  # not RFC 2047-encoded
 
     page = await alerting.http("GET", https)  # a mail scanner's GET changes nothing

@@ -8,7 +8,6 @@ which is what this digest reads, so here they are made as those parts make them.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 from email import message_from_bytes
@@ -21,6 +20,8 @@ from bot.messages import Request
 from bot.pipeline import Pipeline
 from notifier import alerts, ar_digest, preferences
 from notifier.delivery import dispatch_once
+from notifier.email_send import wire
+from notifier.message import Outgoing, chat_buttons, loads, plain_text
 from tests.alerting import SELLER, at, text_of
 from tests.harness import DATA
 from tests.recording_sender import RecordingChatSender
@@ -79,8 +80,10 @@ async def escalate(kind: str, email: str, summary: str, minute: int, days: int =
                             summary=summary, source_key=f"{kind}:{minute}:{days}:{summary}")
 
 
-async def dead_chat_alert(config: Config) -> None:
-    """A real alert to Telegram whose bot was blocked: dead, buried, escalated."""
+async def dead_chat_alert(config: Config, unlink_after_release: bool = False) -> None:
+    """A real alert to Telegram whose bot was blocked: dead, buried, escalated. With
+    `unlink_after_release`, the chat link is gone by the time the delivery dies, so
+    nothing but the outbox row can say whose alert it was."""
     contact = await Contact.get(email="ap@globex.example")
     await ChatLink.create(contact=contact, platform="telegram", user_id="5", chat_id="55",
                           linked_at=at(SELLER, 5))
@@ -95,13 +98,15 @@ async def dead_chat_alert(config: Config) -> None:
     ctx = context(config)
     await alerts.expand(ctx, at(SELLER, 7, 40))
     await alerts.release(ctx, at(SELLER, 7, 40))
+    if unlink_after_release:
+        await ChatLink.filter(contact=contact).delete()
     blocked = RecordingChatSender(refuse_with="403 Forbidden: bot was blocked by the user")
     await dispatch_once(blocked, now=at(SELLER, 7, 45))
 
 
 async def mails(key_prefix: str) -> dict[str, EmailMessage]:
     rows = await OutboxMessage.filter(key__startswith=key_prefix, channel="email")
-    return {r.recipient: message_from_bytes(bytes(r.payload), policy=default_policy)
+    return {r.recipient: message_from_bytes(wire(bytes(r.payload)), policy=default_policy)
             for r in rows}  # type: ignore[misc]
 
 
@@ -189,9 +194,10 @@ async def test_nothing_secret_reaches_the_ar_digest(seller_config: Config, vault
     await refused(seller_config, "ap@globex.example", False, 2)
     await dead_chat_alert(seller_config)
     dead = await OutboxMessage.get(state="dead")
-    payload = json.loads(bytes(dead.payload))
-    (button,) = payload["buttons"]
-    token = button["url"].rpartition("/d/")[2]  # the alert's real download token
+    stored = loads(bytes(dead.payload))
+    assert isinstance(stored, Outgoing)
+    ((button,), _) = chat_buttons(stored)
+    token = button.url.rpartition("/d/")[2]  # the alert's real download token
 
     await ar_digest.ar_digest(context(seller_config), MORNING)
     text = text_of((await mails("digest:ar:"))["ar@localhost"])
@@ -240,11 +246,12 @@ async def test_disputes_and_requests_for_a_person_also_go_to_ar_at_once(
     assert [(r.channel, r.recipient) for r in rows] == [
         ("email", "ar@localhost"), ("slack", "C0AR"), ("email", "ar@localhost"),
         ("slack", "C0AR")]
-    dispute = message_from_bytes(bytes(rows[0].payload), policy=default_policy)
+    dispute = message_from_bytes(wire(bytes(rows[0].payload)), policy=default_policy)
     assert dispute["Subject"] == "AR: Invoice disputed - ACME Freight GmbH (ACME)"
     assert "INV-2026-0301: wrong quantity" in text_of(dispute)  # type: ignore[arg-type]
-    slack = json.loads(bytes(rows[3].payload))
-    assert "Asked to talk to a person - Globex Corporation (GLOBEX)" in slack["text"]
+    slack = loads(bytes(rows[3].payload))
+    assert isinstance(slack, Outgoing) and slack.contact_id is None  # AR's, no contact's
+    assert "Asked to talk to a person - Globex Corporation (GLOBEX)" in plain_text(slack)
 
 
 async def test_a_contacts_dead_chat_alert_names_the_route_it_switched_off(
@@ -258,3 +265,21 @@ async def test_a_contacts_dead_chat_alert_names_the_route_it_switched_off(
     assert settings.routes({"email", "telegram"}) == ()  # telegram was the only channel
     assert (await AuditEvent.get(action="notifier.route.disabled")).data["reason"] == (
         "403 Forbidden: bot was blocked by the user")
+
+
+async def test_a_dead_alert_names_its_contact_from_its_outbox_row(
+    seller_config: Config, vault: None
+) -> None:
+    await dead_chat_alert(seller_config, unlink_after_release=True)
+    contact = await Contact.get(email="ap@globex.example")
+    dead = await OutboxMessage.get(state="dead")
+    assert (dead.kind, dead.recipient, dead.contact_id) == ("alert", "55", contact.id)
+    escalation = await Escalation.get(kind="dead_delivery")
+    assert (escalation.account_id, escalation.contact_id) == (contact.account_id, contact.id)
+
+    assert await alerts.reconcile(context(seller_config)) == 1  # that contact's route: off
+    assert (await preferences.settings_for(contact, None)).disabled == ("telegram",)
+    await ar_digest.ar_digest(context(seller_config), MORNING)
+    text = text_of((await mails("digest:ar:"))["ar@localhost"])
+    assert "A message could not be delivered - Globex Corporation (GLOBEX)\n" \
+           "  who: ap@globex.example (at 55)\n" in text

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from bot.bounces import Bounce, Recipient, parse_bounce
+from notifier.email_send import wire
 from tests.alerting import SELLER, Alerting, alert_config, at, running_alerts, text_of
 from tests.fakes import SmtpSink
 from tests.harness import request_mail, until
@@ -365,7 +366,7 @@ async def test_a_511_bounce_of_an_alert_escalates_switches_email_off_and_is_not_
     bouncing: Alerting,
 ) -> None:
     alert = await alert_sent(bouncing)
-    row = await report(bouncing, postfix_dsn(bytes(alert.payload)))
+    row = await report(bouncing, postfix_dsn(wire(bytes(alert.payload))))
 
     assert row.outcome == "bounce"
     contact = await Contact.get(email=GLOBEX)
@@ -387,13 +388,13 @@ async def test_a_511_bounce_of_an_alert_escalates_switches_email_off_and_is_not_
     await bouncing.tick()
     assert len(bouncing.sink.messages) == 1
     # The relay reporting the same failure again (a new report) escalates nothing new.
-    assert (await report(bouncing, postfix_dsn(bytes(alert.payload)))).outcome == "bounce"
+    assert (await report(bouncing, postfix_dsn(wire(bytes(alert.payload))))).outcome == "bounce"
     assert await Escalation.all().count() == 1
 
 
 async def test_a_delay_warning_is_audited_and_nothing_else(bouncing: Alerting) -> None:
     alert = await alert_sent(bouncing)
-    raw = postfix_dsn(bytes(alert.payload), action="delayed", status="4.4.1",
+    raw = postfix_dsn(wire(bytes(alert.payload)), action="delayed", status="4.4.1",
                       diagnostic="connect to mail.globex.example[192.0.2.25]:25: timed out")
     row = await report(bouncing, raw)
 
@@ -423,7 +424,7 @@ async def test_a_report_about_another_address_changes_nothing(bouncing: Alerting
     # A forged DSN quoting one of our Message-IDs but naming someone else must not switch
     # the contact's alerts off, nor put the forger's address in AR's digest.
     alert = await alert_sent(bouncing)
-    row = await report(bouncing, postfix_dsn(bytes(alert.payload),
+    row = await report(bouncing, postfix_dsn(wire(bytes(alert.payload)),
                                              recipient="victim@elsewhere.example"))
 
     assert row.outcome == "delivery_report"
@@ -450,10 +451,10 @@ async def test_the_ar_digest_lists_bounces_by_address_without_the_bounced_messag
 ) -> None:
     alert = await alert_sent(bouncing)
     reply = await reply_sent(bouncing, "invoice G-1001")
-    assert b"G-1001" in bytes(reply.payload)
-    assert (await report(bouncing, exchange_ndr(bytes(reply.payload)))).outcome == "bounce"
+    assert b"G-1001" in wire(bytes(reply.payload))
+    assert (await report(bouncing, exchange_ndr(wire(bytes(reply.payload))))).outcome == "bounce"
     assert not await AlertPreference.exists()  # a reply's bounce leaves alerts alone
-    assert (await report(bouncing, postfix_dsn(bytes(alert.payload)))).outcome == "bounce"
+    assert (await report(bouncing, postfix_dsn(wire(bytes(alert.payload))))).outcome == "bounce"
 
     bouncing.clock.now = at(SELLER, 8, 1)
     await bouncing.service.ticks.digests()

@@ -12,16 +12,17 @@ from telegram.ext import ExtBot
 
 from bot.channels.slack_send import SlackSender, web_client
 from bot.channels.telegram_send import ChatPacing, TelegramSender
-from bot.chatreply import encode_payload
 from notifier import outbox
 from notifier.delivery import DeliveryError, dispatch_once
+from notifier.message import Outgoing
 from tests import fake_slack, fake_telegram
 from tests.fake_slack import FakeSlack
 from tests.fake_telegram import FakeTelegram
 from vault.models import Account, ChatLink, Contact, Escalation, OutboxMessage
 from vault.timeutil import utcnow
+from vault.vocabulary import Channel, OutboxKind
 
-# Exactly what the notifier's alerts produce: the two contract keys and nothing else.
+# A row queued before Outgoing existed: {"text", "buttons"} JSON, still delivered as it was.
 ALERT = json.dumps({"text": "Invoice INV-1 is overdue.",
                     "buttons": [{"label": "Download INV-1", "url": "http://x.test/d/t"}]}).encode()
 
@@ -161,14 +162,14 @@ async def test_a_blocked_bot_kills_the_outbox_row_and_ar_hears_of_it(
     contact = await Contact.create(account=account, email="ap@acme.example")
     await ChatLink.create(contact=contact, platform="telegram", user_id="700009",
                           chat_id="700009", linked_at=utcnow())
-    await outbox.enqueue("alert:1", "telegram", "alert", "700009", ALERT)
-    await outbox.enqueue("alert:2", "telegram", "alert", "700001",
-                         encode_payload("Hello", []))
+    for key, chat in (("alert:1", "700009"), ("alert:2", "700001")):
+        await outbox.enqueue(Outgoing(
+            kind=OutboxKind.ALERT, channel=Channel.TELEGRAM, recipient=chat, key=key,
+            title="Invoice INV-1 is overdue.", contact_id=contact.id))
     async with telegram_bot(telegram) as bot:
         assert await dispatch_once(TelegramSender(bot)) == 1
     assert (await OutboxMessage.get(key="alert:1")).state == "dead"
     assert (await OutboxMessage.get(key="alert:2")).state == "sent"
-    assert bytes((await OutboxMessage.get(key="alert:1")).payload) == ALERT  # stored as given
     escalation = await Escalation.get(kind="dead_delivery")
     assert escalation.address == "700009" and "blocked" in escalation.summary
     assert (escalation.account_id, escalation.contact_id) == (account.id, contact.id)

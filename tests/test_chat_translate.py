@@ -1,17 +1,18 @@
-"""The pure parts of the chat channels: platform text in, neutral payload out."""
+"""The pure parts of the chat channels: platform text in, one neutral message out."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.channels.slack import plain_text
-from bot.channels.slack_send import slack_blocks
+from bot.channels.slack_send import legacy_blocks
 from bot.channels.telegram import request_text
-from bot.chatreply import chat_payload, decode_payload
 from bot.messages import InvoiceLine, Link, Reply
+from bot.outgoing import reply_message
+from notifier import message as outgoing
+from vault.vocabulary import Channel, OutboxKind
 
 EXPIRES = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -43,18 +44,19 @@ def test_a_reply_becomes_text_without_urls_and_one_button_per_link() -> None:
                   rows=(InvoiceLine("INV-1", "4 Mar 2026", "3 Apr 2026", "€10.00", "open", link),),
                   links=(Link("All as ZIP", "http://links.test/d/zip", EXPIRES),),
                   links_expire="28 Nov 2026", notes=("PO number: 7",), outro="Bye.")
-    message = json.loads(chat_payload(reply))
-    assert set(message) == {"text", "buttons"}
-    assert "INV-1 · issued 4 Mar 2026 · due 3 Apr 2026 · €10.00 · open" in message["text"]
-    assert "http" not in message["text"] and "• PO number: 7" in message["text"]
-    assert message["buttons"] == [
-        {"label": "Download INV-1", "url": "http://links.test/d/abc"},
-        {"label": "All as ZIP", "url": "http://links.test/d/zip"}]
+    message = reply_message(reply, key="k", kind=OutboxKind.REPLY, channel=Channel.TELEGRAM,
+                            recipient="42", contact_id=1)
+    text = outgoing.plain_text(message)
+    assert "INV-1 · issued 4 Mar 2026 · due 3 Apr 2026 · €10.00 · open" in text
+    assert "http" not in text and "• PO number: 7" in text
+    assert outgoing.chat_buttons(message) == ([
+        outgoing.Link("Download INV-1", "http://links.test/d/abc"),
+        outgoing.Link("All as ZIP", "http://links.test/d/zip")], 0)
 
 
 def test_long_texts_and_many_buttons_fit_slacks_block_limits() -> None:
-    buttons = [{"label": f"Download INV-{n}", "url": f"http://x/{n}"} for n in range(23)]
-    blocks = slack_blocks("x" * 7000, buttons)
+    buttons = [outgoing.Link(f"Download INV-{n}", f"http://x/{n}") for n in range(23)]
+    blocks = legacy_blocks("x" * 7000, buttons)
     sections = [b for b in blocks if b["type"] == "section"]
     actions = [b for b in blocks if b["type"] == "actions"]
     assert [len(s["text"]["text"]) for s in sections] == [3000, 3000, 1000]
@@ -67,4 +69,4 @@ def test_long_texts_and_many_buttons_fit_slacks_block_limits() -> None:
                                      b'{"text": "x", "buttons": [{"label": 1}]}'])
 def test_a_malformed_payload_is_refused(payload: bytes) -> None:
     with pytest.raises(ValueError):
-        decode_payload(payload)
+        outgoing.legacy_chat(payload)

@@ -14,6 +14,7 @@ from bot.chatguard import LOCK_AFTER, ChatUser, Guard
 from bot.chatlink import MAX_TRIES, LinkCommand, Linker, code_hash, link_command
 from bot.identity import Refusal, identify
 from bot.messages import Request
+from notifier.email_send import wire
 from vault.models import (
     Account,
     AuditEvent,
@@ -61,7 +62,7 @@ async def ask_code(linker: Linker, user: ChatUser = ANNA) -> str:
     await linker.run(LinkCommand("link", "ap@acme.example"), user)
     row = await OutboxMessage.filter(kind="link_code").order_by("-id").first()
     assert row is not None and row.recipient == "ap@acme.example"
-    msg = email.message_from_bytes(bytes(row.payload), policy=email.policy.default)
+    msg = email.message_from_bytes(wire(bytes(row.payload)), policy=email.policy.default)
     body = msg.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
     match = re.search(r"Your code is (\d{6})\.", body.get_content())
     assert match

@@ -10,9 +10,10 @@ import pytest
 
 from notifier import outbox
 from notifier.delivery import DeliveryError, SmtpSender, dispatch_once
+from notifier.message import dumps
 from notifier.outbox import enqueue
 from tests.fakes import SmtpSink
-from tests.test_outbox import NOW, reload, reply
+from tests.test_outbox import NOW, mail, reload, text_of
 from vault.models import Account, AuditEvent, Contact, Escalation, OutboxMessage
 from vault.timeutil import utcnow
 
@@ -23,16 +24,15 @@ def smtp(sink: SmtpSink) -> SmtpSender:
 
 
 async def queue(count: int) -> list[OutboxMessage]:
-    return [await enqueue(f"k{n}", "email", "notice", f"c{n}@example.com",
-                          reply(f"c{n}@example.com", f"message {n}"), now=NOW)
-            for n in range(count)]
+    return [await enqueue(mail(f"k{n}", f"c{n}@example.com", f"message {n}", kind="notice"),
+                          now=NOW) for n in range(count)]
 
 
 async def test_temporary_refusal_is_retried_and_delivered_once(
     orm: str, sink: SmtpSink, smtp: SmtpSender
 ) -> None:
     sink.answer("451 4.3.0 try later")
-    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
+    row = await enqueue(mail("k", "alice@example.com"), now=NOW)
     assert await dispatch_once(smtp, now=NOW) == 0
     failed = await reload(row)
     assert (failed.state, failed.attempts) == (outbox.FAILED, 1)
@@ -41,7 +41,7 @@ async def test_temporary_refusal_is_retried_and_delivered_once(
     assert await dispatch_once(smtp, now=failed.next_attempt_at) == 1
     ((mail_from, rcpt_tos, message),) = await sink.wait_for(1)
     assert (mail_from, rcpt_tos) == ("invoices@localhost", ["alice@example.com"])
-    assert message.get_content().strip() == "INV-1042 is attached."
+    assert "INV-1042 is attached." in text_of(message)
     # the same Message-ID on both attempts, so a recipient could dedupe
     ids = {str(attempt["Message-ID"]) for attempt in sink.attempts}
     assert ids == {f"<{row.message_id}>"} and len(sink.attempts) == 2
@@ -57,7 +57,7 @@ async def test_permanent_refusal_is_dead_audited_and_escalated(
     account = await Account.create(account_id="ACME", name="Acme")
     contact = await Contact.create(account=account, email="alice@example.com")
     sink.answer("550 5.1.1 no such user", at=at)
-    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
+    row = await enqueue(mail("k", "alice@example.com", contact_id=contact.id), now=NOW)
     assert await dispatch_once(smtp, now=NOW) == 0
     dead = await reload(row)
     assert dead.state == outbox.DEAD and "550 5.1.1 no such user" in dead.last_error
@@ -73,7 +73,7 @@ async def test_permanent_refusal_is_dead_audited_and_escalated(
 async def test_relay_down_is_retried_after_it_is_back(
     orm: str, sink: SmtpSink, smtp: SmtpSender
 ) -> None:
-    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
+    row = await enqueue(mail("k", "alice@example.com"), now=NOW)
     await sink.stop()
     assert await dispatch_once(smtp, now=NOW) == 0
     failed = await reload(row)
@@ -92,8 +92,8 @@ async def test_silent_relay_times_out_as_temporary(orm: str) -> None:
     port = server.sockets[0].getsockname()[1]
     try:
         with pytest.raises(DeliveryError) as failed:
-            await SmtpSender("127.0.0.1", port, timeout=0.2).send("a@example.com",
-                                                                  bytes(reply()))
+            await SmtpSender("127.0.0.1", port, timeout=0.2).send(
+                "a@example.com", dumps(mail("k").stamped("k.1@localhost", NOW)))
     finally:
         server.close()
         await server.wait_closed()
@@ -185,7 +185,7 @@ async def test_a_long_round_renews_the_leases_of_the_rows_it_still_holds(
     orm: str, sink: SmtpSink, smtp: SmtpSender
 ) -> None:
     lease = timedelta(seconds=1)
-    rows = [await enqueue(f"k{n}", "email", "notice", f"c{n}@example.com", reply(), now=NOW)
+    rows = [await enqueue(mail(f"k{n}", f"c{n}@example.com", kind="notice"), now=NOW)
             for n in range(4)]
     slow = SlowRelay(smtp, 0.3, lease)  # 4 x 0.3 s: longer than one lease
     assert await dispatch_once(slow, now=utcnow(), lease=lease, claim=4) == 4

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from notifier import outbox
-from notifier.outbox import Outgoing, enqueue_many
+from notifier.outbox import enqueue_many
 from tests.fakes import SmtpSink
-from tests.test_outbox import reply
+from tests.test_outbox import mail
 from tests.workers import WorkerProcess, Workers, check_invariant
 from vault.models import OutboxMessage
 
@@ -48,8 +48,7 @@ async def run_worker(workers: Workers, name: str, at: datetime,
 async def test_killed_after_the_relay_accepted_means_one_duplicate_and_nothing_lost(
     orm: str, sink: SmtpSink, workers: Workers
 ) -> None:
-    await enqueue_many((Outgoing(f"alert:{n}", "email", "alert", f"c{n}@example.com",
-                                 reply(f"c{n}@example.com", f"alert {n}"))
+    await enqueue_many((mail(f"alert:{n}", f"c{n}@example.com", f"alert {n}", kind="alert")
                         for n in range(ENQUEUED)), now=T0)
     ids = {row.key: row.message_id for row in await OutboxMessage.all()}
     assert len(set(ids.values())) == ENQUEUED

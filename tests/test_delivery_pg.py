@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from notifier import outbox
-from notifier.outbox import Outgoing, enqueue_many
+from notifier.outbox import enqueue_many
 from tests.fakes import SmtpSink
 from tests.harness import until
 from tests.scratchdb import PG_URL
-from tests.test_outbox import reply
+from tests.test_outbox import mail
 from tests.workers import Workers, check_invariant, states
 from vault.models import OutboxMessage
 
@@ -35,8 +35,7 @@ async def workers(orm: str, sink: SmtpSink, tmp_path: Path) -> AsyncIterator[Wor
 async def two_schedulers_deliver(count: int, sink: SmtpSink, workers: Workers) -> list[int]:
     """Queue `count` alerts, run two scheduler processes until all are sent; check that
     the relay got each Message-ID once; returns how many each process sent."""
-    await enqueue_many(Outgoing(f"alert:{n}", "email", "alert", f"c{n}@example.com",
-                                reply(f"c{n}@example.com", f"alert {n}"))
+    await enqueue_many(mail(f"alert:{n}", f"c{n}@example.com", f"alert {n}", kind="alert")
                        for n in range(count))
     ids = set(await OutboxMessage.all().values_list("message_id", flat=True))
     started = await asyncio.gather(*(workers.start(name, "--scheduler", TICK)

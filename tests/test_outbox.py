@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import mailbox
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -22,8 +23,9 @@ from notifier.delivery import (
     dispatch_once,
     sender_for,
 )
+from notifier.email_send import wire
+from notifier.message import MailHeaders, Outgoing, Section
 from notifier.outbox import (
-    Outgoing,
     claim,
     enqueue,
     enqueue_many,
@@ -34,18 +36,24 @@ from notifier.outbox import (
 )
 from tests.fakes import SmtpSink
 from vault.models import Escalation, OutboxMessage
+from vault.vocabulary import Channel, OutboxKind
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
 
 
-def reply(to: str = "alice@example.com", text: str = "INV-1042 is attached.") -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "invoices@localhost"
-    message["To"] = to
-    message["Subject"] = "Your invoices"
-    message.set_content(text)
-    return message
+def mail(key: str, to: str = "alice@example.com", text: str = "INV-1042 is attached.",
+         kind: str = "reply", contact_id: int | None = None) -> Outgoing:
+    """A one-paragraph email, as the composers make them."""
+    return Outgoing(kind=OutboxKind(kind), channel=Channel.EMAIL, recipient=to, key=key,
+                    title="Your invoices", sections=(Section(text=(text,)),),
+                    contact_id=contact_id, mail=MailHeaders(sender="invoices@localhost"))
+
+
+def text_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -68,56 +76,54 @@ async def reload(row: OutboxMessage) -> OutboxMessage:
 async def test_enqueue_twice_with_one_key_queues_and_sends_once(
     orm: str, sink: SmtpSink, smtp: SmtpSender
 ) -> None:
-    first = await enqueue("reply:inbound:1", "email", "reply", "alice@example.com", reply(),
+    first = await enqueue(mail("reply:inbound:1", "alice@example.com"),
                           now=NOW)
-    second = await enqueue("reply:inbound:1", "email", "reply", "alice@example.com",
-                           reply(text="something else"), now=NOW)
+    second = await enqueue(mail("reply:inbound:1", "alice@example.com", text="something else"),
+                           now=NOW)
     assert second.id == first.id and second.payload == first.payload
     assert await dispatch_once(smtp, now=NOW) == 1
     assert await dispatch_once(smtp, now=NOW + timedelta(hours=1)) == 0
     assert len(await sink.wait_for(1)) == 1
 
 
-async def test_message_id_is_in_the_row_and_the_payload(orm: str) -> None:
-    made = await enqueue("k1", "email", "reply", "a@example.com", reply(), now=NOW)
+async def test_message_id_is_in_the_row_and_every_rendering(orm: str) -> None:
+    made = await enqueue(mail("k1", "a@example.com"), now=NOW)
     assert made.message_id.endswith("@localhost")
     assert parsed(made.payload)["Message-ID"] == f"<{made.message_id}>"
-    given = await enqueue("k2", "email", "reply", "a@example.com", reply(), "x.1@localhost")
+    assert parsed(made.payload)["Date"].datetime == NOW  # when it was queued, every retry
+    given = await enqueue(replace(mail("k2", "a@example.com"), message_id="<x.1@localhost>"))
+    assert given.message_id == "x.1@localhost"
     assert parsed(given.payload)["Message-ID"] == "<x.1@localhost>"
-    raw = b"From: invoices@localhost\r\nTo: a@example.com\r\n\r\nhello\r\n"
-    as_bytes = await enqueue("k3", "email", "notice", "a@example.com", raw, "<y.2@localhost>")
-    assert as_bytes.message_id == "y.2@localhost"
-    assert bytes(as_bytes.payload) == b"Message-ID: <y.2@localhost>\r\n" + raw
-    with pytest.raises(ValueError):
-        await enqueue("k4", "email", "notice", "a@example.com",
-                      b"Message-ID: <z@x>\r\n" + raw, "other@x")
+    chat = await enqueue(replace(mail("k3", "U123"), channel=Channel.SLACK, mail=None))
+    assert len(chat.message_id) == 32  # a random id: chat has no Message-ID
 
 
 async def test_enqueue_many_queues_each_key_once_with_its_message_id(orm: str) -> None:
-    await enqueue("alert:1", "email", "alert", "a@example.com", reply(), now=NOW)
-    batch = [Outgoing(f"alert:{n}", "email", "alert", f"c{n}@example.com", reply(f"c{n}@x"))
+    await enqueue(mail("alert:1", "a@example.com", kind="alert"), now=NOW)
+    batch = [mail(f"alert:{n}", f"c{n}@example.com", kind="alert", contact_id=None)
              for n in range(5)]
-    batch.append(Outgoing("alert:2", "email", "alert", "c2@example.com", reply()))  # repeated
+    batch.append(mail("alert:2", "c2@example.com", kind="alert"))  # repeated
     assert await enqueue_many(batch, now=NOW, chunk=2) == 4  # alert:1 was queued before
     assert await enqueue_many(batch, now=NOW) == 0
     rows = await OutboxMessage.filter(key__startswith="alert:").order_by("key")
     assert [row.key for row in rows] == [f"alert:{n}" for n in range(5)]
     for row in rows:
         assert parsed(row.payload)["Message-ID"] == f"<{row.message_id}>"
-        if row.key != "alert:1":  # queued by enqueue, to alice@example.com
+        if row.key != "alert:1":  # queued by enqueue, to a@example.com
             assert (row.state, row.next_attempt_at, parsed(row.payload)["To"]) == (
-                outbox.PENDING, NOW, row.recipient.replace("example.com", "x"))
+                outbox.PENDING, NOW, row.recipient)
 
 
 def parsed(payload: bytes) -> EmailMessage:
-    message: EmailMessage = message_from_bytes(bytes(payload), policy=default_policy)  # type: ignore[assignment]
+    """An outbox payload as the recipient gets it (rendered as the senders do)."""
+    message: EmailMessage = message_from_bytes(wire(bytes(payload)), policy=default_policy)  # type: ignore[assignment]
     return message
 
 
 # ---- claiming ----------------------------------------------------------------------------------
 
 async def test_two_workers_reading_the_same_row_claim_it_once(orm: str) -> None:
-    row = await enqueue("k", "email", "reply", "a@example.com", reply(), now=NOW)
+    row = await enqueue(mail("k", "a@example.com"), now=NOW)
     seen_by_a, seen_by_b = await reload(row), await reload(row)  # both read it as pending
     assert await try_claim(seen_by_a, LEASE, NOW)
     assert not await try_claim(seen_by_b, LEASE, NOW)
@@ -126,7 +132,7 @@ async def test_two_workers_reading_the_same_row_claim_it_once(orm: str) -> None:
 
 async def test_concurrent_claimers_get_each_row_exactly_once(orm: str) -> None:
     for n in range(12):
-        await enqueue(f"k{n}", "email", "notice", f"c{n}@example.com", reply(), now=NOW)
+        await enqueue(mail(f"k{n}", f"c{n}@example.com", kind="notice"), now=NOW)
     batches = await asyncio.gather(*(claim(5, LEASE, NOW) for _ in range(4)))
     ids = [row.id for batch in batches for row in batch]
     assert len(ids) == len(set(ids)) == 12
@@ -134,13 +140,13 @@ async def test_concurrent_claimers_get_each_row_exactly_once(orm: str) -> None:
 
 
 async def test_rows_are_not_claimed_before_they_are_due(orm: str) -> None:
-    await enqueue("k", "email", "reply", "a@example.com", reply(), now=NOW)
+    await enqueue(mail("k", "a@example.com"), now=NOW)
     assert await claim(5, LEASE, NOW - timedelta(seconds=1)) == []
     assert len(await claim(5, LEASE, NOW)) == 1
 
 
 async def test_expired_lease_is_claimed_again(orm: str) -> None:
-    await enqueue("k", "email", "reply", "a@example.com", reply(), now=NOW)
+    await enqueue(mail("k", "a@example.com"), now=NOW)
     (taken,) = await claim(1, LEASE, NOW)  # ... and this worker dies
     assert await claim(1, LEASE, NOW + LEASE - timedelta(seconds=1)) == []
     later = NOW + LEASE + timedelta(seconds=1)
@@ -154,7 +160,7 @@ async def test_expired_lease_is_claimed_again(orm: str) -> None:
 
 async def test_renewing_keeps_only_rows_still_held(orm: str) -> None:
     for n in range(3):
-        await enqueue(f"k{n}", "email", "notice", f"c{n}@example.com", reply(), now=NOW)
+        await enqueue(mail(f"k{n}", f"c{n}@example.com", kind="notice"), now=NOW)
     first, second, third = await claim(3, LEASE, NOW)
     later = NOW + LEASE + timedelta(seconds=1)  # the lease ran out ...
     (taken,) = await claim(1, LEASE, later)  # ... and another worker took the first row
@@ -167,7 +173,7 @@ async def test_renewing_keeps_only_rows_still_held(orm: str) -> None:
 
 
 async def test_dispatch_takes_only_its_own_channel(orm: str, tmp_path: Path) -> None:
-    await enqueue("slack", "slack", "notice", "U123", b'{"text": "hi"}', "s.1@localhost")
+    await enqueue(replace(mail("slack", "U123"), channel=Channel.SLACK, mail=None))
     assert await dispatch_once(MaildirSender(tmp_path / "md"), now=NOW) == 0
     assert (await OutboxMessage.get(key="slack")).state == outbox.PENDING
 
@@ -175,7 +181,7 @@ async def test_dispatch_takes_only_its_own_channel(orm: str, tmp_path: Path) -> 
 # ---- retries -----------------------------------------------------------------------------------
 
 async def test_gives_up_after_max_attempts(orm: str) -> None:
-    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
+    row = await enqueue(mail("k", "alice@example.com"), now=NOW)
     at = NOW
     for _ in range(outbox.MAX_ATTEMPTS):
         (taken,) = await claim(1, LEASE, at)
@@ -198,13 +204,13 @@ def test_retry_delay_doubles_up_to_a_cap_with_jitter() -> None:
 async def test_maildir_sender_writes_a_file_that_parses_as_the_message(
     orm: str, tmp_path: Path
 ) -> None:
-    row = await enqueue("k", "email", "reply", "alice@example.com", reply(), now=NOW)
+    row = await enqueue(mail("k", "alice@example.com"), now=NOW)
     assert await dispatch_once(MaildirSender(tmp_path / "outbox"), now=NOW) == 1
     (path,) = (tmp_path / "outbox" / "new").iterdir()
     written = parsed(path.read_bytes())
     assert written["Message-ID"] == f"<{row.message_id}>"
     assert written["To"] == "alice@example.com"
-    assert written.get_content().strip() == "INV-1042 is attached."
+    assert text_of(written) == "INV-1042 is attached.\n"
     assert len(mailbox.Maildir(tmp_path / "outbox", create=False)) == 1
 
 

@@ -7,7 +7,10 @@ from datetime import UTC, date, datetime
 from bot.formats import Formats
 from bot.intents import Period
 from bot.messages import InvoiceLine, Link, Reply, Request
-from bot.replies import combine, reply_html, reply_text
+from bot.outgoing import reply_message
+from bot.replies import combine, reply_text
+from notifier.email_send import html as email_html
+from vault.vocabulary import Channel, OutboxKind
 
 FMT = Formats.of("en_GB", "Europe/London")
 LINK = Link("statement.pdf", "http://x/d/s", datetime(2026, 11, 28, tzinfo=UTC))
@@ -43,9 +46,11 @@ def test_a_renderer_that_ignores_sections_still_sees_every_row_link_and_note() -
 
 def test_html_sections_are_headed_and_escaped() -> None:
     hostile = Reply(subject="<b>x</b>", intro="a & b")
-    html = reply_html(combine([hostile, STATEMENT], date(2026, 11, 21), FMT))
-    assert "<h3>1. &lt;b&gt;x&lt;/b&gt;</h3>" in html and "<p>a &amp; b</p>" in html
-    assert '<a href="http://x/d/s">statement.pdf</a>' in html
+    reply = combine([hostile, STATEMENT], date(2026, 11, 21), FMT)
+    html = email_html(reply_message(reply, key="k", kind=OutboxKind.REPLY,
+                                    channel=Channel.EMAIL, recipient="a@x", contact_id=1))
+    assert ">1. &lt;b&gt;x&lt;/b&gt;</h3>" in html and ">a &amp; b</p>" in html
+    assert '<a href="http://x/d/s" style=' in html and ">statement.pdf</a>" in html
 
 
 def test_periods_read_as_people_say_them() -> None:

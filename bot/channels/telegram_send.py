@@ -1,4 +1,9 @@
-"""Delivering outbox messages to Telegram: text with URL buttons, paced as Telegram asks.
+"""Delivering outbox messages to Telegram: the Telegram renderer and transport, paced as
+Telegram asks.
+
+An Outgoing (notifier.message) becomes HTML text (its title and headings in bold) with
+an inline keyboard of URL buttons; a row queued before Outgoing ({"text", "buttons"}
+JSON) is sent as plain text with its buttons, as it always was.
 
 Pacing (ChatPacing): at most one message a second per chat and OVERALL_RATE a second in
 all, and a RetryAfter halts every request for the time Telegram names (PTB's
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Coroutine
+from html import escape
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -17,8 +23,17 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter
 
-from bot.chatreply import decode_payload
 from notifier.delivery import DeliveryError
+from notifier.message import (
+    Legacy,
+    Link,
+    Outgoing,
+    chat_buttons,
+    chat_lines,
+    legacy_chat,
+    loads,
+    more_note,
+)
 
 # Opt in to PTB 23's timedeltas now: without it every flood-control answer (RetryAfter)
 # raises a deprecation warning about the type of retry_after, which we never read.
@@ -69,12 +84,39 @@ class ChatPacing(AIORateLimiter):
                                                  rate_limit_args)
 
 
-def keyboard(buttons: list[dict[str, str]]) -> InlineKeyboardMarkup | None:
+def keyboard(buttons: list[Link]) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b["label"][:LABEL_MAX], url=b["url"])] for b in buttons]
+        [[InlineKeyboardButton(b.label[:LABEL_MAX], url=b.url)] for b in buttons]
     )
+
+
+def render(message: Outgoing) -> tuple[str, list[Link]]:
+    """HTML text (parse_mode HTML) and the buttons of one message. A text too long for
+    Telegram loses whole lines from its end, so no tag is ever cut in two."""
+    buttons, left_out = chat_buttons(message)
+    lines = [f"<b>{escape(message.title, quote=False)}</b>"] if message.title_in_body else []
+    for section in message.sections:
+        lines += [""] if lines else []
+        lines += [f"<b>{escape(section.heading, quote=False)}</b>"] if section.heading else []
+        lines += [escape(line, quote=False) for line in chat_lines(section)]
+    if left_out:
+        lines.append(escape(more_note(left_out), quote=False))
+    while len(text := "\n".join(lines)) > TEXT_MAX:
+        lines[-2:] = ["…"]
+    return text, buttons
+
+
+def _stored(payload: bytes) -> tuple[str, list[Link], str | None]:
+    """Text, buttons and parse mode of an outbox payload."""
+    message = loads(payload)
+    if isinstance(message, Legacy):
+        text, buttons = legacy_chat(message.payload)
+        if len(text) > TEXT_MAX:
+            text = text[:TEXT_MAX - 1] + "…"
+        return text, [Link(b["label"], b["url"]) for b in buttons], None
+    return (*render(message), "HTML")
 
 
 class TelegramSender:
@@ -85,16 +127,13 @@ class TelegramSender:
 
     async def send(self, recipient: str, payload: bytes) -> None:
         try:
-            message = decode_payload(payload)
+            text, buttons, parse_mode = _stored(payload)
         except ValueError as exc:
             raise DeliveryError(str(exc), permanent=True) from exc
-        text = message["text"]
-        if len(text) > TEXT_MAX:
-            text = text[:TEXT_MAX - 1] + "…"
         try:
             await self.bot.send_message(
-                chat_id=recipient, text=text or "…", reply_markup=keyboard(message["buttons"]),
-                parse_mode=message.get("parse_mode"),
+                chat_id=recipient, text=text or "…", reply_markup=keyboard(buttons),
+                parse_mode=parse_mode,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         except Forbidden as exc:  # the user blocked the bot, or left

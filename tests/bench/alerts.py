@@ -16,7 +16,6 @@ import os
 import threading
 import time
 from collections import Counter
-from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from multiprocessing.connection import Connection
@@ -26,33 +25,32 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from notifier import outbox
 from notifier.delivery import LEASE, SmtpSender, dispatch_once
-from notifier.outbox import Outgoing, enqueue, enqueue_many
+from notifier.message import Link, MailHeaders, Outgoing, Section
+from notifier.outbox import enqueue, enqueue_many
 from tests.bench.common import ROOT, Column, Rows, console, loopback_only
 from tests.bench.watch import Watch, database_pids
 from vault import db
 from vault.models import OutboxMessage
 from vault.timeutil import utcnow
+from vault.vocabulary import Channel, OutboxKind
 
 SENDER = "invoices@localhost"
 
 
 def alert(n: int, prefix: str) -> Outgoing:
-    """A due-date reminder of realistic size (text and HTML, ~1.5 KB), composed and
-    serialized here, so the enqueue figures are the outbox's work, not the email
-    package's (as_bytes() costs ~0.6 ms a message on its own)."""
+    """A due-date reminder of realistic size (~1.5 KB as text and HTML). The outbox
+    stores it as JSON; the email is rendered when it is delivered."""
     number = f"INV-2026-{n:06d}"
-    message = EmailMessage()
-    message["From"] = f"Example Seller <{SENDER}>"
-    message["To"] = f"ap{n % 5000}@customer{n % 5000}.example"
-    message["Subject"] = f"Reminder: invoice {number} is due in 3 days"
-    text = (f"Hello,\n\ninvoice {number} over EUR {n % 9000 + 100}.00 is due on "
-            "24 November 2026.\nDownload it: https://invoices.example/d/" + "x" * 120
-            + "\n\nYou get this because you receive due-date reminders; reply "
-            "\"stop reminders\" to turn them off.\n")
-    message.set_content(text)
-    message.add_alternative("<html><body><p>" + text.replace("\n", "<br>") + "</p></body></html>",
-                            subtype="html")
-    return Outgoing(f"{prefix}:{n}", "email", "alert", str(message["To"]), message.as_bytes())
+    text = (f"Invoice {number} over EUR {n % 9000 + 100}.00 is due on 24 November 2026.",
+            "You get this because you receive due-date reminders; reply \"stop reminders\" "
+            "to turn them off.")
+    link = Link("Download it", "https://invoices.example/d/" + "x" * 120)
+    return Outgoing(
+        kind=OutboxKind.ALERT, channel=Channel.EMAIL, key=f"{prefix}:{n}",
+        recipient=f"ap{n % 5000}@customer{n % 5000}.example",
+        title=f"Reminder: invoice {number} is due in 3 days",
+        sections=(Section(text=text, links=(link,)),),
+        mail=MailHeaders(sender=SENDER, display_name="Example Seller"))
 
 
 # ---- the sink, in a process of its own ----------------------------------------------------
@@ -108,7 +106,7 @@ class AlertSink:
 async def enqueue_one_by_one(items: list[Outgoing]) -> None:
     """The baseline: enqueue() per alert, a commit each."""
     for item in items:
-        await enqueue(item.key, item.channel, item.kind, item.recipient, item.message)
+        await enqueue(item)
 
 
 async def deliver_one_by_one(sender: SmtpSender) -> int:
