@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import datetime
 
 from starlette.routing import BaseRoute
 
@@ -23,15 +22,15 @@ from bot.messages import Link, Reply
 from bot.pipeline import Pipeline
 from notifier import outbox
 from notifier.delivery import Sender
+from vault.clock import Clock
 from vault.config import Config
 from vault.models import ChatLink, Contact
-from vault.timeutil import utcnow
 
 
 class ChatChannels:
     def __init__(self, config: Config, pipeline: Pipeline,
                  wake_delivery: Callable[[], None],
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Clock) -> None:
         self.wake_delivery = wake_delivery
         self.clock = clock
         # The newest secret key keys the code HMACs (a rotation voids codes in flight:
@@ -92,7 +91,7 @@ class ChatChannels:
         not linked yet, a fresh random token (Telegram deep link, Slack sign-in page)."""
         linked = {link.platform for link in await ChatLink.filter(contact_id=contact_id)}
         contact = await Contact.get(id=contact_id)
-        expires = self.clock() + TOKEN_TTL
+        expires = self.clock.now() + TOKEN_TTL
         offers = []
         if self.telegram is not None and self.telegram.username and "telegram" not in linked:
             token = await self.linker.offer(contact, "telegram")

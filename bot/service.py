@@ -13,7 +13,6 @@ import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
@@ -28,10 +27,10 @@ from notifier.delivery import Sender, dispatch_once, sender_for
 from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
 from vault import db
+from vault.clock import SYSTEM, Clock
 from vault.config import Config
 from vault.links import LinkSigner
 from vault.statements import HtmlRenderer
-from vault.timeutil import today_in, utcnow
 from vault.web import create_app
 
 log = logging.getLogger(__name__)
@@ -41,8 +40,9 @@ log = logging.getLogger(__name__)
 class Service:
     config: Config
     dnsfunc: Callable[..., bytes] | None = None  # DKIM key lookup, injectable for tests
-    today: Callable[[str], date] = today_in  # what "March" means; fixed in tests
-    clock: Callable[[], datetime] = utcnow  # when alerts and digests are due; frozen in tests
+    # The one clock: answers, inboxes, chat, the notifier and PDFs read the time here
+    # (a FixedClock in tests).
+    clock: Clock = SYSTEM
     sender: Sender | None = None
     renderer: HtmlRenderer | None = None  # statements; None: the pipeline starts its own
     senders: list[Sender] = field(default_factory=list)
@@ -58,8 +58,8 @@ class Service:
         await db.connect(self.config.database_url)
         signer = LinkSigner(self.config.secret_keys)
         self.sender = self.sender or sender_for(self.config.email.outbound)
-        self.pipeline = Pipeline(self.config, signer, today=self.today, renderer=self.renderer)
-        self.chats = ChatChannels(self.config, self.pipeline, self._wake.set)
+        self.pipeline = Pipeline(self.config, signer, self.clock, renderer=self.renderer)
+        self.chats = ChatChannels(self.config, self.pipeline, self._wake.set, self.clock)
         self.senders = [self.sender, *self.chats.senders()]
         self.inbox = Inbox(self.config.email, self.pipeline, self._wake.set, self.dnsfunc,
                            offers=self.chats.offers if self.chats.enabled else None)
@@ -85,7 +85,7 @@ class Service:
     async def _start_http(self, signer: LinkSigner) -> None:
         unsubscribe = Unsubscribe(unsubscribe_signer(self.config.secret_keys),
                                   self.config.alerts.default_quiet_hours, self.config.email.sender)
-        app = create_app(self.config, self.config.vault_path, signer,
+        app = create_app(self.config, self.config.vault_path, signer, self.clock,
                          extra_routes=[*self.chats.routes(), *unsubscribe.routes()])
         host, port = self.config.http_listen
         # Our own redacting access log replaces uvicorn's, which would log link tokens.
@@ -129,7 +129,7 @@ class Service:
             self._wake.clear()
             try:
                 for sender in self.senders:  # email, then each enabled chat channel
-                    while await dispatch_once(sender, now=self.clock()):
+                    while await dispatch_once(sender, now=self.clock.now()):
                         pass
             except Exception:
                 log.exception("delivery round failed; rows stay queued for the next tick")

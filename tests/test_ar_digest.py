@@ -24,6 +24,7 @@ from notifier.delivery import dispatch_once
 from tests.alerting import SELLER, at, text_of
 from tests.harness import DATA
 from tests.recording_sender import RecordingChatSender
+from vault.clock import FixedClock
 from vault.config import Config
 from vault.ingest.csv import import_csv
 from vault.links import LinkSigner
@@ -64,8 +65,7 @@ def context(config: Config) -> alerts.Context:
 
 async def refused(config: Config, address: str, authenticated: bool, n: int) -> None:
     """A request through the real pipeline; the body carries a secret and a link token."""
-    pipeline = Pipeline(config, LinkSigner(config.secret_keys),
-                        clock=lambda: at(SELLER, 6, n))
+    pipeline = Pipeline(config, LinkSigner(config.secret_keys), FixedClock(at(SELLER, 6, n)))
     text = f"invoices March\n{SECRET}\nhttp://127.0.0.1:8080/d/{FAKE_TOKEN}"
     await pipeline.handle(Request(channel="email", address=address, text=text,
                                   authenticated=authenticated, received_at=at(SELLER, 6, n),

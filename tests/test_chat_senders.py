@@ -18,8 +18,8 @@ from notifier.delivery import DeliveryError, dispatch_once
 from tests import fake_slack, fake_telegram
 from tests.fake_slack import FakeSlack
 from tests.fake_telegram import FakeTelegram
+from vault.clock import SYSTEM
 from vault.models import Account, ChatLink, Contact, Escalation, OutboxMessage
-from vault.timeutil import utcnow
 
 # Exactly what the notifier's alerts produce: the two contract keys and nothing else.
 ALERT = json.dumps({"text": "Invoice INV-1 is overdue.",
@@ -160,7 +160,7 @@ async def test_a_blocked_bot_kills_the_outbox_row_and_ar_hears_of_it(
     account = await Account.create(account_id="ACME", name="ACME")
     contact = await Contact.create(account=account, email="ap@acme.example")
     await ChatLink.create(contact=contact, platform="telegram", user_id="700009",
-                          chat_id="700009", linked_at=utcnow())
+                          chat_id="700009", linked_at=SYSTEM.now())
     await outbox.enqueue("alert:1", "telegram", "alert", "700009", ALERT)
     await outbox.enqueue("alert:2", "telegram", "alert", "700001",
                          encode_payload("Hello", []))

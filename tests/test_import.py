@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from vault.clock import SYSTEM
 from vault.demo import load_demo
 from vault.ingest import fields as f
 from vault.ingest.csv import ImportFailed, ImportResult, import_csv
@@ -28,7 +29,6 @@ from vault.models import (
     Payment,
     Role,
 )
-from vault.timeutil import utcnow
 
 DATA = Path(__file__).parent / "data"
 TODAY = date(2026, 1, 20)  # INV-1001 and INV-2001 are not yet due
@@ -475,7 +475,7 @@ async def test_a_contact_made_inactive_loses_every_linked_chat_at_once(
     for contact, platform, user in ((anna, "slack", "U1"), (anna, "telegram", "7"),
                                     (carl, "telegram", "8")):
         await ChatLink.create(contact=contact, platform=platform, user_id=user, chat_id=user,
-                              team_id="T1" if platform == "slack" else "", linked_at=utcnow())
+                              team_id="T1" if platform == "slack" else "", linked_at=SYSTEM.now())
     path = write(tmp_path, "contacts.csv",
                  "account_id,email,active\nACME,ap@acme.example,false\n")
     await import_csv("contacts", path, progress=False)

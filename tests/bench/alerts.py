@@ -30,8 +30,8 @@ from notifier.outbox import Outgoing, enqueue, enqueue_many
 from tests.bench.common import ROOT, Column, Rows, console, loopback_only
 from tests.bench.watch import Watch, database_pids
 from vault import db
+from vault.clock import SYSTEM
 from vault.models import OutboxMessage
-from vault.timeutil import utcnow
 
 SENDER = "invoices@localhost"
 
@@ -115,7 +115,7 @@ async def deliver_one_by_one(sender: SmtpSender) -> int:
     """The baseline, the delivery loop as it was: claim one row per transaction, and a
     connection of its own for every message (SmtpSender outside connection())."""
     sent = 0
-    while rows := await outbox.claim(1, LEASE, utcnow(), channel="email"):
+    while rows := await outbox.claim(1, LEASE, SYSTEM.now(), channel="email"):
         (row,) = rows
         await sender.send(row.recipient, bytes(row.payload))
         sent += await outbox.mark_sent(row)
