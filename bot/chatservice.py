@@ -37,8 +37,8 @@ class ChatChannels:
         # they live ten minutes).
         self.linker = Linker(Guard(config.email.sender), config.secret_keys[-1], clock)
         self.inbox = ChatInbox(pipeline, self.linker, wake_delivery)
-        self.slack = SlackChannel(config.slack, self.inbox.receive) if config.slack else None
-        self.telegram = (TelegramChannel(config.telegram, self.inbox.receive)
+        self.slack = SlackChannel(config.slack, self.inbox.receive, clock) if config.slack else None
+        self.telegram = (TelegramChannel(config.telegram, self.inbox.receive, clock)
                          if config.telegram else None)
         self.slack_pages = None
         if self.slack is not None and config.slack and config.slack.client_id:

@@ -98,7 +98,7 @@ async def import_file(args: argparse.Namespace, config: Config) -> int:
         with quiet:
             result = await import_csv(args.kind, args.file, on_issued=issue,
                                       progress=not args.no_progress,
-                                      today=SYSTEM.today(config.seller.timezone.key))
+                                      clock=SYSTEM, timezone=config.seller.timezone.key)
     print(f"{args.file}: {result.created} created, {result.updated} updated, "
           f"{result.unchanged} unchanged")
     return EXIT_OK
@@ -195,7 +195,7 @@ async def _load_demo_if_empty(config: Config) -> None:
             return
         print("demo: loading demo accounts, contacts and invoices, rendering PDFs ...")
         with events.silenced():  # history, not news: no alert for every demo invoice
-            summary = await load_demo(SYSTEM.today(config.seller.timezone.key), on_issued=issue)
+            summary = await load_demo(SYSTEM, config.seller.timezone.key, on_issued=issue)
         print(f"demo: {summary}")
 
 

@@ -84,7 +84,8 @@ class Service:
 
     async def _start_http(self, signer: LinkSigner) -> None:
         unsubscribe = Unsubscribe(unsubscribe_signer(self.config.secret_keys),
-                                  self.config.alerts.default_quiet_hours, self.config.email.sender)
+                                  self.config.alerts.default_quiet_hours, self.config.email.sender,
+                                  self.clock)
         app = create_app(self.config, self.config.vault_path, signer, self.clock,
                          extra_routes=[*self.chats.routes(), *unsubscribe.routes()])
         host, port = self.config.http_listen

@@ -46,7 +46,7 @@ class Ticks:
         await alerts.expand(self.context, now)
         await alerts.release(self.context, now, self.wake_delivery)
         await ar_digest.escalate_at_once(self.context, now)
-        await alerts.reconcile(self.context)
+        await alerts.reconcile(self.context, now)
         # Always: retries come due by time alone, and a wake costs one query.
         self.wake_delivery()
 

@@ -27,7 +27,7 @@ from bot.commands_cli import pdf_issuer
 from bot.service import Service
 from tests.fakes import SmtpSink
 from tests.harness import DATA, PUBLIC_URL, until
-from vault.clock import FixedClock
+from vault.clock import SYSTEM, FixedClock
 from vault.config import Config
 from vault.ingest.csv import import_csv
 from vault.models import OutboxMessage
@@ -84,7 +84,7 @@ class Alerting:
         path.write_text(out.getvalue())
         async with pdf_issuer(self.config, self.renderer) as issue:
             await import_csv(kind, path, on_issued=issue, progress=False,
-                             today=self.clock.today(SELLER.key))
+                             clock=self.clock, timezone=SELLER.key)
 
     async def tick(self) -> None:
         """The alerts tick, then wait until delivery has settled every due row."""
@@ -142,7 +142,7 @@ async def running_alerts(
     await service.start()
     try:
         for kind in ("accounts", "contacts"):
-            await import_csv(kind, DATA / f"{kind}.csv", progress=False)
+            await import_csv(kind, DATA / f"{kind}.csv", progress=False, clock=SYSTEM)
         yield Alerting(service, sink, config, clock, renderer, folder)
     finally:
         await service.stop()

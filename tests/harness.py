@@ -47,7 +47,7 @@ async def load_e2e_data(config: Config, renderer: PdfRenderer) -> None:
         with events.silenced():
             for kind in ("accounts", "contacts", "invoices", "payments"):
                 await import_csv(kind, DATA / f"{kind}.csv", on_issued=issue, progress=False,
-                                 today=TODAY)
+                                 clock=FixedClock.on(TODAY))
 
 
 def request_mail(

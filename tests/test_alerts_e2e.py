@@ -145,7 +145,8 @@ async def test_stop_alerts_stops_what_waits_and_what_comes_and_resume_restarts(
     await say(GLOBEX, PreferenceChange(resume=True, quiet_hours=None))
     await say(GLOBEX, PreferenceChange(channels=("email",)))
     contact = await Contact.get(email=GLOBEX)
-    await preferences.apply(contact, preferences.Change(no_quiet_hours=True), None, via="test")
+    await preferences.apply(contact, preferences.Change(no_quiet_hours=True), None, via="test",
+                            now=alerting.clock.now())
     await alerting.invoices(("GLOBEX", "G-1006", 0, 30, "30.00"))
     await alerting.tick()
     (mail,) = alerting.mails_to(GLOBEX)

@@ -25,6 +25,7 @@ import pytest
 from tests.harness import TODAY
 from tests.test_cli import Cli, make_cli
 from vault import events
+from vault.clock import FixedClock
 from vault.config import load_config
 from vault.documents import DocumentStore
 from vault.ingest.csv import import_csv
@@ -63,7 +64,7 @@ async def world(tmp_path: Path, orm: str) -> Cli:
             csv.writer(out).writerows(rows)
             path = tmp_path / f"{kind}.csv"
             path.write_text(out.getvalue())
-            await import_csv(kind, path, progress=False, today=TODAY)
+            await import_csv(kind, path, progress=False, clock=FixedClock.on(TODAY))
     return make_cli(tmp_path, orm)
 
 

@@ -13,6 +13,7 @@ from bot.replies import Formats
 from notifier import alerts, preferences
 from notifier.digests import last_period
 from tests.harness import DATA
+from vault.clock import SYSTEM
 from vault.config import Config
 from vault.config_alerts import AlertsConfig
 from vault.ingest.csv import import_csv
@@ -26,7 +27,7 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 @pytest.fixture
 async def vault(orm: str) -> None:
     for kind in ("accounts", "contacts", "invoices"):
-        await import_csv(kind, DATA / f"{kind}.csv", progress=False)
+        await import_csv(kind, DATA / f"{kind}.csv", progress=False, clock=SYSTEM)
 
 
 async def ask(email: str, change: PreferenceChange | None,
