@@ -30,6 +30,7 @@ from tests.alerting import (
 )
 from tests.harness import PUBLIC_URL
 from tests.recording_sender import RecordingChatSender
+from vault.clock import SYSTEM
 from vault.config_alerts import AlertsConfig
 from vault.models import (
     AlertPreference,
@@ -51,7 +52,7 @@ async def say(email: str, change: PreferenceChange | None, zone: str = "UTC") ->
     """What the bot answers a contact's preferences command (as the pipeline will call it)."""
     contact = await Contact.get(email=email)
     reply = await settings_reply(contact, Preferences(change), Formats.of("en", zone),
-                                     alerts=AlertsConfig())
+                                     alerts=AlertsConfig(), now=SYSTEM.now())
     return reply.as_text()
 
 

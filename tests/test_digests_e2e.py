@@ -14,6 +14,7 @@ from notifier.delivery import dispatch_once
 from tests.alerting import BASE_DAY, BERLIN, Alerting, at, text_of
 from tests.harness import PUBLIC_URL
 from tests.recording_sender import RecordingChatSender
+from vault.clock import SYSTEM
 from vault.config_alerts import AlertsConfig
 from vault.models import ChatLink, Contact, Digest, Notification, OutboxMessage
 
@@ -24,7 +25,7 @@ LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 async def say(change: PreferenceChange) -> str:
     contact = await Contact.get(email=ACME)
     reply = await settings_reply(contact, Preferences(change), Formats.of("en", BERLIN.key),
-                                     alerts=AlertsConfig())
+                                     alerts=AlertsConfig(), now=SYSTEM.now())
     return reply.as_text()
 
 

@@ -34,7 +34,7 @@ async def ask(email: str, change: PreferenceChange | None,
               alerts_config: AlertsConfig | None = None) -> str:
     contact = await Contact.get(email=email)
     reply = await settings_reply(contact, Preferences(change), Formats.of("en", "UTC"),
-                                     alerts=alerts_config or AlertsConfig())
+                                     alerts=alerts_config or AlertsConfig(), now=SYSTEM.now())
     return reply.as_text()
 
 

@@ -24,7 +24,6 @@ from tests.chat_harness import (
 from tests.fake_telegram import BOT_TOKEN, BOT_USERNAME, WEBHOOK_SECRET, FakeTelegram
 from tests.fakes import SmtpSink
 from tests.harness import PUBLIC_URL, Running
-from vault.clock import SYSTEM
 from vault.models import AuditEvent, ChatInbound, ChatLink, Contact, OutboxMessage
 from vault.pdf import PdfRenderer
 
@@ -156,7 +155,7 @@ async def test_a_message_whose_answer_failed_is_answered_on_the_next_retry(
     # As a failed try leaves it: stored (acknowledged to Telegram), still unanswered.
     stored = await ChatInbound.create(
         key="telegram:424242", platform="telegram", user_id=str(ANNA), chat_id=str(ANNA),
-        text="help", received_at=SYSTEM.now() - timedelta(minutes=5))
+        text="help", received_at=running.service.clock.now() - timedelta(minutes=5))
     assert running.service.chats.inbox is not None
     assert await running.service.chats.inbox.requeue_stale() == 1
     (call,) = await telegram.wait_for("sendMessage", 1)

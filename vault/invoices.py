@@ -251,16 +251,18 @@ class AccountScope:
 
 def _status_on(invoice: Invoice, paid: Decimal, disputes: list[Dispute], day: date
                ) -> InvoiceStatus:
-    """The invoice's status on `day`. A void is dated by the row's last change (as in
-    vault.history); a dispute by its Dispute rows, or, with none, by the source's word."""
-    if invoice.status == InvoiceStatus.VOID and invoice.updated_at.date() <= day:
+    """The invoice's status on `day`. A void counts on every day: the ledger does not
+    date it (the row's last change may be the import of a whole history), and a void
+    invoice was never owed. A dispute is dated by its Dispute rows, or, with none, is the
+    source's word."""
+    if invoice.status == InvoiceStatus.VOID:
         return InvoiceStatus.VOID
     if disputes:
         open_then = any(d.at.date() <= day and (d.resolved_at is None
                                                  or d.resolved_at.date() > day) for d in disputes)
         file_status = InvoiceStatus.DISPUTED if open_then else ""
     else:
-        file_status = invoice.file_status if invoice.file_status != InvoiceStatus.VOID else ""
+        file_status = invoice.file_status
     return derive_status(invoice.total, paid, invoice.due_date, file_status, day)
 
 

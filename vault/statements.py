@@ -85,10 +85,8 @@ async def build_statement(
 ) -> StatementSnapshot:
     """The account's statement for [start, end] as known today."""
     as_of = min(end, today)
-    # Seen as of the scope's day: an invoice voided later was still owed then.
-    issued = await scope.seen(await scope.invoices().filter(issue_date__lte=end).order_by(
-        "issue_date", "number"))
-    invoices = [i for i in issued if i.status != InvoiceStatus.VOID]
+    invoices = await scope.invoices().filter(issue_date__lte=end).exclude(
+        status=InvoiceStatus.VOID).order_by("issue_date", "number")
     by_id = {i.id: i for i in invoices}
     payments = [p for p in await scope.payments_between(None, end) if p.invoice_id in by_id]
     payments.sort(key=lambda p: (p.paid_on, p.id))
