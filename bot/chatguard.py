@@ -105,9 +105,10 @@ class Guard:
                   "accounts receivable team.",
         )
         await self._mail(contact, reply, f"chat-link-locked:{contact.id}:{now.isoformat()}",
-                         "link_locked")
+                         "link_locked", now)
 
-    async def email_code(self, contact: Contact, code: str, platform: str, code_id: int) -> None:
+    async def email_code(self, contact: Contact, code: str, platform: str, code_id: int,
+                         now: datetime) -> None:
         where = PLATFORM_NAMES.get(platform, platform)
         reply = Reply(
             subject="Your code to link a chat",
@@ -116,10 +117,12 @@ class Guard:
             outro="If you did not ask for it, ignore this email: nothing is linked without "
                   "the code.",
         )
-        await self._mail(contact, reply, f"chat-link-code:{code_id}", "link_code")
+        await self._mail(contact, reply, f"chat-link-code:{code_id}", "link_code", now)
 
-    async def _mail(self, contact: Contact, reply: Reply, key: str, kind: str) -> None:
-        message = compose(reply, sender=self.sender, recipient=contact.email, auto_reply=False)
+    async def _mail(self, contact: Contact, reply: Reply, key: str, kind: str,
+                    now: datetime) -> None:
+        message = compose(reply, sender=self.sender, recipient=contact.email, now=now,
+                          auto_reply=False)
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: not a reply, still a robot
         await outbox.enqueue(key=key, channel="email", kind=kind, recipient=contact.email,
-                             message=message, message_id=str(message["Message-ID"]))
+                             message=message, message_id=str(message["Message-ID"]), now=now)

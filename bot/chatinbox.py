@@ -25,8 +25,8 @@ from bot.chatreply import chat_payload
 from bot.messages import Reply, Request, printable
 from bot.pipeline import Pipeline
 from notifier import outbox
+from vault.clock import Clock
 from vault.models import ChatInbound, ChatLink, ChatLinkCode, ChatLinkToken
-from vault.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +86,11 @@ class ChatInbox:
             except Exception:  # the row stays `received`; requeue_stale tries it again
                 log.exception("chat message %s failed; it stays queued", row_id)
 
-    async def requeue_stale(self, now: datetime | None = None) -> int:
+    async def requeue_stale(self) -> int:
         """Queue again what is still unanswered after a while (its try failed, e.g. on a
         locked database); returns how many. The worker takes rows one at a
         time and skips answered ones, so a row queued twice is answered once."""
-        cutoff = (now or utcnow()) - STALE
+        cutoff = self.pipeline.clock.now() - STALE
         rows = await ChatInbound.filter(state="received", received_at__lt=cutoff) \
             .order_by("id").values("id")
         for row in rows:
@@ -114,9 +114,11 @@ class ChatInbox:
                 await outbox.enqueue(
                     key=f"chat-reply:{row.key}", channel=row.platform, kind="reply",
                     recipient=outcome.recipient, message=chat_payload(outcome.reply),
+                    now=self.pipeline.clock.now(),
                 )
             await ChatInbound.filter(id=row.id, state="received").update(
-                state="processed", outcome=outcome.label[:64], processed_at=utcnow())
+                state="processed", outcome=outcome.label[:64],
+                processed_at=self.pipeline.clock.now())
         self.wake_delivery()
         return outcome.label
 
@@ -138,9 +140,9 @@ class ChatInbox:
         return Outcome(answer.reply, link.chat_id if link else user.chat_id, "answered")
 
 
-async def prune_chat_state(now: datetime | None = None) -> None:
+async def prune_chat_state(clock: Clock) -> None:
     """Forget what no longer matters: old deliveries, spent codes and tokens."""
-    now = now or utcnow()
+    now = clock.now()
     await ChatInbound.filter(state="processed", received_at__lt=now - KEEP_PROCESSED).delete()
     await ChatLinkCode.filter(expires_at__lt=now - timedelta(days=1)).delete()
     await ChatLinkToken.filter(expires_at__lt=now - timedelta(days=1)).delete()

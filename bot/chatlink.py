@@ -156,7 +156,7 @@ class Linker:
                 code_hash=code_hash(self.secret, user, code), created_at=now,
                 expires_at=now + CODE_TTL,
             )
-            await self.guard.email_code(contact, code, user.platform, row.id)
+            await self.guard.email_code(contact, code, user.platform, row.id, now)
             await audit.record("bot.chat.link.code_sent", account_id=contact.account_id,
                                contact_id=contact.id, **user.audit())
 

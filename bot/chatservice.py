@@ -105,5 +105,6 @@ class ChatChannels:
     async def _welcome(self, user: ChatUser, reply: Reply, key: str) -> None:
         """After a one-click Slack link, say so in the DM, as any other answer."""
         await outbox.enqueue(key=f"chat-linked:{key}", channel=user.platform, kind="reply",
-                             recipient=user.chat_id, message=chat_payload(reply))
+                             recipient=user.chat_id, message=chat_payload(reply),
+                             now=self.clock.now())
         self.wake_delivery()

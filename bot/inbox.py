@@ -14,6 +14,7 @@ import email
 import email.policy
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from email.message import EmailMessage
 
 from tortoise.transactions import in_transaction
@@ -28,7 +29,6 @@ from notifier import outbox
 from vault import audit
 from vault.config import EmailConfig
 from vault.models import Escalation, InboundMessage, OutboxMessage
-from vault.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ class Inbox:
         self.wake_delivery = wake_delivery
         self.dnsfunc = dnsfunc  # injectable DKIM key lookup, for tests
         self.offers = offers  # one-click chat links offered under answers (chat enabled)
+
+    def now(self) -> datetime:
+        return self.pipeline.clock.now()  # the service's one clock
 
     async def process_pending(self) -> int:
         """Process every stored message not yet answered (e.g. after a restart)."""
@@ -78,12 +81,12 @@ class Inbox:
         async with in_transaction():
             await Escalation.get_or_create(
                 source_key=f"inbound:{row.id}:unprocessable",
-                defaults={"at": utcnow(), "kind": "unprocessable", "address": row.mail_from,
+                defaults={"at": self.now(), "kind": "unprocessable", "address": row.mail_from,
                           "summary": f"message {row.message_key[:80]} failed {attempts} "
                                      "times; kept in the inbound store"},
             )
             await audit.record("bot.inbound.unprocessable", inbound=row.id, attempts=attempts)
-            await mark_processed(row.id, "unprocessable", state=FAILED)
+            await mark_processed(row.id, "unprocessable", self.now(), state=FAILED)
         return "unprocessable"
 
     async def _handle(self, row: InboundMessage) -> str:
@@ -132,6 +135,7 @@ class Inbox:
                     offers = await self.offers(answer.contact_id)
                 reply = compose(
                     answer.reply, sender=self.config.sender, recipient=recipient,
+                    now=self.now(),
                     in_reply_to=str(msg.get("Message-ID", "") or ""),
                     references=str(msg.get("References", "") or ""), offers=offers,
                 )
@@ -139,13 +143,14 @@ class Inbox:
                     key=f"email-reply:{row.message_key}", channel="email",
                     kind="notice" if answer.refused else "reply", recipient=recipient,
                     message=reply, message_id=str(reply["Message-ID"]),
+                    now=self.now(),
                 )
-            await mark_processed(row.id, outcome)
+            await mark_processed(row.id, outcome, self.now())
         self.wake_delivery()
         return outcome
 
     async def _noticed_recently(self, recipient: str) -> bool:
-        since = utcnow() - self.config.notice_interval
+        since = self.now() - self.config.notice_interval
         return await OutboxMessage.filter(
             recipient=recipient, kind="notice", created_at__gte=since
         ).exists()
@@ -154,9 +159,9 @@ class Inbox:
         """A delivery report about our own mail: recorded (AR hears of failures), no reply."""
         async with in_transaction():
             outcome = await bounces.record_bounce(
-                bounce, utcnow(), quiet_default=self.pipeline.config.alerts.default_quiet_hours,
+                bounce, self.now(), quiet_default=self.pipeline.config.alerts.default_quiet_hours,
                 reference=row.message_key)
-            await mark_processed(row.id, outcome)
+            await mark_processed(row.id, outcome, self.now())
         return outcome
 
     async def _drop(self, row: InboundMessage, kind: str, reason: str) -> str:
@@ -164,10 +169,10 @@ class Inbox:
         if kind == "refused_sender":
             await Escalation.get_or_create(
                 source_key=f"email:{row.message_key}:refusal",
-                defaults={"at": utcnow(), "kind": "malformed_sender", "summary": reason,
+                defaults={"at": self.now(), "kind": "malformed_sender", "summary": reason,
                           "address": row.mail_from[:320]},
             )
         await audit.record(f"bot.email.{kind}", reason=reason, reference=row.message_key)
-        await mark_processed(row.id, kind)
+        await mark_processed(row.id, kind, self.now())
         return kind
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from html import escape
 
 from bot.messages import Link, Reply
 from bot.replies import reply_html, reply_text
-from vault.timeutil import utcnow
 
 
 def compose(
@@ -17,6 +17,7 @@ def compose(
     *,
     sender: str,
     recipient: str,
+    now: datetime,
     in_reply_to: str = "",
     references: str = "",
     auto_reply: bool = True,
@@ -28,7 +29,7 @@ def compose(
     msg["From"] = sender
     msg["To"] = recipient
     msg["Subject"] = reply.subject
-    msg["Date"] = format_datetime(utcnow())
+    msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "invoicebot.local")
     if auto_reply:
         # RFC 3834: tells other robots not to answer us, and stops mail loops.

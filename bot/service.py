@@ -78,7 +78,7 @@ class Service:
         gc.freeze()
 
     async def _start_smtp(self) -> None:
-        handler = InboundHandler(self.config.email, self._inbound.put_nowait)
+        handler = InboundHandler(self.config.email, self._inbound.put_nowait, self.clock)
         self.smtp = await start_smtp_server(self.config.email, handler)
         self.smtp_port = self.smtp.sockets[0].getsockname()[1]
 
@@ -105,7 +105,8 @@ class Service:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         tick = self.config.notifier_tick.total_seconds()
         self.scheduler.add_job(self._wake.set, "interval", seconds=tick, id="dispatch")
-        self.scheduler.add_job(prune_chat_state, "interval", hours=1, id="chat-prune")
+        self.scheduler.add_job(prune_chat_state, "interval", hours=1, id="chat-prune",
+                               args=[self.clock])
         if self.chats.enabled:  # a chat message whose answer failed is tried again
             self.scheduler.add_job(self.chats.inbox.requeue_stale, "interval", minutes=2,
                                    id="chat-retry")

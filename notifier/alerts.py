@@ -194,7 +194,7 @@ async def _release_one(
         return None
     alert = compose.alert_for(event, invoice, who.fmt, await document_link(ctx, who, invoice, now))
     return outgoing(ctx, notification.key, notification.channel, "alert", who, address,
-                    alert.headline, [alert])
+                    alert.headline, [alert], now)
 
 
 def still_news(event: InvoiceEvent, invoice: Invoice, who: Recipient) -> bool:
@@ -224,12 +224,12 @@ async def document_link(ctx: Context, who: Recipient, invoice: Invoice,
 
 
 def outgoing(ctx: Context, key: str, channel: str, kind: str, who: Recipient, address: str,
-             subject: str, alerts: list[compose.Alert]) -> outbox.Outgoing:
+             subject: str, alerts: list[compose.Alert], now: datetime) -> outbox.Outgoing:
     """An alert or digest for the outbox, as email or as a chat payload."""
     if channel != preferences.EMAIL:
         return outbox.Outgoing(key, channel, kind, address, compose.chat_payload("", alerts))
     intro = f"An update from {ctx.config.seller.name} on your account {who.account.name}:"
-    message = compose.email_message(ctx.envelope(who.contact), subject, intro, alerts)
+    message = compose.email_message(ctx.envelope(who.contact), subject, intro, alerts, now)
     return outbox.Outgoing(key, channel, kind, address, message, str(message["Message-ID"]))
 
 

@@ -25,7 +25,6 @@ from notifier import outbox
 from notifier.alerts import Context
 from notifier.digests import last_period
 from vault.models import Account, Contact, Digest, DigestItem, Escalation, OutboxMessage
-from vault.timeutil import utcnow
 
 AR = "ar"
 AT_ONCE_WINDOW = timedelta(days=2)  # how far back "at once" looks for unsent items
@@ -120,13 +119,14 @@ async def _chat_owners(escalations: list[Escalation]) -> dict[int, int]:
     return owners
 
 
-def _email(ctx: Context, recipient: str, subject: str, items: list[Item]) -> EmailMessage:
+def _email(ctx: Context, recipient: str, subject: str, items: list[Item],
+           now: datetime) -> EmailMessage:
     msg = EmailMessage()
     sender = ctx.config.email.sender
     msg["From"] = formataddr((f"{ctx.config.seller.name} invoicebot", sender))
     msg["To"] = recipient
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(utcnow())
+    msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "invoicebot.local")
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(_text(subject, items))
@@ -143,7 +143,7 @@ def _text(title: str, items: list[Item]) -> str:
 async def _send(ctx: Context, key: str, subject: str, items: list[Item], now: datetime) -> None:
     for recipient in ctx.config.ar_recipients:
         await outbox.enqueue(f"{key}:{recipient}", "email", "digest", recipient,
-                             _email(ctx, recipient, subject, items), now=now)
+                             _email(ctx, recipient, subject, items, now), now=now)
     channel = ctx.config.alerts.ar_slack_channel
     if channel:
         payload = json.dumps({"text": _text(subject, items), "buttons": []}, ensure_ascii=False)
@@ -151,9 +151,8 @@ async def _send(ctx: Context, key: str, subject: str, items: list[Item], now: da
                              now=now)
 
 
-async def ar_digest(ctx: Context, now: datetime | None = None) -> int:
+async def ar_digest(ctx: Context, now: datetime) -> int:
     """Enqueue this period's AR digest if due and not empty; returns its item count."""
-    now = now or utcnow()
     period = last_period(now, ctx.config.seller.timezone, ctx.config.alerts.ar_digest_at)
     if await Digest.exists(recipient=AR, period=period.key):
         return 0
@@ -191,9 +190,8 @@ async def _undigested(now: datetime) -> list[Escalation]:
     return [e for e in candidates if e.id not in listed]
 
 
-async def escalate_at_once(ctx: Context, now: datetime | None = None) -> int:
+async def escalate_at_once(ctx: Context, now: datetime) -> int:
     """Send each escalation of the ar.escalate_at_once kinds on its own, once."""
-    now = now or utcnow()
     kinds = sorted(ctx.config.alerts.escalate_at_once)
     if not kinds:
         return 0

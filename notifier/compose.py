@@ -86,14 +86,15 @@ class Envelope:
     unsubscribe_mailto: str = ""  # the bot's address: a "stop alerts" request
 
 
-def email_message(env: Envelope, subject: str, intro: str, alerts: Sequence[Alert]) -> EmailMessage:
+def email_message(env: Envelope, subject: str, intro: str, alerts: Sequence[Alert],
+                  now: datetime) -> EmailMessage:
     """A text+HTML alert or digest email with its unsubscribe headers and a Message-ID
     (the outbox stores it, so every retry carries the same one)."""
     msg = EmailMessage(policy=EMAIL_POLICY)
     msg["From"] = formataddr((env.seller, env.sender))
     msg["To"] = env.recipient
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime.now().astimezone())
+    msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=env.sender.rpartition("@")[2] or "invoicebot.local")
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: robots must not answer
     targets = [f"<{env.unsubscribe_url}>"]

@@ -97,7 +97,7 @@ async def _digest(ctx: Context, who: Recipient, channel: str, now: datetime) -> 
                 return 0
             await Digest.filter(id=digest.id).update(items=len(alerts))
             message = outgoing(ctx, key, channel, "digest", who, _address(who, channel),
-                               _subject(who, period, len(alerts)), alerts)
+                               _subject(who, period, len(alerts)), alerts, now)
             await outbox.enqueue_many([message], now=now)
     except IntegrityError:  # this period's digest exists: another tick or process sent it
         return 0

@@ -31,7 +31,6 @@ from tortoise.transactions import in_transaction
 
 from vault import audit
 from vault.models import ChatLink, Contact, Escalation, OutboxMessage
-from vault.timeutil import utcnow
 
 PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
 
@@ -50,7 +49,7 @@ async def enqueue(
     message: EmailMessage | bytes,
     message_id: str | None = None,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> OutboxMessage:
     """Queue a message once per `key`: a second call with the same key returns the first
     row and queues nothing (a tick that runs twice must not mail twice).
@@ -61,7 +60,6 @@ async def enqueue(
     The Message-ID (given, taken from the message, or made up) is stored in the row and in
     the payload, so every retry carries the same one and recipients can dedupe.
     """
-    now = now or utcnow()
     message_id, payload = _prepared(channel, message, message_id)
     row, _created = await OutboxMessage.get_or_create(
         key=key,
@@ -92,14 +90,13 @@ class Outgoing:
 
 
 async def enqueue_many(
-    messages: Iterable[Outgoing], *, now: datetime | None = None, chunk: int = 500
+    messages: Iterable[Outgoing], *, now: datetime, chunk: int = 500
 ) -> int:
     """Queue many messages, `chunk` rows per transaction, once per key like enqueue (keys
     already queued, or repeated, are skipped); returns how many rows were added.
 
     For a tick that queues thousands of alerts: one commit per chunk instead of per row.
     """
-    now = now or utcnow()
     added = 0
     pending = iter(messages)
     while group := list(itertools.islice(pending, chunk)):
@@ -283,20 +280,19 @@ async def _transition(row: OutboxMessage, **changes: object) -> bool:
     return True
 
 
-async def mark_sent(row: OutboxMessage, now: datetime | None = None) -> bool:
+async def mark_sent(row: OutboxMessage, now: datetime) -> bool:
     """Record a delivery; False if the lease was lost (another worker took the row)."""
-    return await _transition(row, state=SENT, sent_at=now or utcnow(), lease_until=None,
+    return await _transition(row, state=SENT, sent_at=now, lease_until=None,
                              last_error="")
 
 
 async def mark_failed(
-    row: OutboxMessage, error: str, permanent: bool, now: datetime | None = None
+    row: OutboxMessage, error: str, permanent: bool, now: datetime
 ) -> bool:
     """Schedule a retry with capped, jittered exponential backoff, or give up (dead).
 
     `error` is the remote server's answer or an exception summary, never the message.
     """
-    now = now or utcnow()
     error = error[:500]
     if permanent or row.attempts >= MAX_ATTEMPTS:
         async with in_transaction():  # dead, and AR told, or neither

@@ -51,7 +51,8 @@ async def send_test_alerts(
         key = f"test:{contact.id}:{channel}:{secrets.token_hex(6)}"
         intro = f"A test message from {ctx.config.seller.name}:"
         if channel == preferences.EMAIL:
-            message = compose.email_message(ctx.envelope(contact), alert.headline, intro, [alert])
+            message = compose.email_message(ctx.envelope(contact), alert.headline, intro, [alert],
+                                            now)
             row = await outbox.enqueue(key, channel, "test", address, message, now=now)
         else:
             row = await outbox.enqueue(key, channel, "test", address,

@@ -161,11 +161,12 @@ async def test_a_blocked_bot_kills_the_outbox_row_and_ar_hears_of_it(
     contact = await Contact.create(account=account, email="ap@acme.example")
     await ChatLink.create(contact=contact, platform="telegram", user_id="700009",
                           chat_id="700009", linked_at=SYSTEM.now())
-    await outbox.enqueue("alert:1", "telegram", "alert", "700009", ALERT)
+    now = SYSTEM.now()
+    await outbox.enqueue("alert:1", "telegram", "alert", "700009", ALERT, now=now)
     await outbox.enqueue("alert:2", "telegram", "alert", "700001",
-                         encode_payload("Hello", []))
+                         encode_payload("Hello", []), now=now)
     async with telegram_bot(telegram) as bot:
-        assert await dispatch_once(TelegramSender(bot)) == 1
+        assert await dispatch_once(TelegramSender(bot), now) == 1
     assert (await OutboxMessage.get(key="alert:1")).state == "dead"
     assert (await OutboxMessage.get(key="alert:2")).state == "sent"
     assert bytes((await OutboxMessage.get(key="alert:1")).payload) == ALERT  # stored as given

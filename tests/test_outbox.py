@@ -82,15 +82,17 @@ async def test_message_id_is_in_the_row_and_the_payload(orm: str) -> None:
     made = await enqueue("k1", "email", "reply", "a@example.com", reply(), now=NOW)
     assert made.message_id.endswith("@localhost")
     assert parsed(made.payload)["Message-ID"] == f"<{made.message_id}>"
-    given = await enqueue("k2", "email", "reply", "a@example.com", reply(), "x.1@localhost")
+    given = await enqueue("k2", "email", "reply", "a@example.com", reply(), "x.1@localhost",
+                          now=NOW)
     assert parsed(given.payload)["Message-ID"] == "<x.1@localhost>"
     raw = b"From: invoices@localhost\r\nTo: a@example.com\r\n\r\nhello\r\n"
-    as_bytes = await enqueue("k3", "email", "notice", "a@example.com", raw, "<y.2@localhost>")
+    as_bytes = await enqueue("k3", "email", "notice", "a@example.com", raw, "<y.2@localhost>",
+                             now=NOW)
     assert as_bytes.message_id == "y.2@localhost"
     assert bytes(as_bytes.payload) == b"Message-ID: <y.2@localhost>\r\n" + raw
     with pytest.raises(ValueError):
         await enqueue("k4", "email", "notice", "a@example.com",
-                      b"Message-ID: <z@x>\r\n" + raw, "other@x")
+                      b"Message-ID: <z@x>\r\n" + raw, "other@x", now=NOW)
 
 
 async def test_enqueue_many_queues_each_key_once_with_its_message_id(orm: str) -> None:
@@ -167,7 +169,8 @@ async def test_renewing_keeps_only_rows_still_held(orm: str) -> None:
 
 
 async def test_dispatch_takes_only_its_own_channel(orm: str, tmp_path: Path) -> None:
-    await enqueue("slack", "slack", "notice", "U123", b'{"text": "hi"}', "s.1@localhost")
+    await enqueue("slack", "slack", "notice", "U123", b'{"text": "hi"}', "s.1@localhost",
+                  now=NOW)
     assert await dispatch_once(MaildirSender(tmp_path / "md"), now=NOW) == 0
     assert (await OutboxMessage.get(key="slack")).state == outbox.PENDING
 

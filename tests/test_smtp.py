@@ -27,6 +27,7 @@ from bot.channels.email import (
     pending_messages,
     start_smtp_server,
 )
+from vault.clock import SYSTEM
 from vault.config import Config
 from vault.models import InboundMessage
 
@@ -50,7 +51,7 @@ class Inbound:
 @pytest.fixture
 async def inbound(orm: str, config: Config) -> AsyncIterator[Inbound]:
     stored: list[int] = []
-    handler = InboundHandler(config.email, stored.append)
+    handler = InboundHandler(config.email, stored.append, SYSTEM)
     server = await start_smtp_server(config.email, handler)
     yield Inbound(server.sockets[0].getsockname()[1], handler, stored)
     server.close()
@@ -196,7 +197,7 @@ async def test_failing_pipeline_callback_does_not_undo_the_250(orm: str, config:
     def explode(message_id: int) -> None:
         raise RuntimeError("pipeline not ready")
 
-    server = await start_smtp_server(config.email, InboundHandler(config.email, explode))
+    server = await start_smtp_server(config.email, InboundHandler(config.email, explode, SYSTEM))
     try:
         assert (await send(server.sockets[0].getsockname()[1])).code == 250
     finally:
@@ -207,7 +208,7 @@ async def test_failing_pipeline_callback_does_not_undo_the_250(orm: str, config:
 
 async def test_oversize_message_gets_552_and_is_not_stored(orm: str, make_config: Any) -> None:
     config = make_config(INVOICEBOT_EMAIL_MAX_SIZE="1KB")
-    server = await start_smtp_server(config.email, InboundHandler(config.email, print))
+    server = await start_smtp_server(config.email, InboundHandler(config.email, print, SYSTEM))
     port = server.sockets[0].getsockname()[1]
     big = MESSAGE + (b"x" * 70 + b"\r\n") * 40  # about 3 KB in short lines
     try:
@@ -246,12 +247,13 @@ async def test_pending_messages_are_oldest_first_until_processed(inbound: Inboun
         await send(inbound.port, MESSAGE.replace(b"abc.123", f"m{n}".encode()))
     first, second, third = await pending_messages()
     assert first < second < third
-    assert await mark_processed(second, "answered")
-    assert not await mark_processed(second, "answered")  # already done: no second transition
-    assert await mark_processed(third, "unknown_sender", state=email_channel.FAILED)
+    assert await mark_processed(second, "answered", SYSTEM.now())
+    # already done: no second transition
+    assert not await mark_processed(second, "answered", SYSTEM.now())
+    assert await mark_processed(third, "unknown_sender", SYSTEM.now(), state=email_channel.FAILED)
     assert await pending_messages() == [first]
     row = await InboundMessage.get(id=second)
     assert (row.state, row.outcome) == ("processed", "answered")
     assert row.processed_at is not None
     with pytest.raises(ValueError):
-        await mark_processed(first, "x", state="received")
+        await mark_processed(first, "x", SYSTEM.now(), state="received")

@@ -108,7 +108,8 @@ class AlertSink:
 async def enqueue_one_by_one(items: list[Outgoing]) -> None:
     """The baseline: enqueue() per alert, a commit each."""
     for item in items:
-        await enqueue(item.key, item.channel, item.kind, item.recipient, item.message)
+        await enqueue(item.key, item.channel, item.kind, item.recipient, item.message,
+                      now=SYSTEM.now())
 
 
 async def deliver_one_by_one(sender: SmtpSender) -> int:
@@ -118,13 +119,13 @@ async def deliver_one_by_one(sender: SmtpSender) -> int:
     while rows := await outbox.claim(1, LEASE, SYSTEM.now(), channel="email"):
         (row,) = rows
         await sender.send(row.recipient, bytes(row.payload))
-        sent += await outbox.mark_sent(row)
+        sent += await outbox.mark_sent(row, SYSTEM.now())
     return sent
 
 
 async def deliver_as_the_service_does(sender: SmtpSender) -> int:
     sent = 0
-    while done := await dispatch_once(sender):
+    while done := await dispatch_once(sender, SYSTEM.now()):
         sent += done
     return sent
 
@@ -180,7 +181,7 @@ async def measure(label: str, args: argparse.Namespace, sink: AlertSink,
 
     console.log(f"{label}: alerts: {n:,} with enqueue_many and dispatch_once")
     items = [alert(i, "alert") for i in range(n)]
-    enqueue_s, added = await timed(enqueue_many(items))
+    enqueue_s, added = await timed(enqueue_many(items, now=SYSTEM.now()))
     pids = {"bench": [os.getpid()], "sink": [sink.process.pid or 0],
             "database server": await database_pids()}
     with Watch(pids) as watch:
