@@ -236,7 +236,7 @@ async def _failed(row: OutboxMessage, contact: Contact | None, recipient: Recipi
     if contact and row.kind in ALERT_KINDS and recipient.status.startswith("5"):
         reason = f"bounce {recipient.status}: {recipient.diagnostic}"
         switched = await preferences.disable_route(contact.id, preferences.EMAIL, reason,
-                                                   quiet_default)
+                                                   quiet_default, now)
     await Escalation.get_or_create(
         source_key=f"bounce:{row.id}:{address[:200]}",
         defaults={"at": now, "kind": "bounce", "account_id": account_id,

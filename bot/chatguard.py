@@ -107,9 +107,10 @@ class Guard:
                   "accounts receivable team.",
         )
         await self._mail(contact, reply, f"chat-link-locked:{contact.id}:{now.isoformat()}",
-                         OutboxKind.LINK_LOCKED)
+                         OutboxKind.LINK_LOCKED, now)
 
-    async def email_code(self, contact: Contact, code: str, platform: str, code_id: int) -> None:
+    async def email_code(self, contact: Contact, code: str, platform: str, code_id: int,
+                         now: datetime) -> None:
         where = PLATFORM_NAMES.get(platform, platform)
         reply = Reply(
             subject="Your code to link a chat",
@@ -118,10 +119,11 @@ class Guard:
             outro="If you did not ask for it, ignore this email: nothing is linked without "
                   "the code.",
         )
-        await self._mail(contact, reply, f"chat-link-code:{code_id}", OutboxKind.LINK_CODE)
+        await self._mail(contact, reply, f"chat-link-code:{code_id}", OutboxKind.LINK_CODE, now)
 
-    async def _mail(self, contact: Contact, reply: Reply, key: str, kind: OutboxKind) -> None:
+    async def _mail(self, contact: Contact, reply: Reply, key: str, kind: OutboxKind,
+                    now: datetime) -> None:
         # Auto-Submitted: auto-generated (RFC 3834): not a reply, still a robot.
         await outbox.enqueue(reply_message(
             reply, key=key, channel=Channel.EMAIL, kind=kind, recipient=contact.email,
-            contact_id=contact.id, mail=MailHeaders(sender=self.sender)))
+            contact_id=contact.id, mail=MailHeaders(sender=self.sender)), now=now)

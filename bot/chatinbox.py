@@ -26,8 +26,8 @@ from bot.messages import Reply, Request, printable
 from bot.outgoing import reply_message
 from bot.pipeline import Pipeline
 from notifier import outbox
+from vault.clock import Clock
 from vault.models import ChatInbound, ChatLink, ChatLinkCode, ChatLinkToken
-from vault.timeutil import utcnow
 from vault.vocabulary import Channel, OutboxKind
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class ChatInbox:
         self.pipeline = pipeline
         self.linker = linker
         self.wake_delivery = wake_delivery
-        self.queue = InboundQueue(ChatInbound, self.handle, self.origin)
+        self.queue = InboundQueue(ChatInbound, self.handle, self.origin, pipeline.clock)
 
     async def receive(self, message: ChatMessage) -> bool:
         """Store a delivery once; False for a retry or replay of one already stored.
@@ -95,7 +95,8 @@ class ChatInbox:
                 await outbox.enqueue(reply_message(
                     outcome.reply, key=f"chat-reply:{row.key}", channel=row.platform,
                     kind=OutboxKind.REPLY, recipient=outcome.recipient,
-                    contact_id=outcome.contact_id))
+                    contact_id=outcome.contact_id),
+                    now=self.pipeline.clock.now())
             await self.queue.mark_processed(row.id, outcome.label)
         self.wake_delivery()
         return outcome.label
@@ -119,9 +120,9 @@ class ChatInbox:
                        answer.contact_id)
 
 
-async def prune_chat_state(now: datetime | None = None) -> None:
+async def prune_chat_state(clock: Clock) -> None:
     """Forget what no longer matters: old deliveries, spent codes and tokens."""
-    now = now or utcnow()
+    now = clock.now()
     await ChatInbound.filter(state="processed", received_at__lt=now - KEEP_PROCESSED).delete()
     await ChatLinkCode.filter(expires_at__lt=now - timedelta(days=1)).delete()
     await ChatLinkToken.filter(expires_at__lt=now - timedelta(days=1)).delete()

@@ -16,9 +16,8 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -30,8 +29,8 @@ from bot import chatguard
 from bot.chatguard import ChatUser
 from bot.messages import Reply
 from vault import audit
+from vault.clock import Clock
 from vault.models import ChatLink, ChatLinkCode, ChatLinkToken, Contact
-from vault.timeutil import utcnow
 
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5  # per code: after five wrong ones, the sixth try fails even if right
@@ -106,7 +105,7 @@ def token_id(token: str) -> str:
 
 class Linker:
     def __init__(
-        self, guard: chatguard.Guard, secret: str, clock: Callable[[], datetime] = utcnow
+        self, guard: chatguard.Guard, secret: str, clock: Clock
     ) -> None:
         self.guard = guard  # locks, failure counting and the emails they send
         self.secret = secret  # keys the code HMAC
@@ -134,9 +133,9 @@ class Linker:
 
     async def request_code(self, user: ChatUser, address: str) -> Reply:
         contact = await Contact.get_or_none(email=address).select_related("account")
-        reason = await self.guard.refusal(contact, user, self.clock())
+        reason = await self.guard.refusal(contact, user, self.clock.now())
         if reason is None and contact is not None:
-            since = self.clock() - timedelta(hours=1)
+            since = self.clock.now() - timedelta(hours=1)
             if await ChatLinkCode.filter(contact_id=contact.id, created_at__gte=since).count() \
                     >= MAX_CODES_PER_HOUR:
                 reason = "too_many_codes"
@@ -148,7 +147,7 @@ class Linker:
 
     async def _issue_code(self, user: ChatUser, contact: Contact) -> None:
         code = f"{secrets.randbelow(1_000_000):06d}"
-        now = self.clock()
+        now = self.clock.now()
         async with in_transaction():
             await self._open_codes(user).update(closed=True)  # a new code voids older ones
             row = await ChatLinkCode.create(
@@ -157,7 +156,7 @@ class Linker:
                 code_hash=code_hash(self.secret, user, code), created_at=now,
                 expires_at=now + CODE_TTL,
             )
-            await self.guard.email_code(contact, code, user.platform, row.id)
+            await self.guard.email_code(contact, code, user.platform, row.id, now)
             await audit.record("bot.chat.link.code_sent", account_id=contact.account_id,
                                contact_id=contact.id, **user.audit())
 
@@ -166,7 +165,7 @@ class Linker:
                                    user_id=user.user_id, closed=False)
 
     async def enter_code(self, user: ChatUser, code: str) -> Reply:
-        now = self.clock()
+        now = self.clock.now()
         row = await self._open_codes(user).filter(expires_at__gt=now).order_by("-id").first()
         # Every try is counted before it is checked, in one atomic update: tries racing
         # each other (several instances on PostgreSQL) cannot get past MAX_TRIES together.
@@ -192,7 +191,7 @@ class Linker:
     async def offer(self, contact: Contact, platform: str) -> str:
         """A new random token for a one-click link in an email; only its hash is stored."""
         token = secrets.token_urlsafe(24)  # 32 characters of A-Za-z0-9_-
-        now = self.clock()
+        now = self.clock.now()
         await ChatLinkToken.create(id=token_id(token), contact_id=contact.id, platform=platform,
                                    created_at=now, expires_at=now + TOKEN_TTL)
         return token
@@ -203,7 +202,7 @@ class Linker:
     async def redeem_token(self, user: ChatUser, token: str) -> tuple[bool, Reply]:
         """Link by an emailed one-click token (single use, expiring, platform-bound);
         (whether it linked, the answer)."""
-        now = self.clock()
+        now = self.clock.now()
         row = await ChatLinkToken.get_or_none(id=token_id(token), platform=user.platform,
                                               used_at=None, expires_at__gt=now)
         if row is None:
@@ -225,7 +224,7 @@ class Linker:
         try:
             await ChatLink.create(contact_id=contact.id, platform=user.platform,
                                   team_id=user.team_id, user_id=user.user_id,
-                                  chat_id=user.chat_id, linked_at=self.clock())
+                                  chat_id=user.chat_id, linked_at=self.clock.now())
         except IntegrityError:  # linked meanwhile, e.g. by a second code in flight
             return False, _already_linked()
         await audit.record("bot.chat.link.linked", account_id=contact.account_id,

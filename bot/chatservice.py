@@ -4,7 +4,6 @@ and the one-click link offers for email replies. bot.service wires this in."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from starlette.routing import BaseRoute
@@ -23,24 +22,24 @@ from bot.outgoing import reply_message
 from bot.pipeline import Pipeline
 from notifier import outbox
 from notifier.delivery import Sender
+from vault.clock import Clock
 from vault.config import Config
 from vault.models import ChatLink, Contact
-from vault.timeutil import utcnow
 from vault.vocabulary import OutboxKind
 
 
 class ChatChannels:
     def __init__(self, config: Config, pipeline: Pipeline,
                  wake_delivery: Callable[[], None],
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Clock) -> None:
         self.wake_delivery = wake_delivery
         self.clock = clock
         # The newest secret key keys the code HMACs (a rotation voids codes in flight:
         # they live ten minutes).
         self.linker = Linker(Guard(config.email.sender), config.secret_keys[-1], clock)
         self.inbox = ChatInbox(pipeline, self.linker, wake_delivery)
-        self.slack = SlackChannel(config.slack, self.inbox.receive) if config.slack else None
-        self.telegram = (TelegramChannel(config.telegram, self.inbox.receive)
+        self.slack = SlackChannel(config.slack, self.inbox.receive, clock) if config.slack else None
+        self.telegram = (TelegramChannel(config.telegram, self.inbox.receive, clock)
                          if config.telegram else None)
         self.slack_pages = None
         if self.slack is not None and config.slack and config.slack.client_id:
@@ -93,7 +92,7 @@ class ChatChannels:
         not linked yet, a fresh random token (Telegram deep link, Slack sign-in page)."""
         linked = {link.platform for link in await ChatLink.filter(contact_id=contact_id)}
         contact = await Contact.get(id=contact_id)
-        expires = self.clock() + TOKEN_TTL
+        expires = self.clock.now() + TOKEN_TTL
         offers = []
         if self.telegram is not None and self.telegram.username and "telegram" not in linked:
             token = await self.linker.offer(contact, "telegram")
@@ -110,5 +109,6 @@ class ChatChannels:
                                           user_id=user.user_id)
         await outbox.enqueue(reply_message(
             reply, key=f"chat-linked:{key}", channel=user.platform, kind=OutboxKind.REPLY,
-            recipient=user.chat_id, contact_id=link.contact_id if link else None))
+            recipient=user.chat_id, contact_id=link.contact_id if link else None),
+            now=self.clock.now())
         self.wake_delivery()

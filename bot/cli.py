@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="print the reply a contact would get")
     ask.add_argument("--from", dest="sender", required=True, metavar="EMAIL")
     ask.add_argument("--today", metavar="YYYY-MM-DD",
-                     help="answer as if today were this date (reproduce what a contact saw)")
+                     help="answer as of this date, leaving out what was issued or paid after "
+                          "it (reproduce what a contact saw)")
     ask.add_argument("text", nargs="+")
     audit = sub.add_parser("audit", help="audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.errors import UsageError
 from notifier import preferences
+from vault.clock import SYSTEM
 from vault.config import Config, ConfigError
 from vault.config_alerts import WEEKDAYS, parse_quiet_hours
 from vault.models import Account, Contact
@@ -63,7 +64,7 @@ async def run(args: argparse.Namespace, config: Config) -> int:
                 raise UsageError(f"--channels: {', '.join(sorted(missing))} is not linked for "
                                  f"{contact.email} (the contact links it by messaging the bot)")
             await preferences.apply(contact, change, config.alerts.default_quiet_hours,
-                                    via="cli")
+                                    via="cli", now=SYSTEM.now())
         await _show(config, contact)
     return EXIT_OK
 
@@ -126,7 +127,7 @@ async def _test(config: Config, contact: Contact) -> int:
     senders: dict[str, Sender] = {"email": sender_for(config.email.outbound,
                                                       envelope_from=config.email.sender)}
     context = Context(config, LinkSigner(config.secret_keys))
-    outcomes = await send_test_alerts(context, contact, senders)
+    outcomes = await send_test_alerts(context, contact, senders, SYSTEM.now())
     for outcome in outcomes:
         print(outcome.line())
     return EXIT_ERROR if any(o.failed for o in outcomes) else EXIT_OK

@@ -14,20 +14,20 @@ import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.errors import UsageError
 from bot.messages import Request
 from bot.pipeline import Pipeline
 from vault import db, events
+from vault.clock import SYSTEM, Clock, FixedClock
 from vault.config import Config, ConfigError
 from vault.documents import DocumentStore, issue_invoice_pdf
 from vault.ingest.csv import import_csv
 from vault.links import LinkSigner
 from vault.models import Account, AuditEvent, Contact, Invoice
 from vault.pdf import PdfRenderer
-from vault.timeutil import today_in, utcnow
 
 EXIT_OK = 0
 log = logging.getLogger("invoicebot")
@@ -98,7 +98,7 @@ async def import_file(args: argparse.Namespace, config: Config) -> int:
         with quiet:
             result = await import_csv(args.kind, args.file, on_issued=issue,
                                       progress=not args.no_progress,
-                                      today=today_in(config.seller.timezone.key))
+                                      clock=SYSTEM, timezone=config.seller.timezone.key)
     print(f"{args.file}: {result.created} created, {result.updated} updated, "
           f"{result.unchanged} unchanged")
     return EXIT_OK
@@ -107,11 +107,11 @@ async def import_file(args: argparse.Namespace, config: Config) -> int:
 async def ask(args: argparse.Namespace, config: Config) -> int:
     config = with_secret_keys(config, generate=False)
     async with database(config):
-        pipeline = Pipeline(config, LinkSigner(config.secret_keys),
-                            today=lambda tz: _today(args, tz))
-        # The operator runs this on the server: the contact is taken as verified.
+        pipeline = Pipeline(config, LinkSigner(config.secret_keys), _clock(args))
+        # The operator runs this on the server: the contact is taken as verified. It
+        # arrives now, whatever day it is answered as of.
         request = Request(channel="cli", address=args.sender, text=" ".join(args.text),
-                          authenticated=True, received_at=utcnow())
+                          authenticated=True, received_at=SYSTEM.now())
         try:
             answer = await pipeline.handle(request)
         finally:
@@ -122,13 +122,16 @@ async def ask(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
-def _today(args: argparse.Namespace, tz: str) -> date:
+def _clock(args: argparse.Namespace) -> Clock:
+    """The system clock, or with --today a clock stopped on that day that answers as of
+    it (what was issued or paid later is left out)."""
     if not getattr(args, "today", None):
-        return today_in(tz)
+        return SYSTEM
     try:
-        return date.fromisoformat(args.today)
+        day = date.fromisoformat(args.today)
     except ValueError as exc:
         raise UsageError(f"--today: {args.today!r} is not a date (YYYY-MM-DD)") from exc
+    return FixedClock.on(day, past=True)
 
 
 async def audit_export(args: argparse.Namespace, config: Config) -> int:
@@ -150,7 +153,7 @@ def _since(text: str) -> datetime:
         day = date.fromisoformat(text)
     except ValueError as exc:
         raise UsageError(f"--since: {text!r} is not a date (YYYY-MM-DD)") from exc
-    return datetime(day.year, day.month, day.day, tzinfo=utcnow().tzinfo)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 async def _write_audit_csv(query, out) -> None:  # type: ignore[no-untyped-def]
@@ -192,7 +195,7 @@ async def _load_demo_if_empty(config: Config) -> None:
             return
         print("demo: loading demo accounts, contacts and invoices, rendering PDFs ...")
         with events.silenced():  # history, not news: no alert for every demo invoice
-            summary = await load_demo(today_in(config.seller.timezone.key), on_issued=issue)
+            summary = await load_demo(SYSTEM, config.seller.timezone.key, on_issued=issue)
         print(f"demo: {summary}")
 
 

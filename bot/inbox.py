@@ -14,6 +14,7 @@ import email
 import email.policy
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from email.message import EmailMessage
 
 from tortoise.transactions import in_transaction
@@ -29,7 +30,6 @@ from notifier.message import MailHeaders
 from vault import audit
 from vault.config import EmailConfig
 from vault.models import Escalation, InboundMessage, OutboxMessage
-from vault.timeutil import utcnow
 from vault.vocabulary import Channel, OutboxKind
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,10 @@ class Inbox:
         self.wake_delivery = wake_delivery
         self.dnsfunc = dnsfunc  # injectable DKIM key lookup, for tests
         self.offers = offers  # one-click chat links offered under answers (chat enabled)
-        self.queue = InboundQueue(InboundMessage, self.handle, self.origin)
+        self.queue = InboundQueue(InboundMessage, self.handle, self.origin, pipeline.clock)
+
+    def now(self) -> datetime:
+        return self.pipeline.clock.now()  # the service's one clock
 
     async def origin(self, row: InboundMessage) -> Origin:
         """For AR: the envelope sender (the From may be what failed to parse)."""
@@ -104,13 +107,14 @@ class Inbox:
                     answer.reply, key=f"email-reply:{row.message_key}", channel=Channel.EMAIL,
                     kind=OutboxKind.NOTICE if answer.refused else OutboxKind.REPLY,
                     recipient=recipient, contact_id=answer.contact_id, mail=mail,
-                    offers=offers))
+                    offers=offers),
+                    now=self.now())
             await self.queue.mark_processed(row.id, outcome)
         self.wake_delivery()
         return outcome
 
     async def _noticed_recently(self, recipient: str) -> bool:
-        since = utcnow() - self.config.notice_interval
+        since = self.now() - self.config.notice_interval
         return await OutboxMessage.filter(
             recipient=recipient, kind="notice", created_at__gte=since
         ).exists()
@@ -119,7 +123,7 @@ class Inbox:
         """A delivery report about our own mail: recorded (AR hears of failures), no reply."""
         async with in_transaction():
             outcome = await bounces.record_bounce(
-                bounce, utcnow(), quiet_default=self.pipeline.config.alerts.default_quiet_hours,
+                bounce, self.now(), quiet_default=self.pipeline.config.alerts.default_quiet_hours,
                 reference=row.message_key)
             await self.queue.mark_processed(row.id, outcome)
         return outcome
@@ -129,7 +133,7 @@ class Inbox:
         if kind == "refused_sender":
             await Escalation.get_or_create(
                 source_key=f"email:{row.message_key}:refusal",
-                defaults={"at": utcnow(), "kind": "malformed_sender", "summary": reason,
+                defaults={"at": self.now(), "kind": "malformed_sender", "summary": reason,
                           "address": row.mail_from[:320]},
             )
         await audit.record(f"bot.email.{kind}", reason=reason, reference=row.message_key)

@@ -7,9 +7,8 @@ combine the replies into one. Channels only translate; they never query the vaul
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from bot import registry, replies
 from bot.answers import Context, Tools
@@ -20,12 +19,12 @@ from bot.identity import Refusal, identify
 from bot.intents import Command, Unclear
 from bot.messages import Reply, Request
 from vault import audit, links
+from vault.clock import Clock
 from vault.config import Config
 from vault.documents import DocumentStore
 from vault.invoices import AccountScope
 from vault.models import Contact, Escalation
 from vault.statements import HtmlRenderer, LazyPdfRenderer
-from vault.timeutil import today_in, utcnow
 
 MAX_REQUESTS = 10  # per message: enough for a real list, not for a denial of service
 
@@ -44,15 +43,16 @@ class Pipeline:
         self,
         config: Config,
         signer: links.LinkSigner,
-        clock: Callable[[], datetime] = utcnow,
-        today: Callable[[str], date] = today_in,
+        clock: Clock,
         renderer: HtmlRenderer | None = None,
     ) -> None:
         self.config = config
-        self.today = today  # what "March" means, in the contact's time zone
+        # Now and today (what "March" means, in the contact's time zone); its as_of
+        # answers as of a past day.
+        self.clock = clock
         own = LazyPdfRenderer()  # starts no process until a statement is asked for
         self._own_renderer = own if renderer is None else None
-        self.tools = Tools(config=config, signer=signer, clock=clock,  # clock: link expiry
+        self.tools = Tools(config=config, signer=signer, clock=clock,
                            renderer=renderer or own, store=DocumentStore(config.vault_path))
 
     async def handle(self, request: Request) -> Answer:
@@ -66,9 +66,9 @@ class Pipeline:
     ) -> Answer:
         """Answer a verified contact: the commands given (a caller that already holds
         typed commands), or else those parsed from the request's text."""
-        scope = await AccountScope.for_contact(who)
+        scope = await AccountScope.for_contact(who, as_of=self.clock.as_of)
         fmt = Formats.of(who.locale or scope.account.locale, who.timezone or scope.account.timezone)
-        today = self.today(fmt.timezone)
+        today = self.clock.today(fmt.timezone)
         requests = commands or self._requests(request.text, today, fmt)
         parts = [await self._answer(Context(scope, fmt, today, request, n, self.tools), command)
                  for n, command in enumerate(requests)]
@@ -97,7 +97,7 @@ class Pipeline:
         await Escalation.get_or_create(
             source_key=f"{request.channel}:{request.reference or request.received_at}:refusal",
             defaults={
-                "at": self.tools.clock(), "kind": refusal.kind, "account_id": account_id,
+                "at": self.clock.now(), "kind": refusal.kind, "account_id": account_id,
                 "contact_id": contact.id if contact else None, "address": request.address,
                 "summary": f"{refusal.kind.replace('_', ' ')} via {request.channel}",
             },

@@ -14,7 +14,7 @@ import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import uvicorn
@@ -31,10 +31,10 @@ from notifier.delivery import Sender, dispatch_once, sender_for
 from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
 from vault import db
+from vault.clock import SYSTEM, Clock
 from vault.config import Config
 from vault.links import LinkSigner
 from vault.statements import HtmlRenderer
-from vault.timeutil import today_in, utcnow
 from vault.web import create_app
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,9 @@ log = logging.getLogger(__name__)
 class Service:
     config: Config
     dnsfunc: Callable[..., bytes] | None = None  # DKIM key lookup, injectable for tests
-    today: Callable[[str], date] = today_in  # what "March" means; fixed in tests
-    clock: Callable[[], datetime] = utcnow  # when alerts and digests are due; frozen in tests
+    # The one clock: answers, inboxes, chat, the notifier and PDFs read the time here
+    # (a FixedClock in tests).
+    clock: Clock = SYSTEM
     sender: Sender | None = None
     renderer: HtmlRenderer | None = None  # statements; None: the pipeline starts its own
     senders: list[Sender] = field(default_factory=list)
@@ -62,8 +63,8 @@ class Service:
         await db.connect(self.config.database_url)
         signer = LinkSigner(self.config.secret_keys)
         self.sender = self.sender or sender_for(self.config.email.outbound)
-        self.pipeline = Pipeline(self.config, signer, today=self.today, renderer=self.renderer)
-        self.chats = ChatChannels(self.config, self.pipeline, self._wake.set)
+        self.pipeline = Pipeline(self.config, signer, self.clock, renderer=self.renderer)
+        self.chats = ChatChannels(self.config, self.pipeline, self._wake.set, self.clock)
         self.senders = [self.sender, *self.chats.senders()]
         self.inbox = Inbox(self.config.email, self.pipeline, self._wake.set, self.dnsfunc,
                            offers=self.chats.offers if self.chats.enabled else None)
@@ -82,14 +83,15 @@ class Service:
         gc.freeze()
 
     async def _start_smtp(self) -> None:
-        handler = InboundHandler(self.config.email, self.inbox.queue.put)
+        handler = InboundHandler(self.config.email, self.inbox.queue.put, self.clock)
         self.smtp = await start_smtp_server(self.config.email, handler)
         self.smtp_port = self.smtp.sockets[0].getsockname()[1]
 
     async def _start_http(self, signer: LinkSigner) -> None:
         unsubscribe = Unsubscribe(unsubscribe_signer(self.config.secret_keys),
-                                  self.config.alerts.default_quiet_hours, self.config.email.sender)
-        app = create_app(self.config, self.config.vault_path, signer,
+                                  self.config.alerts.default_quiet_hours, self.config.email.sender,
+                                  self.clock)
+        app = create_app(self.config, self.config.vault_path, signer, self.clock,
                          extra_routes=[*self.chats.routes(), *unsubscribe.routes()])
         host, port = self.config.http_listen
         # Our own redacting access log replaces uvicorn's, which would log link tokens.
@@ -108,7 +110,8 @@ class Service:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         tick = self.config.notifier_tick.total_seconds()
         self.scheduler.add_job(self._wake.set, "interval", seconds=tick, id="dispatch")
-        self.scheduler.add_job(prune_chat_state, "interval", hours=1, id="chat-prune")
+        self.scheduler.add_job(prune_chat_state, "interval", hours=1, id="chat-prune",
+                               args=[self.clock])
         self.scheduler.add_job(self.retry_inbound, "interval", id="inbound-retry",
                                seconds=self.inbound_retry.total_seconds())
         # The overdue sweep, and alerts, due-soon reminders and digests (notifier.scheduler).
@@ -128,7 +131,7 @@ class Service:
             self._wake.clear()
             try:
                 for sender in self.senders:  # email, then each enabled chat channel
-                    while await dispatch_once(sender, now=self.clock()):
+                    while await dispatch_once(sender, now=self.clock.now()):
                         pass
             except Exception:
                 log.exception("delivery round failed; rows stay queued for the next tick")

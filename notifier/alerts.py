@@ -30,7 +30,6 @@ from vault.config import Config
 from vault.formats import Formats
 from vault.invoices import AccountScope
 from vault.models import Account, Contact, Digest, Invoice, InvoiceEvent, Notification
-from vault.timeutil import utcnow
 from vault.vocabulary import Channel, OutboxKind
 
 WAITING, ENQUEUED, SENT, DEAD, CANCELLED, DIGESTED = (
@@ -70,9 +69,8 @@ class Context:
 
 # ---- expand -----------------------------------------------------------------------------
 
-async def expand(ctx: Context, now: datetime | None = None) -> int:
+async def expand(ctx: Context, now: datetime) -> int:
     """Expand every unexpanded event; returns how many notifications were made."""
-    now = now or utcnow()
     made = 0
     while True:
         async with in_transaction():
@@ -145,11 +143,10 @@ async def recipients(ctx: Context, contact_ids: set[int]) -> dict[int, Recipient
             for c in contacts}
 
 
-async def release(ctx: Context, now: datetime | None = None,
+async def release(ctx: Context, now: datetime,
                   wake: Callable[[], None] = _nothing) -> int:
     """Enqueue every instant notification that is due; returns how many were enqueued.
     `wake` is called after each committed batch, so delivery starts on a burst at once."""
-    now = now or utcnow()
     enqueued = 0
     while True:
         async with in_transaction():
@@ -256,7 +253,7 @@ _DIGEST_OUTCOMES = (
 )
 
 
-async def reconcile(ctx: Context) -> int:
+async def reconcile(ctx: Context, now: datetime) -> int:
     """Settle enqueued alerts and digests whose outbox row is done; a permanent failure
     switches that route off for the contact. Returns how many routes were switched off."""
     switched = 0
@@ -264,22 +261,24 @@ async def reconcile(ctx: Context) -> int:
     while rows := await db.execute_query_dict(_ALERT_OUTCOMES):
         for row in rows:
             await Notification.filter(id=row["id"]).update(state=row["state"])
-            switched += await _after(ctx, row, int(row["contact_id"]), str(row["channel"]))
+            switched += await _after(ctx, row, int(row["contact_id"]), str(row["channel"]), now)
     while rows := await db.execute_query_dict(_DIGEST_OUTCOMES):
         for row in rows:
             await Digest.filter(id=row["id"]).update(state=row["state"])
             kind, _, route = str(row["recipient"]).partition(":")  # contact:{id}:{channel}
             contact_id, _, channel = route.partition(":")
             if kind == "contact" and contact_id.isdigit():
-                switched += await _after(ctx, row, int(contact_id), channel)
+                switched += await _after(ctx, row, int(contact_id), channel, now)
     return switched
 
 
-async def _after(ctx: Context, row: dict[str, Any], contact_id: int, channel: str) -> int:
+async def _after(
+    ctx: Context, row: dict[str, Any], contact_id: int, channel: str, now: datetime
+) -> int:
     if row["state"] != DEAD or not is_permanent(int(row["attempts"])):
         return 0
     return int(await preferences.disable_route(contact_id, channel, str(row["last_error"]),
-                                               ctx.quiet_default))
+                                               ctx.quiet_default, now))
 
 
 def is_permanent(attempts: int) -> bool:

@@ -23,7 +23,6 @@ from notifier.alerts import Context
 from notifier.digests import last_period
 from notifier.message import MailHeaders, Outgoing, Section
 from vault.models import Account, Contact, Digest, DigestItem, Escalation, OutboxMessage
-from vault.timeutil import utcnow
 from vault.vocabulary import Channel, OutboxKind
 
 AR = "ar"
@@ -125,9 +124,8 @@ async def _send(ctx: Context, key: str, subject: str, items: list[Item], now: da
                                       items), now=now)
 
 
-async def ar_digest(ctx: Context, now: datetime | None = None) -> int:
+async def ar_digest(ctx: Context, now: datetime) -> int:
     """Enqueue this period's AR digest if due and not empty; returns its item count."""
-    now = now or utcnow()
     period = last_period(now, ctx.config.seller.timezone, ctx.config.alerts.ar_digest_at)
     if await Digest.exists(recipient=AR, period=period.key):
         return 0
@@ -165,9 +163,8 @@ async def _undigested(now: datetime) -> list[Escalation]:
     return [e for e in candidates if e.id not in listed]
 
 
-async def escalate_at_once(ctx: Context, now: datetime | None = None) -> int:
+async def escalate_at_once(ctx: Context, now: datetime) -> int:
     """Send each escalation of the ar.escalate_at_once kinds on its own, once."""
-    now = now or utcnow()
     kinds = sorted(ctx.config.alerts.escalate_at_once)
     if not kinds:
         return 0

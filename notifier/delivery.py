@@ -25,7 +25,6 @@ from notifier import outbox
 from notifier.email_send import wire
 from vault.config import parse_hostport
 from vault.models import OutboxMessage
-from vault.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +187,7 @@ def sender_for(outbound: str, *, envelope_from: str = "", timeout: float = 30.0)
 
 async def dispatch_once(
     sender: Sender,
-    now: datetime | None = None,
+    now: datetime,
     batch: int = 100,
     lease: timedelta = LEASE,
     claim: int = CLAIM,
@@ -218,20 +217,20 @@ async def dispatch_once(
 
 
 class RoundClock:
-    """Time within one dispatch round. Rows are stamped with the caller's `now` when
-    given (a frozen clock in tests, the service's clock), else the wall clock. Leases are
-    taken and renewed at `now` moved on by the real time the round has run, so a long
-    round renews its leases even when `now` was given once for the whole round."""
+    """Time within one dispatch round. Rows are stamped with the caller's `now` (the
+    service's clock, a frozen one in tests). Leases are taken and renewed at `now` moved
+    on by the real time the round has run (a monotonic timer, which measures a duration
+    and reads no date), so a long round renews its leases although `now` was given once."""
 
-    def __init__(self, now: datetime | None) -> None:
+    def __init__(self, now: datetime) -> None:
         self.given = now
-        self.started, self.mono = now or utcnow(), time.monotonic()
+        self.started, self.mono = now, time.monotonic()
 
     def lease_time(self) -> datetime:
         return self.started + timedelta(seconds=time.monotonic() - self.mono)
 
     def stamp(self) -> datetime:
-        return self.given or utcnow()
+        return self.given
 
 
 def _connection(sender: Sender) -> contextlib.AbstractAsyncContextManager[None]:

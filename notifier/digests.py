@@ -30,7 +30,6 @@ from notifier.alerts import (
     still_news,
 )
 from vault.models import Digest, Invoice, InvoiceEvent, Notification
-from vault.timeutil import utcnow
 from vault.vocabulary import OutboxKind
 
 DIGEST_CADENCES = (preferences.DAILY, preferences.WEEKLY)
@@ -57,9 +56,8 @@ def last_period(now: datetime, zone: ZoneInfo, at: time, weekday: int | None = N
     return Period(f"{year}-W{week:02d}", moment)
 
 
-async def contact_digests(ctx: Context, now: datetime | None = None) -> int:
+async def contact_digests(ctx: Context, now: datetime) -> int:
     """Send each due contact digest; returns how many were enqueued."""
-    now = now or utcnow()
     pairs = await Notification.filter(state=WAITING, cadence__in=DIGEST_CADENCES).distinct(
         ).values_list("contact_id", "channel")
     if not pairs:

@@ -32,7 +32,6 @@ from tortoise.transactions import in_transaction
 from notifier.message import Outgoing, dumps
 from vault import audit
 from vault.models import Contact, Escalation, OutboxMessage
-from vault.timeutil import utcnow
 
 PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
 
@@ -43,28 +42,26 @@ MAX_DELAY = timedelta(hours=4)
 
 # ---- enqueue --------------------------------------------------------------------------
 
-async def enqueue(message: Outgoing, *, now: datetime | None = None) -> OutboxMessage:
+async def enqueue(message: Outgoing, *, now: datetime) -> OutboxMessage:
     """Queue a message once per `message.key`: a second call with the same key returns
     the first row and queues nothing (a tick that runs twice must not mail twice).
 
     The row stores the message (notifier.message.dumps) stamped with its Message-ID and
     the time it was queued, so every retry renders the same message.
     """
-    now = now or utcnow()
     row, _created = await OutboxMessage.get_or_create(key=message.key,
                                                       defaults=_fields(message, now))
     return row
 
 
 async def enqueue_many(
-    messages: Iterable[Outgoing], *, now: datetime | None = None, chunk: int = 500
+    messages: Iterable[Outgoing], *, now: datetime, chunk: int = 500
 ) -> int:
     """Queue many messages, `chunk` rows per transaction, once per key like enqueue (keys
     already queued, or repeated, are skipped); returns how many rows were added.
 
     For a tick that queues thousands of alerts: one commit per chunk instead of per row.
     """
-    now = now or utcnow()
     added = 0
     pending = iter(messages)
     while group := list(itertools.islice(pending, chunk)):
@@ -214,20 +211,19 @@ async def _transition(row: OutboxMessage, **changes: object) -> bool:
     return True
 
 
-async def mark_sent(row: OutboxMessage, now: datetime | None = None) -> bool:
+async def mark_sent(row: OutboxMessage, now: datetime) -> bool:
     """Record a delivery; False if the lease was lost (another worker took the row)."""
-    return await _transition(row, state=SENT, sent_at=now or utcnow(), lease_until=None,
+    return await _transition(row, state=SENT, sent_at=now, lease_until=None,
                              last_error="")
 
 
 async def mark_failed(
-    row: OutboxMessage, error: str, permanent: bool, now: datetime | None = None
+    row: OutboxMessage, error: str, permanent: bool, now: datetime
 ) -> bool:
     """Schedule a retry with capped, jittered exponential backoff, or give up (dead).
 
     `error` is the remote server's answer or an exception summary, never the message.
     """
-    now = now or utcnow()
     error = error[:500]
     if permanent or row.attempts >= MAX_ATTEMPTS:
         async with in_transaction():  # dead, and AR told, or neither

@@ -16,7 +16,6 @@ from tortoise.transactions import in_transaction
 
 from vault import audit
 from vault.models import Account, AlertPreference, ChatLink, Contact, Notification
-from vault.timeutil import utcnow
 
 EMAIL, SLACK, TELEGRAM = "email", "slack", "telegram"
 CHANNELS = (EMAIL, SLACK, TELEGRAM)
@@ -133,11 +132,10 @@ async def linked_channels(contact: Contact) -> set[str]:
 
 async def apply(
     contact: Contact, change: Change, quiet_default: tuple[time, time] | None,
-    *, via: str, now: datetime | None = None,
+    *, via: str, now: datetime,
 ) -> Applied:
     """Apply a change, store it, and make waiting notifications follow it at once
     (a contact who says "stop alerts" must not get one more)."""
-    now = now or utcnow()
     linked = await linked_channels(contact)
     async with in_transaction():
         current = await settings_for(contact, quiet_default)
@@ -191,7 +189,7 @@ async def _follow(contact: Contact, settings: Settings, linked: set[str]) -> Non
 
 
 async def disable_route(contact_id: int, channel: str, reason: str,
-                        quiet_default: tuple[time, time] | None) -> bool:
+                        quiet_default: tuple[time, time] | None, now: datetime) -> bool:
     """Switch off alerts on one channel for one contact after a permanent failure.
 
     Audited; True if the route was on. The contact turns it back on by choosing the
@@ -205,7 +203,7 @@ async def disable_route(contact_id: int, channel: str, reason: str,
         if channel in current.disabled:
             return False
         new = replace(current, disabled=(*current.disabled, channel))
-        await _store(contact, new, utcnow())
+        await _store(contact, new, now)
         await Notification.filter(contact_id=contact_id, channel=channel,
                                   state="waiting").update(state="cancelled")
     await audit.record("notifier.route.disabled", account_id=contact.account_id,

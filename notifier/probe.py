@@ -18,7 +18,6 @@ from notifier.alerts import Context, Recipient, recipients
 from notifier.delivery import DeliveryError, Sender
 from vault.config_alerts import WEEKDAYS
 from vault.models import Contact, OutboxMessage
-from vault.timeutil import utcnow
 from vault.vocabulary import Channel, OutboxKind
 
 LEASE = timedelta(minutes=5)
@@ -37,11 +36,10 @@ class Outcome:
 
 
 async def send_test_alerts(
-    ctx: Context, contact: Contact, senders: Mapping[str, Sender], now: datetime | None = None
+    ctx: Context, contact: Contact, senders: Mapping[str, Sender], now: datetime
 ) -> list[Outcome]:
     """One test alert per linked channel (email always), whatever the settings say, so an
     operator can check a route before switching alerts to it."""
-    now = now or utcnow()
     who = (await recipients(ctx, {contact.id}))[contact.id]
     alert = compose.Alert(
         f"Test alert from {ctx.config.seller.name}",

@@ -14,14 +14,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
 from notifier import alerts, ar_digest, digests
 from vault import events
+from vault.clock import Clock
 from vault.invoices import sweep_overdue
-from vault.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -32,35 +32,35 @@ def _no_wake() -> None:
 
 @dataclass
 class Ticks:
-    """The notifier's periodic work; `clock` is injectable so tests freeze time."""
+    """The notifier's periodic work, on the service's clock (a fixed one in tests)."""
 
     context: alerts.Context
-    clock: Callable[[], datetime] = utcnow
+    clock: Clock
     wake_delivery: Callable[[], None] = _no_wake
 
     def seller_today(self) -> date:
-        return self.clock().astimezone(self.context.config.seller.timezone).date()
+        return self.clock.today(self.context.config.seller.timezone.key)
 
     async def alerts(self) -> None:
-        now = self.clock()
+        now = self.clock.now()
         await alerts.expand(self.context, now)
         await alerts.release(self.context, now, self.wake_delivery)
         await ar_digest.escalate_at_once(self.context, now)
-        await alerts.reconcile(self.context)
+        await alerts.reconcile(self.context, now)
         # Always: retries come due by time alone, and a wake costs one query.
         self.wake_delivery()
 
     async def sweep(self) -> None:
-        changed = await sweep_overdue(self.seller_today(), self.clock())
+        changed = await sweep_overdue(self.seller_today(), self.clock.now())
         if changed:
             log.info("overdue sweep: %d invoices now overdue", changed)
 
     async def due_soon(self) -> None:
         days = self.context.config.alerts.due_soon_days
-        await events.record_due_soon(self.seller_today(), days, self.clock())
+        await events.record_due_soon(self.seller_today(), days, self.clock.now())
 
     async def digests(self) -> None:
-        now = self.clock()
+        now = self.clock.now()
         sent = await digests.contact_digests(self.context, now)
         sent += await ar_digest.ar_digest(self.context, now)
         if sent:

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from notifier import preferences
+from vault.clock import Clock
 from vault.links import LinkSigner
 from vault.models import Contact
 from vault.web import PAGE_HEADERS, REFUSED_STATUS
@@ -52,10 +53,11 @@ async def contact_of(signer: LinkSigner, token: str) -> Contact | None:
 
 class Unsubscribe:
     def __init__(self, signer: LinkSigner, quiet_default: tuple[time, time] | None,
-                 sender: str) -> None:
+                 sender: str, clock: Clock) -> None:
         self.signer = signer
         self.quiet_default = quiet_default
         self.sender = sender
+        self.clock = clock
 
     def routes(self) -> Sequence[BaseRoute]:
         return [Route(PREFIX + "{token}", self.confirm, methods=["GET"]),
@@ -76,7 +78,8 @@ class Unsubscribe:
         if contact is None:
             return self._invalid()
         change = preferences.Change(stop=True)
-        await preferences.apply(contact, change, self.quiet_default, via="unsubscribe_link")
+        await preferences.apply(contact, change, self.quiet_default, via="unsubscribe_link",
+                                now=self.clock.now())
         body = (f"<p>{html.escape(contact.email)} will get no more invoice alerts.</p>"
                 f"<p>To get them again, write \"resume alerts\" to "
                 f"{html.escape(self.sender)}.</p>")

@@ -1,6 +1,6 @@
 """The running service with a frozen clock, for alert and digest tests.
 
-Time is frozen (FrozenClock) and only moves when a test moves it; ticks are called
+Time is frozen (a FixedClock) and only moves when a test moves it; ticks are called
 directly (they are what the scheduler would trigger), and the service's own delivery
 worker sends to a real SMTP sink. Dates are relative to tomorrow, so download links made
 "in the future" of the test stay valid when checked over HTTP with the real clock.
@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,8 @@ from tortoise.expressions import Q
 from bot.commands_cli import pdf_issuer
 from bot.service import Service
 from tests.fakes import SmtpSink
-from tests.harness import DATA, PUBLIC_URL, fixed_today, until
+from tests.harness import DATA, PUBLIC_URL, until
+from vault.clock import SYSTEM, FixedClock
 from vault.config import Config
 from vault.ingest.csv import import_csv
 from vault.models import OutboxMessage
@@ -47,22 +48,11 @@ def at(zone: ZoneInfo, hour: int, minute: int = 0, days: int = 0) -> datetime:
 
 
 @dataclass
-class FrozenClock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def today(self) -> date:
-        return self.now.astimezone(SELLER).date()
-
-
-@dataclass
 class Alerting:
     service: Service
     sink: SmtpSink
     config: Config
-    clock: FrozenClock
+    clock: FixedClock
     renderer: PdfRenderer
     folder: Path
     _files: int = field(default=0)
@@ -83,8 +73,8 @@ class Alerting:
 
     async def payment(self, account: str, number: str, amount: str, reference: str) -> None:
         header = ["account_id", "invoice_number", "amount", "paid_on", "reference"]
-        await self._import("payments", header,
-                           [[account, number, amount, self.clock.today().isoformat(), reference]])
+        paid_on = self.clock.today(SELLER.key).isoformat()
+        await self._import("payments", header, [[account, number, amount, paid_on, reference]])
 
     async def _import(self, kind: str, header: list[str], rows: list[list[str]]) -> None:
         self._files += 1
@@ -94,7 +84,7 @@ class Alerting:
         path.write_text(out.getvalue())
         async with pdf_issuer(self.config, self.renderer) as issue:
             await import_csv(kind, path, on_issued=issue, progress=False,
-                             today=self.clock.today())
+                             clock=self.clock, timezone=SELLER.key)
 
     async def tick(self) -> None:
         """The alerts tick, then wait until delivery has settled every due row."""
@@ -107,7 +97,7 @@ class Alerting:
         async def done() -> bool:
             # One query: two would race the worker (read "failed", then "sending", ...).
             busy = Q(state__in=["pending", "sending"])
-            due = Q(state="failed", next_attempt_at__lte=self.clock())
+            due = Q(state="failed", next_attempt_at__lte=self.clock.now())
             return not await OutboxMessage.filter(Q(busy, due, join_type="OR"),
                                                   channel="email").exists()
 
@@ -147,12 +137,12 @@ async def running_alerts(
     `config` comes from alert_config(make_config, sink). Each test module wraps this in
     its own fixture (with the `orm` fixture for an empty database).
     """
-    clock = FrozenClock(at(ZoneInfo("UTC"), 5))
-    service = Service(config, today=fixed_today, clock=clock)
+    clock = FixedClock(at(ZoneInfo("UTC"), 5))
+    service = Service(config, clock=clock)
     await service.start()
     try:
         for kind in ("accounts", "contacts"):
-            await import_csv(kind, DATA / f"{kind}.csv", progress=False)
+            await import_csv(kind, DATA / f"{kind}.csv", progress=False, clock=SYSTEM)
         yield Alerting(service, sink, config, clock, renderer, folder)
     finally:
         await service.stop()

@@ -20,7 +20,7 @@ from tests import fake_slack, fake_telegram
 from tests.fake_slack import FakeSlack
 from tests.fake_telegram import FakeTelegram
 from tests.fakes import SmtpSink
-from tests.harness import PUBLIC_URL, Running, fixed_today, load_e2e_data, until
+from tests.harness import PUBLIC_URL, Running, fixed_clock, load_e2e_data, until
 from vault.config import Config
 from vault.models import ChatInbound
 from vault.pdf import PdfRenderer
@@ -61,7 +61,7 @@ def chat_env(slack: FakeSlack | None, telegram: FakeTelegram | None, sink: SmtpS
 @asynccontextmanager
 async def running_service(config: Config, sink: SmtpSink,
                           renderer: PdfRenderer) -> AsyncIterator[Running]:
-    service = Service(config, today=fixed_today)
+    service = Service(config, clock=fixed_clock())
     await service.start()
     try:
         await load_e2e_data(config, renderer)

@@ -29,6 +29,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from notifier.delivery import SmtpSender, dispatch_once
 from notifier.message import Outgoing, loads
 from vault import db
+from vault.clock import SYSTEM, Clock, FixedClock
 from vault.config import parse_hostport
 
 
@@ -66,7 +67,8 @@ class Worker:
         smtp = SmtpSender(host, port, timeout=10, envelope_from="invoices@localhost")
         self.sender: SmtpSender | PausingSender = (
             PausingSender(smtp, args.pause_after) if args.pause_after else smtp)
-        self.now: datetime | None = datetime.fromisoformat(args.now) if args.now else None
+        # A frozen clock, or the system one (read each round, as the service does).
+        self.clock: Clock = FixedClock(datetime.fromisoformat(args.now)) if args.now else SYSTEM
         self.lease = timedelta(seconds=args.lease)
         self.claim = args.claim
         self.sent = 0
@@ -76,7 +78,7 @@ class Worker:
         """One dispatch tick: send until nothing is due. The scheduler only triggers it;
         which rows are due and whose they are is decided in the database."""
         async with self.ticking:
-            while sent := await dispatch_once(self.sender, now=self.now, lease=self.lease,
+            while sent := await dispatch_once(self.sender, now=self.clock.now(), lease=self.lease,
                                               claim=self.claim):
                 self.sent += sent
 

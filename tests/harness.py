@@ -20,6 +20,7 @@ from bot.commands_cli import pdf_issuer
 from bot.service import Service
 from tests.fakes import SmtpSink
 from vault import events
+from vault.clock import FixedClock
 from vault.config import Config
 from vault.ingest.csv import import_csv
 from vault.models import InboundMessage
@@ -32,8 +33,9 @@ PUBLIC_URL = "http://links.invoicebot.test"
 AUTHSERV = "invoicebot.local"
 
 
-def fixed_today(_tz: str) -> date:
-    return TODAY
+def fixed_clock() -> FixedClock:
+    """Midday UTC on TODAY: the e2e data's statuses and "March" are read on that day."""
+    return FixedClock.on(TODAY)
 
 
 async def load_e2e_data(config: Config, renderer: PdfRenderer) -> None:
@@ -45,7 +47,7 @@ async def load_e2e_data(config: Config, renderer: PdfRenderer) -> None:
         with events.silenced():
             for kind in ("accounts", "contacts", "invoices", "payments"):
                 await import_csv(kind, DATA / f"{kind}.csv", on_issued=issue, progress=False,
-                                 today=TODAY)
+                                 clock=FixedClock.on(TODAY))
 
 
 def request_mail(

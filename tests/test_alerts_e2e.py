@@ -31,6 +31,7 @@ from tests.alerting import (
 )
 from tests.harness import PUBLIC_URL
 from tests.recording_sender import RecordingChatSender
+from vault.clock import SYSTEM
 from vault.config_alerts import AlertsConfig
 from vault.models import (
     AlertPreference,
@@ -52,7 +53,7 @@ async def say(email: str, change: PreferenceChange | None, zone: str = "UTC") ->
     """What the bot answers a contact's preferences command (as the pipeline will call it)."""
     contact = await Contact.get(email=email)
     reply = await settings_reply(contact, Preferences(change), Formats.of("en", zone),
-                                     alerts=AlertsConfig())
+                                     alerts=AlertsConfig(), now=SYSTEM.now())
     return reply.as_text()
 
 
@@ -95,14 +96,14 @@ async def test_a_contact_who_chose_telegram_gets_the_alert_there_and_not_by_emai
 ) -> None:
     contact = await Contact.get(email=ACME)
     await ChatLink.create(contact=contact, platform="telegram", user_id="42", chat_id="4242",
-                          linked_at=alerting.clock())
+                          linked_at=alerting.clock.now())
     answer = await say(ACME, PreferenceChange(channels=("telegram",), cadence=Cadence.INSTANT))
     assert "Channels: Telegram" in answer and "each alert at once" in answer
 
     await alerting.invoices(("ACME", "A-2001", 0, 30, "500.00"))
     await alerting.tick()
     telegram = RecordingChatSender()
-    assert await dispatch_once(telegram, now=alerting.clock()) == 1
+    assert await dispatch_once(telegram, now=alerting.clock.now()) == 1
 
     (delivery,) = telegram.delivered
     assert delivery.recipient == "4242"
@@ -115,14 +116,14 @@ async def test_a_contact_who_chose_telegram_gets_the_alert_there_and_not_by_emai
 async def test_quiet_hours_hold_an_instant_alert_until_they_end(alerting: Alerting) -> None:
     answer = await say(GLOBEX, PreferenceChange(quiet_hours=(time(20), time(7))), NEW_YORK.key)
     assert "Quiet hours: 20:00-07:00 (America/New_York)" in answer
-    alerting.clock.now = at(NEW_YORK, 22)
+    alerting.clock.at = at(NEW_YORK, 22)
     await alerting.invoices(("GLOBEX", "G-1003", 0, 30, "10.00"))
     await alerting.tick()
-    alerting.clock.now = at(NEW_YORK, 6, 59, days=1)
+    alerting.clock.at = at(NEW_YORK, 6, 59, days=1)
     await alerting.tick()
     assert alerting.mails_to(GLOBEX) == []
 
-    alerting.clock.now = at(NEW_YORK, 7, 0, days=1)
+    alerting.clock.at = at(NEW_YORK, 7, 0, days=1)
     await alerting.tick()
     (mail,) = alerting.mails_to(GLOBEX)
     assert "G-1003" in mail["Subject"]
@@ -138,7 +139,7 @@ async def test_stop_alerts_stops_what_waits_and_what_comes_and_resume_restarts(
     assert "no more invoice alerts" in answer
 
     await alerting.invoices(("GLOBEX", "G-1005", 0, 30, "20.00"))
-    alerting.clock.now += timedelta(days=1)
+    alerting.clock.at += timedelta(days=1)
     await alerting.tick()
     assert alerting.mails_to(GLOBEX) == []
     assert {n.state for n in await Notification.all()} == {"cancelled"}
@@ -146,7 +147,8 @@ async def test_stop_alerts_stops_what_waits_and_what_comes_and_resume_restarts(
     await say(GLOBEX, PreferenceChange(resume=True, quiet_hours=None))
     await say(GLOBEX, PreferenceChange(channels=("email",)))
     contact = await Contact.get(email=GLOBEX)
-    await preferences.apply(contact, preferences.Change(no_quiet_hours=True), None, via="test")
+    await preferences.apply(contact, preferences.Change(no_quiet_hours=True), None, via="test",
+                            now=alerting.clock.now())
     await alerting.invoices(("GLOBEX", "G-1006", 0, 30, "30.00"))
     await alerting.tick()
     (mail,) = alerting.mails_to(GLOBEX)
@@ -207,7 +209,7 @@ async def test_a_payments_import_that_settles_an_invoice_alerts_open_to_paid(
 async def test_the_overdue_sweep_flips_status_once_and_alerts_once(alerting: Alerting) -> None:
     await alerting.invoices(("GLOBEX", "G-1010", -20, 1, "75.00"))
     await alerting.tick()
-    alerting.clock.now += timedelta(days=2)
+    alerting.clock.at += timedelta(days=2)
     await asyncio.gather(alerting.service.ticks.sweep(), alerting.service.ticks.sweep())
     await alerting.service.ticks.sweep()
     await alerting.tick()
@@ -225,7 +227,7 @@ async def test_due_soon_reminds_once_per_due_date(alerting: Alerting) -> None:
     await alerting.service.ticks.due_soon()
     await alerting.service.ticks.due_soon()
     await alerting.tick()
-    alerting.clock.now += timedelta(hours=1)
+    alerting.clock.at += timedelta(hours=1)
     await alerting.service.ticks.due_soon()
     await alerting.tick()
 
@@ -244,7 +246,7 @@ async def test_a_relay_answering_4xx_then_250_delivers_the_alert_once(
     assert row.state == "failed" and row.last_error.startswith("451")
     assert alerting.mails_to(GLOBEX) == []
 
-    alerting.clock.now = row.next_attempt_at + timedelta(seconds=1)
+    alerting.clock.at = row.next_attempt_at + timedelta(seconds=1)
     await alerting.tick()
     (mail,) = alerting.mails_to(GLOBEX)
     first_try, second_try = alerting.sink.attempts
@@ -272,7 +274,7 @@ async def test_a_relay_answering_5xx_kills_the_alert_switches_the_route_off_and_
     await alerting.tick()
     assert await OutboxMessage.filter(kind="alert").count() == 1  # the route stays off
 
-    alerting.clock.now = at(SELLER, 8, 0, days=1)
+    alerting.clock.at = at(SELLER, 8, 0, days=1)
     await alerting.service.ticks.digests()
     await alerting.settled()
     (digest,) = alerting.mails_to("ar@localhost")
@@ -290,12 +292,12 @@ async def test_a_blocked_telegram_bot_switches_telegram_off_for_that_contact_onl
 ) -> None:
     contact = await Contact.get(email=GLOBEX)
     await ChatLink.create(contact=contact, platform="telegram", user_id="7", chat_id="77",
-                          linked_at=alerting.clock())
+                          linked_at=alerting.clock.now())
     await say(GLOBEX, PreferenceChange(channels=("email", "telegram")))
     await alerting.invoices(("GLOBEX", "G-1016", 0, 30, "10.00"))
     await alerting.tick()
     blocked = RecordingChatSender(refuse_with="403 Forbidden: bot was blocked by the user")
-    await dispatch_once(blocked, now=alerting.clock())
+    await dispatch_once(blocked, now=alerting.clock.now())
     await alerting.tick()
 
     settings = await preferences.settings_for(contact, None)

@@ -25,6 +25,7 @@ from notifier.message import Outgoing, chat_buttons, loads, plain_text
 from tests.alerting import SELLER, at, text_of
 from tests.harness import DATA
 from tests.recording_sender import RecordingChatSender
+from vault.clock import SYSTEM, FixedClock
 from vault.config import Config
 from vault.ingest.csv import import_csv
 from vault.links import LinkSigner
@@ -56,7 +57,7 @@ def seller_config(make_config) -> Config:  # type: ignore[no-untyped-def]
 @pytest.fixture
 async def vault(orm: str) -> None:
     for kind in ("accounts", "contacts"):
-        await import_csv(kind, DATA / f"{kind}.csv", progress=False)
+        await import_csv(kind, DATA / f"{kind}.csv", progress=False, clock=SYSTEM)
 
 
 def context(config: Config) -> alerts.Context:
@@ -65,8 +66,7 @@ def context(config: Config) -> alerts.Context:
 
 async def refused(config: Config, address: str, authenticated: bool, n: int) -> None:
     """A request through the real pipeline; the body carries a secret and a link token."""
-    pipeline = Pipeline(config, LinkSigner(config.secret_keys),
-                        clock=lambda: at(SELLER, 6, n))
+    pipeline = Pipeline(config, LinkSigner(config.secret_keys), FixedClock(at(SELLER, 6, n)))
     text = f"invoices March\n{SECRET}\nhttp://127.0.0.1:8080/d/{FAKE_TOKEN}"
     await pipeline.handle(Request(channel="email", address=address, text=text,
                                   authenticated=authenticated, received_at=at(SELLER, 6, n),
@@ -87,7 +87,8 @@ async def dead_chat_alert(config: Config, unlink_after_release: bool = False) ->
     contact = await Contact.get(email="ap@globex.example")
     await ChatLink.create(contact=contact, platform="telegram", user_id="5", chat_id="55",
                           linked_at=at(SELLER, 5))
-    await preferences.apply(contact, preferences.Change(channels=("telegram",)), None, via="t")
+    await preferences.apply(contact, preferences.Change(channels=("telegram",)), None, via="t",
+                            now=SYSTEM.now())
     account = await Account.get(account_id="GLOBEX")
     document = await Document.create(sha256="0" * 64, size=1, crc32=0, storage_key="x.pdf")
     invoice = await Invoice.create(account=account, number="G-9", issue_date=MORNING.date(),
@@ -258,7 +259,7 @@ async def test_a_contacts_dead_chat_alert_names_the_route_it_switched_off(
     seller_config: Config, vault: None
 ) -> None:
     await dead_chat_alert(seller_config)
-    assert await alerts.reconcile(context(seller_config)) == 1
+    assert await alerts.reconcile(context(seller_config), SYSTEM.now()) == 1
     contact = await Contact.get(email="ap@globex.example")
     settings = await preferences.settings_for(contact, None)
     assert settings.disabled == ("telegram",)

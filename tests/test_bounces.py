@@ -456,7 +456,7 @@ async def test_the_ar_digest_lists_bounces_by_address_without_the_bounced_messag
     assert not await AlertPreference.exists()  # a reply's bounce leaves alerts alone
     assert (await report(bouncing, postfix_dsn(wire(bytes(alert.payload))))).outcome == "bounce"
 
-    bouncing.clock.now = at(SELLER, 8, 1)
+    bouncing.clock.at = at(SELLER, 8, 1)
     await bouncing.service.ticks.digests()
     await bouncing.settled()
     (digest,) = bouncing.mails_to("ar@localhost")

@@ -18,8 +18,8 @@ from notifier.message import Outgoing
 from tests import fake_slack, fake_telegram
 from tests.fake_slack import FakeSlack
 from tests.fake_telegram import FakeTelegram
+from vault.clock import SYSTEM
 from vault.models import Account, ChatLink, Contact, Escalation, OutboxMessage
-from vault.timeutil import utcnow
 from vault.vocabulary import Channel, OutboxKind
 
 # A row queued before Outgoing existed: {"text", "buttons"} JSON, still delivered as it was.
@@ -161,13 +161,14 @@ async def test_a_blocked_bot_kills_the_outbox_row_and_ar_hears_of_it(
     account = await Account.create(account_id="ACME", name="ACME")
     contact = await Contact.create(account=account, email="ap@acme.example")
     await ChatLink.create(contact=contact, platform="telegram", user_id="700009",
-                          chat_id="700009", linked_at=utcnow())
+                          chat_id="700009", linked_at=SYSTEM.now())
+    now = SYSTEM.now()
     for key, chat in (("alert:1", "700009"), ("alert:2", "700001")):
         await outbox.enqueue(Outgoing(
             kind=OutboxKind.ALERT, channel=Channel.TELEGRAM, recipient=chat, key=key,
-            title="Invoice INV-1 is overdue.", contact_id=contact.id))
+            title="Invoice INV-1 is overdue.", contact_id=contact.id), now=now)
     async with telegram_bot(telegram) as bot:
-        assert await dispatch_once(TelegramSender(bot)) == 1
+        assert await dispatch_once(TelegramSender(bot), now) == 1
     assert (await OutboxMessage.get(key="alert:1")).state == "dead"
     assert (await OutboxMessage.get(key="alert:2")).state == "sent"
     escalation = await Escalation.get(kind="dead_delivery")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -15,6 +15,7 @@ from bot.chatlink import MAX_TRIES, LinkCommand, Linker, code_hash, link_command
 from bot.identity import Refusal, identify
 from bot.messages import Request
 from notifier.email_send import wire
+from vault.clock import SYSTEM, FixedClock
 from vault.models import (
     Account,
     AuditEvent,
@@ -25,19 +26,10 @@ from vault.models import (
     Escalation,
     OutboxMessage,
 )
-from vault.timeutil import utcnow
 
 SECRET = "s" * 40
 ANNA = ChatUser("slack", "T0ACME", "U0ANNA", "D0ANNA")
 EVE = ChatUser("slack", "T0ACME", "U0EVE", "D0EVE")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -48,12 +40,12 @@ async def contact(orm: str) -> Contact:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FixedClock:
+    return FixedClock(SYSTEM.now())
 
 
 @pytest.fixture
-def linker(clock: Clock) -> Linker:
+def linker(clock: FixedClock) -> Linker:
     return Linker(Guard("invoices@localhost"), SECRET, clock)
 
 
@@ -110,10 +102,10 @@ async def test_a_code_works_only_in_the_chat_that_asked(linker: Linker, contact:
 
 
 async def test_a_code_expires_after_ten_minutes_and_is_single_use(
-    linker: Linker, contact: Contact, clock: Clock
+    linker: Linker, contact: Contact, clock: FixedClock
 ) -> None:
     code = await ask_code(linker)
-    clock.now += timedelta(minutes=10, seconds=1)
+    clock.at += timedelta(minutes=10, seconds=1)
     assert "not valid" in await type_code(linker, code)
     code = await ask_code(linker)
     assert "Linked" in await type_code(linker, code)
@@ -140,7 +132,7 @@ async def test_the_sixth_try_fails_even_with_the_right_code(
 
 
 async def test_a_hundred_failures_in_an_hour_lock_linking_and_tell_the_contact(
-    linker: Linker, contact: Contact, clock: Clock
+    linker: Linker, contact: Contact, clock: FixedClock
 ) -> None:
     failures = 0
     while failures < LOCK_AFTER:
@@ -160,17 +152,17 @@ async def test_a_hundred_failures_in_an_hour_lock_linking_and_tell_the_contact(
     codes_before = await OutboxMessage.filter(kind="link_code").count()
     await linker.run(LinkCommand("link", "ap@acme.example"), EVE)
     assert await OutboxMessage.filter(kind="link_code").count() == codes_before
-    clock.now += timedelta(hours=1)  # the failures age out; the lock does not
+    clock.at += timedelta(hours=1)  # the failures age out; the lock does not
     row = await ChatLinkCode.create(  # a code that was valid when the lock struck
         contact=contact, platform="slack", team_id="T0ACME", user_id="U0EVE", chat_id="D0EVE",
-        code_hash=code_hash(SECRET, EVE, "123456"), created_at=clock.now,
-        expires_at=clock.now + timedelta(minutes=10))
+        code_hash=code_hash(SECRET, EVE, "123456"), created_at=clock.at,
+        expires_at=clock.at + timedelta(minutes=10))
     assert "not valid" in await type_code(linker, "123456", EVE)
     assert not await ChatLink.exists()
     assert (await ChatLinkCode.get(id=row.id)).tries == 1
     assert await OutboxMessage.filter(kind="link_locked").count() == 1  # told once per lock
 
-    clock.now += timedelta(hours=24)  # after the lock, linking works again
+    clock.at += timedelta(hours=24)  # after the lock, linking works again
     assert "Linked" in await type_code(linker, await ask_code(linker, EVE), EVE)
 
 
@@ -180,7 +172,7 @@ async def test_an_inactive_contact_cannot_link_and_loses_links(
     code = await ask_code(linker)
     await Contact.filter(id=contact.id).update(active=False)
     assert "not valid" in await type_code(linker, code)
-    request = Request("slack", ANNA.address, "invoices", True, utcnow())
+    request = Request("slack", ANNA.address, "invoices", True, SYSTEM.now())
     who = await identify(request)
     assert isinstance(who, Refusal) and who.kind == "unlinked"
 
@@ -189,14 +181,14 @@ async def test_identity_resolves_a_linked_chat_and_respects_the_workspace(
     linker: Linker, contact: Contact
 ) -> None:
     await ChatLink.create(contact=contact, platform="slack", team_id="T0ACME",
-                          user_id="U0ANNA", chat_id="D0ANNA", linked_at=utcnow())
+                          user_id="U0ANNA", chat_id="D0ANNA", linked_at=SYSTEM.now())
     await ChatLink.create(contact=contact, platform="slack", team_id="T0OTHER",
-                          user_id="U0ANNA", chat_id="D0X", linked_at=utcnow())
-    found = await identify(Request("slack", "slack:T0ACME:U0ANNA", "x", True, utcnow()))
+                          user_id="U0ANNA", chat_id="D0X", linked_at=SYSTEM.now())
+    found = await identify(Request("slack", "slack:T0ACME:U0ANNA", "x", True, SYSTEM.now()))
     assert isinstance(found, Contact) and found.id == contact.id
-    other = await identify(Request("slack", "slack:T0OTHER:U0ANNA", "x", True, utcnow()))
+    other = await identify(Request("slack", "slack:T0OTHER:U0ANNA", "x", True, SYSTEM.now()))
     assert isinstance(other, Refusal) and other.kind == "wrong_workspace"
-    telegram = await identify(Request("telegram", "telegram:98765", "x", True, utcnow()))
+    telegram = await identify(Request("telegram", "telegram:98765", "x", True, SYSTEM.now()))
     assert isinstance(telegram, Refusal) and telegram.kind == "unlinked"
 
 

@@ -17,7 +17,7 @@ import pytest
 from bot.service import Service
 from tests.conftest import TEST_KEYS
 from tests.fakes import SmtpSink
-from tests.harness import DATA, TODAY, Running, fixed_today, request_mail
+from tests.harness import DATA, TODAY, Running, fixed_clock, request_mail
 from tests.worlds import INTENTS_DATA, KINDS, scratch_database
 
 
@@ -124,7 +124,7 @@ async def test_an_import_while_the_service_runs_is_seen_without_restart(
 ) -> None:
     config = make_config(INVOICEBOT_EMAIL_OUTBOUND=f"smtp://127.0.0.1:{sink.port}",
                          INVOICEBOT_VAULT_PATH=cli.env["INVOICEBOT_VAULT_PATH"])
-    service = Service(config, today=fixed_today)
+    service = Service(config, clock=fixed_clock())
     await service.start()
     try:
         await cli.load("accounts", "contacts", "invoices")  # another process, same database

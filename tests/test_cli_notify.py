@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import TEST_KEYS
 from tests.fakes import SmtpSink
 from tests.test_cli import Cli
+from vault.clock import SYSTEM
 from vault.models import AuditEvent, ChatLink, Contact, Escalation, OutboxMessage
-from vault.timeutil import utcnow
 
 
 def make_cli(tmp_path: Path, database_url: str, **env: str) -> Cli:
@@ -94,7 +94,7 @@ async def test_test_sends_an_alert_on_each_channel_and_reports_it(
 ) -> None:
     contact = await Contact.get(email="ap@acme.example")
     await ChatLink.create(contact=contact, platform="telegram", user_id="3", chat_id="33",
-                          linked_at=utcnow())
+                          linked_at=SYSTEM.now())
     code, out, err = await cli.run("notify", "test", "--contact", "ap@acme.example")
     assert code == 0, err
     email_line, telegram_line = out.splitlines()

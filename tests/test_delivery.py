@@ -14,8 +14,8 @@ from notifier.message import dumps
 from notifier.outbox import enqueue
 from tests.fakes import SmtpSink
 from tests.test_outbox import NOW, mail, reload, text_of
+from vault.clock import SYSTEM
 from vault.models import Account, AuditEvent, Contact, Escalation, OutboxMessage
-from vault.timeutil import utcnow
 
 
 @pytest.fixture
@@ -177,7 +177,7 @@ class SlowRelay:
     async def send(self, recipient: str, payload: bytes) -> None:
         await asyncio.sleep(self.delay)  # the slow relay itself, not a wait for a race
         await self.smtp.send(recipient, payload)
-        taken = await outbox.claim(10, self.lease, utcnow())
+        taken = await outbox.claim(10, self.lease, SYSTEM.now())
         self.taken_by_another += [row.id for row in taken]
 
 
@@ -188,7 +188,7 @@ async def test_a_long_round_renews_the_leases_of_the_rows_it_still_holds(
     rows = [await enqueue(mail(f"k{n}", f"c{n}@example.com", kind="notice"), now=NOW)
             for n in range(4)]
     slow = SlowRelay(smtp, 0.3, lease)  # 4 x 0.3 s: longer than one lease
-    assert await dispatch_once(slow, now=utcnow(), lease=lease, claim=4) == 4
+    assert await dispatch_once(slow, now=SYSTEM.now(), lease=lease, claim=4) == 4
     assert slow.taken_by_another == []  # renewed before they lapsed
     assert [(await reload(row)).attempts for row in rows] == [1] * 4
     assert len(await sink.wait_for(4)) == 4

@@ -21,6 +21,7 @@ from tests.harness import until
 from tests.scratchdb import PG_URL
 from tests.test_outbox import mail
 from tests.workers import Workers, check_invariant, states
+from vault.clock import SYSTEM
 from vault.models import OutboxMessage
 
 TICK = "0.05"  # seconds between scheduler ticks in each worker
@@ -35,8 +36,8 @@ async def workers(orm: str, sink: SmtpSink, tmp_path: Path) -> AsyncIterator[Wor
 async def two_schedulers_deliver(count: int, sink: SmtpSink, workers: Workers) -> list[int]:
     """Queue `count` alerts, run two scheduler processes until all are sent; check that
     the relay got each Message-ID once; returns how many each process sent."""
-    await enqueue_many(mail(f"alert:{n}", f"c{n}@example.com", f"alert {n}", kind="alert")
-                       for n in range(count))
+    await enqueue_many((mail(f"alert:{n}", f"c{n}@example.com", f"alert {n}", kind="alert")
+                        for n in range(count)), now=SYSTEM.now())
     ids = set(await OutboxMessage.all().values_list("message_id", flat=True))
     started = await asyncio.gather(*(workers.start(name, "--scheduler", TICK)
                                      for name in ("a", "b")))

@@ -14,6 +14,7 @@ from notifier.delivery import dispatch_once
 from tests.alerting import BASE_DAY, BERLIN, Alerting, at, text_of
 from tests.harness import PUBLIC_URL
 from tests.recording_sender import RecordingChatSender
+from vault.clock import SYSTEM
 from vault.config_alerts import AlertsConfig
 from vault.models import ChatLink, Contact, Digest, Notification, OutboxMessage
 
@@ -24,7 +25,7 @@ LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 async def say(change: PreferenceChange) -> str:
     contact = await Contact.get(email=ACME)
     reply = await settings_reply(contact, Preferences(change), Formats.of("en", BERLIN.key),
-                                     alerts=AlertsConfig())
+                                     alerts=AlertsConfig(), now=SYSTEM.now())
     return reply.as_text()
 
 
@@ -36,16 +37,16 @@ async def digest_tick(alerting: Alerting) -> None:
 async def test_a_daily_digest_holds_all_of_the_periods_items_and_goes_out_once(
     alerting: Alerting,
 ) -> None:
-    alerting.clock.now = at(BERLIN, 6)
+    alerting.clock.at = at(BERLIN, 6)
     await alerting.invoices(("ACME", "A-3001", 0, 30, "100.00"), ("ACME", "A-3002", 0, 30, "50"))
     await alerting.tick()
     await alerting.payment("ACME", "A-3002", "50.00", "SEPA-1")
     await alerting.tick()
-    alerting.clock.now = at(BERLIN, 7, 59)
+    alerting.clock.at = at(BERLIN, 7, 59)
     await digest_tick(alerting)
     assert alerting.mails_to(ACME) == []  # nothing instant, nothing before 08:00
 
-    alerting.clock.now = at(BERLIN, 8, 0)
+    alerting.clock.at = at(BERLIN, 8, 0)
     await asyncio.gather(alerting.service.ticks.digests(), alerting.service.ticks.digests())
     await digest_tick(alerting)
     (digest,) = alerting.mails_to(ACME)
@@ -60,12 +61,12 @@ async def test_a_daily_digest_holds_all_of_the_periods_items_and_goes_out_once(
     assert {n.state for n in await Notification.all()} == {"digested"}
 
     # After 08:00: the next day's digest, with only what came since.
-    alerting.clock.now = at(BERLIN, 9)
+    alerting.clock.at = at(BERLIN, 9)
     await alerting.invoices(("ACME", "A-3003", 1, 30, "10.00"))
     await alerting.tick()
     await digest_tick(alerting)
     assert len(alerting.mails_to(ACME)) == 1
-    alerting.clock.now = at(BERLIN, 8, 0, days=1)
+    alerting.clock.at = at(BERLIN, 8, 0, days=1)
     await digest_tick(alerting)
     _first, second = alerting.mails_to(ACME)
     assert "1 update" in second["Subject"]
@@ -73,10 +74,10 @@ async def test_a_daily_digest_holds_all_of_the_periods_items_and_goes_out_once(
 
 
 async def test_a_late_tick_still_sends_the_periods_digest(alerting: Alerting) -> None:
-    alerting.clock.now = at(BERLIN, 6)
+    alerting.clock.at = at(BERLIN, 6)
     await alerting.invoices(("ACME", "A-3101", 0, 30, "100.00"))
     await alerting.tick()
-    alerting.clock.now = at(BERLIN, 15, 30)  # the service was down at 08:00
+    alerting.clock.at = at(BERLIN, 15, 30)  # the service was down at 08:00
     await digest_tick(alerting)
     (digest,) = alerting.mails_to(ACME)
     assert "A-3101" in text_of(digest)
@@ -86,15 +87,15 @@ async def test_a_weekly_digest_goes_out_on_monday(alerting: Alerting) -> None:
     answer = await say(PreferenceChange(cadence=Cadence.WEEKLY))
     assert "a weekly digest on Monday at 08:00" in answer
     tuesday = (1 - BASE_DAY.weekday()) % 7
-    alerting.clock.now = at(BERLIN, 6, days=tuesday)
+    alerting.clock.at = at(BERLIN, 6, days=tuesday)
     await alerting.invoices(("ACME", "A-3201", tuesday, 30, "100.00"))
     await alerting.tick()
     for day in range(tuesday, tuesday + 6):  # Tuesday to Sunday: nothing
-        alerting.clock.now = at(BERLIN, 8, 0, days=day)
+        alerting.clock.at = at(BERLIN, 8, 0, days=day)
         await digest_tick(alerting)
     assert alerting.mails_to(ACME) == []
 
-    alerting.clock.now = at(BERLIN, 8, 0, days=tuesday + 6)
+    alerting.clock.at = at(BERLIN, 8, 0, days=tuesday + 6)
     await digest_tick(alerting)
     (digest,) = alerting.mails_to(ACME)
     assert digest["Subject"].startswith("Your weekly invoice digest")
@@ -106,15 +107,15 @@ async def test_a_weekly_digest_goes_out_on_monday(alerting: Alerting) -> None:
 async def test_a_digest_on_telegram_has_a_button_per_invoice(alerting: Alerting) -> None:
     contact = await Contact.get(email=ACME)
     await ChatLink.create(contact=contact, platform="telegram", user_id="9", chat_id="99",
-                          linked_at=alerting.clock())
+                          linked_at=alerting.clock.now())
     await say(PreferenceChange(channels=("telegram",)))
-    alerting.clock.now = at(BERLIN, 6)
+    alerting.clock.at = at(BERLIN, 6)
     await alerting.invoices(("ACME", "A-3301", 0, 30, "1"), ("ACME", "A-3302", 0, 30, "2"))
     await alerting.tick()
-    alerting.clock.now = at(BERLIN, 8)
+    alerting.clock.at = at(BERLIN, 8)
     await digest_tick(alerting)
     telegram = RecordingChatSender()
-    assert await dispatch_once(telegram, now=alerting.clock()) == 1
+    assert await dispatch_once(telegram, now=alerting.clock.now()) == 1
 
     (delivery,) = telegram.delivered
     assert delivery.recipient == "99"
@@ -126,11 +127,11 @@ async def test_a_digest_on_telegram_has_a_button_per_invoice(alerting: Alerting)
 
 
 async def test_stop_alerts_cancels_a_waiting_digest(alerting: Alerting) -> None:
-    alerting.clock.now = at(BERLIN, 6)
+    alerting.clock.at = at(BERLIN, 6)
     await alerting.invoices(("ACME", "A-3401", 0, 30, "100.00"))
     await alerting.tick()
     await say(PreferenceChange(stop=True))
-    alerting.clock.now = at(BERLIN, 8)
+    alerting.clock.at = at(BERLIN, 8)
     await digest_tick(alerting)
     assert alerting.mails_to(ACME) == []
     assert not await OutboxMessage.filter(kind="digest").exists()
@@ -139,15 +140,15 @@ async def test_stop_alerts_cancels_a_waiting_digest(alerting: Alerting) -> None:
 async def test_a_digest_refused_for_good_switches_that_route_off(alerting: Alerting) -> None:
     contact = await Contact.get(email=ACME)
     await ChatLink.create(contact=contact, platform="telegram", user_id="8", chat_id="88",
-                          linked_at=alerting.clock())
+                          linked_at=alerting.clock.now())
     await say(PreferenceChange(channels=("telegram", "email")))
-    alerting.clock.now = at(BERLIN, 6)
+    alerting.clock.at = at(BERLIN, 6)
     await alerting.invoices(("ACME", "A-3501", 0, 30, "1"))
     await alerting.tick()
-    alerting.clock.now = at(BERLIN, 8)
+    alerting.clock.at = at(BERLIN, 8)
     await digest_tick(alerting)
     blocked = RecordingChatSender(refuse_with="403 Forbidden: bot was blocked by the user")
-    await dispatch_once(blocked, now=alerting.clock())
+    await dispatch_once(blocked, now=alerting.clock.now())
     await alerting.tick()  # reconciles
 
     assert [d.state for d in await Digest.filter(recipient__startswith="contact:")

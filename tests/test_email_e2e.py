@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from bot.service import Service
 from tests.fakes import SmtpSink
-from tests.harness import PUBLIC_URL, Running, fixed_today, load_e2e_data, request_mail, until
+from tests.harness import PUBLIC_URL, Running, fixed_clock, load_e2e_data, request_mail, until
 from tests.test_mailauth import make_dkim_key
 from vault.config import Config
 from vault.models import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage
@@ -25,7 +25,7 @@ LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 
 
 async def start(config: Config) -> Service:
-    service = Service(config, today=fixed_today)
+    service = Service(config, clock=fixed_clock())
     await service.start()
     return service
 
@@ -308,7 +308,7 @@ async def test_dkim_verified_by_us_is_enough_without_a_relay_header(  # type: ig
     def dns(name: bytes, timeout: int = 5) -> bytes | None:
         return record if name == b"sel._domainkey.acme.example." else None
 
-    service = Service(config, dnsfunc=dns, today=fixed_today)
+    service = Service(config, dnsfunc=dns, clock=fixed_clock())
     await service.start()
     try:
         await load_e2e_data(config, renderer)

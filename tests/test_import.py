@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from vault.clock import SYSTEM, FixedClock
 from vault.demo import load_demo
 from vault.ingest import fields as f
 from vault.ingest.csv import ImportFailed, ImportResult, import_csv
@@ -28,15 +29,16 @@ from vault.models import (
     Payment,
     Role,
 )
-from vault.timeutil import utcnow
 
 DATA = Path(__file__).parent / "data"
 TODAY = date(2026, 1, 20)  # INV-1001 and INV-2001 are not yet due
+CLOCK = FixedClock.on(TODAY)  # never moved
 KINDS = ("accounts", "contacts", "invoices", "payments")
 
 
 async def load(*kinds: str, today: date = TODAY) -> list[ImportResult]:
-    return [await import_csv(k, DATA / f"{k}.csv", today=today, progress=False) for k in kinds]
+    clock = FixedClock.on(today)
+    return [await import_csv(k, DATA / f"{k}.csv", clock=clock, progress=False) for k in kinds]
 
 
 def variant(tmp_path: Path, kind: str, old: str, new: str, name: str = "") -> Path:
@@ -62,7 +64,7 @@ async def counts() -> tuple[int, ...]:
 
 async def failure(kind: str, path: Path) -> list[str]:
     with pytest.raises(ImportFailed) as caught:
-        await import_csv(kind, path, today=TODAY, progress=False)
+        await import_csv(kind, path, clock=CLOCK, progress=False)
     return str(caught.value).splitlines()
 
 
@@ -149,7 +151,7 @@ async def test_void_and_disputed_come_from_the_file(orm: str) -> None:
 async def test_a_byte_order_mark_is_accepted(orm: str, tmp_path: Path) -> None:
     path = tmp_path / "accounts.csv"
     path.write_bytes(b"\xef\xbb\xbf" + (DATA / "accounts.csv").read_bytes())
-    result = await import_csv("accounts", path, progress=False)
+    result = await import_csv("accounts", path, progress=False, clock=SYSTEM)
     assert result.created == 2
 
 
@@ -204,7 +206,7 @@ async def test_a_changed_row_updates_lines_totals_and_status(orm: str, tmp_path:
 
     changed = variant(tmp_path, "invoices", "handling,1,35.50", "handling,2,35.50")
     result = await import_csv(
-        "invoices", changed, today=TODAY, on_issued=on_issued, progress=False
+        "invoices", changed, clock=CLOCK, on_issued=on_issued, progress=False
     )
     assert (result.created, result.updated, result.unchanged) == (0, 1, 3)
     assert issued == [[acme.id]] == [result.changed_invoice_ids]
@@ -225,7 +227,7 @@ async def test_on_issued_runs_after_commit_with_new_invoices(orm: str) -> None:
         seen.extend(await numbers)
 
     await import_csv(
-        "invoices", DATA / "invoices.csv", today=TODAY, on_issued=on_issued, progress=False
+        "invoices", DATA / "invoices.csv", clock=CLOCK, on_issued=on_issued, progress=False
     )
     assert seen == ["INV-1001", "INV-1002", "INV-2001", "INV-2002"]
 
@@ -233,7 +235,7 @@ async def test_on_issued_runs_after_commit_with_new_invoices(orm: str) -> None:
 async def test_a_changed_account_column_updates_it(orm: str, tmp_path: Path) -> None:
     await load("accounts")
     path = variant(tmp_path, "accounts", "America/New_York", "America/Chicago")
-    result = await import_csv("accounts", path, progress=False)
+    result = await import_csv("accounts", path, progress=False, clock=SYSTEM)
     assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
     assert (await Account.get(account_id="GLOBEX")).timezone == "America/Chicago"
 
@@ -381,10 +383,10 @@ async def test_a_long_file_imports_in_batches(orm: str, tmp_path: Path) -> None:
         "unit_price,tax_rate\n"
     )
     path = write(tmp_path, "invoices.csv", header + rows)
-    result = await import_csv("invoices", path, today=TODAY)
+    result = await import_csv("invoices", path, clock=CLOCK)
     assert (result.created, len(result.changed_invoice_ids)) == (2000, 2000)
     assert await InvoiceLine.all().count() == 6000
-    again = await import_csv("invoices", path, today=TODAY)
+    again = await import_csv("invoices", path, clock=CLOCK)
     assert (again.unchanged, again.updated) == (2000, 0)
 
 
@@ -407,7 +409,7 @@ async def test_the_demo_loads_about_100_invoices_in_every_status(orm: str) -> No
     async def on_issued(ids: list[int]) -> None:
         issued.extend(ids)
 
-    summary = await load_demo(date(2026, 11, 15), on_issued=on_issued)
+    summary = await load_demo(FixedClock.on(date(2026, 11, 15)), on_issued=on_issued)
     assert 90 <= summary.invoices <= 110
     assert await Invoice.all().count() == summary.invoices == len(issued)
     assert set(summary.statuses) == {s.value for s in InvoiceStatus}
@@ -423,11 +425,11 @@ async def test_the_demo_loads_about_100_invoices_in_every_status(orm: str) -> No
 
 
 async def test_the_demo_is_the_same_every_time(orm: str) -> None:
-    summary = await load_demo(date(2026, 11, 15))
+    summary = await load_demo(FixedClock.on(date(2026, 11, 15)))
     rows = await Invoice.all().order_by("number").values_list("number", "total", "status")
     for model in (Payment, InvoiceLine, Invoice, Contact, Account):
         await model.all().delete()
-    again = await load_demo(date(2026, 11, 15))
+    again = await load_demo(FixedClock.on(date(2026, 11, 15)))
     assert again == summary
     assert await Invoice.all().order_by("number").values_list("number", "total", "status") == rows
 
@@ -435,7 +437,7 @@ async def test_the_demo_is_the_same_every_time(orm: str) -> None:
 async def test_the_demo_refuses_a_database_with_data(orm: str) -> None:
     await load("accounts")
     with pytest.raises(ValueError, match="empty database"):
-        await load_demo(TODAY)
+        await load_demo(CLOCK)
 
 
 async def test_other_sources_store_drafts_through_the_same_path(orm: str) -> None:
@@ -445,11 +447,11 @@ async def test_other_sources_store_drafts_through_the_same_path(orm: str) -> Non
         due_date=date(2026, 2, 1), currency="USD",
         lines=(LineDraft("Support plan", Decimal(1), Decimal("99.00")),),
     )
-    first = await upsert_invoices([draft], TODAY, source="stripe")
-    again = await upsert_invoices([draft], TODAY, source="stripe")
+    first = await upsert_invoices([draft], TODAY, CLOCK.now(), source="stripe")
+    again = await upsert_invoices([draft], TODAY, CLOCK.now(), source="stripe")
     assert (first.created, again.unchanged) == (1, 1)
     with pytest.raises(ImportFailed, match="stripe: account_id 'NOPE' is not a known account"):
-        await upsert_invoices([replace(draft, account="NOPE", number="API-2")], TODAY,
+        await upsert_invoices([replace(draft, account="NOPE", number="API-2")], TODAY, CLOCK.now(),
                               source="stripe")
 
 
@@ -458,7 +460,7 @@ async def test_other_sources_store_drafts_through_the_same_path(orm: str) -> Non
 async def test_accounts_may_name_their_slack_workspace(orm: str, tmp_path: Path) -> None:
     path = write(tmp_path, "accounts.csv",
                  "account_id,name,slack_team_id\nACME,ACME Freight,T0ACME\nGLOBEX,Globex,\n")
-    await import_csv("accounts", path, progress=False)
+    await import_csv("accounts", path, progress=False, clock=SYSTEM)
     assert (await Account.get(account_id="ACME")).slack_team_id == "T0ACME"
     assert (await Account.get(account_id="GLOBEX")).slack_team_id == ""
     bad = write(tmp_path, "bad.csv", "account_id,name,slack_team_id\nACME,ACME,acme-slack\n")
@@ -475,10 +477,10 @@ async def test_a_contact_made_inactive_loses_every_linked_chat_at_once(
     for contact, platform, user in ((anna, "slack", "U1"), (anna, "telegram", "7"),
                                     (carl, "telegram", "8")):
         await ChatLink.create(contact=contact, platform=platform, user_id=user, chat_id=user,
-                              team_id="T1" if platform == "slack" else "", linked_at=utcnow())
+                              team_id="T1" if platform == "slack" else "", linked_at=SYSTEM.now())
     path = write(tmp_path, "contacts.csv",
                  "account_id,email,active\nACME,ap@acme.example,false\n")
-    await import_csv("contacts", path, progress=False)
+    await import_csv("contacts", path, progress=False, clock=SYSTEM)
     assert not await ChatLink.filter(contact_id=anna.id).exists()
     assert await ChatLink.filter(contact_id=carl.id).count() == 1
     removed = await AuditEvent.filter(action="vault.chat_link.removed").order_by("id")

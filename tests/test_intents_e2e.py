@@ -52,13 +52,13 @@ from bot.intents import (
 from bot.messages import Request
 from bot.service import Service
 from tests.fakes import SmtpSink
-from tests.harness import PUBLIC_URL, Running, fixed_today, request_mail, until
+from tests.harness import PUBLIC_URL, Running, fixed_clock, request_mail, until
 from tests.worlds import load_intents_data, scratch_database, world_config
+from vault.clock import SYSTEM
 from vault.documents import DocumentStore
 from vault.models import AlertPreference, Contact, Document, Escalation, Invoice, InvoiceStatus
 from vault.models import Dispute as Dispute_
 from vault.pdf import PdfRenderer
-from vault.timeutil import utcnow
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
@@ -80,7 +80,7 @@ class World:
         """The running pipeline's reply to these typed commands, as the email would read."""
         contact = await Contact.get(email=sender)
         request = Request(channel="test", address=sender, text=text, authenticated=True,
-                          received_at=utcnow(), reference=uuid.uuid4().hex)
+                          received_at=SYSTEM.now(), reference=uuid.uuid4().hex)
         answer = await self.running.service.pipeline.answer_commands(
             contact, request, list(commands))
         return normalise(answer.reply.as_text())
@@ -148,7 +148,7 @@ async def world(world_db: tuple[Path, str], renderer: PdfRenderer) -> AsyncItera
     config = world_config(tmp, url, INVOICEBOT_EMAIL_OUTBOUND=f"smtp://127.0.0.1:{sink.port}",
                           INVOICEBOT_HTTP_PUBLIC_URL=PUBLIC_URL,
                           INVOICEBOT_EMAIL_TRUSTED_RELAYS="127.0.0.1/32")
-    service = Service(config, today=fixed_today, renderer=renderer)
+    service = Service(config, clock=fixed_clock(), renderer=renderer)
     await service.start()
     await load_intents_data(config, renderer)
     yield World(Running(service, sink, config), DocumentStore(config.vault_path))

@@ -13,11 +13,11 @@ from decimal import Decimal
 import pytest
 
 from vault import links
+from vault.clock import SYSTEM
 from vault.config import Config
 from vault.invoices import AccountScope
 from vault.links import GrantRefused, LinkSigner, Refusal
 from vault.models import Account, AuditEvent, Contact, Document, Grant, Invoice
-from vault.timeutil import utcnow
 
 OLD, NEW = "k" * 40, "n" * 40
 WEEK = timedelta(days=7)
@@ -114,7 +114,7 @@ def test_signer_without_keys_is_refused() -> None:
 # ---- grants ---------------------------------------------------------------------------------
 
 async def test_grant_is_a_row_naming_contact_documents_and_expiry(acme: Party) -> None:
-    now = utcnow()
+    now = SYSTEM.now()
     row = await links.grant(await acme.scope(), [acme.document], "INV-2026-0042", WEEK, now)
     stored = await Grant.get(id=row.id)
     assert (stored.contact_id, stored.document_ids, stored.label) == (
@@ -127,24 +127,26 @@ async def test_grant_is_a_row_naming_contact_documents_and_expiry(acme: Party) -
 
 async def test_grant_ids_are_random(acme: Party) -> None:
     scope = await acme.scope()
-    ids = {(await links.grant(scope, [acme.document], "x", WEEK)).id for _ in range(5)}
+    ids = {(await links.grant(scope, [acme.document], "x", WEEK, SYSTEM.now())).id
+           for _ in range(5)}
     assert len(ids) == 5
 
 
 async def test_another_accounts_document_cannot_be_granted(acme: Party, beta: Party) -> None:
     with pytest.raises(GrantRefused):
-        await links.grant(await beta.scope(), [acme.document], "INV-2026-0042", WEEK)
+        await links.grant(await beta.scope(), [acme.document], "INV-2026-0042", WEEK, SYSTEM.now())
     with pytest.raises(GrantRefused):  # not even mixed in with the contact's own
-        await links.grant(await beta.scope(), [beta.document, acme.document], "mix", WEEK)
+        await links.grant(await beta.scope(), [beta.document, acme.document], "mix", WEEK,
+                          SYSTEM.now())
     assert await Grant.all().count() == 0
 
 
 async def test_grant_needs_documents_and_an_active_contact(acme: Party) -> None:
     with pytest.raises(GrantRefused):
-        await links.grant(await acme.scope(), [], "nothing", WEEK)
+        await links.grant(await acme.scope(), [], "nothing", WEEK, SYSTEM.now())
     acme.contact.active = False
     with pytest.raises(GrantRefused):
-        await links.grant(await acme.scope(), [acme.document], "x", WEEK)
+        await links.grant(await acme.scope(), [acme.document], "x", WEEK, SYSTEM.now())
 
 
 def test_link_url_is_public_url_slash_d_token(signer: LinkSigner) -> None:
@@ -159,34 +161,34 @@ def test_link_url_is_public_url_slash_d_token(signer: LinkSigner) -> None:
 async def _token(
     party: Party, signer: LinkSigner, now: datetime | None = None
 ) -> tuple[Grant, str]:
-    row = await links.grant(await party.scope(), [party.document], "INV", WEEK, now)
+    row = await links.grant(await party.scope(), [party.document], "INV", WEEK, now or SYSTEM.now())
     return row, signer.sign(row.id)
 
 
 async def _reason(signer: LinkSigner, token: str) -> str:
-    checked = await links.check_grant(signer, token)
+    checked = await links.check_grant(signer, token, SYSTEM.now())
     return checked.reason if isinstance(checked, Refusal) else "accepted"
 
 
 async def test_open_grant_returns_the_grant_and_contact(acme: Party, signer: LinkSigner) -> None:
     row, token = await _token(acme, signer)
-    opened = await links.open_grant(signer, token)
+    opened = await links.open_grant(signer, token, SYSTEM.now())
     assert opened is not None
     assert (opened[0].id, opened[1].id) == (row.id, acme.contact.id)
 
 
 async def test_expiry_comes_from_the_row_not_the_token(acme: Party, signer: LinkSigner) -> None:
-    row, token = await _token(acme, signer, now=utcnow() - timedelta(days=8))
-    assert await links.check_grant(signer, token) == Refusal(
+    row, token = await _token(acme, signer, now=SYSTEM.now() - timedelta(days=8))
+    assert await links.check_grant(signer, token, SYSTEM.now()) == Refusal(
         "expired", row.id, acme.contact.id, acme.account.id)
-    await Grant.filter(id=row.id).update(expires_at=utcnow() + timedelta(hours=1))
-    assert await links.open_grant(signer, token) is not None  # extended: works again
+    await Grant.filter(id=row.id).update(expires_at=SYSTEM.now() + timedelta(hours=1))
+    assert await links.open_grant(signer, token, SYSTEM.now()) is not None  # extended: works again
 
 
 async def test_revoked_grant_is_refused(acme: Party, signer: LinkSigner) -> None:
     row, token = await _token(acme, signer)
     assert await links.revoke(row.id) is True
-    assert await links.open_grant(signer, token) is None
+    assert await links.open_grant(signer, token, SYSTEM.now()) is None
     assert await _reason(signer, token) == "revoked"
     assert await AuditEvent.filter(action="vault.link.revoked").count() == 1
 
@@ -198,15 +200,15 @@ async def test_revoking_an_unknown_grant_says_so(orm: str) -> None:
 async def test_deactivated_contact_is_refused(acme: Party, signer: LinkSigner) -> None:
     _, token = await _token(acme, signer)
     await Contact.filter(id=acme.contact.id).update(active=False)
-    assert await links.open_grant(signer, token) is None
+    assert await links.open_grant(signer, token, SYSTEM.now()) is None
     assert await _reason(signer, token) == "contact_inactive"
 
 
 async def test_unknown_and_tampered_tokens_are_refused(acme: Party, signer: LinkSigner) -> None:
-    assert await links.check_grant(signer, signer.sign("never-granted")) == Refusal(
+    assert await links.check_grant(signer, signer.sign("never-granted"), SYSTEM.now()) == Refusal(
         "unknown_grant", "never-granted")
     _, token = await _token(acme, signer)
-    assert await links.check_grant(signer, token + "x") == Refusal("bad_signature")
+    assert await links.check_grant(signer, token + "x", SYSTEM.now()) == Refusal("bad_signature")
 
 
 async def test_documents_are_re_read_through_the_contacts_current_account(

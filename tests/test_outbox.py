@@ -91,10 +91,11 @@ async def test_message_id_is_in_the_row_and_every_rendering(orm: str) -> None:
     assert made.message_id.endswith("@localhost")
     assert parsed(made.payload)["Message-ID"] == f"<{made.message_id}>"
     assert parsed(made.payload)["Date"].datetime == NOW  # when it was queued, every retry
-    given = await enqueue(replace(mail("k2", "a@example.com"), message_id="<x.1@localhost>"))
+    given = await enqueue(replace(mail("k2", "a@example.com"), message_id="<x.1@localhost>"),
+                          now=NOW)
     assert given.message_id == "x.1@localhost"
     assert parsed(given.payload)["Message-ID"] == "<x.1@localhost>"
-    chat = await enqueue(replace(mail("k3", "U123"), channel=Channel.SLACK, mail=None))
+    chat = await enqueue(replace(mail("k3", "U123"), channel=Channel.SLACK, mail=None), now=NOW)
     assert len(chat.message_id) == 32  # a random id: chat has no Message-ID
 
 
@@ -173,7 +174,7 @@ async def test_renewing_keeps_only_rows_still_held(orm: str) -> None:
 
 
 async def test_dispatch_takes_only_its_own_channel(orm: str, tmp_path: Path) -> None:
-    await enqueue(replace(mail("slack", "U123"), channel=Channel.SLACK, mail=None))
+    await enqueue(replace(mail("slack", "U123"), channel=Channel.SLACK, mail=None), now=NOW)
     assert await dispatch_once(MaildirSender(tmp_path / "md"), now=NOW) == 0
     assert (await OutboxMessage.get(key="slack")).state == outbox.PENDING
 

@@ -13,6 +13,7 @@ from bot.replies import Formats
 from notifier import alerts, preferences
 from notifier.digests import last_period
 from tests.harness import DATA
+from vault.clock import SYSTEM
 from vault.config import Config
 from vault.config_alerts import AlertsConfig
 from vault.ingest.csv import import_csv
@@ -26,14 +27,14 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 @pytest.fixture
 async def vault(orm: str) -> None:
     for kind in ("accounts", "contacts", "invoices"):
-        await import_csv(kind, DATA / f"{kind}.csv", progress=False)
+        await import_csv(kind, DATA / f"{kind}.csv", progress=False, clock=SYSTEM)
 
 
 async def ask(email: str, change: PreferenceChange | None,
               alerts_config: AlertsConfig | None = None) -> str:
     contact = await Contact.get(email=email)
     reply = await settings_reply(contact, Preferences(change), Formats.of("en", "UTC"),
-                                     alerts=alerts_config or AlertsConfig())
+                                     alerts=alerts_config or AlertsConfig(), now=SYSTEM.now())
     return reply.as_text()
 
 

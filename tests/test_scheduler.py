@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.service import Service
+from notifier.alerts import PDF_RETRY
 from tests.alerting import alert_config, running_alerts
 from tests.fakes import SmtpSink
 from vault.pdf import PdfRenderer
@@ -40,6 +41,9 @@ async def test_the_scheduled_alerts_tick_alerts_without_anyone_calling_it(  # ty
     config = alert_config(make_config, sink, INVOICEBOT_NOTIFIER_TICK="1s")
     async with running_alerts(config, sink, renderer, tmp_path) as alerting:
         await alerting.invoices(("GLOBEX", "G-5001", 0, 30, "10.00"))
+        # A tick that ran before the PDF was rendered held the alert a minute for it:
+        # the frozen clock moves on that minute (the PDF is there once the import returns).
+        alerting.clock.advance(PDF_RETRY)
         (received,) = await sink.wait_for(1, timeout=10)
     assert received.rcpt_tos == ["ap@globex.example"]
     assert received.message["Subject"].startswith("New invoice G-5001")

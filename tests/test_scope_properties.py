@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,13 +24,13 @@ from hypothesis import strategies as st
 
 from bot.messages import Request
 from bot.pipeline import Pipeline
-from tests.harness import fixed_today
+from tests.harness import fixed_clock
 from tests.worlds import load_intents_data, scratch_database, world_config
 from vault import db
+from vault.clock import FixedClock
 from vault.links import LinkSigner
 from vault.models import Account, Dispute, Escalation, Grant, Invoice, Payment, Statement
 from vault.pdf import PdfRenderer
-from vault.timeutil import utcnow
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -92,8 +93,7 @@ async def world(world_db: tuple[Path, str], renderer: PdfRenderer) -> AsyncItera
     await db.migrate(url)
     await db.connect(url)
     await load_intents_data(config, renderer)
-    pipeline = Pipeline(config, LinkSigner(config.secret_keys), today=fixed_today,
-                        renderer=renderer)
+    pipeline = Pipeline(config, LinkSigner(config.secret_keys), fixed_clock(), renderer=renderer)
     yield World(pipeline, await other_accounts())
     await pipeline.close()
     await db.close()
@@ -122,10 +122,13 @@ def echoed(token: str, text: str) -> bool:
 async def test_a_contact_never_gets_another_accounts_data(
     world: World, text: str, who: str
 ) -> None:
-    started = utcnow()
+    clock = world.pipeline.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(timedelta(minutes=1))  # this example's grants are the ones made from now
+    started = clock.now()
     before = await _written_for_others(world.others)
     request = Request(channel="test", address=who, text=text, authenticated=True,
-                      received_at=utcnow())
+                      received_at=started)
     answer = await world.pipeline.handle(request)
 
     reply = answer.reply.as_text()

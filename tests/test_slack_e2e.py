@@ -37,9 +37,9 @@ from tests.fake_slack import (
 )
 from tests.fakes import SmtpSink
 from tests.harness import PUBLIC_URL, Running, request_mail, until
+from vault.clock import SYSTEM
 from vault.models import AuditEvent, ChatInbound, ChatLink, Contact, OutboxMessage
 from vault.pdf import PdfRenderer
-from vault.timeutil import utcnow
 
 ANNA = "U0ANNA"
 OTHER_TEAM = "T0OTHER"
@@ -126,7 +126,7 @@ async def test_second_workspace_gets_nothing(running: Running, slack: FakeSlack)
     # A link made before the account was restricted to its workspace: silence.
     contact = await Contact.get(email="ap@acme.example")
     await ChatLink.create(contact=contact, platform="slack", team_id=OTHER_TEAM,
-                          user_id="U0OLD", chat_id="D0OLD", linked_at=utcnow())
+                          user_id="U0OLD", chat_id="D0OLD", linked_at=SYSTEM.now())
     body = slack_dm("U0OLD", "invoices March", team=OTHER_TEAM)
     assert (await post_slack(running, body)).status_code == 200
     row = await processed(f"slack:{body['event_id']}")

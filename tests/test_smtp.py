@@ -25,6 +25,7 @@ from bot.channels.email import (
     start_smtp_server,
 )
 from bot.inbound import InboundQueue
+from vault.clock import SYSTEM
 from vault.config import Config
 from vault.models import InboundMessage
 from vault.vocabulary import InboundState
@@ -49,7 +50,7 @@ class Inbound:
 @pytest.fixture
 async def inbound(orm: str, config: Config) -> AsyncIterator[Inbound]:
     stored: list[int] = []
-    handler = InboundHandler(config.email, stored.append)
+    handler = InboundHandler(config.email, stored.append, SYSTEM)
     server = await start_smtp_server(config.email, handler)
     yield Inbound(server.sockets[0].getsockname()[1], handler, stored)
     server.close()
@@ -195,7 +196,7 @@ async def test_failing_pipeline_callback_does_not_undo_the_250(orm: str, config:
     def explode(message_id: int) -> None:
         raise RuntimeError("pipeline not ready")
 
-    server = await start_smtp_server(config.email, InboundHandler(config.email, explode))
+    server = await start_smtp_server(config.email, InboundHandler(config.email, explode, SYSTEM))
     try:
         assert (await send(server.sockets[0].getsockname()[1])).code == 250
     finally:
@@ -206,7 +207,7 @@ async def test_failing_pipeline_callback_does_not_undo_the_250(orm: str, config:
 
 async def test_oversize_message_gets_552_and_is_not_stored(orm: str, make_config: Any) -> None:
     config = make_config(INVOICEBOT_EMAIL_MAX_SIZE="1KB")
-    server = await start_smtp_server(config.email, InboundHandler(config.email, print))
+    server = await start_smtp_server(config.email, InboundHandler(config.email, print, SYSTEM))
     port = server.sockets[0].getsockname()[1]
     big = MESSAGE + (b"x" * 70 + b"\r\n") * 40  # about 3 KB in short lines
     try:

@@ -26,7 +26,6 @@ from tests.fakes import SmtpSink
 from tests.harness import PUBLIC_URL, Running
 from vault.models import AuditEvent, ChatInbound, ChatLink, Contact, OutboxMessage
 from vault.pdf import PdfRenderer
-from vault.timeutil import utcnow
 
 ANNA = 700001
 
@@ -156,7 +155,7 @@ async def test_a_message_whose_answer_failed_is_answered_on_the_next_retry(
     # As a failed try leaves it: stored (acknowledged to Telegram), still unanswered.
     stored = await ChatInbound.create(
         key="telegram:424242", platform="telegram", user_id=str(ANNA), chat_id=str(ANNA),
-        text="help", received_at=utcnow() - timedelta(minutes=5))
+        text="help", received_at=running.service.clock.now() - timedelta(minutes=5))
     assert await running.service.retry_inbound() == 1
     (call,) = await telegram.wait_for("sendMessage", 1)
     assert call.params["chat_id"] == str(ANNA) and "link" in call.params["text"]

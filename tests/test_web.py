@@ -21,11 +21,11 @@ import uvicorn
 from starlette.applications import Starlette
 
 from vault import links, web
+from vault.clock import SYSTEM
 from vault.config import Config
 from vault.invoices import AccountScope
 from vault.links import LinkSigner
 from vault.models import Account, AuditEvent, Contact, Document, Grant, Invoice
-from vault.timeutil import utcnow
 
 OLD, NEW = "k" * 40, "n" * 40
 WEEK = timedelta(days=7)
@@ -47,7 +47,7 @@ class Vault:
     async def link(self, *numbers: str, label: str = "") -> tuple[Grant, str]:
         scope = await AccountScope.for_contact(self.contact)
         docs = [self.documents[n] for n in numbers]
-        row = await links.grant(scope, docs, label or numbers[0], WEEK)
+        row = await links.grant(scope, docs, label or numbers[0], WEEK, SYSTEM.now())
         return row, self.signer.sign(row.id)
 
 
@@ -88,7 +88,7 @@ async def vault(orm: str, config: Config, tmp_path: Path) -> AsyncIterator[Vault
     documents = {n: await add_invoice(store, acme, n) for n in ("INV-2026-0042", "INV-2026-0043")}
     documents["INV-2026-0099"] = await add_invoice(store, beta, "INV-2026-0099")
     signer = LinkSigner(config.secret_keys)
-    async with client_for(web.create_app(config, store, signer)) as client:
+    async with client_for(web.create_app(config, store, signer, SYSTEM)) as client:
         yield Vault(config, store, signer, contact, documents, client)
 
 
@@ -202,13 +202,13 @@ async def _refused(vault: Vault, case: str) -> httpx.Response:
     elif case == "unknown":
         token = vault.signer.sign("no-such-grant")
     elif case == "expired":
-        await Grant.filter(id=row.id).update(expires_at=utcnow() - timedelta(seconds=1))
+        await Grant.filter(id=row.id).update(expires_at=SYSTEM.now() - timedelta(seconds=1))
     elif case == "revoked":
         await links.revoke(row.id)
     elif case == "deactivated":
         await Contact.filter(id=vault.contact.id).update(active=False)
     elif case == "key_removed":
-        app = web.create_app(vault.config, vault.store, LinkSigner((NEW,)))
+        app = web.create_app(vault.config, vault.store, LinkSigner((NEW,)), SYSTEM)
         async with client_for(app) as client:
             return await client.get(f"/d/{LinkSigner((OLD,)).sign(row.id)}")
     return await vault.client.get(f"/d/{token}")
@@ -288,7 +288,7 @@ async def test_token_never_reaches_the_logs(vault: Vault, caplog: pytest.LogCapt
 # ---- over real HTTP ------------------------------------------------------------------------------
 
 async def test_download_over_real_http_from_uvicorn(vault: Vault) -> None:
-    app = web.create_app(vault.config, vault.store, vault.signer)
+    app = web.create_app(vault.config, vault.store, vault.signer, SYSTEM)
     server = uvicorn.Server(uvicorn.Config(
         app, host="127.0.0.1", port=0, lifespan="off", access_log=False, log_config=None))
     serving = asyncio.create_task(server.serve())

@@ -15,6 +15,7 @@ from pathlib import Path
 from tests.conftest import TEST_KEYS
 from tests.harness import TODAY
 from tests.scratchdb import PG_URL, scratch_pg
+from vault.clock import FixedClock
 from vault.config import Config, load_config
 from vault.ingest.csv import import_csv
 from vault.pdf import PdfRenderer
@@ -57,4 +58,4 @@ async def load_intents_data(config: Config, renderer: PdfRenderer) -> None:
     async with pdf_issuer(config, renderer) as issue:
         for kind in KINDS:
             await import_csv(kind, INTENTS_DATA / f"{kind}.csv", on_issued=issue,
-                             progress=False, today=TODAY)
+                             progress=False, clock=FixedClock.on(TODAY))

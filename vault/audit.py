@@ -1,15 +1,17 @@
 """The audit trail: every view, download, refusal and link gets a row.
 
 Action names are dotted (vault.document.download, bot.request.answered); `data` holds
-details but never a token or a message body.
+details but never a token or a message body. Rows are stamped by the system clock, not
+the clock a request is answered on: `invoicebot ask --today` of a past day is still asked
+today, and the trail says when things really happened.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from vault.clock import SYSTEM
 from vault.models import AuditEvent
-from vault.timeutil import utcnow
 
 
 async def record(
@@ -23,7 +25,7 @@ async def record(
     **data: Any,
 ) -> AuditEvent:
     return await AuditEvent.create(
-        at=utcnow(),
+        at=SYSTEM.now(),
         action=action,
         account_id=account_id,
         contact_id=contact_id,

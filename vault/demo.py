@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from vault.clock import Clock
 from vault.ingest.csv import import_csv
 from vault.ingest.drafts import CENT, InvoiceDraft, LineDraft
 from vault.models import Account, Invoice
@@ -115,11 +116,14 @@ class _Payment:
 
 
 async def load_demo(
-    today: date, on_issued: Callable[[list[int]], Awaitable[None]] | None = None
+    clock: Clock, timezone: str = "UTC",
+    on_issued: Callable[[list[int]], Awaitable[None]] | None = None,
 ) -> DemoSummary:
-    """Load the demo into an EMPTY database (ValueError otherwise) through import_csv."""
+    """Load the demo into an EMPTY database (ValueError otherwise) through import_csv;
+    its dates are relative to the clock's today in `timezone` (the seller's)."""
     if await Account.all().exists() or await Invoice.all().exists():
         raise ValueError("demo data goes into an empty database; this one has data")
+    today = clock.today(timezone)
     rng = random.Random(42)
     drafts = _invoices(rng, today)
     payments = _payments(rng, drafts, today)
@@ -127,7 +131,8 @@ async def load_demo(
         files = _write_files(Path(folder), drafts, payments)
         for kind in ("accounts", "contacts", "invoices", "payments"):
             await import_csv(
-                kind, files[kind], today=today, on_issued=on_issued, progress=False
+                kind, files[kind], clock=clock, timezone=timezone, on_issued=on_issued,
+                progress=False,
             )
     statuses = Counter([str(s) for s in await Invoice.all().values_list("status", flat=True)])
     return DemoSummary(

@@ -18,7 +18,6 @@ from decimal import Decimal
 from tortoise.transactions import in_transaction
 
 from vault.models import Invoice, InvoiceEvent, InvoiceStatus
-from vault.timeutil import utcnow
 
 ISSUED = "invoice.issued"
 STATUS_CHANGED = "invoice.status_changed"
@@ -57,11 +56,10 @@ class Event:
     key: str | None = None
 
 
-async def record(events: Sequence[Event], at: datetime | None = None) -> None:
+async def record(events: Sequence[Event], at: datetime) -> None:
     """Write events in the caller's transaction; keyed events already recorded are skipped."""
     if not events:
         return
-    at = at or utcnow()
     rows = [
         InvoiceEvent(
             at=at, kind=e.kind, account_id=e.account_id, invoice_id=e.invoice_id,
@@ -75,14 +73,14 @@ async def record(events: Sequence[Event], at: datetime | None = None) -> None:
 
 
 async def status_changed(
-    invoice: Invoice, old: str, new: str, at: datetime | None = None, *, cause: str
+    invoice: Invoice, old: str, new: str, at: datetime, *, cause: str
 ) -> None:
     """Record a status change of one invoice (call inside the transaction that saved it).
 
     For paths outside the import, e.g. a dispute raised from the bot:
         async with in_transaction():
             invoice.status = InvoiceStatus.DISPUTED; await invoice.save(...)
-            await status_changed(invoice, old, "disputed", cause="dispute")
+            await status_changed(invoice, old, "disputed", now, cause="dispute")
     Nothing is recorded when old == new.
     """
     if str(old) == str(new):
@@ -104,7 +102,7 @@ def status_events(
     ]
 
 
-async def record_due_soon(today: date, days: int, at: datetime | None = None) -> int:
+async def record_due_soon(today: date, days: int, at: datetime) -> int:
     """Invoices due within `days` days of `today` get one due-soon event per due date.
 
     Idempotent: the key (invoice, due date) makes a second tick, a second process or a

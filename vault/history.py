@@ -41,7 +41,7 @@ async def status_history(scope: AccountScope, invoice: Invoice, today: date) -> 
         events.append(StatusEvent(overdue, InvoiceStatus.OVERDUE, "due date passed"))
     for dispute in await scope.disputes(invoice):
         events.append(StatusEvent(dispute.at.date(), InvoiceStatus.DISPUTED, dispute.reason))
-        if dispute.resolved_at is not None:
+        if dispute.resolved_at is not None and scope.happened(dispute.resolved_at.date()):
             events.append(StatusEvent(dispute.resolved_at.date(), InvoiceStatus.OPEN,
                                       "dispute resolved"))
     if invoice.status == InvoiceStatus.VOID:

@@ -4,10 +4,18 @@ An AccountScope can only be made from a Contact, and every query it runs is filt
 that contact's account, so no code path that holds a scope can return another account's
 rows. Other modules acting for a contact must not import Invoice/Payment/Document
 querysets directly (tests/test_scope.py checks the bot package for that).
+
+A scope may answer as of a past day (`as_of`, from the clock of `invoicebot ask --today`):
+then invoices issued and payments made after it do not exist, and each invoice's amount
+paid and status are what they were on that day (its payments by then, its due date
+against that day, the disputes open that day). Those values are set on the returned
+Invoice objects only; they are never saved.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,7 +37,6 @@ from vault.models import (
     Payment,
     Statement,
 )
-from vault.timeutil import utcnow
 
 UNPAID = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE)
 # Money still owed: the unpaid statuses and disputed (disputed is not forgiven).
@@ -73,18 +80,58 @@ class InvoiceQuery:
 
 @dataclass(frozen=True)
 class AccountScope:
-    """Reads on behalf of one contact, limited to that contact's account."""
+    """Reads on behalf of one contact, limited to that contact's account (and, with
+    `as_of`, to what existed on that day)."""
 
     contact: Contact
     account: Account
+    as_of: date | None = None
 
     @classmethod
-    async def for_contact(cls, contact: Contact) -> AccountScope:
+    async def for_contact(cls, contact: Contact, as_of: date | None = None) -> AccountScope:
         account = await Account.get(id=contact.account_id)
-        return cls(contact=contact, account=account)
+        return cls(contact=contact, account=account, as_of=as_of)
 
     def invoices(self) -> QuerySet[Invoice]:
-        return Invoice.filter(account_id=self.account.id)
+        """The account's invoice rows (issued by `as_of`); their amount paid and status
+        are today's: read invoices for a contact through the methods, which age them."""
+        found = Invoice.filter(account_id=self.account.id)
+        return found if self.as_of is None else found.filter(issue_date__lte=self.as_of)
+
+    def happened(self, day: date) -> bool:
+        """Whether something dated `day` had happened by the day this scope answers for."""
+        return self.as_of is None or day <= self.as_of
+
+    async def seen(self, invoices: Iterable[Invoice]) -> list[Invoice]:
+        """These invoices as they stood on `as_of` (unchanged when answering live)."""
+        found = list(invoices)
+        if self.as_of is None or not found:
+            return found
+        ids = [i.id for i in found]
+        paid: dict[int, Decimal] = defaultdict(Decimal)
+        for invoice_id, amount in await self._payments().filter(invoice_id__in=ids).values_list(
+                "invoice_id", "amount"):
+            paid[invoice_id] += amount
+        disputes: dict[int, list[Dispute]] = defaultdict(list)
+        for dispute in await Dispute.filter(account_id=self.account.id, invoice_id__in=ids):
+            disputes[dispute.invoice_id].append(dispute)
+        for invoice in found:
+            invoice.amount_paid = paid[invoice.id]
+            invoice.status = _status_on(invoice, paid[invoice.id], disputes[invoice.id],
+                                        self.as_of)
+        return found
+
+    async def _listed(self, query: QuerySet[Invoice],
+                      statuses: tuple[InvoiceStatus, ...] = ()) -> list[Invoice]:
+        """Run `query`; with `as_of`, filter by the statuses of that day, not today's."""
+        if self.as_of is None:
+            return await (query.filter(status__in=list(statuses)) if statuses else query)
+        found = await self.seen(await query)
+        return [i for i in found if i.status in statuses] if statuses else found
+
+    def _payments(self) -> QuerySet[Payment]:
+        found = Payment.filter(account_id=self.account.id)
+        return found if self.as_of is None else found.filter(paid_on__lte=self.as_of)
 
     async def in_period(
         self, start: date, end: date, statuses: tuple[InvoiceStatus, ...] = ()
@@ -98,22 +145,31 @@ class AccountScope:
     async def with_status(self, statuses: tuple[InvoiceStatus, ...]) -> list[Invoice]:
         return await self.invoices().filter(status__in=list(statuses)).order_by("due_date")
 
-    def search(self, query: InvoiceQuery) -> QuerySet[Invoice]:
-        """The account's invoices matching `query`, newest first."""
+    async def search(self, query: InvoiceQuery, limit: int | None = None,
+                     oldest_first: bool = False) -> list[Invoice]:
+        """The account's invoices matching `query`, newest first (or oldest first), at
+        most `limit` of them."""
+        order = ("issue_date", "number") if oldest_first else ("-issue_date", "-number")
+        found = self._matching(query).order_by(*order)
+        if self.as_of is None or not query.statuses:  # SQL can limit: the status is stored
+            found = found.limit(limit) if limit else found
+            return await self._listed(found, query.statuses)
+        listed = await self._listed(found, query.statuses)
+        return listed[:limit] if limit else listed
+
+    def _matching(self, query: InvoiceQuery) -> QuerySet[Invoice]:
         found = self.invoices()
         if query.start is not None:
             found = found.filter(issue_date__gte=query.start)
         if query.end is not None:
             found = found.filter(issue_date__lte=query.end)
-        if query.statuses:
-            found = found.filter(status__in=list(query.statuses))
         if query.po_number:
             found = found.filter(_po_matches(query.po_number))
         if query.currency:
             found = found.filter(currency=query.currency.upper())
         if query.entities is not None:
             found = found.filter(entity__in=list(query.entities))
-        return _amounts(found, query).order_by("-issue_date", "-number")
+        return _amounts(found, query)
 
     async def entity_names(self) -> list[str]:
         """The account's billing entities, sorted."""
@@ -139,15 +195,14 @@ class AccountScope:
         return await self.invoices().get_or_none(number=number)
 
     async def recent(self, limit: int) -> list[Invoice]:
-        return await self.invoices().order_by("-issue_date", "-number").limit(limit)
+        return await self._listed(self.invoices().order_by("-issue_date", "-number").limit(limit))
 
     async def latest(self) -> Invoice | None:
-        return await self.invoices().order_by("-issue_date", "-number").first()
+        found = await self.recent(1)
+        return found[0] if found else None
 
     async def payments(self, invoice: Invoice) -> list[Payment]:
-        return await Payment.filter(account_id=self.account.id, invoice_id=invoice.id).order_by(
-            "paid_on"
-        )
+        return await self._payments().filter(invoice_id=invoice.id).order_by("paid_on")
 
     async def lines(self, invoice: Invoice) -> list[InvoiceLine]:
         return await InvoiceLine.filter(
@@ -158,7 +213,7 @@ class AccountScope:
         self, start: date | None, end: date | None, limit: int | None = None
     ) -> list[Payment]:
         """The account's payments received in [start, end], newest first, with invoices."""
-        query = Payment.filter(account_id=self.account.id)
+        query = self._payments()
         if start is not None:
             query = query.filter(paid_on__gte=start)
         if end is not None:
@@ -168,15 +223,18 @@ class AccountScope:
 
     async def owed(self, entities: tuple[str, ...] | None = None) -> list[Invoice]:
         """Invoices with money still owed (unpaid or disputed), oldest due first."""
-        query = self.invoices().filter(status__in=list(OWED))
+        query = self.invoices()
         if entities is not None:
             query = query.filter(entity__in=list(entities))
-        return await query.order_by("due_date", "number")
+        return await self._listed(query.order_by("due_date", "number"), OWED)
 
     async def disputes(self, invoice: Invoice) -> list[Dispute]:
-        return await Dispute.filter(account_id=self.account.id, invoice_id=invoice.id).order_by(
+        """The invoice's disputes raised by `as_of` (a later resolution still shows: check
+        it with `happened`)."""
+        found = await Dispute.filter(account_id=self.account.id, invoice_id=invoice.id).order_by(
             "at"
         )
+        return [d for d in found if self.happened(d.at.date())]
 
     async def documents(self, document_ids: list[int]) -> list[Document]:
         """Documents of this account's invoices and statements only, in the order asked."""
@@ -189,6 +247,23 @@ class AccountScope:
         owned = {*invoice_docs, *statement_docs}
         found = {d.id: d for d in await Document.filter(id__in=list(owned))}
         return [found[i] for i in document_ids if i in found]
+
+
+def _status_on(invoice: Invoice, paid: Decimal, disputes: list[Dispute], day: date
+               ) -> InvoiceStatus:
+    """The invoice's status on `day`. A void counts on every day: the ledger does not
+    date it (the row's last change may be the import of a whole history), and a void
+    invoice was never owed. A dispute is dated by its Dispute rows, or, with none, is the
+    source's word."""
+    if invoice.status == InvoiceStatus.VOID:
+        return InvoiceStatus.VOID
+    if disputes:
+        open_then = any(d.at.date() <= day and (d.resolved_at is None
+                                                 or d.resolved_at.date() > day) for d in disputes)
+        file_status = InvoiceStatus.DISPUTED if open_then else ""
+    else:
+        file_status = invoice.file_status
+    return derive_status(invoice.total, paid, invoice.due_date, file_status, day)
 
 
 def _po_matches(written: str) -> Q:
@@ -208,7 +283,7 @@ def _amounts(found: QuerySet[Invoice], query: InvoiceQuery) -> QuerySet[Invoice]
     return found
 
 
-async def sweep_overdue(today: date, now: datetime | None = None) -> int:
+async def sweep_overdue(today: date, now: datetime) -> int:
     """Unpaid invoices past their due date become overdue; returns how many changed.
 
     Each flip and its status event are written in one transaction, and only by the
@@ -216,7 +291,7 @@ async def sweep_overdue(today: date, now: datetime | None = None) -> int:
     PostgreSQL) never alert twice. Not scoped: this is the seller's own housekeeping.
     """
     changed = 0
-    while batch := await _sweep_batch(today, now or utcnow()):
+    while batch := await _sweep_batch(today, now):
         changed += batch
     return changed
 

@@ -23,7 +23,6 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from vault import audit
 from vault.invoices import AccountScope
 from vault.models import Contact, Document, Grant
-from vault.timeutil import utcnow
 
 # One salt per purpose, so a signature made for one purpose never verifies for another.
 DOWNLOAD_SALT = "invoicebot.download"
@@ -83,7 +82,7 @@ async def grant(
     documents: list[Document],
     label: str,
     ttl: timedelta,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Grant:
     """Let the scope's contact fetch these documents until now + ttl.
 
@@ -98,7 +97,7 @@ async def grant(
     owned = {d.id for d in await scope.documents(wanted)}
     if foreign := [i for i in wanted if i not in owned]:
         raise GrantRefused(f"documents {foreign} are not in account {scope.account.id}")
-    created = now or utcnow()
+    created = now
     row = await Grant.create(
         id=secrets.token_urlsafe(16),  # 22 characters, 128 bits: unguessable
         contact_id=scope.contact.id,
@@ -122,7 +121,7 @@ def link_url(public_url: str, signer: LinkSigner, grant: Grant) -> str:
 
 
 async def check_grant(
-    signer: LinkSigner, token: str, now: datetime | None = None
+    signer: LinkSigner, token: str, now: datetime
 ) -> tuple[Grant, Contact] | Refusal:
     """Every check a link must pass, in order; the first failure names the reason."""
     grant_id = signer.unsign(token)
@@ -132,7 +131,7 @@ async def check_grant(
     if row is None:
         return Refusal("unknown_grant", grant_id)
     contact = await Contact.get_or_none(id=row.contact_id)
-    reason = _failed_check(row, contact, now or utcnow())
+    reason = _failed_check(row, contact, now)
     if reason or contact is None:
         account_id = contact.account_id if contact else None
         return Refusal(reason or "contact_inactive", row.id, row.contact_id, account_id)
@@ -151,7 +150,7 @@ def _failed_check(row: Grant, contact: Contact | None, now: datetime) -> str:
 
 
 async def open_grant(
-    signer: LinkSigner, token: str, now: datetime | None = None
+    signer: LinkSigner, token: str, now: datetime
 ) -> tuple[Grant, Contact] | None:
     """The grant and its contact if the link may be used now, else None."""
     result = await check_grant(signer, token, now)

@@ -54,12 +54,12 @@ async def resolve(scope: AccountScope, text: str, prefix: str,
     """The scope's invoice that `text` (prefix + digit groups) names, or why not."""
     exact = await scope.invoices().get_or_none(number=text.strip())
     if exact is not None:
-        return Resolution(invoice=exact)
+        return Resolution(invoice=(await scope.seen([exact]))[0])
     if not digits:
         return Resolution(near=await _near(scope, prefix, digits, text))
     matches = await _by_digits(scope, prefix, digits)
     if len(matches) == 1:
-        return Resolution(invoice=matches[0])
+        return Resolution(invoice=(await scope.seen(matches))[0])
     if matches:
         numbers = sorted((m.number for m in matches), reverse=True)
         return Resolution(candidates=tuple(numbers[:MAX_CANDIDATES]))

@@ -44,6 +44,7 @@ from tortoise import connections
 
 from vault import audit
 from vault.archive_index import INDEX_NAME, archive_index, safe_member_name
+from vault.clock import Clock
 from vault.config import Config
 from vault.links import (
     LinkSigner,
@@ -80,10 +81,11 @@ def create_app(
     config: Config,
     store_root: Path,
     signer: LinkSigner,
+    clock: Clock,
     extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The ASGI app; the composition root adds the Slack and Telegram routes via extra_routes."""
-    downloads = Downloads(store_root, signer, refused_page(config.email.sender))
+    downloads = Downloads(store_root, signer, refused_page(config.email.sender), clock)
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/d/{token}", downloads.get, methods=["GET"]),  # Starlette adds HEAD
@@ -115,13 +117,15 @@ async def healthz(request: Request) -> JSONResponse:
 class Downloads:
     """GET /d/{token}: one PDF, or a ZIP when the grant names several documents."""
 
-    def __init__(self, store_root: Path, signer: LinkSigner, refused_html: str) -> None:
+    def __init__(self, store_root: Path, signer: LinkSigner, refused_html: str,
+                 clock: Clock) -> None:
         self.store_root = store_root.resolve()
         self.signer = signer
         self.refused_html = refused_html
+        self.clock = clock  # the service's: a link expires on the clock that granted it
 
     async def get(self, request: Request) -> Response:
-        checked = await check_grant(self.signer, request.path_params["token"])
+        checked = await check_grant(self.signer, request.path_params["token"], self.clock.now())
         if isinstance(checked, Refusal):
             return await self.refuse(request, checked)
         grant, contact = checked

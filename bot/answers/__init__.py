@@ -6,13 +6,13 @@ only through ctx.link (a grant re-checked against that scope) and returns a Repl
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.formats import Formats
 from bot.messages import Link, Request
 from vault import links
+from vault.clock import Clock
 from vault.config import Config
 from vault.documents import DocumentStore
 from vault.invoices import AccountScope
@@ -28,7 +28,7 @@ class Tools:
 
     config: Config
     signer: links.LinkSigner
-    clock: Callable[[], datetime]
+    clock: Clock  # the service's; a fixed past one for `invoicebot ask --today`
     renderer: HtmlRenderer
     store: DocumentStore
 
@@ -46,7 +46,7 @@ class Context:
 
     @property
     def now(self) -> datetime:
-        return self.tools.clock()
+        return self.tools.clock.now()
 
     @property
     def key(self) -> str:

@@ -7,6 +7,8 @@ notifier.preferences.Change (the notifier does not import bot) and a Reply.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.answers import Context
 from bot.intents import PreferenceChange, Preferences
 from bot.messages import Reply
@@ -35,11 +37,12 @@ def to_change(change: PreferenceChange) -> preferences.Change:
 async def answer_preferences(ctx: Context, command: Preferences) -> Reply:
     """The pipeline's entry: the settings of the contact who asked."""
     return await settings_reply(ctx.scope.contact, command, ctx.fmt,
-                                alerts=ctx.tools.config.alerts)
+                                alerts=ctx.tools.config.alerts, now=ctx.now)
 
 
 async def settings_reply(
-    contact: Contact, command: Preferences, fmt: Formats, *, alerts: AlertsConfig
+    contact: Contact, command: Preferences, fmt: Formats, *, alerts: AlertsConfig,
+    now: datetime,
 ) -> Reply:
     """Show the contact's alert settings, or change them and show the result."""
     linked = await preferences.linked_channels(contact)
@@ -49,7 +52,7 @@ async def settings_reply(
                      intro="This is how we tell you about your invoices:",
                      notes=tuple(_describe(settings, linked, fmt, alerts)), outro=HOW_TO_CHANGE)
     applied = await preferences.apply(contact, to_change(command.change),
-                                      alerts.default_quiet_hours, via="bot")
+                                      alerts.default_quiet_hours, via="bot", now=now)
     notes = _describe(applied.settings, linked, fmt, alerts)
     if applied.not_linked:
         names = ", ".join(preferences.CHANNEL_LABELS.get(c, c) for c in applied.not_linked)

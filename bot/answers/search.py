@@ -7,6 +7,7 @@ maps one to one onto vault.invoices.InvoiceQuery.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from bot.answers import Context
 from bot.formats import and_list
@@ -46,10 +47,7 @@ async def search(ctx: Context, filters: Filters) -> Search:
 
 async def matching(ctx: Context, found: Search) -> list[Invoice]:
     """The matching invoices, newest first ("last N": only the N newest)."""
-    query = ctx.scope.search(found.query)
-    if found.filters.last:
-        query = query.limit(found.filters.last)
-    return await query
+    return await ctx.scope.search(found.query, limit=found.filters.last)
 
 
 def describe(ctx: Context, filters: Filters, entities: tuple[str, ...] | None) -> str:
@@ -105,14 +103,19 @@ async def _nearest(ctx: Context, found: Search) -> Invoice | None:
     anywhen = replace(found.query, start=None, end=None)
     period = found.filters.period
     if period is None:
-        return await ctx.scope.search(anywhen).first()
-    before = await ctx.scope.search(anywhen).filter(issue_date__lt=period.start).first()
-    after = await ctx.scope.search(anywhen).filter(issue_date__gt=period.end).order_by(
-        "issue_date", "number").first()
+        return _first(await ctx.scope.search(anywhen, limit=1))
+    day = timedelta(days=1)
+    before = _first(await ctx.scope.search(replace(anywhen, end=period.start - day), limit=1))
+    after = _first(await ctx.scope.search(replace(anywhen, start=period.end + day), limit=1,
+                                          oldest_first=True))
     if before is None or after is None:
         return before or after
     gap_before = (period.start - before.issue_date).days
     return before if gap_before <= (after.issue_date - period.end).days else after
+
+
+def _first(invoices: list[Invoice]) -> Invoice | None:
+    return invoices[0] if invoices else None
 
 
 async def _entity_missed(ctx: Context, found: Search) -> Reply:

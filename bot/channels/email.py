@@ -13,6 +13,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
+from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from functools import partial
@@ -21,9 +22,9 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from tortoise.exceptions import IntegrityError
 
+from vault.clock import Clock
 from vault.config import EmailConfig
 from vault.models import InboundMessage
-from vault.timeutil import utcnow
 from vault.vocabulary import InboundState
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def message_key(raw: bytes) -> str:
 
 
 async def store_inbound(
-    raw: bytes, peer: str, mail_from: str, rcpt_tos: list[str]
+    raw: bytes, peer: str, mail_from: str, rcpt_tos: list[str], now: datetime
 ) -> tuple[int, bool]:
     """Commit a received message; returns (id, created). A known key is not stored again."""
     key = message_key(raw)
@@ -62,7 +63,7 @@ async def store_inbound(
             peer=peer[:64],
             mail_from=mail_from[:320],
             rcpt_tos=rcpt_tos,
-            received_at=utcnow(),
+            received_at=now,
             state=InboundState.RECEIVED,
         )
     except IntegrityError:  # the same message arrived twice at once; the other one won
@@ -76,9 +77,11 @@ async def store_inbound(
 class InboundHandler:
     """aiosmtpd hooks: refuse unknown recipients, store DATA, then tell the pipeline."""
 
-    def __init__(self, config: EmailConfig, on_stored: Callable[[int], None]) -> None:
+    def __init__(self, config: EmailConfig, on_stored: Callable[[int], None],
+                 clock: Clock) -> None:
         self.config = config
         self.on_stored = on_stored
+        self.clock = clock
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str,
@@ -94,8 +97,8 @@ class InboundHandler:
         raw = envelope.original_content or b""
         try:
             row_id, created = await store_inbound(
-                raw, _peer_ip(session), str(envelope.mail_from or ""), list(envelope.rcpt_tos)
-            )
+                raw, _peer_ip(session), str(envelope.mail_from or ""), list(envelope.rcpt_tos),
+                self.clock.now())
         except Exception as error:
             # Answered here rather than in handle_exception so aiosmtpd resets the
             # envelope and the sender can retry in the same session.

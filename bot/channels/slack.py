@@ -26,8 +26,8 @@ from starlette.routing import BaseRoute, Route
 from bot.channels.slack_send import web_client
 from bot.chatguard import ChatUser
 from bot.chatinbox import ChatMessage
+from vault.clock import Clock
 from vault.config_chat import SlackConfig
-from vault.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,10 @@ def user_team(body: dict[str, Any], event: dict[str, Any]) -> str:
 
 
 class SlackChannel:
-    def __init__(self, config: SlackConfig, receive: Receive) -> None:
+    def __init__(self, config: SlackConfig, receive: Receive, clock: Clock) -> None:
         self.config = config
         self.receive = receive
+        self.clock = clock
         # Tokens are never logged: slack_sdk logs request bodies at DEBUG, and the OpenID
         # Connect exchange carries the client secret in one.
         logging.getLogger("slack_sdk").setLevel(logging.INFO)
@@ -106,7 +107,7 @@ class SlackChannel:
         user = ChatUser("slack", user_team(body, event), str(event["user"]), chat_id)
         await self.receive(ChatMessage(key=f"slack:{body.get('event_id') or event.get('ts')}",
                                        user=user, text=plain_text(str(event.get("text", ""))),
-                                       received_at=utcnow()))
+                                       received_at=self.clock.now()))
 
     async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
         channel = str(body.get("channel_id", ""))
@@ -115,7 +116,7 @@ class SlackChannel:
                         channel if in_dm else str(body["user_id"]))
         text = plain_text(str(body.get("text", ""))) or "invoices"
         await self.receive(ChatMessage(key=f"slack:command:{body.get('trigger_id')}",
-                                       user=user, text=text, received_at=utcnow()))
+                                       user=user, text=text, received_at=self.clock.now()))
         await ack() if in_dm else await ack("I will answer in our direct messages.")
 
     async def _on_action(self, ack: Any) -> None:

@@ -34,7 +34,6 @@ from vault import audit
 from vault.config_chat import SlackConfig
 from vault.links import LinkSigner
 from vault.models import ChatLinkToken
-from vault.timeutil import utcnow
 from vault.web import PAGE_HEADERS
 
 log = logging.getLogger(__name__)
@@ -84,7 +83,8 @@ class SlackLinkPages:
     async def start(self, request: Request) -> Response:
         token = self.pages.unsign(request.path_params["signed"])
         row = await ChatLinkToken.get_or_none(
-            id=token_id(token), platform="slack", used_at=None, expires_at__gt=utcnow()
+            id=token_id(token), platform="slack", used_at=None,
+            expires_at__gt=self.linker.clock.now(),
         ).select_related("contact__account") if token else None
         if row is None:
             await audit.record("bot.chat.link.refused", reason="bad_token", platform="slack")

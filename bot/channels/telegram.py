@@ -18,6 +18,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -29,8 +30,8 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bot.channels.telegram_send import ChatPacing
 from bot.chatguard import ChatUser
 from bot.chatinbox import ChatMessage
+from vault.clock import Clock
 from vault.config_chat import TelegramConfig
-from vault.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def request_text(text: str) -> str:
     return f"{first[1:].split('@')[0]} {rest}".strip()
 
 
-def chat_message(update: Update) -> ChatMessage | None:
+def chat_message(update: Update, now: datetime) -> ChatMessage | None:
     """The request in an update, or None: only new text messages in private chats count
     (in a group, an answer would show invoices to everyone there)."""
     message = update.message
@@ -59,13 +60,14 @@ def chat_message(update: Update) -> ChatMessage | None:
         return None
     user = ChatUser("telegram", "", str(message.from_user.id), str(message.chat.id))
     return ChatMessage(key=f"telegram:{update.update_id}", user=user,
-                       text=request_text(message.text), received_at=utcnow())
+                       text=request_text(message.text), received_at=now)
 
 
 class TelegramChannel:
-    def __init__(self, config: TelegramConfig, receive: Receive) -> None:
+    def __init__(self, config: TelegramConfig, receive: Receive, clock: Clock) -> None:
         self.config = config
         self.receive = receive
+        self.clock = clock
         # Tokens are never logged: Bot API URLs carry the bot token, httpx logs every URL at
         # INFO and PTB's bots log theirs at DEBUG, so those loggers stay above that.
         logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -121,12 +123,12 @@ class TelegramChannel:
             update = None
         if update is None:
             return Response("not a Telegram update", status_code=400)
-        message = chat_message(update)
+        message = chat_message(update, self.clock.now())
         if message is not None:
             await self.receive(message)  # a database failure is a 500: Telegram retries
         return Response(status_code=200)
 
     async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = chat_message(update) if isinstance(update, Update) else None
+        message = chat_message(update, self.clock.now()) if isinstance(update, Update) else None
         if message is not None:
             await self.receive(message)

@@ -30,8 +30,8 @@ from notifier.outbox import enqueue, enqueue_many
 from tests.bench.common import ROOT, Column, Rows, console, loopback_only
 from tests.bench.watch import Watch, database_pids
 from vault import db
+from vault.clock import SYSTEM
 from vault.models import OutboxMessage
-from vault.timeutil import utcnow
 from vault.vocabulary import Channel, OutboxKind
 
 SENDER = "invoices@localhost"
@@ -106,23 +106,23 @@ class AlertSink:
 async def enqueue_one_by_one(items: list[Outgoing]) -> None:
     """The baseline: enqueue() per alert, a commit each."""
     for item in items:
-        await enqueue(item)
+        await enqueue(item, now=SYSTEM.now())
 
 
 async def deliver_one_by_one(sender: SmtpSender) -> int:
     """The baseline, the delivery loop as it was: claim one row per transaction, and a
     connection of its own for every message (SmtpSender outside connection())."""
     sent = 0
-    while rows := await outbox.claim(1, LEASE, utcnow(), channel="email"):
+    while rows := await outbox.claim(1, LEASE, SYSTEM.now(), channel="email"):
         (row,) = rows
         await sender.send(row.recipient, bytes(row.payload))
-        sent += await outbox.mark_sent(row)
+        sent += await outbox.mark_sent(row, SYSTEM.now())
     return sent
 
 
 async def deliver_as_the_service_does(sender: SmtpSender) -> int:
     sent = 0
-    while done := await dispatch_once(sender):
+    while done := await dispatch_once(sender, SYSTEM.now()):
         sent += done
     return sent
 
@@ -178,7 +178,7 @@ async def measure(label: str, args: argparse.Namespace, sink: AlertSink,
 
     console.log(f"{label}: alerts: {n:,} with enqueue_many and dispatch_once")
     items = [alert(i, "alert") for i in range(n)]
-    enqueue_s, added = await timed(enqueue_many(items))
+    enqueue_s, added = await timed(enqueue_many(items, now=SYSTEM.now()))
     pids = {"bench": [os.getpid()], "sink": [sink.process.pid or 0],
             "database server": await database_pids()}
     with Watch(pids) as watch:

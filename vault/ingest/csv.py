@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from vault import audit
+from vault.clock import Clock
 from vault.ingest.accounts import (
     account_ids,
     drop_chat_links_of_inactive,
@@ -36,7 +37,6 @@ from vault.ingest.progress import ImportProgress
 from vault.ingest.table import KINDS, Row, Table, read_table
 from vault.ingest.upsert import Upserts
 from vault.models import Account, Contact
-from vault.timeutil import today_in
 
 __all__ = ["KINDS", "ImportFailed", "ImportResult", "OnIssued", "RowError", "import_csv"]
 
@@ -57,13 +57,15 @@ async def import_csv(
     kind: str,
     path: str | Path,
     *,
-    today: date | None = None,
+    clock: Clock,
+    timezone: str = "UTC",
     on_issued: OnIssued | None = None,
     progress: bool = True,
 ) -> ImportResult:
     """Import one file of `kind` (accounts, contacts, invoices, payments).
 
-    `today` decides overdue (pass the seller's local date; default: today in UTC).
+    The clock's today in `timezone` (the seller's) decides overdue; its now stamps the
+    rows and events written.
     `on_issued(ids)` is awaited after the commit with the invoices created or changed, so
     their PDFs can be rendered; it is called for invoice files only.
     Raises ImportFailed (nothing written) or ValueError for an unknown kind.
@@ -71,10 +73,9 @@ async def import_csv(
     if kind not in KINDS:
         raise ValueError(f"KIND must be one of {', '.join(KINDS)}, not {kind!r}")
     path = Path(path)
-    today = today or today_in("UTC")
     bar = ImportProgress(path.name, enabled=progress)
     try:
-        planned = await _check(kind, path, bar, today)
+        planned = await _check(kind, path, bar, clock.today(timezone), clock.now())
         bar.writing()
         async with in_transaction():
             changed = await planned.write()
@@ -92,12 +93,15 @@ async def import_csv(
     return ImportResult(kind, planned.created, planned.updated, planned.unchanged, changed)
 
 
-async def _check(kind: str, path: Path, bar: ImportProgress, today: date) -> Planned:
+async def _check(
+    kind: str, path: Path, bar: ImportProgress, today: date, now: datetime
+) -> Planned:
     """Read, check and plan the whole file; raises ImportFailed listing every problem."""
     log = ErrorLog()
     try:
         table = read_table(path, kind, log)
-        planned = None if log else await _PLANNERS[kind](table, bar.rows(table.rows), log, today)
+        planned = None if log else await _PLANNERS[kind](table, bar.rows(table.rows), log, today,
+                                                           now)
     except TooManyErrors:
         planned = None
     if planned is None or log:
@@ -105,12 +109,16 @@ async def _check(kind: str, path: Path, bar: ImportProgress, today: date) -> Pla
     return planned
 
 
-async def _accounts(table: Table, rows: Iterable[Row], log: ErrorLog, today: date) -> Planned:
+async def _accounts(
+    table: Table, rows: Iterable[Row], log: ErrorLog, today: date, now: datetime
+) -> Planned:
     plan = await plan_accounts(parse_accounts(table, rows, log))
     return Planned(*plan.counts(), partial(_write, plan, Account))
 
 
-async def _contacts(table: Table, rows: Iterable[Row], log: ErrorLog, today: date) -> Planned:
+async def _contacts(
+    table: Table, rows: Iterable[Row], log: ErrorLog, today: date, now: datetime
+) -> Planned:
     accounts = await account_ids()
     plan = await plan_contacts(parse_contacts(table, rows, log, accounts), accounts, log)
     return Planned(*plan.counts(), partial(_write_contacts, plan))
@@ -127,17 +135,24 @@ async def _write_contacts(plan: Upserts[Contact]) -> list[int]:
     return []
 
 
-async def _invoices(table: Table, rows: Iterable[Row], log: ErrorLog, today: date) -> Planned:
-    plan = await plan_invoices(parse_invoices(rows, log), await account_ids(), log, today)
-    return Planned(plan.created, plan.updated, plan.unchanged, partial(apply_invoice_plan, plan))
+async def _invoices(
+    table: Table, rows: Iterable[Row], log: ErrorLog, today: date, now: datetime
+) -> Planned:
+    plan = await plan_invoices(parse_invoices(rows, log), await account_ids(), log, today, now)
+    return Planned(plan.created, plan.updated, plan.unchanged,
+                   partial(apply_invoice_plan, plan, now))
 
 
-async def _payments(table: Table, rows: Iterable[Row], log: ErrorLog, today: date) -> Planned:
+async def _payments(
+    table: Table, rows: Iterable[Row], log: ErrorLog, today: date, now: datetime
+) -> Planned:
     plan = await plan_payments(parse_payments(rows, log), await account_ids(), log)
-    return Planned(*plan.payments.counts(), partial(apply_payment_plan, plan, today))
+    return Planned(*plan.payments.counts(), partial(apply_payment_plan, plan, today, now))
 
 
-_PLANNERS: dict[str, Callable[[Table, Iterable[Row], ErrorLog, date], Awaitable[Planned]]] = {
+_PLANNERS: dict[
+    str, Callable[[Table, Iterable[Row], ErrorLog, date, datetime], Awaitable[Planned]]
+] = {
     "accounts": _accounts,
     "contacts": _contacts,
     "invoices": _invoices,

@@ -22,7 +22,6 @@ from vault.ingest.errors import ErrorLog, ImportFailed, ImportResult, TooManyErr
 from vault.ingest.upsert import BATCH, chunks
 from vault.invoices import derive_status
 from vault.models import Account, Invoice, InvoiceLine
-from vault.timeutil import utcnow
 
 # Columns an update rewrites; amount_paid belongs to payments. The old PDF shows old
 # content, so document_id is cleared too: the caller renders a new one after the commit.
@@ -73,14 +72,14 @@ class InvoicePlan:
 
 
 async def plan_invoices(
-    drafts: list[InvoiceDraft], accounts: dict[str, int], log: ErrorLog, today: date
+    drafts: list[InvoiceDraft], accounts: dict[str, int], log: ErrorLog, today: date,
+    now: datetime,
 ) -> InvoicePlan:
     """Decide per draft: create, update (content hash changed) or leave alone. Unknown
     accounts and numbers of another account go to `log` (numbers are unique across the
     seller). `today` decides overdue."""
     existing = await _existing([d.number for d in drafts])
     plan = InvoicePlan()
-    now = utcnow()
     for draft in drafts:
         line = draft.source_lines[0] if draft.source_lines else None
         account = accounts.get(draft.account)
@@ -139,7 +138,7 @@ def _planned(
     return PlannedInvoice(draft, row, lines)
 
 
-async def apply_invoice_plan(plan: InvoicePlan) -> list[int]:
+async def apply_invoice_plan(plan: InvoicePlan, now: datetime) -> list[int]:
     """Write the plan and its events (inside a transaction); returns the ids of invoices
     created or updated.
 
@@ -160,7 +159,7 @@ async def apply_invoice_plan(plan: InvoicePlan) -> list[int]:
         for line in write.lines:
             line.invoice_id = ids[write.row.number]
     await InvoiceLine.bulk_create([ln for w in plan.writes for ln in w.lines], batch_size=BATCH)
-    await events.record(_events(plan, ids))
+    await events.record(_events(plan, ids), now)
     return [ids[w.row.number] for w in plan.writes]
 
 
@@ -195,6 +194,7 @@ async def _ids(accounts: dict[str, int]) -> dict[str, int]:
 async def upsert_invoices(
     drafts: list[InvoiceDraft],
     today: date,
+    now: datetime,
     *,
     source: str = "invoices",
     on_issued: Callable[[list[int]], Awaitable[None]] | None = None,
@@ -207,11 +207,11 @@ async def upsert_invoices(
     log = ErrorLog()
     accounts = dict(await Account.all().values_list("account_id", "id"))
     with contextlib.suppress(TooManyErrors):  # then the log is full: report it
-        plan = await plan_invoices(drafts, accounts, log, today)
+        plan = await plan_invoices(drafts, accounts, log, today, now)
     if log:
         raise ImportFailed(source, log.errors)
     async with in_transaction():
-        changed = await apply_invoice_plan(plan)
+        changed = await apply_invoice_plan(plan, now)
     if on_issued is not None and changed:
         await on_issued(changed)
     return ImportResult("invoices", plan.created, plan.updated, plan.unchanged, changed)

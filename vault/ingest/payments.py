@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -23,7 +23,6 @@ from vault.ingest.table import Row
 from vault.ingest.upsert import BATCH, Upserts, chunks
 from vault.invoices import derive_status
 from vault.models import Invoice, Payment
-from vault.timeutil import utcnow
 
 
 def natural_key(invoice_number: str, paid_on: date, amount: Decimal, reference: str) -> str:
@@ -127,7 +126,7 @@ async def _existing(keys: list[str]) -> dict[str, Payment]:
     return found
 
 
-async def apply_payment_plan(plan: PaymentPlan, today: date) -> list[int]:
+async def apply_payment_plan(plan: PaymentPlan, today: date, now: datetime) -> list[int]:
     """Write the payments, then re-derive the touched invoices; returns those that changed.
 
     Inside the import's transaction: each new payment and each status it moved becomes an
@@ -138,12 +137,12 @@ async def apply_payment_plan(plan: PaymentPlan, today: date) -> list[int]:
         events.Event(events.PAYMENT_RECEIVED, p.account_id, p.invoice_id, "payments",
                      amount=p.amount, key=f"payment:{p.natural_key}")
         for p in plan.payments.creates
-    ])
+    ], now)
     touched = {p.invoice_id for p in plan.payments.creates + plan.payments.updates}
-    return await rederive_paid(sorted(touched), today)
+    return await rederive_paid(sorted(touched), today, now)
 
 
-async def rederive_paid(invoice_ids: list[int], today: date) -> list[int]:
+async def rederive_paid(invoice_ids: list[int], today: date, now: datetime) -> list[int]:
     """Set amount_paid (the sum of all payments) and status, recording status events (call
     inside a transaction); returns the ids that changed."""
     paid: dict[int, Decimal] = defaultdict(Decimal)
@@ -161,11 +160,11 @@ async def rederive_paid(invoice_ids: list[int], today: date) -> list[int]:
             if (invoice.amount_paid, invoice.status) != (amount_paid, status):
                 moved.append((invoice, str(invoice.status)))
                 invoice.amount_paid, invoice.status = amount_paid, status
-                invoice.updated_at = utcnow()
+                invoice.updated_at = now
                 changed.append(invoice)
     if changed:
         await Invoice.bulk_update(
             changed, ("amount_paid", "status", "updated_at"), batch_size=BATCH
         )
-    await events.record(events.status_events(moved, cause="payments"))
+    await events.record(events.status_events(moved, cause="payments"), now)
     return [i.id for i in changed]
