@@ -34,7 +34,7 @@ from typing import Any, Generic, TypeVar
 from tortoise.transactions import in_transaction
 
 from vault import audit
-from vault.clock import SYSTEM, Clock
+from vault.clock import Clock
 from vault.models import ChatInbound, Escalation, InboundMessage
 from vault.vocabulary import Channel, EscalationKind, InboundState
 
@@ -63,7 +63,7 @@ class InboundQueue(Generic[Row]):
     """One channel's stored messages, processed by one worker; see the module docstring."""
 
     def __init__(self, table: type[Row], handle: Callable[[Row], Awaitable[str]],
-                 origin: Callable[[Row], Awaitable[Origin]], clock: Clock = SYSTEM) -> None:
+                 origin: Callable[[Row], Awaitable[Origin]], clock: Clock) -> None:
         self.table: type[Row] = table
         self.handle: Callable[[Row], Awaitable[str]] = handle
         self.origin: Callable[[Row], Awaitable[Origin]] = origin

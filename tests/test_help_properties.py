@@ -29,7 +29,7 @@ from bot.commands import parse_request
 from bot.intents import Unclear
 from bot.messages import Reply, Request
 from bot.pipeline import Pipeline
-from tests.harness import TODAY, fixed_today
+from tests.harness import TODAY, fixed_clock
 from tests.worlds import scratch_database, world_config
 from vault import db
 from vault.links import LinkSigner
@@ -111,7 +111,7 @@ async def pipeline(world_db: tuple[Path, str]) -> AsyncIterator[Pipeline]:
     config = world_config(tmp, url)
     await db.migrate(url)
     await db.connect(url)
-    pipeline = Pipeline(config, LinkSigner(config.secret_keys), today=fixed_today)
+    pipeline = Pipeline(config, LinkSigner(config.secret_keys), fixed_clock())
     yield pipeline
     await pipeline.close()
     await db.close()

@@ -95,7 +95,7 @@ class Via:
         if self.name == "email":
             raw = request_mail(CONTACT, text).as_bytes()
             await store_inbound(raw, "127.0.0.1", "bounce@sender.example",
-                                ["invoices@localhost"])
+                                ["invoices@localhost"], SYSTEM.now())
             return message_key(raw)
         user = SLACK_USER if self.name == "slack" else str(TELEGRAM_USER)
         chat = dm_channel(SLACK_USER) if self.name == "slack" else user

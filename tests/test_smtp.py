@@ -246,7 +246,7 @@ def inbound_queue() -> InboundQueue[InboundMessage]:
     async def unused(row: InboundMessage) -> Any:
         raise AssertionError("not processed in these tests")
 
-    return InboundQueue(InboundMessage, unused, unused)
+    return InboundQueue(InboundMessage, unused, unused, SYSTEM)
 
 
 async def test_stored_messages_are_requeued_until_they_are_marked_once(inbound: Inbound) -> None:
