@@ -16,19 +16,19 @@ from bot.mailout import compose
 from bot.messages import Reply
 from notifier import outbox
 from vault import audit
+from vault.escalations import escalate
 from vault.models import (
     Account,
     ChatLinkCode,
     ChatLinkFailure,
     ChatLinkLock,
     Contact,
-    Escalation,
 )
+from vault.vocabulary import Channel, EscalationKind, OutboxKind
 
 LOCK_AFTER = 100  # failures per contact within WINDOW
 WINDOW = timedelta(hours=1)
 LOCK_FOR = timedelta(hours=24)
-PLATFORM_NAMES = {"slack": "Slack", "telegram": "Telegram"}
 
 
 @dataclass(frozen=True)
@@ -88,13 +88,12 @@ class Guard:
                            contact_id=contact.id, failures=LOCK_AFTER,
                            hours=int(LOCK_FOR.total_seconds() // 3600))
         # AR hears of it in the morning digest: someone may be trying to take over a contact.
-        await Escalation.get_or_create(
-            source_key=f"chat-link-locked:{contact.id}:{now.isoformat()}",
-            defaults={"at": now, "kind": "link_locked", "account_id": contact.account_id,
-                      "contact_id": contact.id, "address": contact.email,
-                      "summary": f"{LOCK_AFTER} wrong chat-link codes within an hour; "
-                                 "linking locked"},
-        )
+        await escalate(EscalationKind.LINK_LOCKED,
+                       f"chat-link-locked:{contact.id}:{now.isoformat()}", at=now,
+                       account_id=contact.account_id, contact_id=contact.id,
+                       address=contact.email,
+                       summary=f"{LOCK_AFTER} wrong chat-link codes within an hour; "
+                               "linking locked")
         reply = Reply(
             subject="Chat linking locked for your address",
             intro=(f"Someone typed wrong codes {LOCK_AFTER} times within an hour while trying "
@@ -105,10 +104,10 @@ class Guard:
                   "accounts receivable team.",
         )
         await self._mail(contact, reply, f"chat-link-locked:{contact.id}:{now.isoformat()}",
-                         "link_locked")
+                         OutboxKind.LINK_LOCKED)
 
     async def email_code(self, contact: Contact, code: str, platform: str, code_id: int) -> None:
-        where = PLATFORM_NAMES.get(platform, platform)
+        where = Channel(platform).label
         reply = Reply(
             subject="Your code to link a chat",
             intro=f"Your code is {code}. Type it in the {where} chat where you asked for it, "
@@ -116,10 +115,10 @@ class Guard:
             outro="If you did not ask for it, ignore this email: nothing is linked without "
                   "the code.",
         )
-        await self._mail(contact, reply, f"chat-link-code:{code_id}", "link_code")
+        await self._mail(contact, reply, f"chat-link-code:{code_id}", OutboxKind.LINK_CODE)
 
-    async def _mail(self, contact: Contact, reply: Reply, key: str, kind: str) -> None:
+    async def _mail(self, contact: Contact, reply: Reply, key: str, kind: OutboxKind) -> None:
         message = compose(reply, sender=self.sender, recipient=contact.email, auto_reply=False)
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: not a reply, still a robot
-        await outbox.enqueue(key=key, channel="email", kind=kind, recipient=contact.email,
+        await outbox.enqueue(key=key, channel=Channel.EMAIL, kind=kind, recipient=contact.email,
                              message=message, message_id=str(message["Message-ID"]))

@@ -27,8 +27,10 @@ from bot.pipeline import Answer, Pipeline
 from notifier import outbox
 from vault import audit
 from vault.config import EmailConfig
-from vault.models import Escalation, InboundMessage, OutboxMessage
+from vault.escalations import escalate
+from vault.models import InboundMessage, OutboxMessage
 from vault.timeutil import utcnow
+from vault.vocabulary import EscalationKind
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +78,10 @@ class Inbox:
 
     async def _set_aside(self, row: InboundMessage, attempts: int) -> str:
         async with in_transaction():
-            await Escalation.get_or_create(
-                source_key=f"inbound:{row.id}:unprocessable",
-                defaults={"at": utcnow(), "kind": "unprocessable", "address": row.mail_from,
-                          "summary": f"message {row.message_key[:80]} failed {attempts} "
-                                     "times; kept in the inbound store"},
-            )
+            await escalate(EscalationKind.UNPROCESSABLE, f"inbound:{row.id}:unprocessable",
+                           at=utcnow(), address=row.mail_from,
+                           summary=f"message {row.message_key[:80]} failed {attempts} "
+                                   "times; kept in the inbound store")
             await audit.record("bot.inbound.unprocessable", inbound=row.id, attempts=attempts)
             await mark_processed(row.id, "unprocessable", state=FAILED)
         return "unprocessable"
@@ -162,11 +162,8 @@ class Inbox:
     async def _drop(self, row: InboundMessage, kind: str, reason: str) -> str:
         """No reply at all; refusals of a malformed sender still reach AR."""
         if kind == "refused_sender":
-            await Escalation.get_or_create(
-                source_key=f"email:{row.message_key}:refusal",
-                defaults={"at": utcnow(), "kind": "malformed_sender", "summary": reason,
-                          "address": row.mail_from[:320]},
-            )
+            await escalate(EscalationKind.MALFORMED_SENDER, f"email:{row.message_key}:refusal",
+                           at=utcnow(), summary=reason, address=row.mail_from)
         await audit.record(f"bot.email.{kind}", reason=reason, reference=row.message_key)
         await mark_processed(row.id, kind)
         return kind

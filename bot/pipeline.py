@@ -45,8 +45,9 @@ from bot.messages import Reply, Request
 from vault import audit, links
 from vault.config import Config
 from vault.documents import DocumentStore
+from vault.escalations import escalate
 from vault.invoices import AccountScope
-from vault.models import Contact, Escalation
+from vault.models import Contact
 from vault.statements import HtmlRenderer, LazyPdfRenderer
 from vault.timeutil import today_in, utcnow
 
@@ -139,13 +140,11 @@ class Pipeline:
     async def _refuse(self, request: Request, refusal: Refusal) -> Answer:
         contact: Contact | None = refusal.contact
         account_id = contact.account_id if contact else None
-        await Escalation.get_or_create(
-            source_key=f"{request.channel}:{request.reference or request.received_at}:refusal",
-            defaults={
-                "at": self.tools.clock(), "kind": refusal.kind, "account_id": account_id,
-                "contact_id": contact.id if contact else None, "address": request.address,
-                "summary": f"{refusal.kind.replace('_', ' ')} via {request.channel}",
-            },
+        await escalate(
+            refusal.kind, f"{request.channel}:{request.reference or request.received_at}:refusal",
+            at=self.tools.clock(), account_id=account_id,
+            contact_id=contact.id if contact else None, address=request.address,
+            summary=f"{refusal.kind.replace('_', ' ')} via {request.channel}",
         )
         await audit.record("bot.request.refused", account_id=account_id,
                            contact_id=contact.id if contact else None, reason=refusal.kind,

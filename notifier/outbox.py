@@ -30,10 +30,10 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from vault import audit
-from vault.models import ChatLink, Contact, Escalation, OutboxMessage
+from vault.escalations import escalate
+from vault.models import ChatLink, Contact, OutboxMessage
 from vault.timeutil import utcnow
-
-PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
+from vault.vocabulary import Channel, EscalationKind, OutboxState
 
 MAX_ATTEMPTS = 10
 BASE_DELAY = timedelta(minutes=1)  # doubles per attempt: 1m, 2m, 4m ... about 8 h in all
@@ -71,7 +71,7 @@ async def enqueue(
             "recipient": recipient,
             "message_id": message_id,
             "payload": payload,
-            "state": PENDING,
+            "state": OutboxState.PENDING,
             "next_attempt_at": now,
             "created_at": now,
         },
@@ -117,7 +117,7 @@ async def enqueue_many(
                 rows.append(OutboxMessage(
                     key=item.key, channel=item.channel, kind=item.kind,
                     recipient=item.recipient, message_id=message_id,
-                    payload=payload, state=PENDING,
+                    payload=payload, state=OutboxState.PENDING,
                     next_attempt_at=now, created_at=now,
                 ))
             # ignore_conflicts: another process may queue the same key meanwhile.
@@ -131,7 +131,7 @@ def _prepared(
 ) -> tuple[str, bytes]:
     """The row's Message-ID and payload. Email carries its Message-ID in the payload;
     chat payloads (slack, telegram) are UTF-8 JSON, stored exactly as given."""
-    if channel == "email":
+    if channel == Channel.EMAIL:
         message_id = _message_id(message, message_id)
         return message_id, _serialize(message, message_id)
     if not isinstance(message, bytes):
@@ -177,7 +177,7 @@ async def _lock_for_writing() -> None:
     its read and its first write; waiting for the lock first is covered by busy_timeout.
     The UPDATE matches no row; on PostgreSQL row locks do this job and this is skipped."""
     if connections.get("default").capabilities.dialect == "sqlite":
-        await OutboxMessage.filter(id=-1).update(state=PENDING)
+        await OutboxMessage.filter(id=-1).update(state=OutboxState.PENDING)
 
 
 # ---- claim ------------------------------------------------------------------------------
@@ -186,9 +186,9 @@ def _due(now: datetime) -> list[tuple[Q, str]]:
     """The kinds of due row, in the order a claim takes them, each with its sort column:
     rows a dead worker held, retries that are due, then new rows."""
     return [
-        (Q(state=SENDING, lease_until__lt=now), "lease_until"),
-        (Q(state=FAILED, next_attempt_at__lte=now), "next_attempt_at"),
-        (Q(state=PENDING, next_attempt_at__lte=now), "next_attempt_at"),
+        (Q(state=OutboxState.SENDING, lease_until__lt=now), "lease_until"),
+        (Q(state=OutboxState.FAILED, next_attempt_at__lte=now), "next_attempt_at"),
+        (Q(state=OutboxState.PENDING, next_attempt_at__lte=now), "next_attempt_at"),
     ]
 
 
@@ -224,11 +224,13 @@ async def claim(
             if not candidates:
                 continue
             updated = await OutboxMessage.filter(due, id__in=[row.id for row in candidates]) \
-                .update(state=SENDING, lease_until=lease_until, attempts=F("attempts") + 1)
+                .update(state=OutboxState.SENDING, lease_until=lease_until,
+                        attempts=F("attempts") + 1)
             if updated != len(candidates):  # the locks above say this cannot happen
                 raise RuntimeError(f"outbox claim: read {len(candidates)} rows, took {updated}")
             for row in candidates:
-                row.state, row.lease_until, row.attempts = SENDING, lease_until, row.attempts + 1
+                row.state, row.lease_until = OutboxState.SENDING, lease_until
+                row.attempts += 1
             claimed += candidates
     return claimed
 
@@ -236,17 +238,17 @@ async def claim(
 async def try_claim(row: OutboxMessage, lease: timedelta, now: datetime) -> bool:
     """Move one row, as last read, to sending. False if another worker got there first."""
     guard = Q(id=row.id, state=row.state, attempts=row.attempts)
-    if row.state == SENDING:
+    if row.state == OutboxState.SENDING:
         guard &= Q(lease_until=row.lease_until, lease_until__lt=now)
     else:
         guard &= Q(next_attempt_at__lte=now)
     lease_until = now + lease
     updated = await OutboxMessage.filter(guard).update(
-        state=SENDING, lease_until=lease_until, attempts=F("attempts") + 1
+        state=OutboxState.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
     )
     if updated != 1:
         return False
-    row.state, row.lease_until, row.attempts = SENDING, lease_until, row.attempts + 1
+    row.state, row.lease_until, row.attempts = OutboxState.SENDING, lease_until, row.attempts + 1
     return True
 
 
@@ -260,7 +262,8 @@ async def renew(rows: list[OutboxMessage], lease: timedelta, now: datetime
     async with in_transaction():
         for row in rows:
             updated = await OutboxMessage.filter(
-                id=row.id, state=SENDING, lease_until=row.lease_until, attempts=row.attempts
+                id=row.id, state=OutboxState.SENDING, lease_until=row.lease_until,
+                attempts=row.attempts,
             ).update(lease_until=lease_until)
             if updated == 1:
                 held.append(row)
@@ -274,7 +277,7 @@ async def renew(rows: list[OutboxMessage], lease: timedelta, now: datetime
 async def _transition(row: OutboxMessage, **changes: object) -> bool:
     """Apply changes only if this worker still holds the row's lease."""
     updated = await OutboxMessage.filter(
-        id=row.id, state=SENDING, lease_until=row.lease_until
+        id=row.id, state=OutboxState.SENDING, lease_until=row.lease_until
     ).update(**changes)
     if updated != 1:
         return False
@@ -285,8 +288,8 @@ async def _transition(row: OutboxMessage, **changes: object) -> bool:
 
 async def mark_sent(row: OutboxMessage, now: datetime | None = None) -> bool:
     """Record a delivery; False if the lease was lost (another worker took the row)."""
-    return await _transition(row, state=SENT, sent_at=now or utcnow(), lease_until=None,
-                             last_error="")
+    return await _transition(row, state=OutboxState.SENT, sent_at=now or utcnow(),
+                             lease_until=None, last_error="")
 
 
 async def mark_failed(
@@ -300,12 +303,13 @@ async def mark_failed(
     error = error[:500]
     if permanent or row.attempts >= MAX_ATTEMPTS:
         async with in_transaction():  # dead, and AR told, or neither
-            if not await _transition(row, state=DEAD, lease_until=None, last_error=error):
+            if not await _transition(row, state=OutboxState.DEAD, lease_until=None,
+                                     last_error=error):
                 return False
             await _bury(row, error, now)
         return True
     return await _transition(
-        row, state=FAILED, lease_until=None, last_error=error,
+        row, state=OutboxState.FAILED, lease_until=None, last_error=error,
         next_attempt_at=now + retry_delay(row.attempts),
     )
 
@@ -320,7 +324,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 async def _bury(row: OutboxMessage, error: str, now: datetime) -> None:
     """A dead delivery is something AR must hear about: audit it and escalate it."""
-    if row.channel == "email":
+    if row.channel == Channel.EMAIL:
         contact = await Contact.get_or_none(email=row.recipient.lower())
     else:  # a chat id: whose linked chat it is
         link = await ChatLink.filter(platform=row.channel, chat_id=row.recipient).first()
@@ -332,12 +336,9 @@ async def _bury(row: OutboxMessage, error: str, now: datetime) -> None:
         outbox_id=row.id, channel=row.channel, kind=row.kind, attempts=row.attempts,
         error=error,
     )
-    await Escalation.get_or_create(
-        source_key=f"dead_delivery:{row.id}",
-        defaults={
-            "at": now, "kind": "dead_delivery", "account_id": account_id,
-            "contact_id": contact_id, "address": row.recipient,
-            "summary": f"{row.kind} via {row.channel} undeliverable after "
-                       f"{row.attempts} attempt(s): {error[:200]}",
-        },
+    await escalate(
+        EscalationKind.DEAD_DELIVERY, f"dead_delivery:{row.id}", at=now,
+        account_id=account_id, contact_id=contact_id, address=row.recipient,
+        summary=f"{row.kind} via {row.channel} undeliverable after "
+                f"{row.attempts} attempt(s): {error[:200]}",
     )

@@ -19,6 +19,7 @@ from notifier.delivery import DeliveryError, Sender
 from vault.config_alerts import WEEKDAYS
 from vault.models import Contact, OutboxMessage
 from vault.timeutil import utcnow
+from vault.vocabulary import Channel, OutboxKind
 
 LEASE = timedelta(minutes=5)
 
@@ -31,7 +32,7 @@ class Outcome:
     detail: str
 
     def line(self) -> str:
-        label = preferences.CHANNEL_LABELS.get(self.channel, self.channel)
+        label = Channel(self.channel).label
         return f"{label} {self.address}: {self.detail}"
 
 
@@ -48,15 +49,15 @@ async def send_test_alerts(
          f"Your settings: {'; '.join(_settings(ctx, who))}"),
     )
     outcomes = []
-    routes = {preferences.EMAIL: contact.email, **who.chats}
+    routes = {Channel.EMAIL.value: contact.email, **who.chats}
     for channel, address in routes.items():
         key = f"test:{contact.id}:{channel}:{secrets.token_hex(6)}"
         intro = f"A test message from {ctx.config.seller.name}:"
-        if channel == preferences.EMAIL:
+        if channel == Channel.EMAIL:
             message = compose.email_message(ctx.envelope(contact), alert.headline, intro, [alert])
-            row = await outbox.enqueue(key, channel, "test", address, message, now=now)
+            row = await outbox.enqueue(key, channel, OutboxKind.TEST, address, message, now=now)
         else:
-            row = await outbox.enqueue(key, channel, "test", address,
+            row = await outbox.enqueue(key, channel, OutboxKind.TEST, address,
                                        compose.chat_payload(intro, [alert]), now=now)
         outcomes.append(await _deliver(senders.get(channel), row, now))
     return outcomes
@@ -65,7 +66,7 @@ async def send_test_alerts(
 def _settings(ctx: Context, who: Recipient) -> list[str]:
     alerts = ctx.config.alerts
     zone = preferences.contact_zone(who.contact, who.account).key
-    return preferences.describe(who.settings, {preferences.EMAIL, *who.chats}, zone,
+    return preferences.describe(who.settings, {Channel.EMAIL, *who.chats}, zone,
                                 alerts.digest_time, WEEKDAYS[alerts.digest_weekday])
 
 
