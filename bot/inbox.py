@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from tortoise.transactions import in_transaction
 
 from bot import bounces, mailauth
-from bot.channels.email import FAILED, mark_processed, pending_messages
+from bot.channels.email import mark_processed, pending_messages
 from bot.mailout import compose
 from bot.mailtext import request_lines
 from bot.messages import Link, Request
@@ -30,7 +30,7 @@ from vault.config import EmailConfig
 from vault.escalations import escalate
 from vault.models import InboundMessage, OutboxMessage
 from vault.timeutil import utcnow
-from vault.vocabulary import EscalationKind
+from vault.vocabulary import EscalationKind, InboundState
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class Inbox:
 
     async def process(self, message_id: int) -> str:
         row = await InboundMessage.get_or_none(id=message_id)
-        if row is None or row.state != "received":
+        if row is None or row.state != InboundState.RECEIVED:
             return "already processed"
         try:
             outcome = await self._handle(row)
@@ -83,7 +83,7 @@ class Inbox:
                            summary=f"message {row.message_key[:80]} failed {attempts} "
                                    "times; kept in the inbound store")
             await audit.record("bot.inbound.unprocessable", inbound=row.id, attempts=attempts)
-            await mark_processed(row.id, "unprocessable", state=FAILED)
+            await mark_processed(row.id, "unprocessable", state=InboundState.FAILED)
         return "unprocessable"
 
     async def _handle(self, row: InboundMessage) -> str:

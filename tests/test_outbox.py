@@ -34,6 +34,7 @@ from notifier.outbox import (
 )
 from tests.fakes import SmtpSink
 from vault.models import Escalation, OutboxMessage
+from vault.vocabulary import OutboxState
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -106,7 +107,7 @@ async def test_enqueue_many_queues_each_key_once_with_its_message_id(orm: str) -
         assert parsed(row.payload)["Message-ID"] == f"<{row.message_id}>"
         if row.key != "alert:1":  # queued by enqueue, to alice@example.com
             assert (row.state, row.next_attempt_at, parsed(row.payload)["To"]) == (
-                outbox.PENDING, NOW, row.recipient.replace("example.com", "x"))
+                OutboxState.PENDING, NOW, row.recipient.replace("example.com", "x"))
 
 
 def parsed(payload: bytes) -> EmailMessage:
@@ -149,7 +150,7 @@ async def test_expired_lease_is_claimed_again(orm: str) -> None:
     assert again.id == taken.id and again.attempts == 2
     assert not await mark_sent(taken, NOW)  # the first worker lost its lease
     assert await mark_sent(again, NOW)
-    assert (await reload(again)).state == outbox.SENT
+    assert (await reload(again)).state == OutboxState.SENT
 
 
 async def test_renewing_keeps_only_rows_still_held(orm: str) -> None:
@@ -169,7 +170,7 @@ async def test_renewing_keeps_only_rows_still_held(orm: str) -> None:
 async def test_dispatch_takes_only_its_own_channel(orm: str, tmp_path: Path) -> None:
     await enqueue("slack", "slack", "notice", "U123", b'{"text": "hi"}', "s.1@localhost")
     assert await dispatch_once(MaildirSender(tmp_path / "md"), now=NOW) == 0
-    assert (await OutboxMessage.get(key="slack")).state == outbox.PENDING
+    assert (await OutboxMessage.get(key="slack")).state == OutboxState.PENDING
 
 
 # ---- retries -----------------------------------------------------------------------------------
@@ -182,7 +183,7 @@ async def test_gives_up_after_max_attempts(orm: str) -> None:
         assert await mark_failed(taken, "421 4.7.0 busy", permanent=False, now=at)
         at = (await reload(taken)).next_attempt_at
     dead = await reload(row)
-    assert (dead.state, dead.attempts) == (outbox.DEAD, outbox.MAX_ATTEMPTS)
+    assert (dead.state, dead.attempts) == (OutboxState.DEAD, outbox.MAX_ATTEMPTS)
     assert await Escalation.filter(kind="dead_delivery").count() == 1
 
 

@@ -17,7 +17,6 @@ import aiosmtplib
 import pytest
 from tortoise.exceptions import OperationalError
 
-from bot.channels import email as email_channel
 from bot.channels.email import (
     ACCEPTED,
     TEMPFAIL,
@@ -29,6 +28,7 @@ from bot.channels.email import (
 )
 from vault.config import Config
 from vault.models import InboundMessage
+from vault.vocabulary import InboundState
 
 MESSAGE = (
     b"From: Alice <alice@example.com>\r\n"
@@ -248,7 +248,7 @@ async def test_pending_messages_are_oldest_first_until_processed(inbound: Inboun
     assert first < second < third
     assert await mark_processed(second, "answered")
     assert not await mark_processed(second, "answered")  # already done: no second transition
-    assert await mark_processed(third, "unknown_sender", state=email_channel.FAILED)
+    assert await mark_processed(third, "unknown_sender", state=InboundState.FAILED)
     assert await pending_messages() == [first]
     row = await InboundMessage.get(id=second)
     assert (row.state, row.outcome) == ("processed", "answered")

@@ -24,12 +24,12 @@ from tortoise.exceptions import IntegrityError
 from vault.config import EmailConfig
 from vault.models import InboundMessage
 from vault.timeutil import utcnow
+from vault.vocabulary import InboundState
 
 log = logging.getLogger(__name__)
 
 ACCEPTED = "250 2.0.0 Message accepted for delivery"
 TEMPFAIL = "451 4.3.0 Temporary failure, please retry"
-RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
 
 _MESSAGE_ID = re.compile(r"^\s*<([^<>\s]{1,250})>\s*$")
 
@@ -63,7 +63,7 @@ async def store_inbound(
             mail_from=mail_from[:320],
             rcpt_tos=rcpt_tos,
             received_at=utcnow(),
-            state=RECEIVED,
+            state=InboundState.RECEIVED,
         )
     except IntegrityError:  # the same message arrived twice at once; the other one won
         row = await InboundMessage.get(message_key=key)
@@ -73,15 +73,17 @@ async def store_inbound(
 
 async def pending_messages() -> list[int]:
     """Ids of stored messages not yet processed, oldest first (for resuming after a restart)."""
-    rows = await InboundMessage.filter(state=RECEIVED).order_by("id").only("id")
+    rows = await InboundMessage.filter(state=InboundState.RECEIVED).order_by("id").only("id")
     return [row.id for row in rows]
 
 
-async def mark_processed(message_id: int, outcome: str, *, state: str = PROCESSED) -> bool:
+async def mark_processed(message_id: int, outcome: str, *,
+                         state: InboundState = InboundState.PROCESSED) -> bool:
     """Record how a received message ended; False if it was not (or no longer) pending."""
-    if state not in (PROCESSED, FAILED):
-        raise ValueError(f"state must be {PROCESSED!r} or {FAILED!r}, not {state!r}")
-    updated = await InboundMessage.filter(id=message_id, state=RECEIVED).update(
+    if state not in (InboundState.PROCESSED, InboundState.FAILED):
+        raise ValueError(f"state must be {InboundState.PROCESSED.value!r} or "
+                         f"{InboundState.FAILED.value!r}, not {state!r}")
+    updated = await InboundMessage.filter(id=message_id, state=InboundState.RECEIVED).update(
         state=state, outcome=outcome[:64], processed_at=utcnow()
     )
     return updated == 1
