@@ -26,6 +26,7 @@ from notifier.delivery import Sender
 from vault.config import Config
 from vault.models import ChatLink, Contact
 from vault.timeutil import utcnow
+from vault.vocabulary import Channel, OutboxKind
 
 
 class ChatChannels:
@@ -94,17 +95,19 @@ class ChatChannels:
         contact = await Contact.get(id=contact_id)
         expires = self.clock() + TOKEN_TTL
         offers = []
-        if self.telegram is not None and self.telegram.username and "telegram" not in linked:
-            token = await self.linker.offer(contact, "telegram")
+        if (self.telegram is not None and self.telegram.username
+                and Channel.TELEGRAM not in linked):
+            token = await self.linker.offer(contact, Channel.TELEGRAM)
             offers.append(Link("Ask us in Telegram",
                                f"https://t.me/{self.telegram.username}?start={token}", expires))
-        if self.slack_pages is not None and "slack" not in linked:
-            token = await self.linker.offer(contact, "slack")
+        if self.slack_pages is not None and Channel.SLACK not in linked:
+            token = await self.linker.offer(contact, Channel.SLACK)
             offers.append(Link("Ask us in Slack", self.slack_pages.url(token), expires))
         return offers
 
     async def _welcome(self, user: ChatUser, reply: Reply, key: str) -> None:
         """After a one-click Slack link, say so in the DM, as any other answer."""
-        await outbox.enqueue(key=f"chat-linked:{key}", channel=user.platform, kind="reply",
+        await outbox.enqueue(key=f"chat-linked:{key}", channel=user.platform,
+                             kind=OutboxKind.REPLY,
                              recipient=user.chat_id, message=chat_payload(reply))
         self.wake_delivery()

@@ -123,8 +123,8 @@ async def _test(config: Config, contact: Contact) -> int:
     from vault.links import LinkSigner
 
     config = with_secret_keys(config, generate=False)
-    senders: dict[str, Sender] = {"email": sender_for(config.email.outbound,
-                                                      envelope_from=config.email.sender)}
+    senders: dict[str, Sender] = {
+        Channel.EMAIL: sender_for(config.email.outbound, envelope_from=config.email.sender)}
     context = Context(config, LinkSigner(config.secret_keys))
     outcomes = await send_test_alerts(context, contact, senders)
     for outcome in outcomes:

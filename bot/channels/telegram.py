@@ -31,6 +31,7 @@ from bot.chatguard import ChatUser
 from bot.chatinbox import ChatMessage
 from vault.config_chat import TelegramConfig
 from vault.timeutil import utcnow
+from vault.vocabulary import Channel
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def chat_message(update: Update) -> ChatMessage | None:
         return None
     if message.chat.type != "private" or message.from_user.is_bot:
         return None
-    user = ChatUser("telegram", "", str(message.from_user.id), str(message.chat.id))
+    user = ChatUser(Channel.TELEGRAM, "", str(message.from_user.id), str(message.chat.id))
     return ChatMessage(key=f"telegram:{update.update_id}", user=user,
                        text=request_text(message.text), received_at=utcnow())
 
