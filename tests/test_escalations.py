@@ -30,14 +30,16 @@ async def test_an_escalation_is_written_once_per_cause(orm: str) -> None:
 
 async def test_link_tokens_and_linking_codes_never_reach_the_summary(orm: str) -> None:
     summary = (f"see https://bills.example/d/{TOKEN} and /u/{TOKEN} - my code is 123456, "
-               "or 654 321, or 987-654; invoice INV-2026-0042 of 2026-03-01, 1,250.00 EUR")
+               "or 654 321, or 987-654; invoice INV-2026-0042 of 2026-03-01, 1,250.00 EUR, "
+               "PO 4711 0815, total 123 456.78 USD, ref <123456@mail.example>. Code 246810.")
     row = await escalate(EscalationKind.UNCLEAR, "k", at=AT, summary=summary)
     assert TOKEN not in row.summary
-    for code in ("123456", "654 321", "987-654"):
+    for code in ("123456,", "654 321", "987-654", "246810"):
         assert code not in row.summary
     assert row.summary == (
         "see https://bills.example/d/<redacted> and /u/<redacted> - my code is <code>, "
-        "or <code>, or <code>; invoice INV-2026-0042 of 2026-03-01, 1,250.00 EUR")
+        "or <code>, or <code>; invoice INV-2026-0042 of 2026-03-01, 1,250.00 EUR, "
+        "PO 4711 0815, total 123 456.78 USD, ref <123456@mail.example>. Code <code>.")
 
 
 async def test_a_long_summary_and_address_are_cut_to_what_is_stored(orm: str) -> None:
