@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate as run_migrations
 
 from tests.scratchdb import PG_URL, scratch_pg
@@ -107,10 +108,16 @@ def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 async def upgraded(old_url: str) -> AsyncIterator[None]:
-    """A vault made by migrations 0001-0002 with old rows in it, upgraded and opened."""
+    """A vault made by migrations 0001-0002 with old rows in it, upgraded and opened.
+
+    Tortoise caches each model's SQL by connection name, not engine: as this module uses
+    both engines in one session, the cache is emptied before and after.
+    """
+    EXECUTOR_CACHE.clear()
     await _upgrade(old_url)
     yield
     await Tortoise.close_connections()
+    EXECUTOR_CACHE.clear()
 
 
 async def _upgrade(url: str) -> None:
