@@ -23,10 +23,11 @@ from email.policy import default as default_policy
 
 from notifier import preferences
 from vault import audit
-from vault.models import Contact, Escalation, OutboxMessage
+from vault.escalations import escalate
+from vault.models import Contact, OutboxMessage
+from vault.vocabulary import Channel, EscalationKind, OutboxKind
 
 FAILED, DELAYED = "failed", "delayed"
-ALERT_KINDS = frozenset({"alert", "digest"})  # what a contact's route carries
 _ROBOTS = frozenset({"mailer-daemon", "postmaster"})
 _STATUS = re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b")
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,250})>")
@@ -193,7 +194,8 @@ async def record_bounce(
     """
     row = None
     if bounce.message_id:
-        row = await OutboxMessage.filter(message_id=bounce.message_id, channel="email").first()
+        row = await OutboxMessage.filter(message_id=bounce.message_id,
+                                         channel=Channel.EMAIL).first()
     if row is None or not bounce.recipients:
         outcome = "bounce_unknown" if bounce.message_id and row is None else "bounce_unreadable"
         await audit.record(f"notifier.delivery.{outcome}", message_id=bounce.message_id[:255],
@@ -233,16 +235,13 @@ async def _failed(row: OutboxMessage, contact: Contact | None, recipient: Recipi
     switched = False
     # A 4.x.x "failed" is a relay that gave up retrying (an outage, maybe): AR is told,
     # but the route stays on, as for a row that died of too many attempts.
-    if contact and row.kind in ALERT_KINDS and recipient.status.startswith("5"):
+    if contact and OutboxKind(row.kind).is_alert and recipient.status.startswith("5"):
         reason = f"bounce {recipient.status}: {recipient.diagnostic}"
-        switched = await preferences.disable_route(contact.id, preferences.EMAIL, reason,
+        switched = await preferences.disable_route(contact.id, Channel.EMAIL, reason,
                                                    quiet_default, now)
-    await Escalation.get_or_create(
-        source_key=f"bounce:{row.id}:{address[:200]}",
-        defaults={"at": now, "kind": "bounce", "account_id": account_id,
-                  "contact_id": contact_id, "address": address,
-                  "summary": _summary(row, address, recipient, switched)},
-    )
+    await escalate(EscalationKind.BOUNCE, f"bounce:{row.id}:{address[:200]}", at=now,
+                   account_id=account_id, contact_id=contact_id, address=address,
+                   summary=_summary(row, address, recipient, switched))
 
 
 def _summary(row: OutboxMessage, address: str, recipient: Recipient, switched: bool) -> str:

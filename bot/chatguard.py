@@ -17,20 +17,19 @@ from bot.outgoing import reply_message
 from notifier import outbox
 from notifier.message import MailHeaders
 from vault import audit
+from vault.escalations import escalate
 from vault.models import (
     Account,
     ChatLinkCode,
     ChatLinkFailure,
     ChatLinkLock,
     Contact,
-    Escalation,
 )
-from vault.vocabulary import Channel, OutboxKind
+from vault.vocabulary import Channel, EscalationKind, OutboxKind
 
 LOCK_AFTER = 100  # failures per contact within WINDOW
 WINDOW = timedelta(hours=1)
 LOCK_FOR = timedelta(hours=24)
-PLATFORM_NAMES = {"slack": "Slack", "telegram": "Telegram"}
 
 
 @dataclass(frozen=True)
@@ -90,13 +89,12 @@ class Guard:
                            contact_id=contact.id, failures=LOCK_AFTER,
                            hours=int(LOCK_FOR.total_seconds() // 3600))
         # AR hears of it in the morning digest: someone may be trying to take over a contact.
-        await Escalation.get_or_create(
-            source_key=f"chat-link-locked:{contact.id}:{now.isoformat()}",
-            defaults={"at": now, "kind": "link_locked", "account_id": contact.account_id,
-                      "contact_id": contact.id, "address": contact.email,
-                      "summary": f"{LOCK_AFTER} wrong chat-link codes within an hour; "
-                                 "linking locked"},
-        )
+        await escalate(EscalationKind.LINK_LOCKED,
+                       f"chat-link-locked:{contact.id}:{now.isoformat()}", at=now,
+                       account_id=contact.account_id, contact_id=contact.id,
+                       address=contact.email,
+                       summary=f"{LOCK_AFTER} wrong chat-link codes within an hour; "
+                               "linking locked")
         reply = Reply(
             subject="Chat linking locked for your address",
             intro=(f"Someone typed wrong codes {LOCK_AFTER} times within an hour while trying "
@@ -111,7 +109,7 @@ class Guard:
 
     async def email_code(self, contact: Contact, code: str, platform: str, code_id: int,
                          now: datetime) -> None:
-        where = PLATFORM_NAMES.get(platform, platform)
+        where = Channel(platform).label
         reply = Reply(
             subject="Your code to link a chat",
             intro=f"Your code is {code}. Type it in the {where} chat where you asked for it, "

@@ -28,7 +28,7 @@ from bot.pipeline import Pipeline
 from notifier import outbox
 from vault.clock import Clock
 from vault.models import ChatInbound, ChatLink, ChatLinkCode, ChatLinkToken
-from vault.vocabulary import Channel, OutboxKind
+from vault.vocabulary import Channel, EscalationKind, OutboxKind
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class ChatInbox:
             channel=user.platform, address=user.address, text=row.text, authenticated=True,
             received_at=row.received_at, reference=row.key,
         ))
-        if answer.refused == "unlinked":
+        if answer.refused == EscalationKind.UNLINKED:
             return Outcome(how_to_link(), user.chat_id, "refused:unlinked")
         if answer.refused:  # wrong workspace, inactive contact: nothing at all
             return Outcome(None, "", f"refused:{answer.refused}")

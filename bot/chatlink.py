@@ -31,6 +31,7 @@ from bot.messages import Reply
 from vault import audit
 from vault.clock import Clock
 from vault.models import ChatLink, ChatLinkCode, ChatLinkToken, Contact
+from vault.vocabulary import Channel
 
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5  # per code: after five wrong ones, the sixth try fails even if right
@@ -57,7 +58,7 @@ def link_command(text: str, platform: str) -> LinkCommand | None:
         return LinkCommand("code", match[1] + match[2])
     if _UNLINK.match(text):
         return LinkCommand("unlink")
-    if platform == "telegram" and (match := _START.match(text)):
+    if platform == Channel.TELEGRAM and (match := _START.match(text)):
         return LinkCommand("start", match[1])
     return None
 

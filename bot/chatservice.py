@@ -25,7 +25,7 @@ from notifier.delivery import Sender
 from vault.clock import Clock
 from vault.config import Config
 from vault.models import ChatLink, Contact
-from vault.vocabulary import OutboxKind
+from vault.vocabulary import Channel, OutboxKind
 
 
 class ChatChannels:
@@ -94,12 +94,13 @@ class ChatChannels:
         contact = await Contact.get(id=contact_id)
         expires = self.clock.now() + TOKEN_TTL
         offers = []
-        if self.telegram is not None and self.telegram.username and "telegram" not in linked:
-            token = await self.linker.offer(contact, "telegram")
+        if (self.telegram is not None and self.telegram.username
+                and Channel.TELEGRAM not in linked):
+            token = await self.linker.offer(contact, Channel.TELEGRAM)
             offers.append(Link("Ask us in Telegram",
                                f"https://t.me/{self.telegram.username}?start={token}", expires))
-        if self.slack_pages is not None and "slack" not in linked:
-            token = await self.linker.offer(contact, "slack")
+        if self.slack_pages is not None and Channel.SLACK not in linked:
+            token = await self.linker.offer(contact, Channel.SLACK)
             offers.append(Link("Ask us in Slack", self.slack_pages.url(token), expires))
         return offers
 

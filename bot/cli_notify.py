@@ -19,15 +19,15 @@ from vault.clock import SYSTEM
 from vault.config import Config, ConfigError
 from vault.config_alerts import WEEKDAYS, parse_quiet_hours
 from vault.models import Account, Contact
+from vault.vocabulary import AlertEvent, Cadence, Channel
 
 EXIT_OK, EXIT_ERROR = 0, 1
 # Short names for --events; the full names (invoice.issued ...) work too.
 EVENT_NAMES = {
-    "issued": preferences.ISSUED, "status": preferences.STATUS_CHANGED,
-    "status_changed": preferences.STATUS_CHANGED, "payment": preferences.PAYMENT,
-    "payments": preferences.PAYMENT, "overdue": preferences.OVERDUE,
-    "due_soon": preferences.DUE_SOON, **{e: e for e in preferences.EVENTS},
+    **{e.short: e for e in AlertEvent}, **{e.value: e for e in AlertEvent},
+    "status": AlertEvent.STATUS_CHANGED, "payments": AlertEvent.PAYMENT_RECEIVED,
 }
+CHANNELS = tuple(c.value for c in Channel.deliverable())
 
 
 def add_parser(sub: Any) -> None:
@@ -40,7 +40,7 @@ def add_parser(sub: Any) -> None:
         action.add_argument("--contact", required=True, metavar="EMAIL")
     change = actions.choices["set"]
     change.add_argument("--channels", help="comma-separated: email, slack, telegram")
-    change.add_argument("--cadence", choices=preferences.CADENCES)
+    change.add_argument("--cadence", choices=[c.value for c in Cadence])
     change.add_argument("--events", help=f"comma-separated: {', '.join(sorted(EVENT_NAMES))}")
     change.add_argument("--quiet", metavar="HH:MM-HH:MM", help='quiet hours, or "off"')
     stop = change.add_mutually_exclusive_group()
@@ -72,7 +72,7 @@ async def run(args: argparse.Namespace, config: Config) -> int:
 def _change(args: argparse.Namespace) -> preferences.Change:
     change = preferences.Change(
         channels=_channels(args.channels) if args.channels else None,
-        cadence=args.cadence,
+        cadence=Cadence(args.cadence) if args.cadence else None,
         events=_events(args.events) if args.events else None,
         stop=args.stop, resume=args.resume,
     )
@@ -87,16 +87,16 @@ def _change(args: argparse.Namespace) -> preferences.Change:
     return replace(change, quiet_hours=quiet)
 
 
-def _channels(text: str) -> tuple[str, ...]:
+def _channels(text: str) -> tuple[Channel, ...]:
     names = tuple(c.strip().lower() for c in text.split(",") if c.strip())
-    unknown = [c for c in names if c not in preferences.CHANNELS]
+    unknown = [c for c in names if c not in CHANNELS]
     if unknown or not names:
         raise UsageError(f"--channels: {unknown[0] if unknown else text!r} is not a channel "
-                         f"(use {', '.join(preferences.CHANNELS)})")
-    return names
+                         f"(use {', '.join(CHANNELS)})")
+    return tuple(Channel(c) for c in names)
 
 
-def _events(text: str) -> tuple[str, ...]:
+def _events(text: str) -> tuple[AlertEvent, ...]:
     names = [e.strip().lower() for e in text.split(",") if e.strip()]
     unknown = [e for e in names if e not in EVENT_NAMES]
     if unknown or not names:
@@ -124,8 +124,8 @@ async def _test(config: Config, contact: Contact) -> int:
     from vault.links import LinkSigner
 
     config = with_secret_keys(config, generate=False)
-    senders: dict[str, Sender] = {"email": sender_for(config.email.outbound,
-                                                      envelope_from=config.email.sender)}
+    senders: dict[str, Sender] = {
+        Channel.EMAIL: sender_for(config.email.outbound, envelope_from=config.email.sender)}
     context = Context(config, LinkSigner(config.secret_keys))
     outcomes = await send_test_alerts(context, contact, senders, SYSTEM.now())
     for outcome in outcomes:

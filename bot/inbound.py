@@ -35,7 +35,8 @@ from tortoise.transactions import in_transaction
 
 from vault import audit
 from vault.clock import Clock
-from vault.models import ChatInbound, Escalation, InboundMessage
+from vault.escalations import escalate
+from vault.models import ChatInbound, Contact, InboundMessage
 from vault.vocabulary import Channel, EscalationKind, InboundState
 
 log = logging.getLogger(__name__)
@@ -163,11 +164,11 @@ async def requeue(queues: Iterable[InboundQueue[Any]]) -> int:
 
 
 async def _escalate(origin: Origin, row_id: int, attempts: int, now: datetime) -> None:
-    """The one place this module writes an Escalation (one per row, however often called)."""
-    await Escalation.get_or_create(
-        source_key=f"{UNPROCESSABLE}:{origin.channel.value}:{row_id}",
-        defaults={"at": now, "kind": EscalationKind.UNPROCESSABLE,
-                  "address": origin.address[:320], "contact_id": origin.contact_id,
-                  "summary": f"{origin.channel.label} message {origin.key[:80]} failed "
-                             f"{attempts} times; kept in the inbound store"},
-    )
+    """Set aside for AR, once per row however often called."""
+    contact = await Contact.get_or_none(id=origin.contact_id) if origin.contact_id else None
+    await escalate(
+        EscalationKind.UNPROCESSABLE, f"{UNPROCESSABLE}:{origin.channel.value}:{row_id}",
+        at=now, account_id=contact.account_id if contact else None,
+        contact_id=origin.contact_id, address=origin.address,
+        summary=f"{origin.channel.label} message {origin.key[:80]} failed {attempts} times; "
+                "kept in the inbound store")

@@ -29,8 +29,9 @@ from notifier import outbox
 from notifier.message import MailHeaders
 from vault import audit
 from vault.config import EmailConfig
-from vault.models import Escalation, InboundMessage, OutboxMessage
-from vault.vocabulary import Channel, OutboxKind
+from vault.escalations import escalate
+from vault.models import InboundMessage, OutboxMessage
+from vault.vocabulary import Channel, EscalationKind, OutboxKind
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +132,8 @@ class Inbox:
     async def _drop(self, row: InboundMessage, kind: str, reason: str) -> str:
         """No reply at all; refusals of a malformed sender still reach AR."""
         if kind == "refused_sender":
-            await Escalation.get_or_create(
-                source_key=f"email:{row.message_key}:refusal",
-                defaults={"at": self.now(), "kind": "malformed_sender", "summary": reason,
-                          "address": row.mail_from[:320]},
-            )
+            await escalate(EscalationKind.MALFORMED_SENDER, f"email:{row.message_key}:refusal",
+                           at=self.now(), summary=reason, address=row.mail_from)
         await audit.record(f"bot.email.{kind}", reason=reason, reference=row.message_key)
         await self.queue.mark_processed(row.id, kind)
         return kind

@@ -12,9 +12,9 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
-from enum import StrEnum
 
 from vault.models import InvoiceStatus
+from vault.vocabulary import AlertEvent, Cadence, Channel
 
 UNPAID = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE)
 OVERDUE = (InvoiceStatus.OVERDUE,)
@@ -130,27 +130,11 @@ class Help:
     pass
 
 
-class Cadence(StrEnum):
-    INSTANT = "instant"
-    DAILY = "daily"
-    WEEKLY = "weekly"
-
-
-class AlertEvent(StrEnum):
-    """The events a contact can be alerted about (issue 5)."""
-
-    ISSUED = "invoice.issued"
-    STATUS_CHANGED = "invoice.status_changed"
-    PAYMENT_RECEIVED = "payment.received"
-    OVERDUE = "invoice.overdue"
-    DUE_SOON = "invoice.due_soon"
-
-
 @dataclass(frozen=True)
 class PreferenceChange:
     """A change to the contact's alert settings; None leaves that setting as it is."""
 
-    channels: tuple[str, ...] | None = None  # "email", "slack", "telegram"
+    channels: tuple[Channel, ...] | None = None
     cadence: Cadence | None = None
     events: tuple[AlertEvent, ...] | None = None  # "only overdue"
     quiet_hours: tuple[time, time] | None = None  # start, end in the contact's time zone

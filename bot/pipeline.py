@@ -22,8 +22,9 @@ from vault import audit, links
 from vault.clock import Clock
 from vault.config import Config
 from vault.documents import DocumentStore
+from vault.escalations import escalate
 from vault.invoices import AccountScope
-from vault.models import Contact, Escalation
+from vault.models import Contact
 from vault.statements import HtmlRenderer, LazyPdfRenderer
 
 MAX_REQUESTS = 10  # per message: enough for a real list, not for a denial of service
@@ -94,13 +95,11 @@ class Pipeline:
     async def _refuse(self, request: Request, refusal: Refusal) -> Answer:
         contact: Contact | None = refusal.contact
         account_id = contact.account_id if contact else None
-        await Escalation.get_or_create(
-            source_key=f"{request.channel}:{request.reference or request.received_at}:refusal",
-            defaults={
-                "at": self.clock.now(), "kind": refusal.kind, "account_id": account_id,
-                "contact_id": contact.id if contact else None, "address": request.address,
-                "summary": f"{refusal.kind.replace('_', ' ')} via {request.channel}",
-            },
+        await escalate(
+            refusal.kind, f"{request.channel}:{request.reference or request.received_at}:refusal",
+            at=self.clock.now(), account_id=account_id,
+            contact_id=contact.id if contact else None, address=request.address,
+            summary=f"{refusal.kind.replace('_', ' ')} via {request.channel}",
         )
         await audit.record("bot.request.refused", account_id=account_id,
                            contact_id=contact.id if contact else None, reason=refusal.kind,

@@ -11,12 +11,9 @@ from datetime import date
 
 from bot.formats import Formats, and_list
 from bot.messages import InvoiceLine, Link, Reply
-from vault.history import STATUS_WORDS
 from vault.models import Invoice, InvoiceStatus
 
 __all__ = ["Formats", "combine", "invoice_row", "reply_text"]
-
-STATUS_LABELS: dict[InvoiceStatus, str] = dict(STATUS_WORDS)
 
 
 def invoice_row(invoice: Invoice, link: Link | None, fmt: Formats) -> InvoiceLine:
@@ -25,7 +22,7 @@ def invoice_row(invoice: Invoice, link: Link | None, fmt: Formats) -> InvoiceLin
         issue_date=fmt.day(invoice.issue_date),
         due_date=fmt.day(invoice.due_date),
         amount=fmt.money(invoice.total, invoice.currency),
-        status=STATUS_LABELS[InvoiceStatus(invoice.status)],
+        status=InvoiceStatus(invoice.status).label,
         link=link,
     )
 

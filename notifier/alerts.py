@@ -25,15 +25,22 @@ from tortoise.transactions import in_transaction
 from notifier import compose, outbox, preferences
 from notifier.message import MailHeaders, Outgoing
 from notifier.unsubscribe import unsubscribe_signer, unsubscribe_url
-from vault import events, links
+from vault import links
 from vault.config import Config
 from vault.formats import Formats
 from vault.invoices import AccountScope
 from vault.models import Account, Contact, Digest, Invoice, InvoiceEvent, Notification
-from vault.vocabulary import Channel, OutboxKind
+from vault.vocabulary import (
+    Cadence,
+    Channel,
+    DigestState,
+    EventKind,
+    InvoiceStatus,
+    NotificationState,
+    OutboxKind,
+    OutboxState,
+)
 
-WAITING, ENQUEUED, SENT, DEAD, CANCELLED, DIGESTED = (
-    "waiting", "enqueued", "sent", "dead", "cancelled", "digested")
 EXPAND_BATCH = 200  # events per transaction
 # Alerts composed per transaction (~4 ms each): on SQLite a batch holds the one write lock.
 RELEASE_BATCH = 20
@@ -96,11 +103,12 @@ async def _notifications(
             wanted = settings[contact.id]
             if not wanted.wants(event.kind, event.new_status):
                 continue
-            linked = {preferences.EMAIL, *chats.get(contact.id, {})}
+            linked = {Channel.EMAIL, *chats.get(contact.id, {})}
             rows += [
                 Notification(key=f"alert:{event.id}:{contact.id}:{channel}", event_id=event.id,
                              contact_id=contact.id, channel=channel, cadence=wanted.cadence,
-                             state=WAITING, deliver_after=now, created_at=now)
+                             state=NotificationState.WAITING, deliver_after=now,
+                             created_at=now)
                 for channel in wanted.routes(linked)
             ]
     return rows
@@ -128,10 +136,10 @@ class Recipient:
 
     def address(self, channel: str) -> str | None:
         """Where this channel's messages go now, or None if the route is gone."""
-        linked = {preferences.EMAIL, *self.chats}
+        linked = {Channel.EMAIL, *self.chats}
         if channel not in self.settings.routes(linked):
             return None
-        return self.contact.email if channel == preferences.EMAIL else self.chats[channel]
+        return self.contact.email if channel == Channel.EMAIL else self.chats[channel]
 
 
 async def recipients(ctx: Context, contact_ids: set[int]) -> dict[int, Recipient]:
@@ -151,7 +159,8 @@ async def release(ctx: Context, now: datetime,
     while True:
         async with in_transaction():
             batch = await Notification.filter(
-                state=WAITING, cadence=preferences.INSTANT, deliver_after__lte=now
+                state=NotificationState.WAITING, cadence=Cadence.INSTANT,
+                deliver_after__lte=now
             ).order_by("id").limit(RELEASE_BATCH).select_for_update(skip_locked=True)
             if not batch:
                 return enqueued
@@ -166,7 +175,8 @@ async def release(ctx: Context, now: datetime,
                     ready[notification.id] = message
             # One insert for the batch; a key already queued is skipped, never sent twice.
             await outbox.enqueue_many(ready.values(), now=now)
-            await Notification.filter(id__in=list(ready)).update(state=ENQUEUED)
+            await Notification.filter(id__in=list(ready)).update(
+                state=NotificationState.ENQUEUED)
             enqueued += len(ready)
         if ready:
             wake()
@@ -186,7 +196,7 @@ async def _release_one(
     """The alert to queue now, or None (cancelled, or held until later)."""
     address = who.address(notification.channel)
     if address is None or not who.contact.active or not still_news(event, invoice, who):
-        await _set(notification, state=CANCELLED)
+        await _set(notification, state=NotificationState.CANCELLED)
         return None
     zone = preferences.contact_zone(who.contact, who.account)
     later = preferences.quiet_until(now, zone, who.settings.quiet)
@@ -204,7 +214,8 @@ def still_news(event: InvoiceEvent, invoice: Invoice, who: Recipient) -> bool:
     """Still wanted, and not overtaken: a due-soon reminder for a paid invoice is not."""
     if not who.settings.wants(event.kind, event.new_status):
         return False
-    return event.kind != events.DUE_SOON or str(invoice.status) in ("open", "partially_paid")
+    return event.kind != EventKind.DUE_SOON or invoice.status in (InvoiceStatus.OPEN,
+                                                                  InvoiceStatus.PARTIALLY_PAID)
 
 
 async def _set(notification: Notification, **changes: Any) -> None:
@@ -239,17 +250,20 @@ def outgoing(ctx: Context, key: str, channel: str, kind: OutboxKind, who: Recipi
 
 # ---- reconcile ----------------------------------------------------------------------------
 
-# Joins the ORM cannot express; constants only, so the same text runs on SQLite and PG.
+# Joins the ORM cannot express; constants only (built from the vocabulary's values, which
+# are plain words), so the same text runs on SQLite and PG. An outbox row's final state
+# (sent, dead) is the notification's and the digest's too.
+_DONE = f"o.state IN ('{OutboxState.SENT}', '{OutboxState.DEAD}')"
 _ALERT_OUTCOMES = (
     "SELECT n.id AS id, n.contact_id AS contact_id, n.channel AS channel, o.state AS state, "
     "o.attempts AS attempts, o.last_error AS last_error FROM notification n "
     "JOIN outbox_message o ON o.key = n.key "
-    "WHERE n.state = 'enqueued' AND o.state IN ('sent', 'dead') ORDER BY n.id LIMIT 500"
+    f"WHERE n.state = '{NotificationState.ENQUEUED}' AND {_DONE} ORDER BY n.id LIMIT 500"
 )
 _DIGEST_OUTCOMES = (
     "SELECT d.id AS id, d.recipient AS recipient, o.state AS state, o.attempts AS attempts, "
     "o.last_error AS last_error FROM digest d JOIN outbox_message o ON o.key = d.outbox_key "
-    "WHERE d.state = 'enqueued' AND o.state IN ('sent', 'dead') ORDER BY d.id LIMIT 500"
+    f"WHERE d.state = '{DigestState.ENQUEUED}' AND {_DONE} ORDER BY d.id LIMIT 500"
 )
 
 
@@ -260,11 +274,12 @@ async def reconcile(ctx: Context, now: datetime) -> int:
     db = connections.get("default")
     while rows := await db.execute_query_dict(_ALERT_OUTCOMES):
         for row in rows:
-            await Notification.filter(id=row["id"]).update(state=row["state"])
+            await Notification.filter(id=row["id"]).update(
+                state=NotificationState(row["state"]))
             switched += await _after(ctx, row, int(row["contact_id"]), str(row["channel"]), now)
     while rows := await db.execute_query_dict(_DIGEST_OUTCOMES):
         for row in rows:
-            await Digest.filter(id=row["id"]).update(state=row["state"])
+            await Digest.filter(id=row["id"]).update(state=DigestState(row["state"]))
             kind, _, route = str(row["recipient"]).partition(":")  # contact:{id}:{channel}
             contact_id, _, channel = route.partition(":")
             if kind == "contact" and contact_id.isdigit():
@@ -275,7 +290,7 @@ async def reconcile(ctx: Context, now: datetime) -> int:
 async def _after(
     ctx: Context, row: dict[str, Any], contact_id: int, channel: str, now: datetime
 ) -> int:
-    if row["state"] != DEAD or not is_permanent(int(row["attempts"])):
+    if row["state"] != OutboxState.DEAD or not is_permanent(int(row["attempts"])):
         return 0
     return int(await preferences.disable_route(contact_id, channel, str(row["last_error"]),
                                                ctx.quiet_default, now))

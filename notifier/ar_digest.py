@@ -23,42 +23,11 @@ from notifier.alerts import Context
 from notifier.digests import last_period
 from notifier.message import MailHeaders, Outgoing, Section
 from vault.models import Account, Contact, Digest, DigestItem, Escalation, OutboxMessage
-from vault.vocabulary import Channel, OutboxKind
+from vault.vocabulary import Channel, DigestState, EscalationKind, OutboxKind
 
 AR = "ar"
 AT_ONCE_WINDOW = timedelta(days=2)  # how far back "at once" looks for unsent items
 LOOK_BACK = timedelta(days=1)
-
-# kind -> (what happened, what AR can do)
-KINDS: dict[str, tuple[str, str]] = {
-    "unknown_sender": ("Mail from an address that is not a contact on file",
-                       "If it is a customer's new AP contact, add them (import contacts); "
-                       "otherwise nothing."),
-    "unauthenticated": ("Mail from a contact's address that failed sender verification",
-                        "Confirm with the contact by phone; if they did write, their mail "
-                        "server's SPF/DKIM/DMARC needs fixing."),
-    "inactive_contact": ("Request from a deactivated contact",
-                         "Reactivate the contact if they still work for the customer."),
-    "malformed_sender": ("Mail with a missing, forged or several From addresses",
-                         "Usually spam: nothing to do unless a customer asks."),
-    "dead_delivery": ("A message could not be delivered",
-                      "Check the address or chat; alerts on that channel stay off until "
-                      "the contact chooses it again."),
-    "bounce": ("A message bounced", "Check the contact's address and correct it."),
-    "dispute": ("Invoice disputed", "Review the dispute with the customer and update the "
-                "invoice in the ledger."),
-    "person": ("Asked to talk to a person", "Call or write to the contact."),
-    "unprocessable": ("A message the bot could not process",
-                      "Read it in the inbound store (invoicebot audit export names it) and "
-                      "answer by hand."),
-    "unclear": ("A request the bot did not understand",
-                "Answer the contact yourself."),
-    "overdue_question": ("Asked about overdue invoices",
-                         "Follow up on the payment with the contact."),
-    "link_locked": ("Chat linking was locked after repeated wrong codes",
-                    "Check with the contact: someone may be trying to link a chat to their "
-                    "address."),
-}
 
 
 @dataclass(frozen=True)
@@ -87,8 +56,7 @@ async def items_of(escalations: list[Escalation], ctx: Context) -> list[Item]:
     zone = ctx.config.seller.timezone
     found = []
     for esc in escalations:
-        what, action = KINDS.get(esc.kind, (esc.kind.replace("_", " ").capitalize(),
-                                            "Review it."))
+        what, action = EscalationKind(esc.kind).label, EscalationKind(esc.kind).action
         contact = contacts.get(esc.contact_id or 0)
         account = accounts.get(esc.account_id or (contact.account_id if contact else 0))
         who = contact.email if contact else (esc.address or "unknown")
@@ -136,8 +104,8 @@ async def ar_digest(ctx: Context, now: datetime) -> int:
             items = await items_of(escalations, ctx)
             digest = await Digest.create(
                 recipient=AR, period=period.key, covers_until=now, items=len(items),
-                outbox_key=key if items else "", state="enqueued" if items else "empty",
-                created_at=now)
+                outbox_key=key if items else "",
+                state=DigestState.ENQUEUED if items else DigestState.EMPTY, created_at=now)
             await DigestItem.bulk_create(
                 [DigestItem(digest_id=digest.id, escalation_id=e.id) for e in escalations])
             if items:

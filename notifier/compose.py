@@ -13,15 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from notifier.message import Link, MailHeaders, Outgoing, Section
-from vault import events
 from vault.formats import Formats
 from vault.models import Invoice, InvoiceEvent
-from vault.vocabulary import Channel, OutboxKind
-
-STATUS_LABELS = {
-    "open": "open", "partially_paid": "partially paid", "paid": "paid", "overdue": "overdue",
-    "void": "void", "disputed": "disputed",
-}
+from vault.vocabulary import Channel, EventKind, InvoiceStatus, OutboxKind
 
 
 @dataclass(frozen=True)
@@ -44,17 +38,17 @@ def alert_for(event: InvoiceEvent, invoice: Invoice, fmt: Formats,
               link: DocumentLink | None) -> Alert:
     number, total = invoice.number, fmt.money(invoice.total, invoice.currency)
     due = fmt.day(invoice.due_date)
-    status = STATUS_LABELS.get(str(invoice.status), str(invoice.status))
-    if event.kind == events.ISSUED:
+    status = InvoiceStatus.label_of(invoice.status)
+    if event.kind == EventKind.ISSUED:
         headline = f"New invoice {number}: {total}, due {due}"
-    elif event.kind == events.STATUS_CHANGED:
-        old = STATUS_LABELS.get(event.old_status, event.old_status)
-        new = STATUS_LABELS.get(event.new_status, event.new_status)
+    elif event.kind == EventKind.STATUS_CHANGED:
+        old = InvoiceStatus.label_of(event.old_status or "")
+        new = InvoiceStatus.label_of(event.new_status or "")
         headline = f"Invoice {number}: {old} -> {new}"
-    elif event.kind == events.PAYMENT_RECEIVED:
+    elif event.kind == EventKind.PAYMENT_RECEIVED:
         paid = fmt.money(event.amount or Decimal(0), invoice.currency)
         headline = f"Payment received for invoice {number}: {paid}"
-    elif event.kind == events.DUE_SOON:
+    elif event.kind == EventKind.DUE_SOON:
         headline = f"Invoice {number} is due on {due}: {total}"
     else:
         headline = f"Invoice {number}: {event.kind}"

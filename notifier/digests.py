@@ -19,9 +19,6 @@ from tortoise.transactions import in_transaction
 
 from notifier import compose, outbox, preferences
 from notifier.alerts import (
-    CANCELLED,
-    DIGESTED,
-    WAITING,
     Context,
     Recipient,
     document_link,
@@ -30,9 +27,9 @@ from notifier.alerts import (
     still_news,
 )
 from vault.models import Digest, Invoice, InvoiceEvent, Notification
-from vault.vocabulary import OutboxKind
+from vault.vocabulary import Cadence, DigestState, NotificationState, OutboxKind
 
-DIGEST_CADENCES = (preferences.DAILY, preferences.WEEKLY)
+DIGEST_CADENCES = (Cadence.DAILY, Cadence.WEEKLY)
 
 
 @dataclass(frozen=True)
@@ -58,8 +55,9 @@ def last_period(now: datetime, zone: ZoneInfo, at: time, weekday: int | None = N
 
 async def contact_digests(ctx: Context, now: datetime) -> int:
     """Send each due contact digest; returns how many were enqueued."""
-    pairs = await Notification.filter(state=WAITING, cadence__in=DIGEST_CADENCES).distinct(
-        ).values_list("contact_id", "channel")
+    pairs = await Notification.filter(
+        state=NotificationState.WAITING, cadence__in=DIGEST_CADENCES
+    ).distinct().values_list("contact_id", "channel")
     if not pairs:
         return 0
     who = await recipients(ctx, {int(contact) for contact, _ in pairs})
@@ -72,7 +70,7 @@ async def contact_digests(ctx: Context, now: datetime) -> int:
 
 def period_for(ctx: Context, who: Recipient, now: datetime) -> Period:
     alerts = ctx.config.alerts
-    weekday = alerts.digest_weekday if who.settings.cadence == preferences.WEEKLY else None
+    weekday = alerts.digest_weekday if who.settings.cadence == Cadence.WEEKLY else None
     zone = preferences.contact_zone(who.contact, who.account)
     return last_period(now, zone, alerts.digest_time, weekday)
 
@@ -84,7 +82,7 @@ async def _digest(ctx: Context, who: Recipient, channel: str, now: datetime) -> 
     try:
         async with in_transaction():
             items = await Notification.filter(
-                contact_id=who.contact.id, channel=channel, state=WAITING,
+                contact_id=who.contact.id, channel=channel, state=NotificationState.WAITING,
                 cadence__in=DIGEST_CADENCES, created_at__lt=period.moment,
             ).order_by("id").select_for_update(skip_locked=True)
             if not items:
@@ -94,7 +92,7 @@ async def _digest(ctx: Context, who: Recipient, channel: str, now: datetime) -> 
                                          created_at=now)
             alerts = await _alerts(ctx, who, channel, items, digest, now)
             if not alerts:
-                await Digest.filter(id=digest.id).update(state="empty")
+                await Digest.filter(id=digest.id).update(state=DigestState.EMPTY)
                 return 0
             await Digest.filter(id=digest.id).update(items=len(alerts))
             message = outgoing(ctx, key, channel, OutboxKind.DIGEST, who, _address(who, channel),
@@ -118,12 +116,13 @@ async def _alerts(ctx: Context, who: Recipient, channel: str, items: list[Notifi
         event = found[item.event_id]
         invoice = invoices[event.invoice_id]
         if not usable or not still_news(event, invoice, who):
-            await Notification.filter(id=item.id).update(state=CANCELLED)
+            await Notification.filter(id=item.id).update(state=NotificationState.CANCELLED)
             continue
         if invoice.id not in links:
             links[invoice.id] = await document_link(ctx, who, invoice, now)
         alerts.append(compose.alert_for(event, invoice, who.fmt, links[invoice.id]))
-        await Notification.filter(id=item.id).update(state=DIGESTED, digest_id=digest.id)
+        await Notification.filter(id=item.id).update(state=NotificationState.DIGESTED,
+                                                     digest_id=digest.id)
     return alerts
 
 
@@ -134,6 +133,6 @@ def _address(who: Recipient, channel: str) -> str:
 
 
 def _subject(who: Recipient, period: Period, count: int) -> str:
-    kind = "weekly" if who.settings.cadence == preferences.WEEKLY else "daily"
+    kind = "weekly" if who.settings.cadence == Cadence.WEEKLY else "daily"
     updates = f"{count} update{'s' if count != 1 else ''}"
     return f"Your {kind} invoice digest for {who.fmt.day(period.moment.date())}: {updates}"

@@ -31,9 +31,9 @@ from tortoise.transactions import in_transaction
 
 from notifier.message import Outgoing, dumps
 from vault import audit
-from vault.models import Contact, Escalation, OutboxMessage
-
-PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
+from vault.escalations import escalate
+from vault.models import Contact, OutboxMessage
+from vault.vocabulary import EscalationKind, OutboxState
 
 MAX_ATTEMPTS = 10
 BASE_DELAY = timedelta(minutes=1)  # doubles per attempt: 1m, 2m, 4m ... about 8 h in all
@@ -93,7 +93,7 @@ def _fields(message: Outgoing, now: datetime) -> dict[str, object]:
     return {
         "channel": message.channel, "kind": message.kind, "recipient": message.recipient,
         "contact_id": message.contact_id, "message_id": message_id,
-        "payload": dumps(message.stamped(message_id, now)), "state": PENDING,
+        "payload": dumps(message.stamped(message_id, now)), "state": OutboxState.PENDING,
         "next_attempt_at": now, "created_at": now,
     }
 
@@ -105,7 +105,7 @@ async def _lock_for_writing() -> None:
     its read and its first write; waiting for the lock first is covered by busy_timeout.
     The UPDATE matches no row; on PostgreSQL row locks do this job and this is skipped."""
     if connections.get("default").capabilities.dialect == "sqlite":
-        await OutboxMessage.filter(id=-1).update(state=PENDING)
+        await OutboxMessage.filter(id=-1).update(state=OutboxState.PENDING)
 
 
 # ---- claim ------------------------------------------------------------------------------
@@ -114,9 +114,9 @@ def _due(now: datetime) -> list[tuple[Q, str]]:
     """The kinds of due row, in the order a claim takes them, each with its sort column:
     rows a dead worker held, retries that are due, then new rows."""
     return [
-        (Q(state=SENDING, lease_until__lt=now), "lease_until"),
-        (Q(state=FAILED, next_attempt_at__lte=now), "next_attempt_at"),
-        (Q(state=PENDING, next_attempt_at__lte=now), "next_attempt_at"),
+        (Q(state=OutboxState.SENDING, lease_until__lt=now), "lease_until"),
+        (Q(state=OutboxState.FAILED, next_attempt_at__lte=now), "next_attempt_at"),
+        (Q(state=OutboxState.PENDING, next_attempt_at__lte=now), "next_attempt_at"),
     ]
 
 
@@ -152,11 +152,13 @@ async def claim(
             if not candidates:
                 continue
             updated = await OutboxMessage.filter(due, id__in=[row.id for row in candidates]) \
-                .update(state=SENDING, lease_until=lease_until, attempts=F("attempts") + 1)
+                .update(state=OutboxState.SENDING, lease_until=lease_until,
+                        attempts=F("attempts") + 1)
             if updated != len(candidates):  # the locks above say this cannot happen
                 raise RuntimeError(f"outbox claim: read {len(candidates)} rows, took {updated}")
             for row in candidates:
-                row.state, row.lease_until, row.attempts = SENDING, lease_until, row.attempts + 1
+                row.state, row.lease_until = OutboxState.SENDING, lease_until
+                row.attempts += 1
             claimed += candidates
     return claimed
 
@@ -164,17 +166,17 @@ async def claim(
 async def try_claim(row: OutboxMessage, lease: timedelta, now: datetime) -> bool:
     """Move one row, as last read, to sending. False if another worker got there first."""
     guard = Q(id=row.id, state=row.state, attempts=row.attempts)
-    if row.state == SENDING:
+    if row.state == OutboxState.SENDING:
         guard &= Q(lease_until=row.lease_until, lease_until__lt=now)
     else:
         guard &= Q(next_attempt_at__lte=now)
     lease_until = now + lease
     updated = await OutboxMessage.filter(guard).update(
-        state=SENDING, lease_until=lease_until, attempts=F("attempts") + 1
+        state=OutboxState.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
     )
     if updated != 1:
         return False
-    row.state, row.lease_until, row.attempts = SENDING, lease_until, row.attempts + 1
+    row.state, row.lease_until, row.attempts = OutboxState.SENDING, lease_until, row.attempts + 1
     return True
 
 
@@ -188,7 +190,8 @@ async def renew(rows: list[OutboxMessage], lease: timedelta, now: datetime
     async with in_transaction():
         for row in rows:
             updated = await OutboxMessage.filter(
-                id=row.id, state=SENDING, lease_until=row.lease_until, attempts=row.attempts
+                id=row.id, state=OutboxState.SENDING, lease_until=row.lease_until,
+                attempts=row.attempts,
             ).update(lease_until=lease_until)
             if updated == 1:
                 held.append(row)
@@ -202,7 +205,7 @@ async def renew(rows: list[OutboxMessage], lease: timedelta, now: datetime
 async def _transition(row: OutboxMessage, **changes: object) -> bool:
     """Apply changes only if this worker still holds the row's lease."""
     updated = await OutboxMessage.filter(
-        id=row.id, state=SENDING, lease_until=row.lease_until
+        id=row.id, state=OutboxState.SENDING, lease_until=row.lease_until
     ).update(**changes)
     if updated != 1:
         return False
@@ -213,7 +216,7 @@ async def _transition(row: OutboxMessage, **changes: object) -> bool:
 
 async def mark_sent(row: OutboxMessage, now: datetime) -> bool:
     """Record a delivery; False if the lease was lost (another worker took the row)."""
-    return await _transition(row, state=SENT, sent_at=now, lease_until=None,
+    return await _transition(row, state=OutboxState.SENT, sent_at=now, lease_until=None,
                              last_error="")
 
 
@@ -227,12 +230,13 @@ async def mark_failed(
     error = error[:500]
     if permanent or row.attempts >= MAX_ATTEMPTS:
         async with in_transaction():  # dead, and AR told, or neither
-            if not await _transition(row, state=DEAD, lease_until=None, last_error=error):
+            if not await _transition(row, state=OutboxState.DEAD, lease_until=None,
+                                     last_error=error):
                 return False
             await _bury(row, error, now)
         return True
     return await _transition(
-        row, state=FAILED, lease_until=None, last_error=error,
+        row, state=OutboxState.FAILED, lease_until=None, last_error=error,
         next_attempt_at=now + retry_delay(row.attempts),
     )
 
@@ -256,12 +260,9 @@ async def _bury(row: OutboxMessage, error: str, now: datetime) -> None:
         outbox_id=row.id, channel=row.channel, kind=row.kind, attempts=row.attempts,
         error=error,
     )
-    await Escalation.get_or_create(
-        source_key=f"dead_delivery:{row.id}",
-        defaults={
-            "at": now, "kind": "dead_delivery", "account_id": account_id,
-            "contact_id": contact_id, "address": row.recipient,
-            "summary": f"{row.kind} via {row.channel} undeliverable after "
-                       f"{row.attempts} attempt(s): {error[:200]}",
-        },
+    await escalate(
+        EscalationKind.DEAD_DELIVERY, f"dead_delivery:{row.id}", at=now,
+        account_id=account_id, contact_id=contact_id, address=row.recipient,
+        summary=f"{row.kind} via {row.channel} undeliverable after "
+                f"{row.attempts} attempt(s): {error[:200]}",
     )

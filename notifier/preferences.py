@@ -10,46 +10,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
 from vault import audit
 from vault.models import Account, AlertPreference, ChatLink, Contact, Notification
+from vault.vocabulary import AlertEvent, Cadence, Channel, EventKind, InvoiceStatus
+from vault.vocabulary import NotificationState as State
 
-EMAIL, SLACK, TELEGRAM = "email", "slack", "telegram"
-CHANNELS = (EMAIL, SLACK, TELEGRAM)
-INSTANT, DAILY, WEEKLY = "instant", "daily", "weekly"
-CADENCES = (INSTANT, DAILY, WEEKLY)
-# The same names as bot.intents.AlertEvent (notifier does not import bot).
-ISSUED, STATUS_CHANGED, PAYMENT = "invoice.issued", "invoice.status_changed", "payment.received"
-OVERDUE, DUE_SOON = "invoice.overdue", "invoice.due_soon"
-EVENTS = (ISSUED, STATUS_CHANGED, PAYMENT, OVERDUE, DUE_SOON)
-EVENT_LABELS = {
-    ISSUED: "new invoices", STATUS_CHANGED: "status changes", PAYMENT: "payments received",
-    OVERDUE: "overdue invoices", DUE_SOON: "invoices due soon",
-}
-CHANNEL_LABELS = {EMAIL: "email", SLACK: "Slack", TELEGRAM: "Telegram"}
-_EVERYDAY = (ISSUED, STATUS_CHANGED, DUE_SOON)
+_Word = TypeVar("_Word", bound=StrEnum)
+_EVERYDAY = (AlertEvent.ISSUED, AlertEvent.STATUS_CHANGED, AlertEvent.DUE_SOON)
 
 
 @dataclass(frozen=True)
 class Settings:
-    channels: tuple[str, ...]
-    events: tuple[str, ...]
-    cadence: str
+    channels: tuple[Channel, ...]
+    events: tuple[AlertEvent, ...]
+    cadence: Cadence
     quiet: tuple[time, time] | None = None
     stopped: bool = False
-    disabled: tuple[str, ...] = ()  # routes switched off after a permanent failure
+    disabled: tuple[Channel, ...] = ()  # routes switched off after a permanent failure
     stored: bool = False  # False: the tier's defaults
 
-    def wants(self, kind: str, new_status: str = "") -> bool:
+    def wants(self, kind: EventKind, new_status: InvoiceStatus | None = None) -> bool:
         """Does this contact want events of `kind`? "overdue" is a status change too."""
-        if kind in self.events:
+        if AlertEvent(kind) in self.events:
             return True
-        return kind == STATUS_CHANGED and new_status == "overdue" and OVERDUE in self.events
+        return (kind == EventKind.STATUS_CHANGED and new_status == InvoiceStatus.OVERDUE
+                and AlertEvent.OVERDUE in self.events)
 
-    def routes(self, linked: set[str]) -> tuple[str, ...]:
+    def routes(self, linked: set[str]) -> tuple[Channel, ...]:
         """The channels alerts go to now: chosen, linked, not switched off, not stopped."""
         if self.stopped:
             return ()
@@ -58,9 +51,9 @@ class Settings:
 
 # Defaults by account tier: big accounts get many invoices, so a morning digest.
 TIER_DEFAULTS: dict[str, Settings] = {
-    "standard": Settings((EMAIL,), _EVERYDAY, INSTANT),
-    "gold": Settings((EMAIL,), _EVERYDAY, DAILY),
-    "enterprise": Settings((EMAIL,), _EVERYDAY, DAILY),
+    "standard": Settings((Channel.EMAIL,), _EVERYDAY, Cadence.INSTANT),
+    "gold": Settings((Channel.EMAIL,), _EVERYDAY, Cadence.DAILY),
+    "enterprise": Settings((Channel.EMAIL,), _EVERYDAY, Cadence.DAILY),
 }
 
 
@@ -69,9 +62,9 @@ class Change:
     """A change to a contact's settings; None leaves a setting as it is (mirrors
     bot.intents.PreferenceChange, which the bot converts)."""
 
-    channels: tuple[str, ...] | None = None
-    cadence: str | None = None
-    events: tuple[str, ...] | None = None
+    channels: tuple[Channel, ...] | None = None
+    cadence: Cadence | None = None
+    events: tuple[AlertEvent, ...] | None = None
     quiet_hours: tuple[time, time] | None = None
     no_quiet_hours: bool = False
     stop: bool = False
@@ -81,7 +74,7 @@ class Change:
 @dataclass(frozen=True)
 class Applied:
     settings: Settings
-    not_linked: tuple[str, ...] = ()  # channels asked for that the contact has not linked
+    not_linked: tuple[Channel, ...] = ()  # channels asked for that the contact has not linked
 
 
 def defaults(tier: str, quiet: tuple[time, time] | None) -> Settings:
@@ -92,8 +85,14 @@ def _from_row(row: AlertPreference) -> Settings:
     quiet = None
     if row.quiet_start and row.quiet_end:
         quiet = (time.fromisoformat(row.quiet_start), time.fromisoformat(row.quiet_end))
-    return Settings(tuple(row.channels), tuple(row.events), row.cadence, quiet, row.stopped,
-                    tuple(row.disabled), stored=True)
+    return Settings(_known(Channel, row.channels), _known(AlertEvent, row.events), row.cadence,
+                    quiet, row.stopped, _known(Channel, row.disabled), stored=True)
+
+
+def _known(vocabulary: type[_Word], stored: list[str]) -> tuple[_Word, ...]:
+    """The stored names as members; one no longer known (a channel removed) is skipped."""
+    known = {member.value for member in vocabulary}
+    return tuple(vocabulary(name) for name in stored if name in known)
 
 
 async def settings_of(
@@ -127,7 +126,7 @@ async def linked_chats(contact_ids: list[int]) -> dict[int, dict[str, str]]:
 
 async def linked_channels(contact: Contact) -> set[str]:
     """Email always (the address on file), plus each chat platform linked."""
-    return {EMAIL, *(await linked_chats([contact.id])).get(contact.id, {})}
+    return {Channel.EMAIL, *(await linked_chats([contact.id])).get(contact.id, {})}
 
 
 async def apply(
@@ -151,19 +150,20 @@ async def apply(
 
 def _changed(
     current: Settings, change: Change, linked: set[str]
-) -> tuple[Settings, tuple[str, ...]]:
+) -> tuple[Settings, tuple[Channel, ...]]:
     new = current
-    not_linked: tuple[str, ...] = ()
+    not_linked: tuple[Channel, ...] = ()
     if change.channels is not None:
-        not_linked = tuple(c for c in change.channels if c not in linked)
-        wanted = tuple(c for c in change.channels if c in linked)
+        asked = tuple(Channel(c) for c in change.channels)
+        not_linked = tuple(c for c in asked if c not in linked)
+        wanted = tuple(c for c in asked if c in linked)
         if wanted:  # choosing a channel again switches its route back on
             new = replace(new, channels=wanted,
                           disabled=tuple(c for c in new.disabled if c not in wanted))
     if change.cadence is not None:
-        new = replace(new, cadence=change.cadence)
+        new = replace(new, cadence=Cadence(change.cadence))
     if change.events is not None:
-        new = replace(new, events=tuple(dict.fromkeys(change.events)))
+        new = replace(new, events=tuple(dict.fromkeys(AlertEvent(e) for e in change.events)))
     if change.quiet_hours is not None or change.no_quiet_hours:
         new = replace(new, quiet=change.quiet_hours)
     if change.stop or change.resume:
@@ -175,16 +175,19 @@ async def _store(contact: Contact, settings: Settings, now: datetime) -> None:
     start, end = (t.strftime("%H:%M") for t in settings.quiet) if settings.quiet else ("", "")
     await AlertPreference.update_or_create(
         contact_id=contact.id,
-        defaults={"channels": list(settings.channels), "events": list(settings.events),
+        # JSON holds the plain names
+        defaults={"channels": [c.value for c in settings.channels],
+                  "events": [e.value for e in settings.events],
                   "cadence": settings.cadence, "quiet_start": start, "quiet_end": end,
-                  "stopped": settings.stopped, "disabled": list(settings.disabled),
+                  "stopped": settings.stopped, "disabled": [c.value for c in settings.disabled],
                   "updated_at": now},
     )
 
 
 async def _follow(contact: Contact, settings: Settings, linked: set[str]) -> None:
-    waiting = Notification.filter(contact_id=contact.id, state="waiting")
-    await waiting.exclude(channel__in=list(settings.routes(linked))).update(state="cancelled")
+    waiting = Notification.filter(contact_id=contact.id, state=State.WAITING)
+    await waiting.exclude(channel__in=list(settings.routes(linked))).update(
+        state=State.CANCELLED)
     await waiting.update(cadence=settings.cadence)
 
 
@@ -202,10 +205,10 @@ async def disable_route(contact_id: int, channel: str, reason: str,
         current = await settings_for(contact, quiet_default)
         if channel in current.disabled:
             return False
-        new = replace(current, disabled=(*current.disabled, channel))
+        new = replace(current, disabled=(*current.disabled, Channel(channel)))
         await _store(contact, new, now)
         await Notification.filter(contact_id=contact_id, channel=channel,
-                                  state="waiting").update(state="cancelled")
+                                  state=State.WAITING).update(state=State.CANCELLED)
     await audit.record("notifier.route.disabled", account_id=contact.account_id,
                        contact_id=contact_id, channel=channel, reason=reason[:300])
     return True
@@ -246,16 +249,16 @@ def describe(settings: Settings, linked: set[str], zone: str, digest_time: time,
     if settings.stopped:
         return ["Alerts are stopped. Say \"resume alerts\" to get them again."]
     routes = settings.routes(linked)
-    channel_text = ", ".join(CHANNEL_LABELS[c] for c in routes) or "none"
+    channel_text = ", ".join(Channel(c).label for c in routes) or "none"
     lines = [f"Channels: {channel_text}"]
-    lines += [f"{CHANNEL_LABELS[c]}: switched off after failed deliveries; choose it again "
+    lines += [f"{c.label}: switched off after failed deliveries; choose it again "
               "to switch it back on" for c in settings.disabled if c in settings.channels]
     lines.append("How: " + {
-        INSTANT: "each alert at once",
-        DAILY: f"a daily digest at {digest_time:%H:%M}",
-        WEEKLY: f"a weekly digest on {weekday.capitalize()} at {digest_time:%H:%M}",
+        Cadence.INSTANT: "each alert at once",
+        Cadence.DAILY: f"a daily digest at {digest_time:%H:%M}",
+        Cadence.WEEKLY: f"a weekly digest on {weekday.capitalize()} at {digest_time:%H:%M}",
     }[settings.cadence])
-    lines.append("About: " + (", ".join(EVENT_LABELS[e] for e in settings.events) or "nothing"))
+    lines.append("About: " + (", ".join(e.label for e in settings.events) or "nothing"))
     if settings.quiet:
         lines.append(f"Quiet hours: {_quiet_text(settings.quiet)} ({zone}); instant alerts "
                      "wait until they end")

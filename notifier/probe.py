@@ -31,7 +31,7 @@ class Outcome:
     detail: str
 
     def line(self) -> str:
-        label = preferences.CHANNEL_LABELS.get(self.channel, self.channel)
+        label = Channel(self.channel).label
         return f"{label} {self.address}: {self.detail}"
 
 
@@ -47,7 +47,7 @@ async def send_test_alerts(
          f"Your settings: {'; '.join(_settings(ctx, who))}"),
     )
     outcomes = []
-    routes = {preferences.EMAIL: contact.email, **who.chats}
+    routes = {Channel.EMAIL.value: contact.email, **who.chats}
     for channel, address in routes.items():
         message = compose.alert_message(
             key=f"test:{contact.id}:{channel}:{secrets.token_hex(6)}", kind=OutboxKind.TEST,
@@ -62,7 +62,7 @@ async def send_test_alerts(
 def _settings(ctx: Context, who: Recipient) -> list[str]:
     alerts = ctx.config.alerts
     zone = preferences.contact_zone(who.contact, who.account).key
-    return preferences.describe(who.settings, {preferences.EMAIL, *who.chats}, zone,
+    return preferences.describe(who.settings, {Channel.EMAIL, *who.chats}, zone,
                                 alerts.digest_time, WEEKDAYS[alerts.digest_weekday])
 
 

@@ -16,7 +16,7 @@ from datetime import time, timedelta
 import pytest
 
 from bot.answers.preferences import settings_reply
-from bot.intents import Cadence, PreferenceChange, Preferences
+from bot.intents import PreferenceChange, Preferences
 from bot.replies import Formats
 from notifier import preferences
 from notifier.delivery import dispatch_once
@@ -43,6 +43,7 @@ from vault.models import (
     Notification,
     OutboxMessage,
 )
+from vault.vocabulary import Cadence
 
 GLOBEX = "ap@globex.example"
 ACME = "ap@acme.example"

@@ -284,3 +284,34 @@ async def test_a_dead_alert_names_its_contact_from_its_outbox_row(
     text = text_of((await mails("digest:ar:"))["ar@localhost"])
     assert "A message could not be delivered - Globex Corporation (GLOBEX)\n" \
            "  who: ap@globex.example (at 55)\n" in text
+
+
+async def test_chat_refusals_have_their_own_label_and_action(
+    seller_config: Config, vault: None
+) -> None:
+    """An unlinked chat account, and a linked contact writing from another Slack workspace,
+    reach AR as what they are, through the real pipeline."""
+    account = await Account.get(account_id="ACME")
+    account.slack_team_id = "TACME"
+    await account.save()
+    contact = await Contact.get(email="ap@acme.example")
+    await ChatLink.create(contact=contact, platform="slack", team_id="TOTHER", user_id="U7",
+                          chat_id="D7", linked_at=at(SELLER, 5))
+    pipeline = Pipeline(seller_config, LinkSigner(seller_config.secret_keys),
+                        FixedClock(at(SELLER, 6)))
+    for n, (channel, address) in enumerate((("telegram", "telegram:4242"),
+                                            ("slack", "slack:TOTHER:U7"))):
+        await pipeline.handle(Request(channel=channel, address=address, text="unpaid",
+                                      authenticated=True, received_at=at(SELLER, 6, n),
+                                      reference=f"{channel}-{n}"))
+
+    assert await ar_digest.ar_digest(context(seller_config), MORNING) == 2
+    text = text_of((await mails("digest:ar:"))["ar@localhost"])
+    assert ("A chat message from an account not linked to any contact - no account\n"
+            "  who: telegram:4242\n") in text
+    assert "  details: unlinked via telegram\n" in text
+    assert ("they link it by writing their email address to the bot.") in text
+    assert ("A linked contact wrote from a Slack workspace that is not their company's - "
+            "ACME Freight GmbH (ACME)\n  who: ap@acme.example (at slack:TOTHER:U7)\n") in text
+    assert "Check the account's Slack workspace (slack_team_id)" in text
+    assert "Unlinked" not in text and "Wrong workspace" not in text  # no made-up labels

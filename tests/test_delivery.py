@@ -16,6 +16,7 @@ from tests.fakes import SmtpSink
 from tests.test_outbox import NOW, mail, reload, text_of
 from vault.clock import SYSTEM
 from vault.models import Account, AuditEvent, Contact, Escalation, OutboxMessage
+from vault.vocabulary import OutboxState
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ async def test_temporary_refusal_is_retried_and_delivered_once(
     row = await enqueue(mail("k", "alice@example.com"), now=NOW)
     assert await dispatch_once(smtp, now=NOW) == 0
     failed = await reload(row)
-    assert (failed.state, failed.attempts) == (outbox.FAILED, 1)
+    assert (failed.state, failed.attempts) == (OutboxState.FAILED, 1)
     assert failed.next_attempt_at > NOW and "451" in failed.last_error
     assert await dispatch_once(smtp, now=NOW) == 0  # not due yet
     assert await dispatch_once(smtp, now=failed.next_attempt_at) == 1
@@ -47,7 +48,7 @@ async def test_temporary_refusal_is_retried_and_delivered_once(
     assert ids == {f"<{row.message_id}>"} and len(sink.attempts) == 2
     done = await reload(row)
     assert (done.state, done.sent_at, done.last_error) == (
-        outbox.SENT, failed.next_attempt_at, "")
+        OutboxState.SENT, failed.next_attempt_at, "")
 
 
 @pytest.mark.parametrize("at", ["RCPT", "DATA"])
@@ -60,7 +61,7 @@ async def test_permanent_refusal_is_dead_audited_and_escalated(
     row = await enqueue(mail("k", "alice@example.com", contact_id=contact.id), now=NOW)
     assert await dispatch_once(smtp, now=NOW) == 0
     dead = await reload(row)
-    assert dead.state == outbox.DEAD and "550 5.1.1 no such user" in dead.last_error
+    assert dead.state == OutboxState.DEAD and "550 5.1.1 no such user" in dead.last_error
     assert await dispatch_once(smtp, now=NOW + timedelta(days=1)) == 0
     event = await AuditEvent.get(action="notifier.delivery.dead")
     assert (event.account_id, event.contact_id) == (account.id, contact.id)
@@ -77,7 +78,7 @@ async def test_relay_down_is_retried_after_it_is_back(
     await sink.stop()
     assert await dispatch_once(smtp, now=NOW) == 0
     failed = await reload(row)
-    assert failed.state == outbox.FAILED and failed.next_attempt_at > NOW
+    assert failed.state == OutboxState.FAILED and failed.next_attempt_at > NOW
     await sink.start()
     assert await dispatch_once(smtp, now=failed.next_attempt_at) == 1
     assert len(await sink.wait_for(1)) == 1
@@ -111,15 +112,15 @@ async def test_a_round_shares_one_connection_and_each_row_is_sent_once(
     assert sink.connections == 1
     assert sorted(str(r.message["Message-ID"]) for r in received) == sorted(
         f"<{row.message_id}>" for row in rows)
-    assert {(await reload(row)).state for row in rows} == {outbox.SENT}
+    assert {(await reload(row)).state for row in rows} == {OutboxState.SENT}
     assert await dispatch_once(smtp, now=NOW) == 0 and sink.connections == 1
 
 
 @pytest.mark.parametrize(("at", "reply_", "state"), [
-    ("RCPT", "550 5.1.1 no such user", outbox.DEAD),
-    ("DATA", "552 5.3.4 too big", outbox.DEAD),
-    ("RCPT", "450 4.2.1 mailbox busy", outbox.FAILED),
-    ("DATA", "451 4.3.0 try later", outbox.FAILED),
+    ("RCPT", "550 5.1.1 no such user", OutboxState.DEAD),
+    ("DATA", "552 5.3.4 too big", OutboxState.DEAD),
+    ("RCPT", "450 4.2.1 mailbox busy", OutboxState.FAILED),
+    ("DATA", "451 4.3.0 try later", OutboxState.FAILED),
 ])
 async def test_a_refusal_on_a_shared_connection_is_that_message_s_alone(
     orm: str, sink: SmtpSink, smtp: SmtpSender, at: str, reply_: str, state: str
@@ -129,7 +130,7 @@ async def test_a_refusal_on_a_shared_connection_is_that_message_s_alone(
     assert await dispatch_once(smtp, now=NOW) == 2
     refused = await reload(second)
     assert refused.state == state and reply_ in refused.last_error
-    assert [(await reload(row)).state for row in (first, third)] == [outbox.SENT] * 2
+    assert [(await reload(row)).state for row in (first, third)] == [OutboxState.SENT] * 2
     assert [r.rcpt_tos for r in await sink.wait_for(2)] == [[first.recipient],
                                                              [third.recipient]]
     assert sink.connections == 1  # RSET after the refusal; the connection went on
@@ -142,8 +143,8 @@ async def test_a_relay_closing_the_connection_gets_a_new_one(
     sink.answer("421 4.3.2 shutting down this connection", at="MAIL")
     assert await dispatch_once(smtp, now=NOW) == 1
     closed = await reload(first)
-    assert closed.state == outbox.FAILED and "421" in closed.last_error
-    assert (await reload(second)).state == outbox.SENT
+    assert closed.state == OutboxState.FAILED and "421" in closed.last_error
+    assert (await reload(second)).state == OutboxState.SENT
     assert sink.connections == 2
 
 
@@ -161,7 +162,7 @@ async def test_a_send_longer_than_half_the_lease_is_given_up_for_a_retry(orm: st
         server.close()
         await server.wait_closed()
     failed = await reload(row)
-    assert failed.state == outbox.FAILED and "timed out" in failed.last_error
+    assert failed.state == OutboxState.FAILED and "timed out" in failed.last_error
 
 
 class SlowRelay:

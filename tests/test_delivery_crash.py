@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from notifier import outbox
 from notifier.outbox import enqueue_many
 from tests.fakes import SmtpSink
 from tests.test_outbox import mail
 from tests.workers import WorkerProcess, Workers, check_invariant
 from vault.models import OutboxMessage
+from vault.vocabulary import OutboxState
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -63,9 +63,10 @@ async def test_killed_after_the_relay_accepted_means_one_duplicate_and_nothing_l
     assert arrived(sink) == Counter({ids["alert:0"]: 1, ids["alert:1"]: 1, in_flight: 1})
     assert in_flight == ids["alert:2"]
     held = await OutboxMessage.get(message_id=in_flight)
-    assert (held.state, held.attempts) == (outbox.SENDING, 1)  # accepted, never marked
+    assert (held.state, held.attempts) == (OutboxState.SENDING, 1)  # accepted, never marked
     counts = await check_invariant(ENQUEUED)
-    assert (counts[outbox.SENT], counts[outbox.SENDING], counts[outbox.PENDING]) == (2, 3, 15)
+    assert (counts[OutboxState.SENT], counts[OutboxState.SENDING],
+            counts[OutboxState.PENDING]) == (2, 3, 15)
 
     # 2. Within the dead worker's lease, a new worker sends everything else but leaves
     #    the dead worker's rows alone.
@@ -74,7 +75,7 @@ async def test_killed_after_the_relay_accepted_means_one_duplicate_and_nothing_l
     await second.process.wait()
     assert len(sink.messages) == 18 and max(arrived(sink).values()) == 1
     counts = await check_invariant(ENQUEUED)
-    assert (counts[outbox.SENT], counts[outbox.SENDING]) == (17, 3)
+    assert (counts[OutboxState.SENT], counts[OutboxState.SENDING]) == (17, 3)
 
     # 3. Once that lease has run out, its rows are taken again: the one in flight is sent
     #    a second time with the same Message-ID, and nothing else twice.
@@ -82,7 +83,7 @@ async def test_killed_after_the_relay_accepted_means_one_duplicate_and_nothing_l
     assert int(await third.expect("sent")) == 3
     await third.process.wait()
     counts = await check_invariant(ENQUEUED)
-    assert counts == Counter({outbox.SENT: ENQUEUED})
+    assert counts == Counter({OutboxState.SENT: ENQUEUED})
     assert set(arrived(sink)) == set(ids.values())  # nothing lost
     assert [i for i, n in arrived(sink).items() if n > 1] == [in_flight]  # one duplicate
     assert arrived(sink)[in_flight] == 2

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from notifier import outbox
 from notifier.outbox import enqueue_many
 from tests.fakes import SmtpSink
 from tests.harness import until
@@ -23,6 +22,7 @@ from tests.test_outbox import mail
 from tests.workers import Workers, check_invariant, states
 from vault.clock import SYSTEM
 from vault.models import OutboxMessage
+from vault.vocabulary import OutboxState
 
 TICK = "0.05"  # seconds between scheduler ticks in each worker
 
@@ -46,7 +46,7 @@ async def two_schedulers_deliver(count: int, sink: SmtpSink, workers: Workers) -
     await sink.wait_for(count, timeout=60)
 
     async def all_sent() -> bool:
-        return (await states())[outbox.SENT] == count
+        return (await states())[OutboxState.SENT] == count
 
     await until(all_sent, timeout=30)
     sent = [await worker.finish() for worker in started]  # finishes any running tick
@@ -54,7 +54,7 @@ async def two_schedulers_deliver(count: int, sink: SmtpSink, workers: Workers) -
     assert set(arrived) == ids and len(ids) == count  # every one arrived ...
     assert max(arrived.values()) == 1  # ... exactly once
     assert sum(sent) == count
-    assert await check_invariant(count) == Counter({outbox.SENT: count})
+    assert await check_invariant(count) == Counter({OutboxState.SENT: count})
     return sent
 
 

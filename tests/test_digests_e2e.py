@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 from bot.answers.preferences import settings_reply
-from bot.intents import Cadence, PreferenceChange, Preferences
+from bot.intents import PreferenceChange, Preferences
 from bot.replies import Formats
 from notifier.delivery import dispatch_once
 from tests.alerting import BASE_DAY, BERLIN, Alerting, at, text_of
@@ -17,6 +17,7 @@ from tests.recording_sender import RecordingChatSender
 from vault.clock import SYSTEM
 from vault.config_alerts import AlertsConfig
 from vault.models import ChatLink, Contact, Digest, Notification, OutboxMessage
+from vault.vocabulary import Cadence
 
 ACME = "ap@acme.example"
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")

@@ -18,6 +18,7 @@ from vault.ingest.csv import ImportFailed, import_csv
 from vault.invoices import sweep_overdue
 from vault.links import LinkSigner
 from vault.models import Invoice, InvoiceEvent, InvoiceStatus, Notification
+from vault.vocabulary import EventKind
 
 TODAY = date(2026, 4, 1)  # the e2e invoices are due in April 2026
 CLOCK = FixedClock.on(TODAY)  # never moved
@@ -47,7 +48,7 @@ async def test_an_import_records_one_issued_event_per_new_invoice_and_none_when_
 ) -> None:
     await import_csv("invoices", DATA / "invoices.csv", progress=False, clock=CLOCK)
     await import_csv("invoices", DATA / "invoices.csv", progress=False, clock=CLOCK)
-    issued = await InvoiceEvent.filter(kind=events.ISSUED).prefetch_related("invoice")
+    issued = await InvoiceEvent.filter(kind=EventKind.ISSUED).prefetch_related("invoice")
     assert sorted(e.invoice.number for e in issued) == [
         "INV-2026-0210", "INV-2026-0301", "INV-2026-0302", "INV-2026-0305"]
     assert {e.cause for e in issued} == {"import"}
@@ -70,7 +71,7 @@ async def test_void_disputed_and_reopened_from_a_reimport_are_status_changes(
         await import_csv("invoices", invoices_file(tmp_path, row.format(status)),
                          progress=False, clock=CLOCK)
     assert await kinds() == [
-        ("G-1", "invoice.issued", "", "open"),
+        ("G-1", "invoice.issued", None, "open"),
         ("G-1", "invoice.status_changed", "open", "void"),
         ("G-1", "invoice.status_changed", "void", "open"),
         ("G-1", "invoice.status_changed", "open", "disputed"),
@@ -92,13 +93,13 @@ async def test_payments_record_the_payment_and_the_status_it_moved(
         await import_csv("payments", path, progress=False, clock=CLOCK)
 
     assert await kinds() == [
-        ("G-2", "invoice.issued", "", "open"),
-        ("G-2", "payment.received", "", ""),
+        ("G-2", "invoice.issued", None, "open"),
+        ("G-2", "payment.received", None, None),
         ("G-2", "invoice.status_changed", "open", "partially_paid"),
-        ("G-2", "payment.received", "", ""),
+        ("G-2", "payment.received", None, None),
         ("G-2", "invoice.status_changed", "partially_paid", "paid"),
     ]
-    amounts = await InvoiceEvent.filter(kind=events.PAYMENT_RECEIVED).values_list("amount",
+    amounts = await InvoiceEvent.filter(kind=EventKind.PAYMENT_RECEIVED).values_list("amount",
                                                                                  flat=True)
     assert sorted(Decimal(a) for a in amounts) == [Decimal("40.00"), Decimal("60.00")]
 
@@ -108,7 +109,7 @@ async def test_the_sweep_flips_each_invoice_once_with_one_event(accounts: None) 
     later = date(2026, 4, 10)
     assert await sweep_overdue(later, CLOCK.now()) == 2  # 0301 (due 04-03) and 0305 (due 04-04)
     assert await sweep_overdue(later, CLOCK.now()) == 0
-    overdue = await InvoiceEvent.filter(kind=events.STATUS_CHANGED).prefetch_related("invoice")
+    overdue = await InvoiceEvent.filter(kind=EventKind.STATUS_CHANGED).prefetch_related("invoice")
     assert sorted((e.invoice.number, e.old_status, e.cause) for e in overdue) == [
         ("INV-2026-0301", "open", "sweep"), ("INV-2026-0305", "open", "sweep")]
 
@@ -141,11 +142,11 @@ async def test_due_soon_is_recorded_once_per_invoice_and_due_date(
                      progress=False, clock=CLOCK)
     assert await events.record_due_soon(TODAY, 3, CLOCK.now()) == 1
     assert await events.record_due_soon(TODAY + timedelta(days=1), 3, CLOCK.now()) == 1
-    assert await InvoiceEvent.filter(kind=events.DUE_SOON).count() == 1
+    assert await InvoiceEvent.filter(kind=EventKind.DUE_SOON).count() == 1
     await import_csv("invoices", invoices_file(tmp_path, row.format("2026-04-04")),
                      progress=False, clock=CLOCK)  # the due date moved: a new reminder
     await events.record_due_soon(TODAY + timedelta(days=1), 3, CLOCK.now())
-    keys = await InvoiceEvent.filter(kind=events.DUE_SOON).values_list("key", flat=True)
+    keys = await InvoiceEvent.filter(kind=EventKind.DUE_SOON).values_list("key", flat=True)
     assert sorted(str(k).rpartition(":")[2] for k in keys) == ["2026-04-03", "2026-04-04"]
     assert await events.record_due_soon(TODAY, 1, CLOCK.now()) == 0  # outside the window
 

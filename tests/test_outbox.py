@@ -36,7 +36,7 @@ from notifier.outbox import (
 )
 from tests.fakes import SmtpSink
 from vault.models import Escalation, OutboxMessage
-from vault.vocabulary import Channel, OutboxKind
+from vault.vocabulary import Channel, OutboxKind, OutboxState
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -112,7 +112,7 @@ async def test_enqueue_many_queues_each_key_once_with_its_message_id(orm: str) -
         assert parsed(row.payload)["Message-ID"] == f"<{row.message_id}>"
         if row.key != "alert:1":  # queued by enqueue, to a@example.com
             assert (row.state, row.next_attempt_at, parsed(row.payload)["To"]) == (
-                outbox.PENDING, NOW, row.recipient)
+                OutboxState.PENDING, NOW, row.recipient)
 
 
 def parsed(payload: bytes) -> EmailMessage:
@@ -156,7 +156,7 @@ async def test_expired_lease_is_claimed_again(orm: str) -> None:
     assert again.id == taken.id and again.attempts == 2
     assert not await mark_sent(taken, NOW)  # the first worker lost its lease
     assert await mark_sent(again, NOW)
-    assert (await reload(again)).state == outbox.SENT
+    assert (await reload(again)).state == OutboxState.SENT
 
 
 async def test_renewing_keeps_only_rows_still_held(orm: str) -> None:
@@ -176,7 +176,7 @@ async def test_renewing_keeps_only_rows_still_held(orm: str) -> None:
 async def test_dispatch_takes_only_its_own_channel(orm: str, tmp_path: Path) -> None:
     await enqueue(replace(mail("slack", "U123"), channel=Channel.SLACK, mail=None), now=NOW)
     assert await dispatch_once(MaildirSender(tmp_path / "md"), now=NOW) == 0
-    assert (await OutboxMessage.get(key="slack")).state == outbox.PENDING
+    assert (await OutboxMessage.get(key="slack")).state == OutboxState.PENDING
 
 
 # ---- retries -----------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ async def test_gives_up_after_max_attempts(orm: str) -> None:
         assert await mark_failed(taken, "421 4.7.0 busy", permanent=False, now=at)
         at = (await reload(taken)).next_attempt_at
     dead = await reload(row)
-    assert (dead.state, dead.attempts) == (outbox.DEAD, outbox.MAX_ATTEMPTS)
+    assert (dead.state, dead.attempts) == (OutboxState.DEAD, outbox.MAX_ATTEMPTS)
     assert await Escalation.filter(kind="dead_delivery").count() == 1
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.answers.preferences import settings_reply
-from bot.intents import AlertEvent, Cadence, PreferenceChange, Preferences
+from bot.intents import PreferenceChange, Preferences
 from bot.replies import Formats
 from notifier import alerts, preferences
 from notifier.digests import last_period
@@ -19,6 +19,7 @@ from vault.config_alerts import AlertsConfig
 from vault.ingest.csv import import_csv
 from vault.links import LinkSigner
 from vault.models import Account, AuditEvent, ChatLink, Contact, Invoice, InvoiceEvent, Notification
+from vault.vocabulary import AlertEvent, Cadence
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from notifier import outbox
 from vault.models import OutboxMessage
+from vault.vocabulary import OutboxState
 
 ROOT = Path(__file__).parents[1]
 
@@ -88,8 +88,7 @@ async def check_invariant(enqueued: int) -> Counter[str]:
     """sent + pending + dead == enqueued, where pending is every row not yet final
     (waiting, held by a worker, or failed and due again): no row lost or made up."""
     counts = await states()
-    waiting = counts[outbox.PENDING] + counts[outbox.SENDING] + counts[outbox.FAILED]
-    assert counts[outbox.SENT] + waiting + counts[outbox.DEAD] == enqueued, counts
-    assert set(counts) <= {outbox.PENDING, outbox.SENDING, outbox.FAILED, outbox.SENT,
-                           outbox.DEAD}, counts
+    waiting = counts[OutboxState.PENDING] + counts[OutboxState.SENDING] + counts[OutboxState.FAILED]
+    assert counts[OutboxState.SENT] + waiting + counts[OutboxState.DEAD] == enqueued, counts
+    assert set(counts) <= set(OutboxState), counts
     return counts

@@ -12,11 +12,9 @@ from datetime import time
 from typing import Any
 
 from vault.config import ConfigError
+from vault.vocabulary import EscalationKind
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-# What AR may want at once rather than in the morning digest (Escalation.kind values).
-AT_ONCE_KINDS = frozenset({"dispute", "person", "unclear", "dead_delivery", "link_locked",
-                           "bounce"})
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -27,7 +25,8 @@ class AlertsConfig:
     digest_weekday: int = 0  # weekly digests: 0 = Monday
     default_quiet_hours: tuple[time, time] | None = None  # for contacts without their own
     ar_digest_at: time = time(8, 0)  # in the seller's time zone
-    escalate_at_once: frozenset[str] = frozenset({"dispute", "person"})
+    escalate_at_once: frozenset[EscalationKind] = frozenset({EscalationKind.DISPUTE,
+                                                             EscalationKind.PERSON})
     ar_slack_channel: str = ""  # also post the AR digest to this Slack channel id
 
 
@@ -82,11 +81,13 @@ def _weekday(value: Any, where: str) -> int:
     return WEEKDAYS.index(text)
 
 
-def _kinds(value: Any, where: str) -> frozenset[str]:
+def _kinds(value: Any, where: str) -> frozenset[EscalationKind]:
+    """What AR may want at once rather than in the morning digest."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
-    unknown = sorted(set(value) - AT_ONCE_KINDS)
+    allowed = {kind.value for kind in EscalationKind.at_once_allowed()}
+    unknown = sorted(set(value) - allowed)
     if unknown:
-        known = ", ".join(sorted(AT_ONCE_KINDS))
+        known = ", ".join(sorted(allowed))
         raise ConfigError(f"{where}: unknown kind {unknown[0]!r} (known: {known})")
-    return frozenset(value)
+    return frozenset(EscalationKind(v) for v in value)

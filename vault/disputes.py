@@ -16,11 +16,11 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from vault import audit, events, links
+from vault import audit, events
+from vault.escalations import escalate
 from vault.invoices import AccountScope
 from vault.models import Dispute, Escalation, Invoice, InvoiceStatus
-
-SUMMARY_LIMIT = 2000
+from vault.vocabulary import EscalationKind
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,13 @@ async def open_dispute(
         await scope.invoices().filter(id=current.id).update(
             status=InvoiceStatus.DISPUTED, file_status=InvoiceStatus.DISPUTED
         )
-        await events.status_changed(current, str(current.status), InvoiceStatus.DISPUTED, now,
+        await events.status_changed(current, current.status, InvoiceStatus.DISPUTED, now,
                                     cause="dispute")
-        await Escalation.create(
-            at=now, kind="dispute", account_id=scope.account.id, contact_id=scope.contact.id,
-            address=scope.contact.email, source_key=f"dispute:{dispute.id}",
-            summary=f"{current.number} disputed: {reason or '(no reason given)'}"[:SUMMARY_LIMIT],
+        await escalate(
+            EscalationKind.DISPUTE, f"dispute:{dispute.id}", at=now,
+            account_id=scope.account.id, contact_id=scope.contact.id,
+            address=scope.contact.email,
+            summary=f"{current.number} disputed: {reason or '(no reason given)'}",
         )
         await audit.record("vault.invoice.disputed", account_id=scope.account.id,
                            contact_id=scope.contact.id, invoice=current.number,
@@ -68,18 +69,14 @@ async def ask_for_person(
 ) -> Escalation:
     """Hand the conversation to AR; asking again for the same message changes nothing."""
     # A verified contact's own words: AR needs them to call back.
-    return await note_for_ar(scope, "person", conversation, source_key, now)
+    return await note_for_ar(scope, EscalationKind.PERSON, conversation, source_key, now)
 
 
 async def note_for_ar(
-    scope: AccountScope, kind: str, summary: str, source_key: str, now: datetime
+    scope: AccountScope, kind: EscalationKind, summary: str, source_key: str, now: datetime
 ) -> Escalation:
-    """An item for the AR digest about this contact; once per source_key."""
-    escalation, _ = await Escalation.get_or_create(
-        source_key=source_key,
-        defaults={"at": now, "kind": kind, "account_id": scope.account.id,
-                  "contact_id": scope.contact.id, "address": scope.contact.email,
-                  # A contact may paste a link: its token must not reach AR's mail.
-                  "summary": links.redact_path(summary)[:SUMMARY_LIMIT]},
-    )
-    return escalation
+    """An item for the AR digest about this contact; once per source_key. (A contact may
+    paste a link: `escalate` keeps its token out of AR's mail.)"""
+    return await escalate(kind, source_key, at=now, account_id=scope.account.id,
+                          contact_id=scope.contact.id, address=scope.contact.email,
+                          summary=summary)

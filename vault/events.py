@@ -17,13 +17,8 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
-from vault.models import Invoice, InvoiceEvent, InvoiceStatus
-
-ISSUED = "invoice.issued"
-STATUS_CHANGED = "invoice.status_changed"
-PAYMENT_RECEIVED = "payment.received"
-DUE_SOON = "invoice.due_soon"
-KINDS = (ISSUED, STATUS_CHANGED, PAYMENT_RECEIVED, DUE_SOON)
+from vault.models import Invoice, InvoiceEvent
+from vault.vocabulary import EventKind, InvoiceStatus
 
 # Invoices that can still be "due soon": not overdue yet, not settled, not in question.
 _DUE_SOON_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
@@ -46,12 +41,12 @@ def silenced() -> Iterator[None]:
 class Event:
     """One event to record. `key` makes it once-only (a second record is ignored)."""
 
-    kind: str
+    kind: EventKind
     account_id: int
     invoice_id: int
     cause: str
-    old_status: str = ""
-    new_status: str = ""
+    old_status: InvoiceStatus | None = None  # a status change's; None on other events
+    new_status: InvoiceStatus | None = None
     amount: Decimal | None = None
     key: str | None = None
 
@@ -73,32 +68,32 @@ async def record(events: Sequence[Event], at: datetime) -> None:
 
 
 async def status_changed(
-    invoice: Invoice, old: str, new: str, at: datetime, *, cause: str
+    invoice: Invoice, old: InvoiceStatus, new: InvoiceStatus, at: datetime, *, cause: str
 ) -> None:
     """Record a status change of one invoice (call inside the transaction that saved it).
 
     For paths outside the import, e.g. a dispute raised from the bot:
         async with in_transaction():
             invoice.status = InvoiceStatus.DISPUTED; await invoice.save(...)
-            await status_changed(invoice, old, "disputed", now, cause="dispute")
+            await status_changed(invoice, old, InvoiceStatus.DISPUTED, now, cause="dispute")
     Nothing is recorded when old == new.
     """
-    if str(old) == str(new):
+    if old == new:
         return
-    event = Event(STATUS_CHANGED, invoice.account_id, invoice.id, cause,
-                  old_status=str(old), new_status=str(new))
+    event = Event(EventKind.STATUS_CHANGED, invoice.account_id, invoice.id, cause,
+                  old_status=InvoiceStatus(old), new_status=InvoiceStatus(new))
     await record([event], at)
 
 
 def status_events(
-    changes: Sequence[tuple[Invoice, str]], cause: str
+    changes: Sequence[tuple[Invoice, InvoiceStatus]], cause: str
 ) -> list[Event]:
     """Events for invoices whose status moved from the given old status to invoice.status."""
     return [
-        Event(STATUS_CHANGED, invoice.account_id, invoice.id, cause,
-              old_status=str(old), new_status=str(invoice.status))
+        Event(EventKind.STATUS_CHANGED, invoice.account_id, invoice.id, cause,
+              old_status=InvoiceStatus(old), new_status=InvoiceStatus(invoice.status))
         for invoice, old in changes
-        if str(old) != str(invoice.status)
+        if old != invoice.status
     ]
 
 
@@ -115,7 +110,7 @@ async def record_due_soon(today: date, days: int, at: datetime) -> int:
     )
     found = await window.values_list("id", "account_id", "due_date")
     events = [
-        Event(DUE_SOON, int(account), int(pk), "due_soon",
+        Event(EventKind.DUE_SOON, int(account), int(pk), "due_soon",
               key=f"due_soon:{pk}:{due.isoformat()}")
         for pk, account, due in found
     ]

@@ -15,15 +15,6 @@ from decimal import Decimal
 from vault.invoices import AccountScope
 from vault.models import Invoice, InvoiceStatus, Payment
 
-STATUS_WORDS = {
-    InvoiceStatus.OPEN: "open",
-    InvoiceStatus.PARTIALLY_PAID: "partially paid",
-    InvoiceStatus.PAID: "paid",
-    InvoiceStatus.OVERDUE: "overdue",
-    InvoiceStatus.VOID: "void",
-    InvoiceStatus.DISPUTED: "disputed",
-}
-
 
 @dataclass(frozen=True)
 class StatusEvent:

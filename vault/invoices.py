@@ -301,12 +301,12 @@ async def _sweep_batch(today: date, now: datetime, size: int = 500) -> int:
     async with in_transaction():
         due = await Invoice.filter(status__in=unpaid, due_date__lt=today).order_by(
             "id").limit(size).select_for_update(skip_locked=True)
-        flipped: list[tuple[Invoice, str]] = []
+        flipped: list[tuple[Invoice, InvoiceStatus]] = []
         for invoice in due:
             updated = await Invoice.filter(id=invoice.id, status=invoice.status).update(
                 status=InvoiceStatus.OVERDUE, updated_at=now)
             if updated == 1:
-                flipped.append((invoice, str(invoice.status)))
+                flipped.append((invoice, invoice.status))
                 invoice.status = InvoiceStatus.OVERDUE
         await events.record(events.status_events(flipped, cause="sweep"), now)
     return len(flipped)

@@ -18,11 +18,14 @@ from typing import TYPE_CHECKING
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from vault.vocabulary import InvoiceStatus
+
 if TYPE_CHECKING:
     from vault.pdf import InvoiceSnapshot, LineSnapshot, Party
 
 TEMPLATE_PATH = Path(__file__).parent / "templates" / "invoice.html"
-STAMPED = {"void": "VOID", "disputed": "DISPUTED"}
+# Statuses stamped across the invoice, in capitals of their label.
+STAMPED = (InvoiceStatus.VOID, InvoiceStatus.DISPUTED)
 
 
 @functools.cache
@@ -99,7 +102,9 @@ def _tax_id(party: Party) -> str:
 
 
 def _stamp(status: str) -> str:
-    return f'<p class="stamp">{STAMPED[status]}</p>' if status in STAMPED else ""
+    if status not in STAMPED:
+        return ""
+    return f'<p class="stamp">{InvoiceStatus(status).label.upper()}</p>'
 
 
 def _facts(s: InvoiceSnapshot) -> str:

@@ -14,7 +14,7 @@ from bot.answers.listing import invoice_rows
 from bot.intents import InvoiceRef, ShowInvoice
 from bot.messages import Reply
 from bot.replies import ambiguous, not_found
-from vault.history import STATUS_WORDS, status_history
+from vault.history import status_history
 from vault.models import Invoice
 from vault.numbers import resolve
 from vault.pdf_html import Formats as PdfFormats
@@ -82,5 +82,5 @@ async def _payments(ctx: Context, invoice: Invoice) -> list[str]:
 
 async def _history(ctx: Context, invoice: Invoice) -> list[str]:
     events = await status_history(ctx.scope, invoice, ctx.today)
-    return [f"Status {ctx.fmt.day(e.day)}: {STATUS_WORDS[e.status]}"
+    return [f"Status {ctx.fmt.day(e.day)}: {e.status.label}"
             + (f" ({e.note})" if e.note else "") for e in events]

@@ -8,6 +8,7 @@ from bot.intents import Command, Dispute, ListInvoices, TalkToPerson, Unclear
 from bot.messages import Reply
 from vault.disputes import ask_for_person, note_for_ar, open_dispute
 from vault.models import InvoiceStatus
+from vault.vocabulary import EscalationKind
 
 
 async def dispute(ctx: Context, command: Dispute) -> Reply:
@@ -49,8 +50,9 @@ async def tell_ar_if_needed(ctx: Context, command: Command | Unclear) -> None:
     bot did not understand, and contacts asking about overdue invoices (a payment may be
     stuck on their side)."""
     if isinstance(command, Unclear):
-        await note_for_ar(ctx.scope, "unclear", command.text, f"{ctx.key}:unclear", ctx.now)
+        await note_for_ar(ctx.scope, EscalationKind.UNCLEAR, command.text,
+                          f"{ctx.key}:unclear", ctx.now)
     elif (isinstance(command, ListInvoices)
           and InvoiceStatus.OVERDUE in command.filters.statuses):
-        await note_for_ar(ctx.scope, "overdue_question", "asked for their overdue invoices",
-                          f"{ctx.key}:overdue", ctx.now)
+        await note_for_ar(ctx.scope, EscalationKind.OVERDUE_QUESTION,
+                          "asked for their overdue invoices", f"{ctx.key}:overdue", ctx.now)

@@ -26,8 +26,8 @@ HOW_TO_CHANGE = (
 def to_change(change: PreferenceChange) -> preferences.Change:
     return preferences.Change(
         channels=change.channels,
-        cadence=change.cadence.value if change.cadence is not None else None,
-        events=tuple(e.value for e in change.events) if change.events is not None else None,
+        cadence=change.cadence,
+        events=change.events,
         quiet_hours=change.quiet_hours,
         stop=change.stop,
         resume=change.resume,
@@ -55,7 +55,7 @@ async def settings_reply(
                                       alerts.default_quiet_hours, via="bot", now=now)
     notes = _describe(applied.settings, linked, fmt, alerts)
     if applied.not_linked:
-        names = ", ".join(preferences.CHANNEL_LABELS.get(c, c) for c in applied.not_linked)
+        names = ", ".join(c.label for c in applied.not_linked)
         notes.insert(0, f"Not linked yet: {names}. Message our bot there once to link it, "
                         "then ask again.")
     intro = _intro(command.change, applied)

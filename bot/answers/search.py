@@ -13,7 +13,7 @@ from bot.answers import Context
 from bot.formats import and_list
 from bot.intents import OVERDUE, UNPAID, Filters
 from bot.messages import Reply
-from bot.replies import STATUS_LABELS, latest_hint
+from bot.replies import latest_hint
 from vault.invoices import InvoiceQuery
 from vault.models import Invoice
 
@@ -71,7 +71,7 @@ def _status_words(filters: Filters) -> str:
         return "unpaid"
     if filters.statuses == OVERDUE:
         return "overdue"
-    return "/".join(STATUS_LABELS[s] for s in filters.statuses)
+    return "/".join(s.label for s in filters.statuses)
 
 
 def _amount_words(ctx: Context, filters: Filters) -> list[str]:

@@ -28,6 +28,7 @@ from bot.chatguard import ChatUser
 from bot.chatinbox import ChatMessage
 from vault.clock import Clock
 from vault.config_chat import SlackConfig
+from vault.vocabulary import Channel
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ class SlackChannel:
             await self._store(body, event, chat_id=str(event["user"]))
 
     async def _store(self, body: dict[str, Any], event: dict[str, Any], chat_id: str) -> None:
-        user = ChatUser("slack", user_team(body, event), str(event["user"]), chat_id)
+        user = ChatUser(Channel.SLACK, user_team(body, event), str(event["user"]), chat_id)
         await self.receive(ChatMessage(key=f"slack:{body.get('event_id') or event.get('ts')}",
                                        user=user, text=plain_text(str(event.get("text", ""))),
                                        received_at=self.clock.now()))
@@ -112,7 +113,7 @@ class SlackChannel:
     async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
         channel = str(body.get("channel_id", ""))
         in_dm = channel.startswith("D")
-        user = ChatUser("slack", str(body.get("team_id", "")), str(body["user_id"]),
+        user = ChatUser(Channel.SLACK, str(body.get("team_id", "")), str(body["user_id"]),
                         channel if in_dm else str(body["user_id"]))
         text = plain_text(str(body.get("text", ""))) or "invoices"
         await self.receive(ChatMessage(key=f"slack:command:{body.get('trigger_id')}",

@@ -34,6 +34,7 @@ from vault import audit
 from vault.config_chat import SlackConfig
 from vault.links import LinkSigner
 from vault.models import ChatLinkToken
+from vault.vocabulary import Channel
 from vault.web import PAGE_HEADERS
 
 log = logging.getLogger(__name__)
@@ -83,11 +84,12 @@ class SlackLinkPages:
     async def start(self, request: Request) -> Response:
         token = self.pages.unsign(request.path_params["signed"])
         row = await ChatLinkToken.get_or_none(
-            id=token_id(token), platform="slack", used_at=None,
+            id=token_id(token), platform=Channel.SLACK, used_at=None,
             expires_at__gt=self.linker.clock.now(),
         ).select_related("contact__account") if token else None
         if row is None:
-            await audit.record("bot.chat.link.refused", reason="bad_token", platform="slack")
+            await audit.record("bot.chat.link.refused", reason="bad_token",
+                               platform=Channel.SLACK)
             return gone()
         nonce = secrets.token_urlsafe(16)
         query = {"response_type": "code", "scope": "openid", "client_id": self.config.client_id,
@@ -108,7 +110,8 @@ class SlackLinkPages:
         cookie = request.cookies.get(COOKIE, "")
         code = request.query_params.get("code", "")
         if not token or not code or not secrets.compare_digest(nonce, cookie):
-            await audit.record("bot.chat.link.refused", reason="bad_state", platform="slack")
+            await audit.record("bot.chat.link.refused", reason="bad_state",
+                               platform=Channel.SLACK)
             return gone()
         try:
             user = await self._slack_user(code)
@@ -135,4 +138,4 @@ class SlackLinkPages:
         user_id = str(info["https://slack.com/user_id"])
         team_id = str(info["https://slack.com/team_id"])
         dm = await self.bot_client.conversations_open(users=user_id)
-        return ChatUser("slack", team_id, user_id, str(dm["channel"]["id"]))
+        return ChatUser(Channel.SLACK, team_id, user_id, str(dm["channel"]["id"]))

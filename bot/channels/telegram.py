@@ -32,6 +32,7 @@ from bot.chatguard import ChatUser
 from bot.chatinbox import ChatMessage
 from vault.clock import Clock
 from vault.config_chat import TelegramConfig
+from vault.vocabulary import Channel
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def chat_message(update: Update, now: datetime) -> ChatMessage | None:
         return None
     if message.chat.type != "private" or message.from_user.is_bot:
         return None
-    user = ChatUser("telegram", "", str(message.from_user.id), str(message.chat.id))
+    user = ChatUser(Channel.TELEGRAM, "", str(message.from_user.id), str(message.chat.id))
     return ChatMessage(key=f"telegram:{update.update_id}", user=user,
                        text=request_text(message.text), received_at=now)
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from bot.intents import AlertEvent, Cadence, PreferenceChange, Preferences
+from bot.intents import PreferenceChange, Preferences
 from bot.language.patterns import phrases
 from bot.language.smalltalk import is_only_filler
 from bot.language.text import Scan
+from vault.vocabulary import AlertEvent, Cadence, Channel
 
 CONTEXT = (
     "notify", "notify me", "notification", "notifications", "alert", "alerts", "digest",
@@ -34,9 +35,10 @@ CONTEXT = (
     "configuracoes",
 )
 CHANNELS = {
-    "email": ("email", "e mail", "emails", "mail", "by mail", "per mail", "correo", "courriel"),
-    "slack": ("slack",),
-    "telegram": ("telegram",),
+    Channel.EMAIL: ("email", "e mail", "emails", "mail", "by mail", "per mail", "correo",
+                    "courriel"),
+    Channel.SLACK: ("slack",),
+    Channel.TELEGRAM: ("telegram",),
 }
 CADENCES = {
     Cadence.INSTANT: (
@@ -125,7 +127,7 @@ def _only_events(text: str) -> bool:
     return rest != text[only.end():] and is_only_filler(text[:only.start()] + rest)
 
 
-def _named(text: str, table: dict[str, re.Pattern[str]]) -> tuple[str, ...] | None:
+def _named(text: str, table: dict[Channel, re.Pattern[str]]) -> tuple[Channel, ...] | None:
     names = tuple(name for name, pattern in table.items() if pattern.search(text))
     return names or None
 

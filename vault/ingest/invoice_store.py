@@ -22,6 +22,7 @@ from vault.ingest.errors import ErrorLog, ImportFailed, ImportResult, TooManyErr
 from vault.ingest.upsert import BATCH, chunks
 from vault.invoices import derive_status
 from vault.models import Account, Invoice, InvoiceLine
+from vault.vocabulary import EventKind, InvoiceStatus
 
 # Columns an update rewrites; amount_paid belongs to payments. The old PDF shows old
 # content, so document_id is cleared too: the caller renders a new one after the commit.
@@ -43,7 +44,7 @@ class StoredInvoice:
     account_id: int
     content_hash: str
     amount_paid: Decimal
-    status: str
+    status: InvoiceStatus
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class PlannedInvoice:
     row: Invoice
     lines: list[InvoiceLine]  # invoice_id is set once the row has its id
     replaces: int | None = None  # the id of the stored invoice it updates
-    old_status: str = ""  # the stored invoice's status, for the status event
+    old_status: InvoiceStatus | None = None  # the stored invoice's, for the status event
 
 
 @dataclass
@@ -110,7 +111,7 @@ async def _existing(numbers: list[str]) -> dict[str, StoredInvoice]:
         )
         for number, pk, account, content_hash, paid, status in rows:
             found[str(number)] = StoredInvoice(
-                int(pk), int(account), str(content_hash), paid, str(status)
+                int(pk), int(account), str(content_hash), paid, InvoiceStatus(status)
             )
     return found
 
@@ -170,12 +171,12 @@ def _events(plan: InvoicePlan, ids: dict[str, int]) -> list[events.Event]:
     for write in plan.writes:
         row, invoice_id = write.row, ids[write.row.number]
         if write.replaces is None:
-            found.append(events.Event(events.ISSUED, row.account_id, invoice_id, "import",
-                                      new_status=str(row.status)))
-        elif write.old_status != str(row.status):
-            found.append(events.Event(events.STATUS_CHANGED, row.account_id, invoice_id,
+            found.append(events.Event(EventKind.ISSUED, row.account_id, invoice_id, "import",
+                                      new_status=InvoiceStatus(row.status)))
+        elif write.old_status != row.status:
+            found.append(events.Event(EventKind.STATUS_CHANGED, row.account_id, invoice_id,
                                       "import", old_status=write.old_status,
-                                      new_status=str(row.status)))
+                                      new_status=InvoiceStatus(row.status)))
     return found
 
 

@@ -23,6 +23,7 @@ from vault.ingest.table import Row
 from vault.ingest.upsert import BATCH, Upserts, chunks
 from vault.invoices import derive_status
 from vault.models import Invoice, Payment
+from vault.vocabulary import EventKind, InvoiceStatus
 
 
 def natural_key(invoice_number: str, paid_on: date, amount: Decimal, reference: str) -> str:
@@ -134,7 +135,7 @@ async def apply_payment_plan(plan: PaymentPlan, today: date, now: datetime) -> l
     """
     await plan.payments.write(Payment)
     await events.record([
-        events.Event(events.PAYMENT_RECEIVED, p.account_id, p.invoice_id, "payments",
+        events.Event(EventKind.PAYMENT_RECEIVED, p.account_id, p.invoice_id, "payments",
                      amount=p.amount, key=f"payment:{p.natural_key}")
         for p in plan.payments.creates
     ], now)
@@ -147,7 +148,7 @@ async def rederive_paid(invoice_ids: list[int], today: date, now: datetime) -> l
     inside a transaction); returns the ids that changed."""
     paid: dict[int, Decimal] = defaultdict(Decimal)
     changed: list[Invoice] = []
-    moved: list[tuple[Invoice, str]] = []
+    moved: list[tuple[Invoice, InvoiceStatus]] = []
     for batch in chunks(invoice_ids):
         rows = await Payment.filter(invoice_id__in=list(batch)).values_list("invoice_id", "amount")
         for invoice_id, amount in rows:
@@ -158,7 +159,7 @@ async def rederive_paid(invoice_ids: list[int], today: date, now: datetime) -> l
                 invoice.total, amount_paid, invoice.due_date, invoice.file_status, today
             )
             if (invoice.amount_paid, invoice.status) != (amount_paid, status):
-                moved.append((invoice, str(invoice.status)))
+                moved.append((invoice, invoice.status))
                 invoice.amount_paid, invoice.status = amount_paid, status
                 invoice.updated_at = now
                 changed.append(invoice)

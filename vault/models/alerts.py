@@ -8,6 +8,14 @@ from tortoise.models import Model
 
 from vault.models.ledger import Account, Contact, Invoice
 from vault.models.messaging import Escalation
+from vault.vocabulary import (
+    Cadence,
+    Channel,
+    DigestState,
+    EventKind,
+    InvoiceStatus,
+    NotificationState,
+)
 
 
 class InvoiceEvent(Model):
@@ -16,7 +24,7 @@ class InvoiceEvent(Model):
 
     id = fields.BigIntField(primary_key=True)
     at = fields.DatetimeField()
-    kind = fields.CharField(max_length=32)  # invoice.issued, invoice.status_changed, ...
+    kind = fields.CharEnumField(EventKind, max_length=32)
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "vault.Account", related_name=False, on_delete=fields.CASCADE
     )
@@ -25,8 +33,10 @@ class InvoiceEvent(Model):
         "vault.Invoice", related_name="events", on_delete=fields.CASCADE
     )
     invoice_id: int
-    old_status = fields.CharField(max_length=16, default="")
-    new_status = fields.CharField(max_length=16, default="")
+    # A status change's statuses; NULL on other events (a payment, an issue). NULL rather
+    # than "": an enum column holds a status or nothing, and "" is no status.
+    old_status = fields.CharEnumField(InvoiceStatus, max_length=16, null=True)
+    new_status = fields.CharEnumField(InvoiceStatus, max_length=16, null=True)
     amount = fields.DecimalField(max_digits=18, decimal_places=2, null=True)  # a payment's
     cause = fields.CharField(max_length=32, default="")  # import, payments, sweep, dispute
     key = fields.CharField(max_length=255, unique=True, null=True)  # once-only events
@@ -50,7 +60,7 @@ class AlertPreference(Model):
     contact_id: int
     channels: fields.Field[list[str]] = fields.JSONField()
     events: fields.Field[list[str]] = fields.JSONField()
-    cadence = fields.CharField(max_length=16)  # instant, daily, weekly
+    cadence = fields.CharEnumField(Cadence, max_length=16)
     quiet_start = fields.CharField(max_length=5, default="")  # HH:MM local, "" = none
     quiet_end = fields.CharField(max_length=5, default="")
     stopped = fields.BooleanField(default=False)
@@ -71,7 +81,7 @@ class Digest(Model):
     covers_until = fields.DatetimeField()  # items before this moment
     items = fields.IntField(default=0)
     outbox_key = fields.CharField(max_length=255, default="")  # "" when empty: not sent
-    state = fields.CharField(max_length=16, default="enqueued")  # enqueued, empty, dead
+    state = fields.CharEnumField(DigestState, max_length=16, default=DigestState.ENQUEUED)
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -96,9 +106,10 @@ class Notification(Model):
         "vault.Contact", related_name=False, on_delete=fields.CASCADE
     )
     contact_id: int
-    channel = fields.CharField(max_length=16)
-    cadence = fields.CharField(max_length=16)
-    state = fields.CharField(max_length=16, default="waiting")
+    channel = fields.CharEnumField(Channel, max_length=16)
+    cadence = fields.CharEnumField(Cadence, max_length=16)
+    state = fields.CharEnumField(NotificationState, max_length=16,
+                                 default=NotificationState.WAITING)
     deliver_after = fields.DatetimeField()  # quiet hours push this to their end
     digest: fields.ForeignKeyNullableRelation[Digest] = fields.ForeignKeyField(
         "vault.Digest", related_name=False, null=True, on_delete=fields.SET_NULL

@@ -7,6 +7,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from vault.models.ledger import Contact
+from vault.vocabulary import Channel, InboundState
 
 
 class ChatLink(Model):
@@ -116,13 +117,13 @@ class ChatInbound(Model):
 
     id = fields.IntField(primary_key=True)
     key = fields.CharField(max_length=128, unique=True)
-    platform = fields.CharField(max_length=16)
+    platform = fields.CharEnumField(Channel, max_length=16)
     team_id = fields.CharField(max_length=32, default="")
     user_id = fields.CharField(max_length=64)
     chat_id = fields.CharField(max_length=64)
     text = fields.TextField()
     received_at = fields.DatetimeField()
-    state = fields.CharField(max_length=16, default="received")  # received, processed
+    state = fields.CharEnumField(InboundState, max_length=16, default=InboundState.RECEIVED)
     outcome = fields.CharField(max_length=64, default="")
     attempts = fields.IntField(default=0)  # processing tries that failed
     processed_at = fields.DatetimeField(null=True)

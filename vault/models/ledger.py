@@ -7,25 +7,17 @@ vault.invoices.AccountScope, which filters every query by the contact's account.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from tortoise import fields
 from tortoise.models import Model
 
+# Defined in vault.vocabulary; still importable from here (and vault.models): migration
+# 0001 imports them from vault.models.
+from vault.vocabulary import InvoiceStatus, Role
 
-class Role(StrEnum):
-    AP = "ap"
-    APPROVER = "approver"
-    MANAGER = "manager"
-
-
-class InvoiceStatus(StrEnum):
-    OPEN = "open"
-    PARTIALLY_PAID = "partially_paid"
-    PAID = "paid"
-    OVERDUE = "overdue"
-    VOID = "void"
-    DISPUTED = "disputed"
+__all__ = [
+    "Account", "Contact", "Dispute", "Document", "Invoice", "InvoiceLine", "InvoiceStatus",
+    "Payment", "Role", "Statement",
+]
 
 
 class Account(Model):

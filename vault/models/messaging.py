@@ -7,6 +7,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from vault.models.ledger import Contact
+from vault.vocabulary import Channel, EscalationKind, InboundState, OutboxKind, OutboxState
 
 
 class Grant(Model):
@@ -58,7 +59,7 @@ class InboundMessage(Model):
     mail_from = fields.CharField(max_length=320, default="")
     rcpt_tos: fields.Field[list[str]] = fields.JSONField()
     received_at = fields.DatetimeField()
-    state = fields.CharField(max_length=16, default="received")  # received, processed, failed
+    state = fields.CharEnumField(InboundState, max_length=16, default=InboundState.RECEIVED)
     outcome = fields.CharField(max_length=64, default="")
     attempts = fields.IntField(default=0)
     processed_at = fields.DatetimeField(null=True)
@@ -73,7 +74,7 @@ class Escalation(Model):
 
     id = fields.IntField(primary_key=True)
     at = fields.DatetimeField()
-    kind = fields.CharField(max_length=64)  # unknown_sender, unauthenticated, ...
+    kind = fields.CharEnumField(EscalationKind, max_length=64)
     account_id = fields.IntField(null=True)
     contact_id = fields.IntField(null=True)
     address = fields.CharField(max_length=320, default="")
@@ -90,8 +91,8 @@ class OutboxMessage(Model):
 
     id = fields.IntField(primary_key=True)
     key = fields.CharField(max_length=255, unique=True)  # idempotency: one per cause
-    channel = fields.CharField(max_length=16, default="email")
-    kind = fields.CharField(max_length=32)  # reply, notice, alert, digest
+    channel = fields.CharEnumField(Channel, max_length=16, default=Channel.EMAIL)
+    kind = fields.CharEnumField(OutboxKind, max_length=32)
     recipient = fields.CharField(max_length=320)
     # The contact it is for (None: AR, or a neutral notice to nobody on file).
     contact: fields.ForeignKeyNullableRelation[Contact] = fields.ForeignKeyField(
@@ -100,7 +101,7 @@ class OutboxMessage(Model):
     contact_id: int | None
     message_id = fields.CharField(max_length=255)  # stable across retries
     payload = fields.BinaryField()  # the serialized message
-    state = fields.CharField(max_length=16, default="pending")
+    state = fields.CharEnumField(OutboxState, max_length=16, default=OutboxState.PENDING)
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
     lease_until = fields.DatetimeField(null=True)
