@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import ipaddress
 import shutil
 import socket
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from tests.alerting import Alerting
 
 TEST_KEYS = "k" * 40 + "," + "n" * 40  # two keys: old, new (new signs)
+TELEGRAM_PACING = 0.01  # seconds between two messages to one chat (Telegram's: 1)
 
 
 # ---- network: loopback only -------------------------------------------------------------
@@ -105,7 +107,11 @@ def make_config(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-d
             "INVOICEBOT_SECRET_KEYS": TEST_KEYS,
         }
         base.update(env)
-        return load_config(path, env=base)
+        config = load_config(path, env=base)
+        if config.telegram is not None:  # Telegram's pacing, shortened: no test waits a second
+            telegram = dataclasses.replace(config.telegram, per_chat_period=TELEGRAM_PACING)
+            config = dataclasses.replace(config, telegram=telegram)
+        return config
 
     return build
 
