@@ -7,9 +7,10 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 NATIVE_LIBS := libpango-1.0-0 libpangoft2-1.0-0
 
 # The suite runs in parallel (pytest-xdist), one worker per core unless told otherwise
-# (make test TEST_WORKERS=4). A module's tests stay in one worker, so the worlds a module
-# builds once (tests/worlds.py) are built once; each worker has its own temporary files
-# and, on PostgreSQL, its own scratch database (tests/conftest.py).
+# (make test TEST_WORKERS=4; 0 runs it in one process, as pdb needs). A module's tests
+# stay in one worker, so the worlds a module builds once (tests/worlds.py) are built once;
+# each worker has its own temporary files and, on PostgreSQL, its own scratch database
+# (tests/conftest.py).
 TEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
