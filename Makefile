@@ -6,7 +6,15 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # WeasyPrint's native libraries, from Debian's packages.
 NATIVE_LIBS := libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: run test lint bench check-native migrations clean
+# The suite runs in parallel (pytest-xdist), one worker per core unless told otherwise
+# (make test TEST_WORKERS=4; 0 runs it in one process, as pdb needs). A module's tests
+# stay in one worker, so the worlds a module builds once (tests/worlds.py) are built once;
+# each worker has its own temporary files and, on PostgreSQL, its own scratch database
+# (tests/conftest.py).
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
+
+.PHONY: run test suite lint bench check-native migrations clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 2; }
@@ -29,7 +37,12 @@ run: check-native $(STAMP)
 test: check-native $(STAMP)
 	$(BIN)/ruff check bot vault notifier tests
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(PYTEST)
+
+# The test suite alone, as `make test` runs it: .ci/run uses it for the PostgreSQL run
+# (INVOICEBOT_TEST_DATABASE_URL=postgres://... make suite).
+suite: check-native $(STAMP)
+	$(PYTEST)
 
 # Benchmark (prints figures, asserts nothing): email latency at 1M invoices + PDF renders/s.
 # Options: make bench ARGS="--rebuild --pg postgres://postgres@127.0.0.1:5432/postgres"

@@ -20,6 +20,8 @@ from tests.fakes import SmtpSink
 from tests.harness import DATA, TODAY, Running, fixed_clock, request_mail
 from tests.worlds import INTENTS_DATA, KINDS, scratch_database
 
+CLI_TIMEOUT = 120  # seconds; a command takes a few
+
 
 @dataclass
 class Cli:
@@ -31,7 +33,13 @@ class Cli:
             sys.executable, "-m", "bot.cli", "--config", str(self.config), *args,
             env=self.env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
-        out, err = await process.communicate()
+        try:
+            out, err = await asyncio.wait_for(process.communicate(), CLI_TIMEOUT)
+        except TimeoutError:  # a hung command fails its test instead of stalling the suite
+            process.kill()
+            await process.wait()
+            command = " ".join(args)
+            raise AssertionError(f"invoicebot {command}: no exit in {CLI_TIMEOUT}s") from None
         assert process.returncode is not None
         return process.returncode, out.decode(), err.decode()
 
@@ -150,7 +158,7 @@ def intents_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
             done = subprocess.run(
                 [sys.executable, "-m", "bot.cli", "--config", str(cli.config), "import", kind,
                  str(INTENTS_DATA / f"{kind}.csv"), "--no-progress"],
-                env=cli.env, capture_output=True, text=True, check=False)
+                env=cli.env, capture_output=True, text=True, check=False, timeout=CLI_TIMEOUT)
             assert done.returncode == 0, done.stderr
         yield cli
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.telegram_send import PER_CHAT_PERIOD
 from vault.config import ConfigError, load_config
 
 
@@ -95,6 +96,12 @@ TELEGRAM_ON = {"INVOICEBOT_TELEGRAM_ENABLED": "true", "TELEGRAM_BOT_TOKEN": "1:s
 def test_chat_channels_are_off_by_default(tmp_path: Path) -> None:
     config = load_config(tmp_path / "c.toml", env={})
     assert config.slack is None and config.telegram is None
+
+
+def test_telegram_is_paced_as_telegram_asks_by_default(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "c.toml", env=TELEGRAM_ON)
+    assert config.telegram is not None
+    assert config.telegram.per_chat_period == PER_CHAT_PERIOD == 1.0
 
 
 @pytest.mark.parametrize(("env", "missing"), [

@@ -46,6 +46,9 @@ class TelegramConfig:
     bot_username: str
     bot_token: str = field(repr=False)
     webhook_secret: str = field(repr=False, default="")  # webhook mode
+    # Seconds between two messages to one chat: Telegram's limit (as ChatPacing's default in
+    # bot.channels.telegram_send), not a setting; tests shorten it so they do not wait.
+    per_chat_period: float = 1.0
 
 
 def _secret(env: dict[str, str], name: str, why: str) -> str:

@@ -77,7 +77,7 @@ class TelegramChannel:
         builder = (
             Application.builder().token(config.bot_token)
             .base_url(f"{config.api_url}/bot").base_file_url(f"{config.api_url}/file/bot")
-            .rate_limiter(ChatPacing())
+            .rate_limiter(ChatPacing(per_chat_period=config.per_chat_period))
         )
         if config.mode == "webhook":
             builder = builder.updater(None)  # updates arrive on our own HTTP server
