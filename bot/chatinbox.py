@@ -46,7 +46,7 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ChatAnswer:
     reply: Reply | None  # None: say nothing
     recipient: str
     label: str  # what happened, stored on the row
@@ -101,22 +101,22 @@ class ChatInbox:
         self.wake_delivery()
         return outcome.label
 
-    async def _answer(self, row: ChatInbound, user: ChatUser) -> Outcome:
+    async def _answer(self, row: ChatInbound, user: ChatUser) -> ChatAnswer:
         command = link_command(row.text, user.platform)
         if command is not None:
-            return Outcome(await self.linker.run(command, user), user.chat_id,
+            return ChatAnswer(await self.linker.run(command, user), user.chat_id,
                            f"link:{command.verb}")
         answer = await self.pipeline.handle(Request(
             channel=user.platform, address=user.address, text=row.text, authenticated=True,
             received_at=row.received_at, reference=row.key,
         ))
         if answer.refused == EscalationKind.UNLINKED:
-            return Outcome(how_to_link(), user.chat_id, "refused:unlinked")
+            return ChatAnswer(how_to_link(), user.chat_id, "refused:unlinked")
         if answer.refused:  # wrong workspace, inactive contact: nothing at all
-            return Outcome(None, "", f"refused:{answer.refused}")
+            return ChatAnswer(None, "", f"refused:{answer.refused}")
         link = await ChatLink.get_or_none(platform=user.platform, team_id=user.team_id,
                                           user_id=user.user_id)
-        return Outcome(answer.reply, link.chat_id if link else user.chat_id, "answered",
+        return ChatAnswer(answer.reply, link.chat_id if link else user.chat_id, "answered",
                        answer.contact_id)
 
 

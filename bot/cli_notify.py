@@ -118,7 +118,7 @@ async def _show(config: Config, contact: Contact) -> None:
 
 async def _test(config: Config, contact: Contact) -> int:
     from bot.commands_cli import with_secret_keys
-    from notifier.alerts import Context
+    from notifier.alerts import AlertContext
     from notifier.delivery import Sender, sender_for
     from notifier.probe import send_test_alerts
     from vault.links import LinkSigner
@@ -126,7 +126,7 @@ async def _test(config: Config, contact: Contact) -> int:
     config = with_secret_keys(config, generate=False)
     senders: dict[str, Sender] = {
         Channel.EMAIL: sender_for(config.email.outbound, envelope_from=config.email.sender)}
-    context = Context(config, LinkSigner(config.secret_keys))
+    context = AlertContext(config, LinkSigner(config.secret_keys))
     outcomes = await send_test_alerts(context, contact, senders, SYSTEM.now())
     for outcome in outcomes:
         print(outcome.line())

@@ -44,7 +44,7 @@ class Link:
 
 
 @dataclass(frozen=True)
-class InvoiceLine:
+class ListingRow:
     """One row of a listing, already formatted for the contact's locale."""
 
     number: str
@@ -68,7 +68,7 @@ class Reply:
 
     subject: str
     intro: str
-    rows: tuple[InvoiceLine, ...] = ()
+    rows: tuple[ListingRow, ...] = ()
     outro: str = ""
     # Links not tied to a listed invoice: a statement PDF, a ZIP of many invoices.
     links: tuple[Link, ...] = ()

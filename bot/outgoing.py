@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.messages import InvoiceLine, Reply
 from bot.messages import Link as ReplyLink
+from bot.messages import ListingRow, Reply
 from notifier.message import InvoiceRow, Link, MailHeaders, Outgoing, Section
 from vault.vocabulary import Channel, OutboxKind
 
@@ -51,7 +51,7 @@ def _section(reply: Reply, heading: str, *, with_expiry: bool) -> Section:
     )
 
 
-def _row(line: InvoiceLine) -> InvoiceRow:
+def _row(line: ListingRow) -> InvoiceRow:
     return InvoiceRow(line.number, line.issue_date, line.due_date, line.amount, line.status,
                       line.link.url if line.link else "")
 

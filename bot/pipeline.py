@@ -14,7 +14,6 @@ from bot import registry, replies
 from bot.answers import Context, Tools
 from bot.answers.escalate import tell_ar_if_needed
 from bot.commands import parse_request
-from bot.formats import Formats
 from bot.identity import Refusal, identify
 from bot.intents import Command, Unclear
 from bot.messages import Reply, Request
@@ -23,6 +22,7 @@ from vault.clock import Clock
 from vault.config import Config
 from vault.documents import DocumentStore
 from vault.escalations import escalate
+from vault.formats import Formats
 from vault.invoices import AccountScope
 from vault.models import Contact
 from vault.statements import HtmlRenderer, LazyPdfRenderer

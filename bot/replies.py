@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.formats import Formats, and_list
-from bot.messages import InvoiceLine, Link, Reply
+from bot.messages import Link, ListingRow, Reply
+from vault.formats import Formats, and_list
 from vault.models import Invoice, InvoiceStatus
 
 __all__ = ["Formats", "combine", "invoice_row", "reply_text"]
 
 
-def invoice_row(invoice: Invoice, link: Link | None, fmt: Formats) -> InvoiceLine:
-    return InvoiceLine(
+def invoice_row(invoice: Invoice, link: Link | None, fmt: Formats) -> ListingRow:
+    return ListingRow(
         number=invoice.number,
         issue_date=fmt.day(invoice.issue_date),
         due_date=fmt.day(invoice.due_date),

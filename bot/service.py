@@ -26,7 +26,7 @@ from bot.chatservice import ChatChannels
 from bot.inbound import RETRY_EVERY, InboundQueue, requeue
 from bot.inbox import Inbox
 from bot.pipeline import Pipeline
-from notifier.alerts import Context
+from notifier.alerts import AlertContext
 from notifier.delivery import Sender, dispatch_once, sender_for
 from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
@@ -68,7 +68,7 @@ class Service:
         self.senders = [self.sender, *self.chats.senders()]
         self.inbox = Inbox(self.config.email, self.pipeline, self._wake.set, self.dnsfunc,
                            offers=self.chats.offers if self.chats.enabled else None)
-        self.ticks = Ticks(Context(self.config, signer), self.clock, self._wake.set)
+        self.ticks = Ticks(AlertContext(self.config, signer), self.clock, self._wake.set)
         await self.ticks.sweep()
         self._inbound = [self.inbox.queue, *self.chats.queues()]
         await self.inbox.queue.start()

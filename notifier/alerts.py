@@ -51,7 +51,7 @@ PDF_RETRY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
-class Context:
+class AlertContext:
     """What composing alerts needs: the config and the signer for download links."""
 
     config: Config
@@ -76,7 +76,7 @@ class Context:
 
 # ---- expand -----------------------------------------------------------------------------
 
-async def expand(ctx: Context, now: datetime) -> int:
+async def expand(ctx: AlertContext, now: datetime) -> int:
     """Expand every unexpanded event; returns how many notifications were made."""
     made = 0
     while True:
@@ -92,7 +92,7 @@ async def expand(ctx: Context, now: datetime) -> int:
 
 
 async def _notifications(
-    ctx: Context, batch: list[InvoiceEvent], now: datetime
+    ctx: AlertContext, batch: list[InvoiceEvent], now: datetime
 ) -> list[Notification]:
     contacts = await Contact.filter(account_id__in={e.account_id for e in batch}, active=True)
     settings = await preferences.settings_of(contacts, ctx.quiet_default)
@@ -142,7 +142,7 @@ class Recipient:
         return self.contact.email if channel == Channel.EMAIL else self.chats[channel]
 
 
-async def recipients(ctx: Context, contact_ids: set[int]) -> dict[int, Recipient]:
+async def recipients(ctx: AlertContext, contact_ids: set[int]) -> dict[int, Recipient]:
     contacts = await Contact.filter(id__in=contact_ids)
     accounts = {a.id: a for a in await Account.filter(id__in={c.account_id for c in contacts})}
     settings = await preferences.settings_of(contacts, ctx.quiet_default)
@@ -151,7 +151,7 @@ async def recipients(ctx: Context, contact_ids: set[int]) -> dict[int, Recipient
             for c in contacts}
 
 
-async def release(ctx: Context, now: datetime,
+async def release(ctx: AlertContext, now: datetime,
                   wake: Callable[[], None] = _nothing) -> int:
     """Enqueue every instant notification that is due; returns how many were enqueued.
     `wake` is called after each committed batch, so delivery starts on a burst at once."""
@@ -190,7 +190,7 @@ async def _events_and_invoices(event_ids: list[int]) -> dict[int, tuple[InvoiceE
 
 
 async def _release_one(
-    ctx: Context, notification: Notification, who: Recipient, event: InvoiceEvent,
+    ctx: AlertContext, notification: Notification, who: Recipient, event: InvoiceEvent,
     invoice: Invoice, now: datetime,
 ) -> Outgoing | None:
     """The alert to queue now, or None (cancelled, or held until later)."""
@@ -222,7 +222,7 @@ async def _set(notification: Notification, **changes: Any) -> None:
     await Notification.filter(id=notification.id).update(**changes)
 
 
-async def document_link(ctx: Context, who: Recipient, invoice: Invoice,
+async def document_link(ctx: AlertContext, who: Recipient, invoice: Invoice,
                         now: datetime) -> compose.DocumentLink | None:
     """A grant to this contact for the invoice's PDF, signed (None before it exists)."""
     if invoice.document_id is None:
@@ -237,7 +237,7 @@ async def document_link(ctx: Context, who: Recipient, invoice: Invoice,
                                 who.fmt.moment(grant.expires_at))
 
 
-def outgoing(ctx: Context, key: str, channel: str, kind: OutboxKind, who: Recipient,
+def outgoing(ctx: AlertContext, key: str, channel: str, kind: OutboxKind, who: Recipient,
              address: str, subject: str, alerts: list[compose.Alert]) -> Outgoing:
     """An alert or digest for the outbox; email opens with a line on whose account."""
     email = channel == Channel.EMAIL
@@ -267,7 +267,7 @@ _DIGEST_OUTCOMES = (
 )
 
 
-async def reconcile(ctx: Context, now: datetime) -> int:
+async def reconcile(ctx: AlertContext, now: datetime) -> int:
     """Settle enqueued alerts and digests whose outbox row is done; a permanent failure
     switches that route off for the contact. Returns how many routes were switched off."""
     switched = 0
@@ -288,7 +288,7 @@ async def reconcile(ctx: Context, now: datetime) -> int:
 
 
 async def _after(
-    ctx: Context, row: dict[str, Any], contact_id: int, channel: str, now: datetime
+    ctx: AlertContext, row: dict[str, Any], contact_id: int, channel: str, now: datetime
 ) -> int:
     if row["state"] != OutboxState.DEAD or not is_permanent(int(row["attempts"])):
         return 0

@@ -19,7 +19,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from notifier import outbox
-from notifier.alerts import Context
+from notifier.alerts import AlertContext
 from notifier.digests import last_period
 from notifier.message import MailHeaders, Outgoing, Section
 from vault.models import Account, Contact, Digest, DigestItem, Escalation, OutboxMessage
@@ -48,7 +48,7 @@ class Item:
             f"what you can do: {self.action}"))
 
 
-async def items_of(escalations: list[Escalation], ctx: Context) -> list[Item]:
+async def items_of(escalations: list[Escalation], ctx: AlertContext) -> list[Item]:
     contact_ids = {e.contact_id for e in escalations} - {None}
     contacts = {c.id: c for c in await Contact.filter(id__in=contact_ids)}
     account_ids = {e.account_id for e in escalations} | {c.account_id for c in contacts.values()}
@@ -70,7 +70,7 @@ async def items_of(escalations: list[Escalation], ctx: Context) -> list[Item]:
     return found
 
 
-def _message(ctx: Context, key: str, channel: Channel, recipient: str, subject: str,
+def _message(ctx: AlertContext, key: str, channel: Channel, recipient: str, subject: str,
              items: list[Item]) -> Outgoing:
     mail = MailHeaders(sender=ctx.config.email.sender,
                        display_name=f"{ctx.config.seller.name} invoicebot")
@@ -80,7 +80,9 @@ def _message(ctx: Context, key: str, channel: Channel, recipient: str, subject: 
         mail=mail if channel == Channel.EMAIL else None)
 
 
-async def _send(ctx: Context, key: str, subject: str, items: list[Item], now: datetime) -> None:
+async def _send(
+    ctx: AlertContext, key: str, subject: str, items: list[Item], now: datetime
+) -> None:
     """One message per AR recipient, and one Slack post with ar.slack_channel: for AR,
     so no contact_id (a dead one names no contact's route)."""
     for recipient in ctx.config.ar_recipients:
@@ -92,7 +94,7 @@ async def _send(ctx: Context, key: str, subject: str, items: list[Item], now: da
                                       items), now=now)
 
 
-async def ar_digest(ctx: Context, now: datetime) -> int:
+async def ar_digest(ctx: AlertContext, now: datetime) -> int:
     """Enqueue this period's AR digest if due and not empty; returns its item count."""
     period = last_period(now, ctx.config.seller.timezone, ctx.config.alerts.ar_digest_at)
     if await Digest.exists(recipient=AR, period=period.key):
@@ -131,7 +133,7 @@ async def _undigested(now: datetime) -> list[Escalation]:
     return [e for e in candidates if e.id not in listed]
 
 
-async def escalate_at_once(ctx: Context, now: datetime) -> int:
+async def escalate_at_once(ctx: AlertContext, now: datetime) -> int:
     """Send each escalation of the ar.escalate_at_once kinds on its own, once."""
     kinds = sorted(ctx.config.alerts.escalate_at_once)
     if not kinds:

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from notifier import compose, outbox, preferences
 from notifier.alerts import (
-    Context,
+    AlertContext,
     Recipient,
     document_link,
     outgoing,
@@ -53,7 +53,7 @@ def last_period(now: datetime, zone: ZoneInfo, at: time, weekday: int | None = N
     return Period(f"{year}-W{week:02d}", moment)
 
 
-async def contact_digests(ctx: Context, now: datetime) -> int:
+async def contact_digests(ctx: AlertContext, now: datetime) -> int:
     """Send each due contact digest; returns how many were enqueued."""
     pairs = await Notification.filter(
         state=NotificationState.WAITING, cadence__in=DIGEST_CADENCES
@@ -68,14 +68,14 @@ async def contact_digests(ctx: Context, now: datetime) -> int:
     return sent
 
 
-def period_for(ctx: Context, who: Recipient, now: datetime) -> Period:
+def period_for(ctx: AlertContext, who: Recipient, now: datetime) -> Period:
     alerts = ctx.config.alerts
     weekday = alerts.digest_weekday if who.settings.cadence == Cadence.WEEKLY else None
     zone = preferences.contact_zone(who.contact, who.account)
     return last_period(now, zone, alerts.digest_time, weekday)
 
 
-async def _digest(ctx: Context, who: Recipient, channel: str, now: datetime) -> int:
+async def _digest(ctx: AlertContext, who: Recipient, channel: str, now: datetime) -> int:
     period = period_for(ctx, who, now)
     recipient = f"contact:{who.contact.id}:{channel}"
     key = f"digest:{recipient}:{period.key}"
@@ -103,7 +103,7 @@ async def _digest(ctx: Context, who: Recipient, channel: str, now: datetime) -> 
     return 1
 
 
-async def _alerts(ctx: Context, who: Recipient, channel: str, items: list[Notification],
+async def _alerts(ctx: AlertContext, who: Recipient, channel: str, items: list[Notification],
                   digest: Digest, now: datetime) -> list[compose.Alert]:
     """Each item still wanted as an alert; the rest are cancelled. One link per invoice."""
     found = {e.id: e for e in await InvoiceEvent.filter(id__in=[n.event_id for n in items])}

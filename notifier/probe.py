@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from notifier import compose, outbox, preferences
-from notifier.alerts import Context, Recipient, recipients
+from notifier.alerts import AlertContext, Recipient, recipients
 from notifier.delivery import DeliveryError, Sender
 from vault.config_alerts import WEEKDAYS
 from vault.models import Contact, OutboxMessage
@@ -24,7 +24,7 @@ LEASE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ProbeResult:
     channel: str
     address: str
     failed: bool  # refused or not delivered; False for delivered or left queued
@@ -36,8 +36,8 @@ class Outcome:
 
 
 async def send_test_alerts(
-    ctx: Context, contact: Contact, senders: Mapping[str, Sender], now: datetime
-) -> list[Outcome]:
+    ctx: AlertContext, contact: Contact, senders: Mapping[str, Sender], now: datetime
+) -> list[ProbeResult]:
     """One test alert per linked channel (email always), whatever the settings say, so an
     operator can check a route before switching alerts to it."""
     who = (await recipients(ctx, {contact.id}))[contact.id]
@@ -59,16 +59,16 @@ async def send_test_alerts(
     return outcomes
 
 
-def _settings(ctx: Context, who: Recipient) -> list[str]:
+def _settings(ctx: AlertContext, who: Recipient) -> list[str]:
     alerts = ctx.config.alerts
     zone = preferences.contact_zone(who.contact, who.account).key
     return preferences.describe(who.settings, {Channel.EMAIL, *who.chats}, zone,
                                 alerts.digest_time, WEEKDAYS[alerts.digest_weekday])
 
 
-async def _deliver(sender: Sender | None, row: OutboxMessage, now: datetime) -> Outcome:
-    def outcome(failed: bool, detail: str) -> Outcome:
-        return Outcome(row.channel, row.recipient, failed, detail)
+async def _deliver(sender: Sender | None, row: OutboxMessage, now: datetime) -> ProbeResult:
+    def outcome(failed: bool, detail: str) -> ProbeResult:
+        return ProbeResult(row.channel, row.recipient, failed, detail)
 
     if sender is None:
         return outcome(False, "queued: the running service delivers it")

@@ -34,7 +34,7 @@ def _no_wake() -> None:
 class Ticks:
     """The notifier's periodic work, on the service's clock (a fixed one in tests)."""
 
-    context: alerts.Context
+    context: alerts.AlertContext
     clock: Clock
     wake_delivery: Callable[[], None] = _no_wake
 

@@ -60,8 +60,8 @@ async def vault(orm: str) -> None:
         await import_csv(kind, DATA / f"{kind}.csv", progress=False, clock=SYSTEM)
 
 
-def context(config: Config) -> alerts.Context:
-    return alerts.Context(config, LinkSigner(config.secret_keys))
+def context(config: Config) -> alerts.AlertContext:
+    return alerts.AlertContext(config, LinkSigner(config.secret_keys))
 
 
 async def refused(config: Config, address: str, authenticated: bool, n: int) -> None:

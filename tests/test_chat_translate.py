@@ -9,7 +9,7 @@ import pytest
 from bot.channels.slack import plain_text
 from bot.channels.slack_send import legacy_blocks
 from bot.channels.telegram import request_text
-from bot.messages import InvoiceLine, Link, Reply
+from bot.messages import Link, ListingRow, Reply
 from bot.outgoing import reply_message
 from notifier import message as outgoing
 from vault.vocabulary import Channel, OutboxKind
@@ -41,7 +41,7 @@ def test_telegram_commands_read_as_words(telegram: str, words: str) -> None:
 def test_a_reply_becomes_text_without_urls_and_one_button_per_link() -> None:
     link = Link("INV-1", "http://links.test/d/abc", EXPIRES)
     reply = Reply(subject="s", intro="Invoices in March 2026: 1 invoice.",
-                  rows=(InvoiceLine("INV-1", "4 Mar 2026", "3 Apr 2026", "€10.00", "open", link),),
+                  rows=(ListingRow("INV-1", "4 Mar 2026", "3 Apr 2026", "€10.00", "open", link),),
                   links=(Link("All as ZIP", "http://links.test/d/zip", EXPIRES),),
                   links_expire="28 Nov 2026", notes=("PO number: 7",), outro="Bye.")
     message = reply_message(reply, key="k", kind=OutboxKind.REPLY, channel=Channel.TELEGRAM,

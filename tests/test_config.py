@@ -85,7 +85,7 @@ def test_bad_fiscal_year_start_from_environment_is_refused_naming_the_key(tmp_pa
         load_config(tmp_path / "c.toml", env=env)
 
 
-# ---- chat channels (issue 4) ----------------------------------------------------------------
+# ---- chat channels ----------------------------------------------------------------------------
 
 SLACK_ON = {"INVOICEBOT_SLACK_ENABLED": "true", "SLACK_BOT_TOKEN": "xoxb-secret",
             "SLACK_SIGNING_SECRET": "signing-secret-value"}

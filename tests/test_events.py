@@ -155,6 +155,6 @@ async def test_a_silenced_import_alerts_nobody(accounts: None, config: Config) -
     with events.silenced():
         await import_csv("invoices", DATA / "invoices.csv", progress=False, clock=CLOCK)
     assert await InvoiceEvent.filter(expanded=True).count() == 4
-    ctx = alerts.Context(config, LinkSigner(config.secret_keys))
+    ctx = alerts.AlertContext(config, LinkSigner(config.secret_keys))
     assert await alerts.expand(ctx, datetime(2026, 4, 1, tzinfo=UTC)) == 0
     assert not await Notification.exists()

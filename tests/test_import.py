@@ -455,7 +455,7 @@ async def test_other_sources_store_drafts_through_the_same_path(orm: str) -> Non
                               source="stripe")
 
 
-# ---- chat links (issue 4) -------------------------------------------------------------------
+# ---- chat links -------------------------------------------------------------------------------
 
 async def test_accounts_may_name_their_slack_workspace(orm: str, tmp_path: Path) -> None:
     path = write(tmp_path, "accounts.csv",

@@ -34,3 +34,35 @@ def test_every_package_says_what_it_owns_and_must_not_import() -> None:
     for package in ("bot", "vault", "notifier"):
         doc = ast.get_docstring(ast.parse((ROOT / package / "__init__.py").read_text())) or ""
         assert "import" in doc, f"{package}/__init__.py does not say what it may import"
+
+
+# Acting for a contact, code reads the ledger only through vault.invoices.AccountScope.
+LEDGER = {"Invoice", "InvoiceLine", "Payment", "Document", "Dispute", "Statement"}
+QUERIES = {"filter", "exclude", "all", "get", "get_or_none", "first", "raw", "annotate",
+           "select_for_update", "exists", "create", "get_or_create", "update_or_create"}
+# The operator's CLI acts for the seller (rendering every PDF, printing the audit trail).
+OPERATOR_MODULES = {"bot/commands_cli.py"}
+
+
+def ledger_queries(source: str, where: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source, where)):
+        if (isinstance(node, ast.Attribute) and node.attr in QUERIES
+                and isinstance(node.value, ast.Name) and node.value.id in LEDGER):
+            found.append(f"{where}:{node.lineno}: {node.value.id}.{node.attr}")
+    return found
+
+
+def test_the_bot_reads_the_ledger_only_through_the_account_scope() -> None:
+    found = []
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        name = str(path.relative_to(ROOT))
+        if name not in OPERATOR_MODULES:
+            found += ledger_queries(path.read_text(), name)
+    assert found == []
+
+
+def test_the_scope_check_sees_a_direct_query() -> None:
+    assert ledger_queries("rows = await Invoice.filter(number='1')\n", "x.py") == [
+        "x.py:1: Invoice.filter"]
+    assert ledger_queries("rows = await scope.invoices().filter(number='1')\n", "x.py") == []

@@ -84,7 +84,7 @@ async def test_only_overdue_means_only_overdue_changes_become_notifications(
     await InvoiceEvent.create(at=NOW, kind="invoice.issued", account_id=invoice.account_id,
                               invoice=invoice)
     await InvoiceEvent.filter(cause="import").update(expanded=True)  # the import's own
-    ctx = alerts.Context(config, LinkSigner(config.secret_keys))
+    ctx = alerts.AlertContext(config, LinkSigner(config.secret_keys))
     assert await alerts.expand(ctx, NOW) == 1
     notification = await Notification.get().prefetch_related("event")
     assert notification.event.new_status == "overdue"

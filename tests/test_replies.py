@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from bot.formats import Formats
-from bot.intents import Period
-from bot.messages import InvoiceLine, Link, Reply, Request
+from bot.messages import Link, ListingRow, Reply, Request
 from bot.outgoing import reply_message
 from bot.replies import combine, reply_text
 from notifier.email_send import html as email_html
+from vault.formats import Formats
 from vault.vocabulary import Channel, OutboxKind
 
 FMT = Formats.of("en_GB", "Europe/London")
 LINK = Link("statement.pdf", "http://x/d/s", datetime(2026, 11, 28, tzinfo=UTC))
-ROW = InvoiceLine("INV-1", "1 Mar 2026", "31 Mar 2026", "€10.00", "open",
+ROW = ListingRow("INV-1", "1 Mar 2026", "31 Mar 2026", "€10.00", "open",
                   Link("INV-1", "http://x/d/i", datetime(2026, 11, 28, tzinfo=UTC)))
 LISTING = Reply(subject="Unpaid invoices: 1 invoice", intro="Unpaid invoices: 1 invoice.",
                 rows=(ROW,), links_expire="28 Nov 2026")
@@ -54,10 +53,13 @@ def test_html_sections_are_headed_and_escaped() -> None:
 
 
 def test_periods_read_as_people_say_them() -> None:
-    assert FMT.month(Period.month(2026, 3)) == "March 2026"
-    assert FMT.month(Period.year(2025)) == "2025"
-    assert FMT.month(Period(date(2026, 4, 1), date(2026, 6, 30))) == "Q2 2026"
-    assert FMT.month(Period(date(2026, 3, 4), date(2026, 3, 9))) == "4 Mar 2026 – 9 Mar 2026"
+    assert FMT.period(date(2026, 3, 1), date(2026, 3, 31)) == "March 2026"
+    assert FMT.period(date(2026, 12, 1), date(2026, 12, 31)) == "December 2026"
+    assert FMT.period(date(2025, 1, 1), date(2025, 12, 31)) == "2025"
+    assert FMT.period(date(2026, 4, 1), date(2026, 6, 30)) == "Q2 2026"
+    assert FMT.period(date(2026, 10, 1), date(2026, 12, 31)) == "Q4 2026"
+    assert FMT.period(date(2026, 3, 4), date(2026, 3, 9)) == "4 Mar 2026 – 9 Mar 2026"
+    assert FMT.period(date(2026, 2, 1), date(2026, 4, 30)) == "1 Feb 2026 – 30 Apr 2026"
 
 
 def test_request_text_loses_control_characters_but_keeps_lines() -> None:

@@ -72,7 +72,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "notifier": {
         "enabled": True, "tick": "30s",
-        # alerts (issue 5): validated in vault.config_alerts
+        # alerts: validated in vault.config_alerts
         "due_soon_days": 3, "digest_time": "08:00", "digest_weekday": "monday",
         "default_quiet_hours": "",
     },

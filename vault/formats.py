@@ -1,34 +1,37 @@
 """Dates, numbers and money in a contact's locale and time zone (Babel); the words stay
-English. Replies (bot) and alerts (notifier) format through this one class."""
+English. Replies (bot), alerts (notifier) and documents (invoice and statement PDFs)
+format through this one class."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Self
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 
 
 @dataclass(frozen=True)
 class Formats:
-    """The contact's locale and time zone, for every date and amount in a reply."""
+    """A reader's locale and time zone, for every date and amount they read; a document's
+    currency too, where amounts are all in one (an invoice, a statement section)."""
 
     locale: str
-    timezone: str
+    timezone: str = "UTC"
+    currency: str = ""
 
     @classmethod
-    def of(cls, locale: str, timezone: str) -> Self:
+    def of(cls, locale: str, timezone: str = "UTC", currency: str = "") -> Self:
         try:
             Locale.parse(locale or "en")
         except (UnknownLocaleError, ValueError):
             locale = "en"
-        return cls(locale=locale or "en", timezone=timezone or "UTC")
+        return cls(locale=locale or "en", timezone=timezone or "UTC", currency=currency)
 
     def day(self, value: date) -> str:
         return format_date(value, format="medium", locale=self.locale)
@@ -37,8 +40,21 @@ class Formats:
         """The date an instant falls on where the contact is."""
         return self.day(moment.astimezone(ZoneInfo(self.timezone)).date())
 
-    def money(self, amount: Decimal, currency: str) -> str:
-        return format_currency(amount, currency, locale=self.locale)
+    def money(self, amount: Decimal, currency: str | None = None) -> str:
+        """In `currency`, else the document's."""
+        return format_currency(amount, currency or self.currency, locale=self.locale)
+
+    def price(self, value: Decimal) -> str:
+        """Unit prices keep extra decimals (0.0125) but drop trailing zeros beyond cents."""
+        return format_currency(value.normalize(), self.currency, locale=self.locale,
+                               decimal_quantization=False)
+
+    def quantity(self, value: Decimal) -> str:
+        return format_decimal(value.normalize(), locale=self.locale, decimal_quantization=False)
+
+    def rate(self, percent: Decimal) -> str:
+        return format_percent((percent / 100).normalize(), locale=self.locale,
+                              decimal_quantization=False)
 
     def number(self, amount: Decimal) -> str:
         return format_decimal(amount, format="#,##0.00", locale=self.locale)
@@ -55,6 +71,27 @@ class Formats:
         return format_datetime(
             value, format="medium", tzinfo=ZoneInfo(self.timezone), locale=self.locale
         ) + f" ({self.timezone})"
+
+    def period(self, start: date, end: date) -> str:
+        """A period as people say it: "March 2026", "Q1 2026", "2025", else a date range."""
+        if start.day == 1 and end == _month_end(start):
+            return format_date(start, format="MMMM y", locale="en")
+        if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) \
+                and start.year == end.year:
+            return str(start.year)
+        if start.day == 1 and start.month % 3 == 1 and end == _month_end(_months_on(start, 2)):
+            return f"Q{start.month // 3 + 1} {start.year}"
+        return f"{self.day(start)} – {self.day(end)}"
+
+
+def _months_on(day: date, months: int) -> date:
+    """The first of the month `months` after day's month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _month_end(day: date) -> date:
+    return _months_on(day, 1) - timedelta(days=1)
 
 
 def plural(count: int, word: str) -> str:

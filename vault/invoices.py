@@ -3,7 +3,7 @@
 An AccountScope can only be made from a Contact, and every query it runs is filtered by
 that contact's account, so no code path that holds a scope can return another account's
 rows. Other modules acting for a contact must not import Invoice/Payment/Document
-querysets directly (tests/test_scope.py checks the bot package for that).
+querysets directly (tests/test_layers.py checks the bot package for that).
 
 A scope may answer as of a past day (`as_of`, from the clock of `invoicebot ask --today`):
 then invoices issued and payments made after it do not exist, and each invoice's amount
@@ -133,18 +133,6 @@ class AccountScope:
         found = Payment.filter(account_id=self.account.id)
         return found if self.as_of is None else found.filter(paid_on__lte=self.as_of)
 
-    async def in_period(
-        self, start: date, end: date, statuses: tuple[InvoiceStatus, ...] = ()
-    ) -> list[Invoice]:
-        """Invoices issued in [start, end], newest first."""
-        query = self.invoices().filter(issue_date__gte=start, issue_date__lte=end)
-        if statuses:
-            query = query.filter(status__in=list(statuses))
-        return await query.order_by("-issue_date", "-number")
-
-    async def with_status(self, statuses: tuple[InvoiceStatus, ...]) -> list[Invoice]:
-        return await self.invoices().filter(status__in=list(statuses)).order_by("due_date")
-
     async def search(self, query: InvoiceQuery, limit: int | None = None,
                      oldest_first: bool = False) -> list[Invoice]:
         """The account's invoices matching `query`, newest first (or oldest first), at
@@ -189,10 +177,6 @@ class AccountScope:
             return ()
         best = scored[0][1]
         return tuple(str(name) for name, score, _ in scored if score >= best - 5)
-
-    async def by_number(self, number: str) -> Invoice | None:
-        """One invoice of this account; another account's number is simply not found."""
-        return await self.invoices().get_or_none(number=number)
 
     async def recent(self, limit: int) -> list[Invoice]:
         return await self._listed(self.invoices().order_by("-issue_date", "-number").limit(limit))

@@ -8,11 +8,10 @@ WeasyPrint is CPU-bound and blocking and must never run on the event loop.
 Speed: WeasyPrint spends most of a default render subsetting the system font with
 fontTools. We ship "Invoice Sans" (DejaVu Sans pre-subset by vault/fonts.py) and render
 with full_fonts=True, which embeds that small font whole and skips subsetting; each worker
-also keeps one FontConfiguration and the parsed stylesheet for all its renders. On a
-2-core box (tests/bench_pdf.py) that is ~3x a plain WeasyPrint call in one process
-(~175 ms against ~540 ms a page) and more through the pool. Rendering is deterministic
-(the creation date is the issue date), so the same invoice gives the same bytes and the
-document store dedupes it.
+also keeps one FontConfiguration and the parsed stylesheet for all its renders.
+`make bench` (tests/bench/pdf.py) measures it beside a plain WeasyPrint call. Rendering
+is deterministic (the creation date is the issue date), so the same invoice gives the
+same bytes and the document store dedupes it.
 """
 
 from __future__ import annotations

@@ -8,16 +8,12 @@ account's locale through Babel; labels are English for now.
 from __future__ import annotations
 
 import functools
-from datetime import date
-from decimal import Decimal
 from html import escape
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
 
-from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent
-
+from vault.formats import Formats
 from vault.vocabulary import InvoiceStatus
 
 if TYPE_CHECKING:
@@ -33,35 +29,9 @@ def _template() -> Template:
     return Template(TEMPLATE_PATH.read_text(encoding="utf-8"))
 
 
-class Formats:
-    """Locale-aware formatting for one invoice."""
-
-    def __init__(self, currency: str, locale: str) -> None:
-        self.currency = currency
-        self.locale = locale
-
-    def money(self, value: Decimal) -> str:
-        return format_currency(value, self.currency, locale=self.locale)
-
-    def price(self, value: Decimal) -> str:
-        """Unit prices keep extra decimals (0.0125) but drop trailing zeros beyond cents."""
-        return format_currency(value.normalize(), self.currency, locale=self.locale,
-                               decimal_quantization=False)
-
-    def quantity(self, value: Decimal) -> str:
-        return format_decimal(value.normalize(), locale=self.locale, decimal_quantization=False)
-
-    def rate(self, percent: Decimal) -> str:
-        return format_percent((percent / 100).normalize(), locale=self.locale,
-                              decimal_quantization=False)
-
-    def day(self, value: date) -> str:
-        return format_date(value, format="medium", locale=self.locale)
-
-
 def invoice_html(s: InvoiceSnapshot) -> str:
     """The complete HTML document for one invoice, metadata included."""
-    f = Formats(s.currency, s.locale)
+    f = Formats.of(s.locale, currency=s.currency)
     values = {
         "lang": s.locale.split("_")[0],
         "title": f"Invoice {s.number}",

@@ -14,7 +14,7 @@ from string import Template
 from typing import TYPE_CHECKING
 
 from vault.aging import BUCKETS
-from vault.pdf_html import Formats
+from vault.formats import Formats
 
 if TYPE_CHECKING:
     from vault.statements import CurrencySection, Entry, StatementSnapshot
@@ -29,7 +29,7 @@ def _template() -> Template:
 
 def statement_html(s: StatementSnapshot) -> str:
     """The complete HTML document for one statement."""
-    f = Formats("EUR", s.locale)  # dates only; money is formatted per section
+    f = Formats.of(s.locale)  # dates only; money is formatted per section
     period = f"{f.day(s.start)} – {f.day(s.end)}"
     values = {
         "lang": s.locale.split("_")[0],
@@ -51,7 +51,7 @@ def statement_html(s: StatementSnapshot) -> str:
 
 
 def _section(c: CurrencySection, locale: str) -> str:
-    f = Formats(c.currency, locale)
+    f = Formats.of(locale, currency=c.currency)
     overview = "".join(
         f'<tr{cls}><th>{label}</th><td>{escape(f.money(amount))}</td></tr>'
         for label, amount, cls in (

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.formats import Formats
 from bot.messages import Link, Request
 from vault import links
 from vault.clock import Clock
 from vault.config import Config
 from vault.documents import DocumentStore
+from vault.formats import Formats
 from vault.invoices import AccountScope
 from vault.models import Document
 from vault.statements import HtmlRenderer

@@ -10,9 +10,9 @@ from dataclasses import replace
 from bot.answers import Context
 from bot.answers.listing import totals, zip_link
 from bot.answers.search import matching, nothing_found, search
-from bot.formats import plural
 from bot.intents import Archive
 from bot.messages import Reply
+from vault.formats import plural
 
 
 async def archive(ctx: Context, command: Archive) -> Reply:

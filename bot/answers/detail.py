@@ -7,6 +7,7 @@ account's own numbers, and another account's invoice reads exactly like a missin
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from bot.answers import Context
@@ -17,7 +18,6 @@ from bot.replies import ambiguous, not_found
 from vault.history import status_history
 from vault.models import Invoice
 from vault.numbers import resolve
-from vault.pdf_html import Formats as PdfFormats
 
 
 async def find_invoice(ctx: Context, ref: InvoiceRef) -> Invoice | Reply:
@@ -53,7 +53,7 @@ def _facts(invoice: Invoice) -> list[str]:
 
 async def _lines(ctx: Context, invoice: Invoice) -> list[str]:
     lines = await ctx.scope.lines(invoice)
-    pdf = PdfFormats(invoice.currency, ctx.fmt.locale)  # quantities and unit prices as printed
+    pdf = replace(ctx.fmt, currency=invoice.currency)  # quantities and prices as printed
     return [
         f"Line {n}: {line.description}, {pdf.quantity(line.quantity)} × "
         f"{pdf.price(line.unit_price)} = {pdf.money(line.amount)} (tax {pdf.rate(line.tax_rate)})"

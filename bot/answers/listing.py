@@ -15,10 +15,10 @@ from tortoise.transactions import in_transaction
 
 from bot.answers import MAX_ROWS, Context
 from bot.answers.search import Search, matching, nothing_found, search
-from bot.formats import plural
 from bot.intents import ListInvoices
-from bot.messages import InvoiceLine, Link, Reply
+from bot.messages import Link, ListingRow, Reply
 from bot.replies import invoice_row
+from vault.formats import plural
 from vault.models import Invoice
 
 
@@ -70,7 +70,7 @@ def totals(invoices: list[Invoice]) -> dict[str, Decimal]:
     return dict(sums)
 
 
-async def invoice_rows(ctx: Context, invoices: list[Invoice]) -> list[InvoiceLine]:
+async def invoice_rows(ctx: Context, invoices: list[Invoice]) -> list[ListingRow]:
     """One row per invoice with a link to its PDF (if it has one yet)."""
     # One transaction for all the reply's grants: one commit (one fsync), not one each.
     async with in_transaction():

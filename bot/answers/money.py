@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.answers import Context
 from bot.answers.search import unknown_entity
-from bot.formats import and_list, plural
 from bot.intents import Aging, Balance
 from bot.messages import Reply
 from vault.aging import BUCKETS, BalanceRow, age, balances, owed_now
+from vault.formats import and_list, plural
 
 
 async def _entities(ctx: Context, written: str | None) -> tuple[str, ...] | None:

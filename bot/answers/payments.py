@@ -6,9 +6,9 @@ from collections import defaultdict
 from decimal import Decimal
 
 from bot.answers import MAX_ROWS, Context
-from bot.formats import plural
 from bot.intents import Payments
 from bot.messages import Reply
+from vault.formats import plural
 from vault.models import Payment
 
 
@@ -19,7 +19,7 @@ async def payments(ctx: Context, command: Payments) -> Reply:
         title = "Your latest payments"
     else:
         found = await ctx.scope.payments_between(period.start, period.end)
-        title = f"Payments received in {ctx.fmt.month(period)}"
+        title = f"Payments received in {ctx.fmt.period(period.start, period.end)}"
     if not found:
         return Reply(subject=f"{title}: none", intro=f"{title}: none.",
                      outro=await _latest_hint(ctx))

@@ -10,10 +10,10 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot.answers import Context
-from bot.formats import and_list
 from bot.intents import OVERDUE, UNPAID, Filters
 from bot.messages import Reply
 from bot.replies import latest_hint
+from vault.formats import and_list
 from vault.invoices import InvoiceQuery
 from vault.models import Invoice
 
@@ -57,7 +57,7 @@ def describe(ctx: Context, filters: Filters, entities: tuple[str, ...] | None) -
     head = f"Your last {filters.last} {noun}" if filters.last else noun[:1].upper() + noun[1:]
     parts = [head]
     if filters.period is not None:
-        parts.append(f"in {ctx.fmt.month(filters.period)}")
+        parts.append(f"in {ctx.fmt.period(filters.period.start, filters.period.end)}")
     if filters.entity:
         parts.append(f"for {and_list(entities or (filters.entity,))}")
     if filters.po_number:

@@ -20,7 +20,7 @@ def year_to_date(today: date, fiscal_year_start: int) -> Period:
 async def statement(ctx: Context, command: Statement) -> Reply:
     seller = ctx.tools.config.seller
     period = command.period or year_to_date(ctx.today, seller.fiscal_year_start)
-    name = ctx.fmt.month(period)
+    name = ctx.fmt.period(period.start, period.end)
     if period.start > ctx.today:
         return Reply(subject=f"Statement for {name}: not yet",
                      intro=f"{name} has not started yet, so there is no statement for it.")

@@ -29,7 +29,7 @@ class Account(Model):
     tier = fields.CharField(max_length=32, default="standard")
     tax_id = fields.CharField(max_length=64, default="")
     address = fields.TextField(default="")
-    # issue 4: when set, only this Slack workspace (team id) may reach the account.
+    # When set, only this Slack workspace (team id) may reach the account.
     slack_team_id = fields.CharField(max_length=32, default="")
 
     class Meta:
