@@ -278,7 +278,7 @@ async def test_a_dead_alert_names_its_contact_from_its_outbox_row(
     escalation = await Escalation.get(kind="dead_delivery")
     assert (escalation.account_id, escalation.contact_id) == (contact.account_id, contact.id)
 
-    assert await alerts.reconcile(context(seller_config)) == 1  # that contact's route: off
+    assert await alerts.reconcile(context(seller_config), MORNING) == 1  # its route: off
     assert (await preferences.settings_for(contact, None)).disabled == ("telegram",)
     await ar_digest.ar_digest(context(seller_config), MORNING)
     text = text_of((await mails("digest:ar:"))["ar@localhost"])
