@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import mimetypes
 import multiprocessing
 import multiprocessing.util
 import os
@@ -177,7 +178,11 @@ def local_fetcher() -> Any:
 
     class LocalFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:
-            return URLFetcherResponse(url, local_path(url).read_bytes())
+            # Without a Content-Type WeasyPrint takes a <link>ed stylesheet for text/plain
+            # and drops it (statement.css was silently ignored).
+            path = local_path(url)
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, path.read_bytes(), headers={"Content-Type": kind})
 
     return LocalFetcher()
 

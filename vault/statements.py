@@ -130,7 +130,7 @@ def _entries(invoices: list[Invoice], payments: list[Payment], by_id: dict[int, 
         (i.issue_date, 0, i.number, "", i.due_date, i.total, ZERO)
         for i in invoices if i.issue_date >= start
     ] + [
-        (p.paid_on, 1, p.reference or "payment", f"for {by_id[p.invoice_id].number}", None,
+        (p.paid_on, 1, p.reference or "", f"for {by_id[p.invoice_id].number}", None,
          ZERO, p.amount)
         for p in payments if p.paid_on >= start
     ]
