@@ -28,6 +28,7 @@ from bot.inbox import Inbox
 from bot.pipeline import Pipeline
 from notifier.alerts import AlertContext
 from notifier.delivery import Sender, dispatch_once, sender_for
+from notifier.email_send import Brand
 from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
 from vault import db
@@ -62,7 +63,8 @@ class Service:
         await db.migrate(self.config.database_url)
         await db.connect(self.config.database_url)
         signer = LinkSigner(self.config.secret_keys)
-        self.sender = self.sender or sender_for(self.config.email.outbound)
+        self.sender = self.sender or sender_for(self.config.email.outbound,
+                                                brand=Brand.of(self.config.seller))
         self.pipeline = Pipeline(self.config, signer, self.clock, renderer=self.renderer)
         self.chats = ChatChannels(self.config, self.pipeline, self._wake.set, self.clock)
         self.senders = [self.sender, *self.chats.senders()]

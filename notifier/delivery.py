@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 import aiosmtplib
 
 from notifier import outbox
-from notifier.email_send import wire
+from notifier.email_send import Brand, wire
 from vault.config import parse_hostport
 from vault.models import OutboxMessage
 
@@ -61,12 +61,13 @@ class MaildirSender:
 
     channel = "email"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, brand: Brand | None = None) -> None:
         self.path = Path(path)
+        self.brand = brand
 
     async def send(self, recipient: str, payload: bytes) -> None:
         try:
-            await asyncio.to_thread(self._write, _wire(payload))
+            await asyncio.to_thread(self._write, _wire(payload, self.brand))
         except OSError as exc:  # disk full, permissions: worth another try later
             raise DeliveryError(f"maildir {self.path}: {exc.strerror or exc}") from exc
 
@@ -88,10 +89,12 @@ class SmtpSender:
     channel = "email"
 
     def __init__(
-        self, host: str, port: int, timeout: float = 30.0, envelope_from: str = ""
+        self, host: str, port: int, timeout: float = 30.0, envelope_from: str = "",
+        brand: Brand | None = None,
     ) -> None:
         self.host, self.port, self.timeout = host, port, timeout
         self.envelope_from = envelope_from
+        self.brand = brand
         self._client: aiosmtplib.SMTP | None = None
         self._reuse = False
 
@@ -106,7 +109,7 @@ class SmtpSender:
             await self._hang_up()
 
     async def send(self, recipient: str, payload: bytes) -> None:
-        payload = _wire(payload)
+        payload = _wire(payload, self.brand)
         sender = self.envelope_from or _header_from(payload)
         try:
             client = await self._connected(sender)
@@ -158,9 +161,9 @@ class SmtpSender:
                 client.close()  # a relay that will not say goodbye still gets closed
 
 
-def _wire(payload: bytes) -> bytes:
+def _wire(payload: bytes, brand: Brand | None) -> bytes:
     try:
-        return wire(payload)
+        return wire(payload, brand)
     except ValueError as exc:  # a payload no retry can render
         raise DeliveryError(str(exc), permanent=True) from exc
 
@@ -175,13 +178,16 @@ def _header_from(payload: bytes) -> str:
     return addresses[0][1] if addresses else ""
 
 
-def sender_for(outbound: str, *, envelope_from: str = "", timeout: float = 30.0) -> Sender:
-    """The sender for email.outbound: "maildir:PATH" or "smtp://HOST:PORT"."""
+def sender_for(outbound: str, *, envelope_from: str = "", timeout: float = 30.0,
+               brand: Brand | None = None) -> Sender:
+    """The sender for email.outbound: "maildir:PATH" or "smtp://HOST:PORT"; `brand`
+    (the seller's name, logo and colour) heads every HTML email it renders."""
     if outbound.startswith("maildir:") and len(outbound) > len("maildir:"):
-        return MaildirSender(outbound.removeprefix("maildir:"))
+        return MaildirSender(outbound.removeprefix("maildir:"), brand=brand)
     if outbound.startswith("smtp://"):
         host, port = parse_hostport(outbound.removeprefix("smtp://"), "email.outbound")
-        return SmtpSender(host, port, timeout=timeout, envelope_from=envelope_from)
+        return SmtpSender(host, port, timeout=timeout, envelope_from=envelope_from,
+                          brand=brand)
     raise ValueError(f"email.outbound: {outbound!r} must be maildir:PATH or smtp://HOST:PORT")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, formataddr
@@ -21,6 +22,7 @@ from html import escape
 from urllib.parse import quote
 
 from notifier.message import Legacy, Outgoing, Section, loads
+from vault.config import DEFAULT_ACCENT, SellerConfig
 
 # RFC 5322 allows 998 characters a line. At the default 78, a header holding a long URL
 # (List-Unsubscribe) is RFC 2047-encoded, and mail clients no longer see the URL.
@@ -32,15 +34,15 @@ MAX_REFERENCES = 20  # the newest ones; enough for any client to thread
 SETTINGS_HINT = "Change how you are alerted: reply \"my notification settings\"."
 
 
-def wire(payload: bytes) -> bytes:
+def wire(payload: bytes, brand: Brand | None = None) -> bytes:
     """The bytes to hand to a relay or a Maildir for one outbox payload."""
     message = loads(payload)
     if isinstance(message, Legacy):  # queued as RFC 822 bytes before Outgoing existed
         return message.payload
-    return render(message).as_bytes()
+    return render(message, brand or Brand()).as_bytes()
 
 
-def render(message: Outgoing) -> EmailMessage:
+def render(message: Outgoing, brand: Brand | None = None) -> EmailMessage:
     mail = message.mail
     if mail is None or message.queued_at is None or not message.message_id:
         raise ValueError("an email needs its MailHeaders and the outbox's stamp")
@@ -64,7 +66,7 @@ def render(message: Outgoing) -> EmailMessage:
         msg["List-Unsubscribe"] = ", ".join(targets)
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(text(message))
-    msg.add_alternative(html(message), subtype="html")
+    msg.add_alternative(html(message, brand or Brand()), subtype="html")
     # From the Message-ID, not random: a retry renders the very same bytes.
     msg.set_boundary("=_" + hashlib.sha256(message.message_id.encode()).hexdigest()[:32])
     return msg
@@ -109,65 +111,115 @@ def _text_blocks(section: Section) -> list[list[str]]:
 
 
 # ---- HTML -------------------------------------------------------------------------------
+#
+# What mail clients keep: inline styles only (many drop <style> and never fetch a
+# stylesheet), no external resources but the seller's own logo, and no media queries.
+# Invoice rows are "fluid" blocks: each row's three parts are inline blocks of a fixed
+# maximum width that sit side by side when there is room (a table on a wide screen) and
+# take the full width one under the other when there is not (a list on a phone).
+# Dark mode: every box that sets a background sets its text colour too, and the message
+# declares itself light-only, so no client can put white text on our white card.
 
-_BODY = ("margin:0;padding:12px;background:#f4f5f7;font-family:-apple-system,'Segoe UI',"
-         "Helvetica,Arial,sans-serif;font-size:15px;line-height:1.5;color:#1f2328")
-_CARD = "max-width:640px;margin:0 auto;background:#fff;border-radius:8px;padding:18px 20px"
-_BUTTON = ("display:inline-block;margin:4px 8px 4px 0;padding:8px 14px;border-radius:6px;"
-           "background:#0b5cad;color:#fff;text-decoration:none;font-weight:600")
-_CELL = "padding:8px 4px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top"
-_SMALL = "font-size:13px;color:#57606a"
-_P = "margin:0 0 12px"
+_INK, _MUTED, _LINE, _PAPER, _PAGE = "#1f2328", "#57606a", "#d8dee4", "#ffffff", "#f4f5f7"
+_FONT = "-apple-system,'Segoe UI',Helvetica,Arial,sans-serif"
+_SMALL = f"font-size:13px;line-height:1.45;color:{_MUTED}"
+_P = f"margin:0 0 12px;color:{_INK}"
 
 
-def html(message: Outgoing) -> str:
-    parts = [f'<h2 style="margin:0 0 12px;font-size:20px">{escape(message.title)}</h2>'
-             ] if message.title_in_body else []
+@dataclass(frozen=True)
+class Brand:
+    """Who the mail is from, as the HTML shows it: [seller] name, logo_url, accent_color
+    (vault.config validates them). Empty name: the From display name is shown."""
+
+    name: str = ""
+    logo_url: str = ""
+    accent: str = DEFAULT_ACCENT
+
+    @classmethod
+    def of(cls, seller: SellerConfig) -> Brand:
+        return cls(seller.name, seller.logo_url, seller.accent_color)
+
+
+def html(message: Outgoing, brand: Brand = Brand()) -> str:
+    accent = brand.accent
+    parts = [f'<h2 style="margin:0 0 14px;font-size:20px;line-height:1.3;color:{_INK}">'
+             f"{escape(message.title)}</h2>"] if message.title_in_body else []
     for section in message.sections:
-        parts += _html_parts(section)
+        parts += _html_parts(section, accent)
     if message.mail and message.mail.unsubscribe_url:
         url = escape(message.mail.unsubscribe_url)
-        parts.append(f'<p style="{_SMALL};margin-top:24px">{escape(SETTINGS_HINT)}<br>'
-                     f'<a href="{url}" style="color:#57606a">Stop these alerts</a></p>')
-    return ('<!DOCTYPE html><html><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
-            f'<body style="{_BODY}"><div style="{_CARD}">' + "\n".join(parts)
-            + "</div></body></html>")
+        parts.append(f'<p style="{_SMALL};margin:24px 0 0">{escape(SETTINGS_HINT)}<br>'
+                     f'<a href="{url}" style="color:{_MUTED}">Stop these alerts</a></p>')
+    name = brand.name or (message.mail.display_name if message.mail else "")
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="color-scheme" content="light">'
+        '<meta name="supported-color-schemes" content="light">'
+        "</head>"
+        f'<body style="margin:0;padding:0;background:{_PAGE};color:{_INK}">'
+        f'<div style="background:{_PAGE};color:{_INK};padding:12px 8px;font-family:{_FONT};'
+        'font-size:15px;line-height:1.5">'
+        f'<div style="max-width:640px;margin:0 auto;background:{_PAPER};color:{_INK};'
+        f'border-radius:8px;border-top:4px solid {accent};overflow:hidden">'
+        + _header(name, brand.logo_url)
+        + '<div style="padding:16px 18px 20px">' + "\n".join(parts) + "</div>"
+        + "</div></div></body></html>"
+    )
 
 
-def _html_parts(section: Section) -> list[str]:
+def _header(name: str, logo_url: str) -> str:
+    if not name and not logo_url:
+        return ""
+    logo = (f'<img src="{escape(logo_url)}" alt="" height="32" style="display:inline-block;'
+            'vertical-align:middle;max-height:32px;max-width:160px;border:0;margin:0 10px 0 0">'
+            if logo_url else "")
+    title = (f'<span style="vertical-align:middle;font-size:16px;font-weight:700;'
+             f'color:{_INK}">{escape(name)}</span>' if name else "")
+    return (f'<div style="padding:14px 18px 12px;border-bottom:1px solid {_LINE};'
+            f'background:{_PAPER};color:{_INK}">{logo}{title}</div>')
+
+
+def _html_parts(section: Section, accent: str) -> list[str]:
     parts = []
     if section.heading:
-        parts.append(f'<h3 style="margin:20px 0 6px;font-size:16px">'
+        parts.append(f'<h3 style="margin:18px 0 6px;font-size:16px;color:{_INK}">'
                      f"{escape(section.heading)}</h3>")
     if section.details:
-        parts.append('<ul style="margin:0 0 8px;padding-left:20px">'
+        parts.append(f'<ul style="margin:0 0 10px;padding-left:20px;color:{_INK}">'
                      + "".join(f"<li>{escape(d)}</li>" for d in section.details) + "</ul>")
     parts += [f'<p style="{_P}">{escape(paragraph)}</p>' for paragraph in section.text]
     if section.rows:
-        parts.append(_table(section))
+        parts.append(_rows(section, accent))
+    button = (f"display:inline-block;margin:4px 8px 4px 0;padding:9px 16px;border-radius:6px;"
+              f"background:{accent};color:#ffffff;text-decoration:none;font-weight:600")
     for link in section.links:
         note = f'<br><span style="{_SMALL}">({escape(link.note)})</span>' if link.note else ""
-        parts.append(f'<p style="{_P}"><a href="{escape(link.url)}" style="{_BUTTON}">'
+        parts.append(f'<p style="{_P}"><a href="{escape(link.url)}" style="{button}">'
                      f"{escape(link.label)}</a>{note}</p>")
     if section.notes:
-        parts.append("<ul>" + "".join(f"<li>{escape(n)}</li>" for n in section.notes) + "</ul>")
+        parts.append(f'<ul style="margin:0 0 12px;padding-left:20px;color:{_INK}">'
+                     + "".join(f"<li>{escape(n)}</li>" for n in section.notes) + "</ul>")
     return parts + [f'<p style="{_P}">{escape(paragraph)}</p>' for paragraph in section.after]
 
 
-def _table(section: Section) -> str:
-    """One row per invoice, two columns (what and when | how much and status), so it
-    reads on a phone without scrolling sideways and needs no CSS media queries."""
-    body = []
+def _rows(section: Section, accent: str) -> str:
+    """One block per invoice: number and dates | amount and status | its PDF. The three
+    fit side by side in the 604 px of a wide card and stack below about 560 px."""
+    cell = "display:inline-block;vertical-align:top;width:100%;font-size:15px;"
+    out = []
     for row in section.rows:
-        pdf = (f'<br><a href="{escape(row.link)}" style="color:#0b5cad;font-weight:600">'
-               "Download PDF</a>") if row.link else ""
-        when = f"Issued {escape(row.issued)} · due {escape(row.due)}"
-        body.append(
-            f'<tr><td style="{_CELL}"><strong>{escape(row.number)}</strong><br>'
-            f'<span style="{_SMALL}">{when}</span>{pdf}</td>'
-            f'<td style="{_CELL};text-align:right;white-space:nowrap">'
-            f'<strong>{escape(row.amount)}</strong><br>'
-            f'<span style="{_SMALL}">{escape(row.status)}</span></td></tr>')
-    return ('<table role="presentation" style="border-collapse:collapse;width:100%;'
-            'margin:8px 0">' + "".join(body) + "</table>")
+        pdf = (f'<a href="{escape(row.link)}" style="color:{accent};font-weight:600;'
+               f'white-space:nowrap">Download PDF</a>') if row.link else ""
+        out.append(
+            # font-size:0 removes the gaps between inline blocks; each block resets it
+            f'<div style="font-size:0;padding:9px 0;border-bottom:1px solid {_LINE}">'
+            f'<div style="{cell}max-width:300px">'
+            f'<strong style="white-space:nowrap;color:{_INK}">{escape(row.number)}</strong>'
+            f'<br><span style="{_SMALL}">Issued {escape(row.issued)} · due '
+            f"{escape(row.due)}</span></div>"
+            f'<div style="{cell}max-width:170px">'
+            f'<strong style="white-space:nowrap;color:{_INK}">{escape(row.amount)}</strong>'
+            f'<br><span style="{_SMALL}">{escape(row.status)}</span></div>'
+            f'<div style="{cell}max-width:130px;padding-top:2px">{pdf}</div></div>')
+    return f'<div style="margin:8px 0 14px;border-top:1px solid {_LINE}">{"".join(out)}</div>'

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from tortoise.transactions import in_transaction
 
 from vault import audit
+from vault.formats import Formats
 from vault.models import Account, AlertPreference, ChatLink, Contact, Notification
 from vault.vocabulary import AlertEvent, Cadence, Channel, EventKind, InvoiceStatus
 from vault.vocabulary import NotificationState as State
@@ -260,7 +261,8 @@ def describe(settings: Settings, linked: set[str], zone: str, digest_time: time,
     }[settings.cadence])
     lines.append("About: " + (", ".join(e.label for e in settings.events) or "nothing"))
     if settings.quiet:
-        lines.append(f"Quiet hours: {_quiet_text(settings.quiet)} ({zone}); instant alerts "
+        zone_name = Formats.of("en", zone).zone()
+        lines.append(f"Quiet hours: {_quiet_text(settings.quiet)} ({zone_name}); instant alerts "
                      "wait until they end")
     if not settings.stored:
         lines.append("These are your account's defaults.")

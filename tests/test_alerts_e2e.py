@@ -116,7 +116,7 @@ async def test_a_contact_who_chose_telegram_gets_the_alert_there_and_not_by_emai
 
 async def test_quiet_hours_hold_an_instant_alert_until_they_end(alerting: Alerting) -> None:
     answer = await say(GLOBEX, PreferenceChange(quiet_hours=(time(20), time(7))), NEW_YORK.key)
-    assert "Quiet hours: 20:00-07:00 (America/New_York)" in answer
+    assert "Quiet hours: 20:00-07:00 (Eastern Time)" in answer
     alerting.clock.at = at(NEW_YORK, 22)
     await alerting.invoices(("GLOBEX", "G-1003", 0, 30, "10.00"))
     await alerting.tick()

@@ -53,7 +53,7 @@ async def test_set_changes_cadence_events_and_quiet_hours(cli: Cli) -> None:
     assert code == 0, err
     assert "  How: a weekly digest on Monday at 08:00" in out
     assert "  About: new invoices, overdue invoices" in out
-    assert "  Quiet hours: 20:00-07:00 (America/New_York); instant alerts wait until they end" \
+    assert "  Quiet hours: 20:00-07:00 (Eastern Time); instant alerts wait until they end" \
         in out
     change = await AuditEvent.get(action="notifier.preferences.changed")
     assert change.data["via"] == "cli"

@@ -41,6 +41,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "payment_terms": "Payment due by the due date shown.",
         "timezone": "UTC",
         "fiscal_year_start": 1,  # month the seller's fiscal year starts in ("FY2025")
+        "logo_url": "",  # https URL of a logo for the HTML email header; "" none
+        "accent_color": "#1f6feb",  # the HTML email's bar, buttons and links
     },
     "http": {"listen": "127.0.0.1:8080", "public_url": "http://127.0.0.1:8080"},
     "links": {"ttl": "7d"},
@@ -126,6 +128,8 @@ class SellerConfig:
     payment_terms: str
     timezone: ZoneInfo
     fiscal_year_start: int = 1  # month 1-12; FY2025 is the fiscal year ending in 2025
+    logo_url: str = ""  # https, shown in the HTML email's header
+    accent_color: str = "#1f6feb"  # DEFAULT_ACCENT; white button text stays readable on it
 
 
 @dataclass(frozen=True)
@@ -270,7 +274,48 @@ def _seller(section: dict[str, Any], source: str) -> SellerConfig:
         timezone=tz,
         fiscal_year_start=_month_number(section["fiscal_year_start"],
                                         f"{source}: seller.fiscal_year_start"),
+        logo_url=_logo_url(section["logo_url"], f"{source}: seller.logo_url"),
+        accent_color=_accent(section["accent_color"], f"{source}: seller.accent_color"),
     )
+
+
+DEFAULT_ACCENT = "#1f6feb"
+_HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+_URL_UNSAFE = re.compile(r"[\s\"'<>\\]")
+
+
+def _logo_url(value: Any, where: str) -> str:
+    """"" or an https URL: mail clients block plain http images, and the HTML email
+    fetches nothing else."""
+    text = str(value).strip()
+    if text and (not text.lower().startswith("https://") or len(text) <= len("https://")
+                 or _URL_UNSAFE.search(text)):
+        raise ConfigError(f"{where}: expected an https:// URL of an image, or \"\" for "
+                          f"none, got {value!r}")
+    return text
+
+
+def _accent(value: Any, where: str) -> str:
+    """A #rgb or #rrggbb colour dark enough for the white text of the email's buttons
+    (WCAG AA: contrast 4.5:1 or more)."""
+    text = str(value).strip()
+    if not _HEX_COLOR.match(text):
+        raise ConfigError(f"{where}: expected a colour like \"#1f6feb\", got {value!r}")
+    digits = text[1:] if len(text) == 7 else "".join(c * 2 for c in text[1:])
+    contrast = 1.05 / (_luminance(digits) + 0.05)
+    if contrast < 4.5:
+        raise ConfigError(f"{where}: {text} is too light for white button text (contrast "
+                          f"{contrast:.1f}:1, needs 4.5:1); choose a darker colour")
+    return text.lower()
+
+
+def _luminance(hex_digits: str) -> float:
+    """WCAG relative luminance of an sRGB colour "rrggbb"."""
+    def linear(pair: str) -> float:
+        c = int(pair, 16) / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(hex_digits[i:i + 2]) for i in (0, 2, 4))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 def _month_number(value: Any, where: str) -> int:

@@ -12,7 +12,7 @@ from typing import Self
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone_location, get_timezone_name
 from babel.numbers import format_currency, format_decimal, format_percent
 
 
@@ -68,9 +68,27 @@ class Formats:
         return and_list([self.money(sums[c], c) for c in sorted(sums)])
 
     def moment(self, value: datetime) -> str:
-        return format_datetime(
-            value, format="medium", tzinfo=ZoneInfo(self.timezone), locale=self.locale
-        ) + f" ({self.timezone})"
+        """An instant where the contact is: "21 Nov 2026, 10:00:00 (Greenwich Mean Time)"."""
+        zone = ZoneInfo(self.timezone)
+        return format_datetime(value, format="medium", tzinfo=zone, locale=self.locale) \
+            + f" ({self.zone(value.astimezone(zone))})"
+
+    def zone(self, at: datetime | None = None) -> str:
+        """The contact's time zone as people read it, in English like the other words:
+        at an instant its name then ("Eastern Standard Time"), else the generic one
+        ("Eastern Time"), never the tz database id ("America/New_York")."""
+        if self.timezone in _UTC_NAMES:
+            return "UTC"
+        named = at if at is not None else ZoneInfo(self.timezone)
+        name = get_timezone_name(named, width="long", locale="en")
+        # Babel's fallback for a zone without a name ("Etc/GMT+5") is "Unknown Region
+        # (X) Time"; such zones keep one offset, which any instant names ("GMT-05:00").
+        if name.startswith("Unknown"):
+            name = get_timezone_location(ZoneInfo(self.timezone), locale="en")
+        if name.startswith("Unknown"):
+            name = get_timezone_name(datetime(2000, 1, 1, tzinfo=ZoneInfo(self.timezone)),
+                                     locale="en")
+        return str(name)
 
     def period(self, start: date, end: date) -> str:
         """A period as people say it: "March 2026", "Q1 2026", "2025", else a date range."""
@@ -82,6 +100,16 @@ class Formats:
         if start.day == 1 and start.month % 3 == 1 and end == _month_end(_months_on(start, 2)):
             return f"Q{start.month // 3 + 1} {start.year}"
         return f"{self.day(start)} – {self.day(end)}"
+
+
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal",
+                        "Zulu", "Etc/Zulu", "GMT", "Etc/GMT"})
+
+
+def quoted(text: str) -> str:
+    """Someone's words quoted back to them with typographic quotes, never a Python repr
+    ('it\\'s' or "\\n" would show escapes, and the quote marks would flip)."""
+    return f"\u201c{' '.join(text.split())}\u201d"
 
 
 def _months_on(day: date, months: int) -> date:

@@ -16,6 +16,7 @@ from bot.answers.examples import Samples, samples_of
 from bot.commands import parse_request
 from bot.intents import Unclear
 from bot.messages import Reply
+from vault.formats import quoted
 from vault.vocabulary import Role
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def not_allowed(role: Role, entry: Entry) -> Reply:
 
 def _written(unclear: Unclear) -> str:
     first = next((ln.strip() for ln in unclear.text.splitlines() if ln.strip()), "")
-    return f" {first[:80]!r}" if first else ""
+    return f" {quoted(first[:80])}" if first else ""
 
 
 def _role_note(entries: Sequence[Entry], role: Role) -> str:

@@ -13,7 +13,7 @@ from bot.answers import Context
 from bot.intents import OVERDUE, UNPAID, Filters
 from bot.messages import Reply
 from bot.replies import latest_hint
-from vault.formats import and_list
+from vault.formats import and_list, quoted
 from vault.invoices import InvoiceQuery
 from vault.models import Invoice
 
@@ -127,6 +127,6 @@ async def unknown_entity(ctx: Context, written: str) -> Reply:
     ours = await ctx.scope.entity_names()
     hint = (f"The billing entities on your account are {and_list(ours)}." if ours
             else "Your invoices carry no billing entity.")
-    return Reply(subject=f"No billing entity like {written!r}",
-                 intro=f"None of your account's billing entities matches {written!r}.",
+    return Reply(subject=f"No billing entity like {quoted(written)}",
+                 intro=f"None of your account's billing entities matches {quoted(written)}.",
                  outro=hint)
