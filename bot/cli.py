@@ -32,7 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import a CSV file")
     imp.add_argument("kind", choices=["accounts", "contacts", "invoices", "payments"])
     imp.add_argument("file", type=Path)
-    imp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    shown = imp.add_mutually_exclusive_group()
+    shown.add_argument("--progress", action="store_true",
+                       help="show progress even when stderr is not a terminal (plain lines)")
+    shown.add_argument("--no-progress", action="store_true", help="no progress bar")
+    imp.add_argument("--decimal-comma", action="store_true",
+                     help="numbers in the file are written 1.234,50 (decimal comma)")
     imp.add_argument("--no-alerts", action="store_true",
                      help="record events without alerting anyone (loading history)")
     ask = sub.add_parser("ask", help="print the reply a contact would get")

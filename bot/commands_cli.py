@@ -16,6 +16,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Protocol
 
 from bot.errors import UsageError
 from bot.messages import Request
@@ -25,6 +26,7 @@ from vault.clock import SYSTEM, Clock, FixedClock
 from vault.config import Config, ConfigError
 from vault.documents import DocumentStore, issue_invoice_pdf
 from vault.ingest.csv import import_csv
+from vault.ingest.progress import ImportProgress
 from vault.links import LinkSigner
 from vault.models import Account, AuditEvent, Contact, Invoice
 from vault.pdf import PdfRenderer
@@ -63,19 +65,29 @@ async def database(config: Config) -> AsyncIterator[None]:
         await db.close()
 
 
+class IssuePdfs(Protocol):
+    def __call__(self, invoice_ids: list[int], each: Callable[[], None] = ...
+                 ) -> Awaitable[None]: ...
+
+
 @contextlib.asynccontextmanager
 async def pdf_issuer(
     config: Config, renderer: PdfRenderer | None = None
-) -> AsyncIterator[Callable[[list[int]], Awaitable[None]]]:
+) -> AsyncIterator[IssuePdfs]:
     """Renders the PDFs of issued invoices, after their rows are committed."""
     own = renderer is None
     renderer = renderer or PdfRenderer()
     store = DocumentStore(config.vault_path)
 
-    async def issue(invoice_ids: list[int]) -> None:
+    async def issue(invoice_ids: list[int], each: Callable[[], None] = lambda: None) -> None:
+        """Render and store the PDFs; `each` is called as each one is stored."""
         invoices = await Invoice.filter(id__in=invoice_ids)
-        await asyncio.gather(*(issue_invoice_pdf(i, renderer, store, config.seller)
-                               for i in invoices))
+
+        async def one(invoice: Invoice) -> None:
+            await issue_invoice_pdf(invoice, renderer, store, config.seller)
+            each()
+
+        await asyncio.gather(*(one(i) for i in invoices))
 
     try:
         yield issue
@@ -94,10 +106,16 @@ async def import_file(args: argparse.Namespace, config: Config) -> int:
     if not args.file.is_file():
         raise UsageError(f"{args.file}: no such file")
     quiet = events.silenced() if args.no_alerts else contextlib.nullcontext()
+    progress = ImportProgress(args.file.name, enabled=not args.no_progress,
+                              always=args.progress)
+
     async with database(config), pdf_issuer(config) as issue:
+        async def issue_counted(ids: list[int]) -> None:
+            await issue(ids, progress.rendering(len(ids)))
+
         with quiet:
-            result = await import_csv(args.kind, args.file, on_issued=issue,
-                                      progress=not args.no_progress,
+            result = await import_csv(args.kind, args.file, on_issued=issue_counted,
+                                      progress=progress, decimal_comma=args.decimal_comma,
                                       clock=SYSTEM, timezone=config.seller.timezone.key)
     print(f"{args.file}: {result.created} created, {result.updated} updated, "
           f"{result.unchanged} unchanged")

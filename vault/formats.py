@@ -126,6 +126,12 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def a_or_an(word: str) -> str:
+    """The article before `word`, by its first letter: "an invoices file", "a payments
+    file" (good enough for the words we write; not for "an hour" or "a user")."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def and_list(items: Iterable[str]) -> str:
     values = list(items)
     if len(values) <= 1:

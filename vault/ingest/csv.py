@@ -1,10 +1,10 @@
 """`invoicebot import KIND FILE`: check a whole CSV file, then write it in one transaction.
 
 Reading, checking and planning (which reads the database in batches) happen first and
-outside any transaction; if any row is bad, ImportFailed lists every problem (up to
-MAX_ERRORS) and nothing is written. Otherwise the writes run as one short transaction, so
-the service sharing the SQLite file waits for at most that burst. Re-importing an
-unchanged file writes nothing but its audit row.
+outside any transaction; if any row is bad, ImportFailed lists every problem (the first
+MAX_ERRORS, then how many more) and nothing is written. Otherwise the writes run as one
+short transaction, so the service sharing the SQLite file waits for at most that burst.
+Re-importing an unchanged file writes nothing but its audit row.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from vault.ingest.accounts import (
     plan_accounts,
     plan_contacts,
 )
-from vault.ingest.errors import ErrorLog, ImportFailed, ImportResult, RowError, TooManyErrors
+from vault.ingest.errors import ErrorLog, ImportFailed, ImportResult, RowError
 from vault.ingest.invoice_csv import parse_invoices
 from vault.ingest.invoice_store import apply_invoice_plan, plan_invoices
 from vault.ingest.payments import apply_payment_plan, parse_payments, plan_payments
@@ -60,7 +60,8 @@ async def import_csv(
     clock: Clock,
     timezone: str = "UTC",
     on_issued: OnIssued | None = None,
-    progress: bool = True,
+    progress: bool | ImportProgress = True,
+    decimal_comma: bool = False,
 ) -> ImportResult:
     """Import one file of `kind` (accounts, contacts, invoices, payments).
 
@@ -68,14 +69,19 @@ async def import_csv(
     rows and events written.
     `on_issued(ids)` is awaited after the commit with the invoices created or changed, so
     their PDFs can be rendered; it is called for invoice files only.
+    `progress`: on a terminal or not at all (True/False), or the caller's display (which
+    may also count the PDFs `on_issued` renders); it is closed when the import ends.
+    `decimal_comma`: the file writes numbers as 1.234,50.
     Raises ImportFailed (nothing written) or ValueError for an unknown kind.
     """
     if kind not in KINDS:
         raise ValueError(f"KIND must be one of {', '.join(KINDS)}, not {kind!r}")
     path = Path(path)
-    bar = ImportProgress(path.name, enabled=progress)
+    bar = progress if isinstance(progress, ImportProgress) else ImportProgress(
+        path.name, enabled=progress)
     try:
-        planned = await _check(kind, path, bar, clock.today(timezone), clock.now())
+        planned = await _check(kind, path, bar, clock.today(timezone), clock.now(),
+                               decimal_comma)
         bar.writing()
         async with in_transaction():
             changed = await planned.write()
@@ -86,26 +92,26 @@ async def import_csv(
                 updated=planned.updated, unchanged=planned.unchanged,
                 invoices_changed=len(changed),
             )
+        if kind == "invoices" and on_issued is not None and changed:
+            await on_issued(changed)
     finally:
         bar.close()
-    if kind == "invoices" and on_issued is not None and changed:
-        await on_issued(changed)
     return ImportResult(kind, planned.created, planned.updated, planned.unchanged, changed)
 
 
 async def _check(
-    kind: str, path: Path, bar: ImportProgress, today: date, now: datetime
+    kind: str, path: Path, bar: ImportProgress, today: date, now: datetime,
+    decimal_comma: bool,
 ) -> Planned:
-    """Read, check and plan the whole file; raises ImportFailed listing every problem."""
+    """Read, check and plan the whole file; raises ImportFailed listing every problem
+    (rows of the wrong width too: the other rows are still checked)."""
     log = ErrorLog()
-    try:
-        table = read_table(path, kind, log)
-        planned = None if log else await _PLANNERS[kind](table, bar.rows(table.rows), log, today,
-                                                           now)
-    except TooManyErrors:
-        planned = None
-    if planned is None or log:
-        raise ImportFailed(path.name, log.errors)
+    table = read_table(path, kind, log, decimal_comma=decimal_comma)
+    if not table.usable:
+        raise ImportFailed(path.name, log.report())
+    planned = await _PLANNERS[kind](table, bar.rows(table.rows), log, today, now)
+    if log:
+        raise ImportFailed(path.name, log.report())
     return planned
 
 

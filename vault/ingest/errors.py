@@ -33,22 +33,28 @@ class ImportFailed(ValueError):
         super().__init__("\n".join(e.describe(file_name) for e in errors))
 
 
-class TooManyErrors(Exception):
-    """Raised by ErrorLog when the limit is reached: further checking is pointless."""
-
-
 @dataclass
 class ErrorLog:
-    """Collects row errors up to a limit so one run reports (nearly) everything at once."""
+    """Every problem of a file, found in one run: the first `limit` are kept to show,
+    the rest only counted ("and 30 more problems"), so checking goes on to the end."""
 
     limit: int = MAX_ERRORS
     errors: list[RowError] = field(default_factory=list)
+    more: int = 0  # problems found beyond the limit
 
     def add(self, line: int | None, message: str) -> None:
-        self.errors.append(RowError(line, message))
-        if len(self.errors) >= self.limit:
-            self.errors.append(RowError(None, f"stopped after {self.limit} errors"))
-            raise TooManyErrors
+        if len(self.errors) < self.limit:
+            self.errors.append(RowError(line, message))
+        else:
+            self.more += 1
+
+    def report(self) -> list[RowError]:
+        """What to show: the kept problems, then how many more there were."""
+        if not self.more:
+            return list(self.errors)
+        noun = "problem" if self.more == 1 else "problems"
+        return [*self.errors, RowError(None, f"and {self.more} more {noun} (the first "
+                                             f"{self.limit} are shown)")]
 
     def __bool__(self) -> bool:
         return bool(self.errors)

@@ -29,6 +29,7 @@ MAX_AMOUNT = Decimal("1e14")
 # ASCII digits only (\d would admit other scripts' digits, which Decimal also accepts).
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DECIMAL = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+_COMMA_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+),[0-9]+")
 _EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
@@ -69,7 +70,8 @@ def iso_date(column: str, value: str) -> date:
 def number(column: str, value: str, *, places: int) -> Decimal:
     """A decimal with a dot and at most `places` decimals; "1,5", "1e3" and "NaN" are refused."""
     if not _DECIMAL.fullmatch(value):
-        raise FieldError(f"{column} {value!r} is not a number (digits with a dot, e.g. 12.50)")
+        raise FieldError(f"{column} {value!r} is not a number (digits with a dot, e.g. "
+                         f"12.50){_comma_hint(value)}")
     parsed = Decimal(value)
     if parsed != parsed.quantize(_PLACES[places]):
         raise FieldError(f"{column} {value!r} has more than {places} decimals")
@@ -78,10 +80,18 @@ def number(column: str, value: str, *, places: int) -> Decimal:
     return parsed
 
 
+def _comma_hint(value: str) -> str:
+    """For "12,50" or "1.234,50": how to import a file written with decimal commas."""
+    if _COMMA_DECIMAL.fullmatch(value):
+        return "; if the file writes decimal commas, import it with --decimal-comma"
+    return ""
+
+
 def money(column: str, value: str) -> Decimal:
     """An amount, rounded half-up to the cent."""
     if not _DECIMAL.fullmatch(value):
-        raise FieldError(f"{column} {value!r} is not an amount (digits with a dot, e.g. 12.50)")
+        raise FieldError(f"{column} {value!r} is not an amount (digits with a dot, e.g. "
+                         f"12.50){_comma_hint(value)}")
     parsed = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
     if abs(parsed) >= MAX_AMOUNT:
         raise FieldError(f"{column} {value!r} is too large")

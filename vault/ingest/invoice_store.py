@@ -8,7 +8,6 @@ the commit, with the changed ids (a PDF must never show a row that was rolled ba
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -18,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from vault import events
 from vault.ingest.drafts import InvoiceDraft
-from vault.ingest.errors import ErrorLog, ImportFailed, ImportResult, TooManyErrors
+from vault.ingest.errors import ErrorLog, ImportFailed, ImportResult
 from vault.ingest.upsert import BATCH, chunks
 from vault.invoices import derive_status
 from vault.models import Account, Invoice, InvoiceLine
@@ -207,10 +206,9 @@ async def upsert_invoices(
     """
     log = ErrorLog()
     accounts = dict(await Account.all().values_list("account_id", "id"))
-    with contextlib.suppress(TooManyErrors):  # then the log is full: report it
-        plan = await plan_invoices(drafts, accounts, log, today, now)
+    plan = await plan_invoices(drafts, accounts, log, today, now)
     if log:
-        raise ImportFailed(source, log.errors)
+        raise ImportFailed(source, log.report())
     async with in_transaction():
         changed = await apply_invoice_plan(plan, now)
     if on_issued is not None and changed:
