@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from stdnum import bic, iban
+from stdnum.exceptions import ValidationError
+
 if TYPE_CHECKING:
     from vault.config_alerts import AlertsConfig
     from vault.config_chat import SlackConfig, TelegramConfig
@@ -41,6 +44,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "payment_terms": "Payment due by the due date shown.",
         "timezone": "UTC",
         "fiscal_year_start": 1,  # month the seller's fiscal year starts in ("FY2025")
+        "e_invoicing": True,  # embed Factur-X (EN 16931) XML in each invoice PDF
+        "iban": "",  # the account buyers pay into, for the e-invoice's payment means
+        "bic": "",
     },
     "http": {"listen": "127.0.0.1:8080", "public_url": "http://127.0.0.1:8080"},
     "links": {"ttl": "7d"},
@@ -126,6 +132,9 @@ class SellerConfig:
     payment_terms: str
     timezone: ZoneInfo
     fiscal_year_start: int = 1  # month 1-12; FY2025 is the fiscal year ending in 2025
+    e_invoicing: bool = True  # Factur-X XML embedded in each invoice PDF (vault.einvoice)
+    iban: str = ""  # compact, checked: "DE89370400440532013000"
+    bic: str = ""
 
 
 @dataclass(frozen=True)
@@ -270,7 +279,23 @@ def _seller(section: dict[str, Any], source: str) -> SellerConfig:
         timezone=tz,
         fiscal_year_start=_month_number(section["fiscal_year_start"],
                                         f"{source}: seller.fiscal_year_start"),
+        e_invoicing=_bool(section["e_invoicing"], f"{source}: seller.e_invoicing"),
+        iban=_bank_code(section["iban"], iban, f"{source}: seller.iban", "an IBAN"),
+        bic=_bank_code(section["bic"], bic, f"{source}: seller.bic", "a BIC"),
     )
+
+
+def _bank_code(value: Any, scheme: Any, where: str, what: str) -> str:
+    """An IBAN or BIC in its compact form ("" stays ""), checked so that a typo is caught
+    here rather than in a buyer's payment run."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    if not value.strip():
+        return ""
+    try:
+        return str(scheme.validate(value))
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {value!r} is not {what} ({exc})") from exc
 
 
 def _month_number(value: Any, where: str) -> int:
