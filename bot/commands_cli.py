@@ -74,7 +74,8 @@ async def pdf_issuer(
 
     async def issue(invoice_ids: list[int]) -> None:
         invoices = await Invoice.filter(id__in=invoice_ids)
-        await asyncio.gather(*(issue_invoice_pdf(i, renderer, store, config.seller)
+        await asyncio.gather(*(issue_invoice_pdf(i, renderer, store, config.seller,
+                                                 clock=SYSTEM)
                                for i in invoices))
 
     try:

@@ -17,7 +17,7 @@ from lxml import etree
 
 from bot.commands_cli import database, pdf_issuer
 from tests.test_pdf import SELLER
-from vault.clock import FixedClock
+from vault.clock import SYSTEM, FixedClock
 from vault.config import ConfigError, SellerConfig
 from vault.documents import DocumentStore, issue_invoice_pdf
 from vault.ingest.csv import import_csv
@@ -69,7 +69,7 @@ async def make_invoice(lines: list[tuple[str, str, str, str]] = THREE_RATES,
 
 async def issued_pdf(store: DocumentStore, invoice: Invoice,
                      seller: SellerConfig = SELLER) -> bytes:
-    document = await issue_invoice_pdf(invoice, InProcessRenderer(), store, seller)
+    document = await issue_invoice_pdf(invoice, InProcessRenderer(), store, seller, clock=SYSTEM)
     return store.path(document).read_bytes()
 
 
@@ -217,8 +217,8 @@ async def test_same_invoice_gives_the_same_bytes_so_the_store_dedupes(
     invoice = await make_invoice()
     renderer = InProcessRenderer()
 
-    first = await issue_invoice_pdf(invoice, renderer, store, IBAN_SELLER)
-    second = await issue_invoice_pdf(invoice, renderer, store, IBAN_SELLER)
+    first = await issue_invoice_pdf(invoice, renderer, store, IBAN_SELLER, clock=SYSTEM)
+    second = await issue_invoice_pdf(invoice, renderer, store, IBAN_SELLER, clock=SYSTEM)
 
     assert second.id == first.id
 
@@ -230,7 +230,7 @@ async def test_totals_that_do_not_add_up_issue_the_plain_pdf_and_tell_ar(
     clock = FixedClock(at=datetime(2026, 1, 5, 9, tzinfo=UTC))
 
     for _ in range(2):  # the pool: the refusal and its plain PDF come back from a worker
-        document = await issue_invoice_pdf(invoice, renderer, store, SELLER, clock)
+        document = await issue_invoice_pdf(invoice, renderer, store, SELLER, clock=clock)
 
     pdf = store.path(document).read_bytes()
     assert (await Invoice.get(id=invoice.id)).document_id == document.id

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
-from vault.clock import SYSTEM, Clock
+from vault.clock import Clock
 from vault.config import SellerConfig
 from vault.escalations import escalate
 from vault.models import Document, Invoice
@@ -115,12 +115,13 @@ def _fsync_dir(directory: Path) -> None:
 
 async def issue_invoice_pdf(
     invoice: Invoice, renderer: Renderer, store: DocumentStore, seller: SellerConfig,
-    clock: Clock | None = None,
+    *, clock: Clock,
 ) -> Document:
     """Render a committed invoice once, store the PDF and point invoice.document at it.
 
     Call after the invoice and its lines are committed (the snapshot reads them), and
-    never on a request path: rendering takes a worker for ~0.1 s.
+    never on a request path: rendering takes a worker for ~0.1 s. The clock dates an
+    escalation, should there be one.
 
     When the e-invoice (Factur-X XML) cannot be made, the invoice is still issued, as
     the plain PDF: the invoice is the seller's claim to be paid and must not wait on
@@ -132,7 +133,7 @@ async def issue_invoice_pdf(
         pdf = await renderer.render(await snapshot(invoice, seller))
     except EInvoiceRejected as rejected:
         pdf = rejected.pdf
-        await _e_invoice_failed(invoice, rejected.reason, (clock or SYSTEM).now())
+        await _e_invoice_failed(invoice, rejected.reason, clock.now())
     document = await store.put(pdf)
     invoice.document = document
     await invoice.save(update_fields=["document_id"])
