@@ -161,6 +161,18 @@ async def test_parties_terms_and_po_number_are_carried(orm: str, store: Document
     assert texts(root, "//ram:DueDateDateTime/udt:DateTimeString") == ["20260204"]
 
 
+async def test_a_discount_line_goes_as_negative_quantity_at_a_positive_price(
+    orm: str, store: DocumentStore
+) -> None:
+    lines = [*THREE_RATES, ("Loyalty discount", "1", "-50.00", "19")]
+    root = embedded_xml(await issued_pdf(store, await make_invoice(lines)))
+
+    assert texts(root, "//ram:BilledQuantity")[-1] == "-1"
+    assert texts(root, "//ram:NetPriceProductTradePrice/ram:ChargeAmount")[-1] == "50"
+    assert texts(root, "//ram:LineTotalAmount")[-2:] == ["-50.00", "915.50"]
+    assert business_rule_failures(root) == []
+
+
 async def test_buyer_without_tax_id_gets_no_tax_registration(
     orm: str, store: DocumentStore
 ) -> None:

@@ -39,7 +39,7 @@ from lxml import etree
 from lxml.builder import ElementMaker
 
 if TYPE_CHECKING:
-    from vault.pdf import InvoiceSnapshot, Party
+    from vault.pdf import InvoiceSnapshot, LineSnapshot, Party
 
 PROFILE = "urn:cen.eu:en16931:2017"  # BT-24: Factur-X / ZUGFeRD profile EN 16931 (COMFORT)
 INVOICE = "380"  # UNTDID 1001 commercial invoice
@@ -103,14 +103,17 @@ def _check_totals(s: InvoiceSnapshot) -> None:
             f"{s.tax_total}, total {s.total}")
 
 
-def _line(position: int, line: Any) -> etree._Element:
+def _line(position: int, line: LineSnapshot) -> etree._Element:
+    # EN 16931 wants a price of at least 0 (BR-27): a discount line given as 1 x -10.00
+    # goes as -1 x 10.00, the same net amount.
+    price, quantity = ((line.unit_price, line.quantity) if line.unit_price >= 0
+                       else (-line.unit_price, -line.quantity))
     return RAM.IncludedSupplyChainTradeLineItem(
         RAM.AssociatedDocumentLineDocument(RAM.LineID(str(position))),
         RAM.SpecifiedTradeProduct(RAM.Name(line.description or "-")),
         RAM.SpecifiedLineTradeAgreement(
-            RAM.NetPriceProductTradePrice(RAM.ChargeAmount(_number(line.unit_price)))),
-        RAM.SpecifiedLineTradeDelivery(
-            RAM.BilledQuantity(_number(line.quantity), unitCode=UNIT)),
+            RAM.NetPriceProductTradePrice(RAM.ChargeAmount(_number(price)))),
+        RAM.SpecifiedLineTradeDelivery(RAM.BilledQuantity(_number(quantity), unitCode=UNIT)),
         RAM.SpecifiedLineTradeSettlement(
             RAM.ApplicableTradeTax(RAM.TypeCode("VAT"), RAM.CategoryCode(_category(line.tax_rate)),
                                    RAM.RateApplicablePercent(_number(line.tax_rate))),
