@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import facturx
 import pypdf
@@ -16,7 +17,6 @@ import pytest
 from lxml import etree
 
 from bot.commands_cli import database, pdf_issuer
-from tests.test_pdf import SELLER
 from vault.clock import SYSTEM, FixedClock
 from vault.config import ConfigError, SellerConfig
 from vault.documents import DocumentStore, issue_invoice_pdf
@@ -29,6 +29,10 @@ DATA = Path(__file__).parent / "data"
 NS = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
       "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
       "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"}
+SELLER = SellerConfig(
+    name="Northwind Supply Co.", address="1 Harbour Road\nBristol BS1 4ST\nUnited Kingdom",
+    tax_id="GB123456789", payment_terms="Payment within 30 days by bank transfer.",
+    timezone=ZoneInfo("Europe/London"))
 IBAN_SELLER = replace(SELLER, iban="DE89370400440532013000", bic="COBADEFFXXX")
 # description, quantity, unit price, tax rate (percent); net = quantity x price
 THREE_RATES = [("Road freight", "2", "450.00", "19"), ("Customs handling", "1", "35.50", "7"),

@@ -17,6 +17,7 @@ same bytes and the document store dedupes it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import multiprocessing
 import multiprocessing.util
@@ -278,9 +279,11 @@ def _warm_worker() -> None:
     """Pool initializer: pay imports, font set-up and a first layout before any request."""
     day = date(2000, 1, 1)
     line = LineSnapshot("Warm-up", Decimal(1), Decimal(1), Decimal(0), Decimal(1))
-    render_invoice(InvoiceSnapshot(Party("Warm-up"), Party("Warm-up"), "", "WARM-UP", "", "",
-                                   day, day, "EUR", "en", "", "open", (line,), Decimal(1),
-                                   Decimal(0), Decimal(1), e_invoicing=True))
+    warm_up = InvoiceSnapshot(Party("Warm-up"), Party("Warm-up"), "", "WARM-UP", "", "", day,
+                              day, "EUR", "en", "", "open", (line,), Decimal(1), Decimal(0),
+                              Decimal(1), e_invoicing=True)
+    with contextlib.suppress(EInvoiceRejected):  # an initializer that raises breaks the pool
+        render_invoice(warm_up)
 
 
 def _ready() -> int:
