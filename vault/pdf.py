@@ -12,6 +12,9 @@ also keeps one FontConfiguration and the parsed stylesheet for all its renders.
 `make bench` (tests/bench/pdf.py) measures it beside a plain WeasyPrint call. Rendering
 is deterministic (the creation date is the issue date), so the same invoice gives the
 same bytes and the document store dedupes it.
+
+E-invoices: with `[seller] e_invoicing` on, the worker renders a PDF/A-3b and embeds the
+invoice's Factur-X XML (vault.einvoice) in the same call.
 """
 
 from __future__ import annotations
