@@ -84,7 +84,7 @@ async def pdf_issuer(
         invoices = await Invoice.filter(id__in=invoice_ids)
 
         async def one(invoice: Invoice) -> None:
-            await issue_invoice_pdf(invoice, renderer, store, config.seller)
+            await issue_invoice_pdf(invoice, renderer, store, config.seller, clock=SYSTEM)
             each()
 
         await asyncio.gather(*(one(i) for i in invoices))

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pypdf
 import pytest
 
+from vault.clock import SYSTEM
 from vault.config import SellerConfig
 from vault.documents import DocumentStore, issue_invoice_pdf
 from vault.models import Account, Document, Invoice, InvoiceLine
@@ -114,7 +115,7 @@ async def test_issuing_stores_the_pdf_and_links_the_invoice(
 ) -> None:
     invoice = await make_invoice()
 
-    document = await issue_invoice_pdf(invoice, InProcessRenderer(), store, SELLER)
+    document = await issue_invoice_pdf(invoice, InProcessRenderer(), store, SELLER, clock=SYSTEM)
 
     reloaded = await Invoice.get(id=invoice.id)
     assert reloaded.document_id == document.id
@@ -127,7 +128,7 @@ async def test_issuing_writes_only_the_document_field(orm: str, store: DocumentS
     # A payment lands between loading the invoice and issuing its PDF.
     await Invoice.filter(id=invoice.id).update(amount_paid=Decimal("119.00"))
 
-    await issue_invoice_pdf(invoice, InProcessRenderer(), store, SELLER)
+    await issue_invoice_pdf(invoice, InProcessRenderer(), store, SELLER, clock=SYSTEM)
 
     reloaded = await Invoice.get(id=invoice.id)
     assert reloaded.amount_paid == Decimal("119.00")
@@ -140,8 +141,8 @@ async def test_issuing_the_same_invoice_twice_reuses_the_document(
     invoice = await make_invoice()
     renderer = InProcessRenderer()
 
-    first = await issue_invoice_pdf(invoice, renderer, store, SELLER)
-    second = await issue_invoice_pdf(invoice, renderer, store, SELLER)
+    first = await issue_invoice_pdf(invoice, renderer, store, SELLER, clock=SYSTEM)
+    second = await issue_invoice_pdf(invoice, renderer, store, SELLER, clock=SYSTEM)
 
     assert renderer.rendered == ["INV-7", "INV-7"]
     assert second.id == first.id

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from stdnum import bic, iban
+from stdnum.exceptions import ValidationError
+
 if TYPE_CHECKING:
     from vault.config_alerts import AlertsConfig
     from vault.config_chat import SlackConfig, TelegramConfig
@@ -43,6 +46,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "fiscal_year_start": 1,  # month the seller's fiscal year starts in ("FY2025")
         "logo_url": "",  # https URL of a logo for the HTML email header; "" none
         "accent_color": "#1f6feb",  # the HTML email's bar, buttons and links
+        "e_invoicing": True,  # embed Factur-X (EN 16931) XML in each invoice PDF
+        "iban": "",  # the account buyers pay into, for the e-invoice's payment means
+        "bic": "",
     },
     "http": {"listen": "127.0.0.1:8080", "public_url": "http://127.0.0.1:8080"},
     "links": {"ttl": "7d"},
@@ -130,6 +136,9 @@ class SellerConfig:
     fiscal_year_start: int = 1  # month 1-12; FY2025 is the fiscal year ending in 2025
     logo_url: str = ""  # https, shown in the HTML email's header
     accent_color: str = "#1f6feb"  # DEFAULT_ACCENT; white button text stays readable on it
+    e_invoicing: bool = True  # Factur-X XML embedded in each invoice PDF (vault.einvoice)
+    iban: str = ""  # compact, checked: "DE89370400440532013000"
+    bic: str = ""
 
 
 @dataclass(frozen=True)
@@ -276,6 +285,9 @@ def _seller(section: dict[str, Any], source: str) -> SellerConfig:
                                         f"{source}: seller.fiscal_year_start"),
         logo_url=_logo_url(section["logo_url"], f"{source}: seller.logo_url"),
         accent_color=_accent(section["accent_color"], f"{source}: seller.accent_color"),
+        e_invoicing=_bool(section["e_invoicing"], f"{source}: seller.e_invoicing"),
+        iban=_bank_code(section["iban"], iban, f"{source}: seller.iban", "an IBAN"),
+        bic=_bank_code(section["bic"], bic, f"{source}: seller.bic", "a BIC"),
     )
 
 
@@ -316,6 +328,19 @@ def _luminance(hex_digits: str) -> float:
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
     r, g, b = (linear(hex_digits[i:i + 2]) for i in (0, 2, 4))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _bank_code(value: Any, scheme: Any, where: str, what: str) -> str:
+    """An IBAN or BIC in its compact form ("" stays ""), checked so that a typo is caught
+    here rather than in a buyer's payment run."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    if not value.strip():
+        return ""
+    try:
+        return str(scheme.validate(value))
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {value!r} is not {what} ({exc})") from exc
 
 
 def _month_number(value: Any, where: str) -> int:

@@ -12,16 +12,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import tempfile
 import zlib
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
+from vault.clock import Clock
 from vault.config import SellerConfig
+from vault.escalations import escalate
 from vault.models import Document, Invoice
-from vault.pdf import Renderer, snapshot
+from vault.pdf import EInvoiceRejected, Renderer, snapshot
+from vault.vocabulary import EscalationKind
+
+log = logging.getLogger("invoicebot.documents")
 
 EXTENSIONS = {"application/pdf": ".pdf", "application/zip": ".zip", "text/csv": ".csv",
               "application/xml": ".xml"}
@@ -107,15 +114,33 @@ def _fsync_dir(directory: Path) -> None:
 
 
 async def issue_invoice_pdf(
-    invoice: Invoice, renderer: Renderer, store: DocumentStore, seller: SellerConfig
+    invoice: Invoice, renderer: Renderer, store: DocumentStore, seller: SellerConfig,
+    *, clock: Clock,
 ) -> Document:
     """Render a committed invoice once, store the PDF and point invoice.document at it.
 
     Call after the invoice and its lines are committed (the snapshot reads them), and
-    never on a request path: rendering takes a worker for ~0.1 s.
+    never on a request path: rendering takes a worker for ~0.1 s. The clock dates an
+    escalation, should there be one.
+
+    When the e-invoice (Factur-X XML) cannot be made, the invoice is still issued, as
+    the plain PDF: the invoice is the seller's claim to be paid and must not wait on
+    machine-readable extras, while a buyer who books e-invoices would rather have it
+    late than wrong. So the reason is logged and escalated to AR once per invoice
+    (EscalationKind.E_INVOICE), who fix the data and reissue if the customer needs it.
     """
-    pdf = await renderer.render(await snapshot(invoice, seller))
+    try:
+        pdf = await renderer.render(await snapshot(invoice, seller))
+    except EInvoiceRejected as rejected:
+        pdf = rejected.pdf
+        await _e_invoice_failed(invoice, rejected.reason, clock.now())
     document = await store.put(pdf)
     invoice.document = document
     await invoice.save(update_fields=["document_id"])
     return document
+
+
+async def _e_invoice_failed(invoice: Invoice, reason: str, now: datetime) -> None:
+    log.warning("invoice %s issued without its e-invoice: %s", invoice.number, reason)
+    await escalate(EscalationKind.E_INVOICE, f"e_invoice:{invoice.number}", at=now,
+                   account_id=invoice.account_id, summary=reason)

@@ -12,11 +12,15 @@ also keeps one FontConfiguration and the parsed stylesheet for all its renders.
 `make bench` (tests/bench/pdf.py) measures it beside a plain WeasyPrint call. Rendering
 is deterministic (the creation date is the issue date), so the same invoice gives the
 same bytes and the document store dedupes it.
+
+E-invoices: with `[seller] e_invoicing` on, the worker renders a PDF/A-3b and embeds the
+invoice's Factur-X XML (vault.einvoice) in the same call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import mimetypes
 import multiprocessing
@@ -34,9 +38,11 @@ from urllib.parse import unquote, urlsplit
 
 from babel import Locale, UnknownLocaleError
 
+from vault import einvoice
 from vault.config import SellerConfig
 from vault.models import Account, Invoice, InvoiceLine
 from vault.pdf_html import invoice_html
+from vault.vocabulary import InvoiceStatus
 
 TEMPLATES = Path(__file__).parent / "templates"
 FONT_FILES = (TEMPLATES / "fonts" / "InvoiceSans-Regular.ttf",
@@ -88,6 +94,9 @@ class InvoiceSnapshot:
     tax_total: Decimal = Decimal(0)
     total: Decimal = Decimal(0)
     amount_paid: Decimal = Decimal(0)
+    e_invoicing: bool = False  # embed Factur-X XML (vault.einvoice); [seller] e_invoicing
+    iban: str = ""  # the seller's, for the e-invoice's payment means
+    bic: str = ""
 
     @property
     def amount_due(self) -> Decimal:
@@ -129,6 +138,9 @@ async def snapshot(invoice: Invoice, seller: SellerConfig) -> InvoiceSnapshot:
         tax_total=invoice.tax_total,
         total=invoice.total,
         amount_paid=invoice.amount_paid,
+        e_invoicing=seller.e_invoicing,
+        iban=seller.iban,
+        bic=seller.bic,
     )
 
 
@@ -221,8 +233,9 @@ def _remove_at_exit(folder: Path | None) -> None:
                                       kwargs={"ignore_errors": True}, exitpriority=0)
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Render HTML (relative URLs resolve under vault/templates) with the bundled fonts."""
+def html_to_pdf(html: str, variant: str | None = None) -> bytes:
+    """Render HTML (relative URLs resolve under vault/templates) with the bundled fonts;
+    `variant` is WeasyPrint's pdf_variant, e.g. "pdf/a-3b"."""
     engine = _engine()
     from weasyprint import HTML
 
@@ -230,22 +243,55 @@ def html_to_pdf(html: str) -> bytes:
     # character it lacks pulls in a system fallback font, which must then be subset.
     covered = all(ord(c) in engine.charset for c in html if c >= " ")
     document = HTML(string=html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=local_fetcher())
-    pdf: bytes = document.write_pdf(stylesheets=[engine.stylesheet], full_fonts=covered,
-                                    font_config=engine.font_config)
+    with warnings.catch_warnings():
+        # For PDF/A, WeasyPrint 70 opens its bundled sRGB profile and never closes it; the
+        # file is freed (and closed) during this call, so its ResourceWarning is dropped
+        # here rather than failing every test that renders.
+        warnings.filterwarnings("ignore", r"unclosed file .*sRGB2014\.icc", ResourceWarning)
+        pdf: bytes = document.write_pdf(stylesheets=[engine.stylesheet], full_fonts=covered,
+                                        font_config=engine.font_config, pdf_variant=variant)
     return pdf
 
 
+class EInvoiceRejected(Exception):
+    """The invoice's e-invoice could not be made: `reason` says why, and `pdf` is the
+    invoice's PDF without it, to be issued all the same (see issue_invoice_pdf)."""
+
+    def __init__(self, reason: str, pdf: bytes) -> None:
+        super().__init__(reason, pdf)  # both in args: the exception pickles out of a worker
+        self.reason = reason
+        self.pdf = pdf
+
+    def __str__(self) -> str:
+        return self.reason
+
+
 def render_invoice(snapshot: InvoiceSnapshot) -> bytes:
-    """The PDF for one invoice. Blocking and CPU-bound: runs in a PdfRenderer worker."""
-    return html_to_pdf(invoice_html(snapshot))
+    """The PDF for one invoice. Blocking and CPU-bound: runs in a PdfRenderer worker.
+
+    With e-invoicing on, a PDF/A-3b with the Factur-X XML embedded; a void invoice, or
+    e-invoicing off, gives the plain PDF. Raises EInvoiceRejected (carrying the plain
+    PDF/A) when the XML cannot be made valid.
+    """
+    html = invoice_html(snapshot)
+    if not snapshot.e_invoicing or snapshot.status == InvoiceStatus.VOID:
+        return html_to_pdf(html)
+    pdf = html_to_pdf(html, variant="pdf/a-3b")
+    try:
+        return einvoice.embed(pdf, einvoice.cii_xml(snapshot), snapshot)
+    except Exception as exc:  # XSD, totals, or the library: the invoice itself must survive
+        raise EInvoiceRejected(f"invoice {snapshot.number}: {exc}", pdf) from None
 
 
 def _warm_worker() -> None:
     """Pool initializer: pay imports, font set-up and a first layout before any request."""
     day = date(2000, 1, 1)
     line = LineSnapshot("Warm-up", Decimal(1), Decimal(1), Decimal(0), Decimal(1))
-    render_invoice(InvoiceSnapshot(Party("Warm-up"), Party("Warm-up"), "", "WARM-UP", "", "",
-                                   day, day, "EUR", "en", "", "open", (line,)))
+    warm_up = InvoiceSnapshot(Party("Warm-up"), Party("Warm-up"), "", "WARM-UP", "", "", day,
+                              day, "EUR", "en", "", "open", (line,), Decimal(1), Decimal(0),
+                              Decimal(1), e_invoicing=True)
+    with contextlib.suppress(EInvoiceRejected):  # an initializer that raises breaks the pool
+        render_invoice(warm_up)
 
 
 def _ready() -> int:
@@ -283,7 +329,8 @@ class PdfRenderer:
     async def render(self, snapshot: InvoiceSnapshot) -> bytes:
         """The invoice's PDF bytes, rendered in a worker.
 
-        Raises BrokenProcessPool if workers cannot start (e.g. Pango is missing).
+        Raises BrokenProcessPool if workers cannot start (e.g. Pango is missing), and
+        EInvoiceRejected (with the plain PDF) when the e-invoice cannot be made.
         """
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, render_invoice, snapshot)

@@ -31,6 +31,7 @@ from typing import Any
 from tortoise import connections
 
 from vault import db
+from vault.clock import SYSTEM
 from vault.config import Config
 from vault.documents import DocumentStore, issue_invoice_pdf
 from vault.models import Invoice, InvoiceLine
@@ -381,7 +382,8 @@ async def ensure_documents(asks: list[Ask], config: Config, workers: int) -> tup
     renderer = PdfRenderer(max_workers=workers)
     try:
         documents = await asyncio.gather(
-            *(issue_invoice_pdf(i, renderer, store, config.seller) for i in real))
+            *(issue_invoice_pdf(i, renderer, store, config.seller, clock=SYSTEM)
+              for i in real))
     finally:
         renderer.close()
     templates = [store.path(d).read_bytes() for d in documents]

@@ -26,6 +26,7 @@ class EscalationKind(StrEnum):
     UNCLEAR = "unclear"
     OVERDUE_QUESTION = "overdue_question"
     LINK_LOCKED = "link_locked"
+    E_INVOICE = "e_invoice"
 
     @property
     def label(self) -> str:
@@ -90,4 +91,9 @@ _AR: dict[EscalationKind, tuple[str, str]] = {
     EscalationKind.LINK_LOCKED: (
         "Chat linking was locked after repeated wrong codes",
         "Check with the contact: someone may be trying to link a chat to their address."),
+    EscalationKind.E_INVOICE: (
+        "An invoice was issued as a plain PDF: its e-invoice (Factur-X XML) could not be made",
+        "Read the reason, correct the invoice or the seller/account data (address with "
+        "country, tax id, totals), and send the customer a corrected invoice if they need "
+        "the e-invoice."),
 }
