@@ -108,7 +108,8 @@ async def test_a_file_with_a_bad_row_lands_in_failed_with_a_report_and_writes_no
     assert re.search(r"^invoices-bad\.csv line 3: .*due_date.*2026-02-30", report, re.M), report
     assert re.search(r"^invoices-bad\.csv line 4: .*NOBODY", report, re.M), report
     assert "line 2" not in report
-    assert "cannot tell what the file holds from its name; name it accounts*.csv" in (
+    assert ("cannot tell what the file holds from its name; name it accounts*.csv, "
+            "contacts*.csv, invoices*.csv or payments*.csv") in (
         failed / "ledger.csv.report.txt").read_text()
     assert await Invoice.all().count() == 0  # the good row was not written either
     assert processed(feed, "invoices-bad") == []

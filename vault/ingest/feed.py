@@ -121,7 +121,8 @@ class FeedFolder:
     async def _take(self, path: Path) -> Outcome:
         kind = kind_of(path.name)
         if kind is None:
-            names = ", ".join(f"{k}*.csv" for k in KINDS)
+            *first, last = (f"{k}*.csv" for k in KINDS)
+            names = f"{', '.join(first)} or {last}"
             return await self._fail(path, [f"{path.name}: cannot tell what the file holds "
                                            f"from its name; name it {names}"])
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
