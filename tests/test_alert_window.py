@@ -6,10 +6,13 @@ GLOBEX is alerted instantly by email, ACME gets a daily digest (tests/alerting.p
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from notifier.alerts import is_news
 from tests.alerting import BASE_DAY, INVOICE_HEADER, Alerting
 from vault.models import Invoice, InvoiceEvent, Notification, OutboxMessage, Payment
+from vault.vocabulary import EventKind
 
 GLOBEX = "ap@globex.example"
 PAYMENT_HEADER = ["account_id", "invoice_number", "amount", "paid_on", "reference"]
@@ -93,3 +96,19 @@ async def test_a_payment_dated_today_alerts_and_one_dated_two_months_ago_does_no
     assert mail["Subject"] == f"Invoice {old}: overdue -> paid"
     assert {i.number: i.status for i in await Invoice.filter(number__in=[old, older])} == {
         old: "paid", older: "paid"}
+
+
+def test_is_news_reads_the_day_it_happened_in_the_sellers_calendar() -> None:
+    now = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)  # already December 1st in Berlin
+    week, berlin = timedelta(days=7), ZoneInfo("Europe/Berlin")
+
+    def event(happened_on: date | None, at: datetime = now) -> InvoiceEvent:
+        return InvoiceEvent(at=at, kind=EventKind.ISSUED, happened_on=happened_on)
+
+    assert is_news(event(date(2026, 11, 24)), now, week, berlin)  # 7 days ago in Berlin
+    assert not is_news(event(date(2026, 11, 23)), now, week, berlin)
+    assert is_news(event(date(2026, 11, 23)), now, week, ZoneInfo("UTC"))  # Nov 30 in UTC
+    assert is_news(event(date(2027, 1, 15)), now, week, berlin)  # dated ahead: news
+    # Without a day of its own (a dispute, a due-soon reminder) it happened when recorded.
+    assert is_news(event(None, now - timedelta(days=6)), now, week, berlin)
+    assert not is_news(event(None, now - timedelta(days=8)), now, week, berlin)
