@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--decimal-comma", action="store_true",
                      help="numbers in the file are written 1.234,50 (decimal comma)")
     imp.add_argument("--no-alerts", action="store_true",
-                     help="record events without alerting anyone (loading history)")
+                     help="record events without alerting anyone, however recent (history "
+                          "older than notifier.alert_window is never alerted anyway)")
     ask = sub.add_parser("ask", help="print the reply a contact would get")
     ask.add_argument("--from", dest="sender", required=True, metavar="EMAIL")
     ask.add_argument("--today", metavar="YYYY-MM-DD",

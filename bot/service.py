@@ -1,4 +1,5 @@
-"""The running service: SMTP receiver, HTTP server, workers and scheduler in ONE event loop.
+"""The running service: SMTP receiver, HTTP server, workers, scheduler and the feed folder
+(when `[ingest] watch` is set) in ONE event loop.
 
 Start-up order matters: the database first (migrated), then messages left from a previous
 run are queued (answered first, without holding up start-up: bot.inbound), then the
@@ -15,6 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -23,6 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from bot.channels.email import InboundHandler, start_smtp_server
 from bot.chatinbox import prune_chat_state
 from bot.chatservice import ChatChannels
+from bot.commands_cli import pdf_issuer
 from bot.inbound import RETRY_EVERY, InboundQueue, requeue
 from bot.inbox import Inbox
 from bot.pipeline import Pipeline
@@ -34,7 +37,10 @@ from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
 from vault import db
 from vault.clock import SYSTEM, Clock
 from vault.config import Config
+from vault.ingest.csv import ImportResult, import_csv
+from vault.ingest.feed import FeedFolder
 from vault.links import LinkSigner
+from vault.pdf import PdfRenderer
 from vault.statements import HtmlRenderer
 from vault.web import create_app
 
@@ -52,11 +58,16 @@ class Service:
     renderer: HtmlRenderer | None = None  # statements; None: the pipeline starts its own
     senders: list[Sender] = field(default_factory=list)
     inbound_retry: timedelta = RETRY_EVERY  # how often failed inbound tries are retried
+    pdf_renderer: PdfRenderer | None = None  # feed imports' invoice PDFs; None: its own pool
+    feed_poll: timedelta = timedelta(seconds=1)  # how often the feed folder is looked at
+    feed_settle: timedelta = timedelta(seconds=5)  # how long a dropped file must stay put
     smtp_port: int = 0
     http_port: int = 0
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _inbound: list[InboundQueue[Any]] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _stopped: asyncio.Event = field(default_factory=asyncio.Event)
+    _exits: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     _stopping: bool = False
 
     async def start(self) -> None:
@@ -79,6 +90,8 @@ class Service:
         await self._start_http(signer)
         await self.chats.start()
         self._start_scheduler()
+        if self.config.ingest_watch is not None:
+            await self._start_feed(self.config.ingest_watch)
         # Start-up objects (imports, ORM metadata) never die: freezing them keeps full GC
         # passes from pausing requests for tens of milliseconds.
         gc.collect()
@@ -106,6 +119,29 @@ class Service:
                 self._tasks[-1].result()  # raises why it could not start (port in use...)
             await asyncio.sleep(0.01)
         self.http_port = self.http.servers[0].sockets[0].getsockname()[1]
+
+    async def _start_feed(self, root: Path) -> None:
+        """The feed folder (vault.ingest.feed), imported as `invoicebot import` does: the
+        same importer, events and PDFs rendered once at issue."""
+        issue = await self._exits.enter_async_context(pdf_issuer(self.config, self.pdf_renderer))
+
+        async def importer(kind: str, path: Path) -> ImportResult:
+            return await import_csv(kind, path, clock=self.clock, on_issued=issue,
+                                    timezone=self.config.seller.timezone.key, progress=False)
+
+        self.feed = FeedFolder(root, importer, settle=self.feed_settle.total_seconds())
+        self.feed.prepare()
+        self._tasks.append(asyncio.create_task(self._feed_worker(), name="feed"))
+
+    async def _feed_worker(self) -> None:
+        while not self._stopping:
+            try:
+                await self.feed.look()
+            except Exception:
+                log.exception("feed folder: a look failed; its files stay for the next one")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.feed_poll.total_seconds()):
+                    await self._stopped.wait()
 
     def _start_scheduler(self) -> None:
         """The scheduler only triggers; the database holds the truth."""
@@ -140,6 +176,7 @@ class Service:
 
     async def stop(self) -> None:
         self._stopping = True
+        self._stopped.set()  # the feed worker finishes its look and returns
         self._wake.set()  # the delivery worker finishes its round and returns
         if hasattr(self, "smtp"):
             self.smtp.close()
@@ -152,6 +189,7 @@ class Service:
             await self.inbox.queue.stop()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        await self._exits.aclose()  # the feed's PDF renderer
         if hasattr(self, "chats"):
             await self.chats.stop()
         if hasattr(self, "pipeline"):

@@ -1,8 +1,9 @@
 """Events -> notifications -> outbox rows.
 
-expand:    each new InvoiceEvent becomes one Notification per contact and channel that wants
-           it, keyed alert:{event}:{contact}:{channel}; the event is marked expanded in the
-           same transaction, and the unique key makes a second expansion a no-op.
+expand:    each new InvoiceEvent that is news (is_news: inside notifier.alert_window) becomes
+           one Notification per contact and channel that wants it, keyed
+           alert:{event}:{contact}:{channel}; the event is marked expanded in the same
+           transaction, and the unique key makes a second expansion a no-op.
 release:   waiting instant notifications whose time has come are composed (with a fresh
            grant) and enqueued in the outbox under the same key: never twice.
 reconcile: notifications whose outbox row died switch that route off for the contact.
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tortoise import connections
 from tortoise.transactions import in_transaction
@@ -98,7 +100,10 @@ async def _notifications(
     settings = await preferences.settings_of(contacts, ctx.quiet_default)
     chats = await preferences.linked_chats([c.id for c in contacts])
     rows = []
+    window, zone = ctx.config.alerts.alert_window, ctx.config.seller.timezone
     for event in batch:
+        if not is_news(event, now, window, zone):
+            continue  # history: recorded (statements, status history), never alerted
         for contact in (c for c in contacts if c.account_id == event.account_id):
             wanted = settings[contact.id]
             if not wanted.wants(event.kind, event.new_status):
@@ -112,6 +117,17 @@ async def _notifications(
                 for channel in wanted.routes(linked)
             ]
     return rows
+
+
+def is_news(event: InvoiceEvent, now: datetime, window: timedelta, zone: ZoneInfo) -> bool:
+    """The alert window, the one rule for every source: an event is alerted only if what it
+    tells happened within `window` of now. An invoice issued, a payment paid or a status
+    moved by a payment or a due date earlier than that is history (a loaded backlog, a
+    sync), whenever it is recorded; an event without such a day happened when recorded.
+    Days are the seller's (`zone`)."""
+    if event.happened_on is None:
+        return event.at >= now - window
+    return event.happened_on >= (now - window).astimezone(zone).date()
 
 
 # ---- release ----------------------------------------------------------------------------

@@ -140,3 +140,20 @@ def test_chat_settings_and_secrets_never_show_in_repr(tmp_path: Path) -> None:
 def test_bad_chat_settings_name_the_key(tmp_path: Path, env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(tmp_path / "c.toml", env=env)
+
+
+def test_the_feed_folder_is_off_by_default_and_set_from_the_file_or_the_environment(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "config.toml"
+    assert load_config(path, env={}).ingest_watch is None
+    path.write_text('[ingest]\nwatch = "var/feed"\n')
+    assert load_config(path, env={}).ingest_watch == Path("var/feed")
+    env = {"INVOICEBOT_INGEST_WATCH": str(tmp_path / "drop")}
+    assert load_config(path, env=env).ingest_watch == tmp_path / "drop"
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ConfigError, match=r"ingest\.watch: '.*a-file' exists and is not a folder"):
+        load_config(path, env={"INVOICEBOT_INGEST_WATCH": str(tmp_path / "a-file")})
+    path.write_text("[ingest]\nwatch = 1\n")
+    with pytest.raises(ConfigError, match=r"ingest\.watch: expected a folder path"):
+        load_config(path, env={})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ def test_the_repository_config_documents_the_alert_defaults() -> None:
     assert alerts.ar_digest_at == time(8)
     assert alerts.escalate_at_once == {"dispute", "person"}
     assert alerts.ar_slack_channel == ""
+    assert alerts.alert_window == timedelta(days=7)
 
 
 def test_alert_settings_from_the_file_and_the_environment(tmp_path: Path) -> None:
@@ -63,3 +64,14 @@ def test_a_bad_alert_setting_names_its_file_and_key(
         load_config(path, env={})
     assert str(path) in str(raised.value)
     assert message in str(raised.value)
+
+
+def test_the_alert_window_is_a_duration_from_the_file_or_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[notifier]\nalert_window = "2w"\n')
+    assert load_config(path, env={}).alerts.alert_window == timedelta(days=14)
+    env = {"INVOICEBOT_NOTIFIER_ALERT_WINDOW": "36h"}
+    assert load_config(path, env=env).alerts.alert_window == timedelta(hours=36)
+    for bad, message in (("soon", "is not a duration"), ("0d", "would alert nothing")):
+        with pytest.raises(ConfigError, match=rf"notifier\.alert_window: '{bad}' {message}"):
+            load_config(path, env={"INVOICEBOT_NOTIFIER_ALERT_WINDOW": bad})

@@ -82,8 +82,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "enabled": True, "tick": "30s",
         # alerts: validated in vault.config_alerts
         "due_soon_days": 3, "digest_time": "08:00", "digest_weekday": "monday",
-        "default_quiet_hours": "",
+        "default_quiet_hours": "", "alert_window": "7d",
     },
+    "ingest": {"watch": ""},  # a feed folder `serve` imports CSV files from; "": off
     "ar": {
         "recipients": ["ar@localhost"], "digest_at": "08:00",
         "escalate_at_once": ["dispute", "person"], "slack_channel": "",
@@ -160,6 +161,7 @@ class Config:
     slack: SlackConfig | None = None  # None: the channel is disabled
     telegram: TelegramConfig | None = None
     alerts: AlertsConfig = field(default_factory=lambda: _alerts_module().AlertsConfig())
+    ingest_watch: Path | None = None  # the feed folder `serve` watches; None: off
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -235,6 +237,7 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
         secret_keys=_secret_keys(env),
         **chat_channels(m, source, env),
         alerts=_alerts_module().alerts_config(m, source),
+        ingest_watch=_folder(m["ingest"]["watch"], where("ingest", "watch")),
     )
     if config.alerts.ar_slack_channel and config.slack is None:
         # Its posts would wait in the outbox for a Slack sender that never runs.
@@ -356,6 +359,18 @@ def _text(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{where}: expected a non-empty string, got {value!r}")
     return value.strip()
+
+
+def _folder(value: Any, where: str) -> Path | None:
+    """A folder (made if missing), or None for "": not a file, not a non-string."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a folder path or \"\", got {value!r}")
+    if not value.strip():
+        return None
+    path = Path(value.strip())
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{where}: {value!r} exists and is not a folder")
+    return path
 
 
 def _bool(value: Any, where: str) -> bool:

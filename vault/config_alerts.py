@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 
-from vault.config import ConfigError
+from vault.config import ConfigError, parse_duration
 from vault.vocabulary import EscalationKind
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -28,6 +28,9 @@ class AlertsConfig:
     escalate_at_once: frozenset[EscalationKind] = frozenset({EscalationKind.DISPUTE,
                                                              EscalationKind.PERSON})
     ar_slack_channel: str = ""  # also post the AR digest to this Slack channel id
+    # Only events that happened this recently are alerted; older ones (an imported
+    # history) are recorded and never alerted. notifier.alerts.is_news applies it.
+    alert_window: timedelta = timedelta(days=7)
 
 
 def parse_clock(value: Any, where: str) -> time:
@@ -64,7 +67,16 @@ def alerts_config(m: dict[str, dict[str, Any]], source: str) -> AlertsConfig:
         ar_digest_at=parse_clock(ar["digest_at"], f"{source}: ar.digest_at"),
         escalate_at_once=_kinds(ar["escalate_at_once"], f"{source}: ar.escalate_at_once"),
         ar_slack_channel=str(ar["slack_channel"]).strip(),
+        alert_window=_window(notifier["alert_window"], f"{source}: notifier.alert_window"),
     )
+
+
+def _window(value: Any, where: str) -> timedelta:
+    window = parse_duration(value, where)
+    if not window:
+        raise ConfigError(f"{where}: {value!r} would alert nothing; to turn alerts off set "
+                          "notifier.enabled = false")
+    return window
 
 
 def _days(value: Any, where: str) -> int:

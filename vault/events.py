@@ -9,7 +9,7 @@ notifications; vault itself knows nothing about alerts.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -49,6 +49,9 @@ class Event:
     new_status: InvoiceStatus | None = None
     amount: Decimal | None = None
     key: str | None = None
+    # The seller's day the fact happened (issue date, paid_on, ...); None: when recorded.
+    # The notifier alerts only events inside its window (notifier.alerts.is_news).
+    happened_on: date | None = None
 
 
 async def record(events: Sequence[Event], at: datetime) -> None:
@@ -59,7 +62,7 @@ async def record(events: Sequence[Event], at: datetime) -> None:
         InvoiceEvent(
             at=at, kind=e.kind, account_id=e.account_id, invoice_id=e.invoice_id,
             old_status=e.old_status, new_status=e.new_status, amount=e.amount,
-            cause=e.cause, key=e.key, expanded=_silenced.get(),
+            cause=e.cause, key=e.key, happened_on=e.happened_on, expanded=_silenced.get(),
         )
         for e in events
     ]
@@ -86,15 +89,27 @@ async def status_changed(
 
 
 def status_events(
-    changes: Sequence[tuple[Invoice, InvoiceStatus]], cause: str
+    changes: Sequence[tuple[Invoice, InvoiceStatus]], cause: str,
+    days: Mapping[int, date] | None = None,
 ) -> list[Event]:
-    """Events for invoices whose status moved from the given old status to invoice.status."""
+    """Events for invoices whose status moved from the given old status to invoice.status.
+
+    `days` (invoice id -> day) says when the cause happened, e.g. the last payment's
+    paid_on; a move to overdue happened the day after the due date, whatever the cause.
+    """
     return [
         Event(EventKind.STATUS_CHANGED, invoice.account_id, invoice.id, cause,
-              old_status=InvoiceStatus(old), new_status=InvoiceStatus(invoice.status))
+              old_status=InvoiceStatus(old), new_status=InvoiceStatus(invoice.status),
+              happened_on=_cause_day(invoice, days))
         for invoice, old in changes
         if old != invoice.status
     ]
+
+
+def _cause_day(invoice: Invoice, days: Mapping[int, date] | None) -> date | None:
+    if invoice.status == InvoiceStatus.OVERDUE:
+        return invoice.due_date + timedelta(days=1)
+    return (days or {}).get(invoice.id)
 
 
 async def record_due_soon(today: date, days: int, at: datetime) -> int:

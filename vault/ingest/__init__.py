@@ -7,4 +7,5 @@
 - invoice_store.py  drafts -> plan -> rows (upsert_invoices for non-CSV sources)
 - payments.py     payments, then each touched invoice's amount_paid and status
 - csv.py          import_csv(): check everything, then one short write transaction
+- feed.py         the watched feed folder: settled files -> import_csv -> processed/, failed/
 """

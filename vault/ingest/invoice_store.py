@@ -171,7 +171,8 @@ def _events(plan: InvoicePlan, ids: dict[str, int]) -> list[events.Event]:
         row, invoice_id = write.row, ids[write.row.number]
         if write.replaces is None:
             found.append(events.Event(EventKind.ISSUED, row.account_id, invoice_id, "import",
-                                      new_status=InvoiceStatus(row.status)))
+                                      new_status=InvoiceStatus(row.status),
+                                      happened_on=row.issue_date))
         elif write.old_status != row.status:
             found.append(events.Event(EventKind.STATUS_CHANGED, row.account_id, invoice_id,
                                       "import", old_status=write.old_status,

@@ -136,7 +136,7 @@ async def apply_payment_plan(plan: PaymentPlan, today: date, now: datetime) -> l
     await plan.payments.write(Payment)
     await events.record([
         events.Event(EventKind.PAYMENT_RECEIVED, p.account_id, p.invoice_id, "payments",
-                     amount=p.amount, key=f"payment:{p.natural_key}")
+                     amount=p.amount, key=f"payment:{p.natural_key}", happened_on=p.paid_on)
         for p in plan.payments.creates
     ], now)
     touched = {p.invoice_id for p in plan.payments.creates + plan.payments.updates}
@@ -147,12 +147,15 @@ async def rederive_paid(invoice_ids: list[int], today: date, now: datetime) -> l
     """Set amount_paid (the sum of all payments) and status, recording status events (call
     inside a transaction); returns the ids that changed."""
     paid: dict[int, Decimal] = defaultdict(Decimal)
+    last_paid: dict[int, date] = {}  # when the payments that move a status happened
     changed: list[Invoice] = []
     moved: list[tuple[Invoice, InvoiceStatus]] = []
     for batch in chunks(invoice_ids):
-        rows = await Payment.filter(invoice_id__in=list(batch)).values_list("invoice_id", "amount")
-        for invoice_id, amount in rows:
+        rows = await Payment.filter(invoice_id__in=list(batch)).values_list(
+            "invoice_id", "amount", "paid_on")
+        for invoice_id, amount, paid_on in rows:
             paid[int(invoice_id)] += Decimal(amount)
+            last_paid[int(invoice_id)] = max(paid_on, last_paid.get(int(invoice_id), paid_on))
         for invoice in await Invoice.filter(id__in=list(batch)):
             amount_paid = paid[invoice.id]
             status = derive_status(
@@ -167,5 +170,5 @@ async def rederive_paid(invoice_ids: list[int], today: date, now: datetime) -> l
         await Invoice.bulk_update(
             changed, ("amount_paid", "status", "updated_at"), batch_size=BATCH
         )
-    await events.record(events.status_events(moved, cause="payments"), now)
+    await events.record(events.status_events(moved, cause="payments", days=last_paid), now)
     return [i.id for i in changed]

@@ -38,6 +38,10 @@ class InvoiceEvent(Model):
     old_status = fields.CharEnumField(InvoiceStatus, max_length=16, null=True)
     new_status = fields.CharEnumField(InvoiceStatus, max_length=16, null=True)
     amount = fields.DecimalField(max_digits=18, decimal_places=2, null=True)  # a payment's
+    # The seller's day on which what the event tells happened (an issue date, a payment's
+    # paid_on, the day after a due date); NULL: when it was recorded (`at`). The alert
+    # window reads it, so an old fact loaded today is history, not news.
+    happened_on = fields.DateField(null=True)
     cause = fields.CharField(max_length=32, default="")  # import, payments, sweep, dispute
     key = fields.CharField(max_length=255, unique=True, null=True)  # once-only events
     expanded = fields.BooleanField(default=False)

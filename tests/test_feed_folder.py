@@ -1,0 +1,186 @@
+"""The feed folder ([ingest] watch) while the real service runs: files dropped there are
+imported all or nothing, moved to processed/ or failed/, never read half-written, never
+imported twice; what they hold answers over real SMTP."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.service import Service
+from tests.fakes import SmtpSink
+from tests.harness import DATA, PUBLIC_URL, Running, fixed_clock, request_mail, until
+from vault.ingest.feed import kind_of
+from vault.models import AuditEvent, Invoice, OutboxMessage, Payment
+from vault.pdf import PdfRenderer
+
+LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
+SETTLE = 1.0  # seconds a file must stay put; the service looks every 50 ms
+INVOICE_HEADER = DATA.joinpath("invoices.csv").read_text().splitlines()[0]
+
+
+@pytest.fixture
+async def feed(  # type: ignore[no-untyped-def]
+    make_config, sink: SmtpSink, renderer: PdfRenderer, orm: str, tmp_path: Path
+) -> AsyncIterator[Running]:
+    config = make_config(
+        INVOICEBOT_EMAIL_OUTBOUND=f"smtp://127.0.0.1:{sink.port}",
+        INVOICEBOT_HTTP_PUBLIC_URL=PUBLIC_URL,
+        INVOICEBOT_INGEST_WATCH=str(tmp_path / "feed"),
+    )
+    service = Service(config, clock=fixed_clock(), pdf_renderer=renderer,
+                      feed_poll=timedelta(seconds=0.05), feed_settle=timedelta(seconds=SETTLE))
+    await service.start()
+    yield Running(service=service, sink=sink, config=config)
+    await service.stop()
+
+
+def folder(running: Running) -> Path:
+    assert running.config.ingest_watch is not None
+    return running.config.ingest_watch
+
+
+async def handled(running: Running, *names: str) -> None:
+    """Wait until the service has taken these files out of the folder."""
+    async def gone() -> bool:
+        return not any((folder(running) / name).exists() for name in names)
+
+    await until(gone, timeout=20)
+
+
+def processed(running: Running, stem: str) -> list[str]:
+    return sorted(p.name for p in (folder(running) / "processed").glob(f"{stem}.*"))
+
+
+async def drop_accounts_and_contacts(running: Running) -> None:
+    for kind in ("accounts", "contacts"):
+        (folder(running) / f"{kind}.csv").write_bytes((DATA / f"{kind}.csv").read_bytes())
+    await handled(running, "accounts.csv", "contacts.csv")
+
+
+async def test_dropped_files_are_imported_in_kind_order_and_answer_by_email(
+    feed: Running,
+) -> None:
+    # Dropped together; invoices need their accounts, payments their invoices.
+    for kind, name in (("payments", "payments-nov.csv"), ("invoices", "invoices-2026.csv"),
+                       ("contacts", "contacts.csv"), ("accounts", "accounts.csv")):
+        (folder(feed) / name).write_bytes((DATA / f"{kind}.csv").read_bytes())
+    await handled(feed, "payments-nov.csv", "invoices-2026.csv", "contacts.csv", "accounts.csv")
+
+    assert [p.name for p in (folder(feed) / "failed").iterdir()] == []
+    assert processed(feed, "invoices-2026")[0].startswith("invoices-2026.")
+    assert await Invoice.all().count() == 4 and await Payment.all().count() == 1
+
+    await feed.send(request_mail("ap@acme.example", "invoice INV-2026-0301"))
+    await feed.sink.wait_for(1)
+    reply = feed.sink.messages[-1].message
+    body = reply.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "INV-2026-0301" in body
+    (url,) = LINK.findall(body)
+    response = await feed.download(url)  # the PDF was rendered when the feed issued it
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    # A history loaded through the feed alerts nobody: the reply is the only mail.
+    assert len(feed.sink.messages) == 1
+    assert await OutboxMessage.filter(kind="alert").count() == 0
+
+
+async def test_a_file_with_a_bad_row_lands_in_failed_with_a_report_and_writes_nothing(
+    feed: Running,
+) -> None:
+    await drop_accounts_and_contacts(feed)
+    lines = [INVOICE_HEADER,
+             "ACME,INV-9001,2026-11-02,2026-12-02,EUR,Freight,1,100.00,19,,,",
+             "ACME,INV-9002,2026-11-02,2026-02-30,EUR,Freight,1,100.00,19,,,",
+             "NOBODY,INV-9003,2026-11-02,2026-12-02,EUR,Freight,1,100.00,19,,,"]
+    (folder(feed) / "invoices-bad.csv").write_text("\n".join(lines) + "\n")
+    (folder(feed) / "ledger.csv").write_text(INVOICE_HEADER + "\n")
+    await handled(feed, "invoices-bad.csv", "ledger.csv")
+
+    failed = folder(feed) / "failed"
+    assert sorted(p.name for p in failed.iterdir()) == [
+        "invoices-bad.csv", "invoices-bad.csv.report.txt", "ledger.csv", "ledger.csv.report.txt"]
+    report = (failed / "invoices-bad.csv.report.txt").read_text()
+    assert report.startswith("invoices-bad.csv was not imported; nothing from it was written.")
+    assert re.search(r"^invoices-bad\.csv line 3: .*due_date.*2026-02-30", report, re.M), report
+    assert re.search(r"^invoices-bad\.csv line 4: .*NOBODY", report, re.M), report
+    assert "line 2" not in report
+    assert ("cannot tell what the file holds from its name; name it accounts*.csv, "
+            "contacts*.csv, invoices*.csv or payments*.csv") in (
+        failed / "ledger.csv.report.txt").read_text()
+    assert await Invoice.all().count() == 0  # the good row was not written either
+    assert processed(feed, "invoices-bad") == []
+    assert await AuditEvent.filter(action="vault.feed.failed").count() == 2
+
+
+async def test_a_file_written_slowly_is_not_read_before_it_is_complete(feed: Running) -> None:
+    await drop_accounts_and_contacts(feed)
+    rows = [f"ACME,INV-7{n:03},2026-11-02,2026-12-02,EUR,Freight,1,{n}.00,19,,,"
+            for n in range(1, 41)]
+    text = "\n".join([INVOICE_HEADER, *rows]) + "\n"
+    half = len(text) // 2  # mid-row: read now, the file would fail or lose rows
+    path = folder(feed) / "invoices-slow.csv"
+    with path.open("w") as handle:
+        handle.write(text[:half])
+        handle.flush()
+        looks = feed.service.feed.looks
+        await until(_looked(feed, looks + 3))  # the service saw the half file, more than once
+        assert path.exists() and await Invoice.all().count() == 0
+        handle.write(text[half:])
+    await handled(feed, "invoices-slow.csv")
+
+    assert len(processed(feed, "invoices-slow")) == 1
+    assert await Invoice.all().count() == 40
+    assert list((folder(feed) / "failed").iterdir()) == []
+
+
+async def test_a_part_file_and_a_dotfile_are_left_alone(feed: Running) -> None:
+    await drop_accounts_and_contacts(feed)
+    (folder(feed) / "invoices-next.csv.part").write_text(INVOICE_HEADER + "\n")
+    (folder(feed) / ".invoices-tmp.csv").write_text(INVOICE_HEADER + "\n")
+    looks = feed.service.feed.looks
+    await until(_looked(feed, looks + int(SETTLE / 0.05) + 5), timeout=20)  # past settling
+    assert sorted(p.name for p in folder(feed).iterdir() if p.is_file()) == [
+        ".invoices-tmp.csv", "invoices-next.csv.part"]
+
+
+async def test_a_file_dropped_again_is_imported_again_only_if_its_content_changed(
+    feed: Running,
+) -> None:
+    await drop_accounts_and_contacts(feed)
+    first = "\n".join([INVOICE_HEADER,
+                       "ACME,INV-8001,2026-11-02,2026-12-02,EUR,Freight,1,100.00,19,,,"]) + "\n"
+    path = folder(feed) / "invoices-daily.csv"
+    path.write_text(first)
+    await handled(feed, path.name)
+    path.write_text(first)
+    await handled(feed, path.name)
+
+    imports = AuditEvent.filter(action="vault.import.completed")
+    assert len([e for e in await imports if e.data["file"] == path.name]) == 1
+    assert len(processed(feed, "invoices-daily")) == 1
+
+    path.write_text(first + "ACME,INV-8002,2026-11-03,2026-12-03,EUR,Freight,1,50.00,19,,,\n")
+    await handled(feed, path.name)
+    assert len([e for e in await imports if e.data["file"] == path.name]) == 2
+    assert len(processed(feed, "invoices-daily")) == 2
+    assert sorted(await Invoice.all().values_list("number", flat=True)) == [
+        "INV-8001", "INV-8002"]
+
+
+def test_the_kind_comes_from_the_file_name() -> None:
+    assert kind_of("Invoices-2026-11.CSV") == "invoices"
+    assert kind_of("payments.csv") == "payments"
+    assert kind_of("contacts_de.csv") == "contacts"
+    assert kind_of("accounts.txt") is None
+    assert kind_of("export.csv") is None
+
+
+def _looked(running: Running, count: int):  # type: ignore[no-untyped-def]
+    async def probe() -> bool:
+        return running.service.feed.looks >= count
+
+    return probe
