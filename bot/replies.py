@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.messages import Link, ListingRow, Reply
+from vault import amounts
 from vault.formats import Formats, and_list
 from vault.models import Invoice, InvoiceStatus
 
@@ -17,6 +18,10 @@ __all__ = ["Formats", "combine", "invoice_row", "reply_text"]
 
 
 def invoice_row(invoice: Invoice, link: Link | None, fmt: Formats) -> ListingRow:
+    """`invoice` as read through AccountScope (as of its day). What is still due is shown
+    next to the total once part of it was paid (vault.amounts)."""
+    due = amounts.due_of(invoice)
+    still_due = fmt.money(due, invoice.currency) if 0 < due < invoice.total else ""
     return ListingRow(
         number=invoice.number,
         issue_date=fmt.day(invoice.issue_date),
@@ -24,6 +29,7 @@ def invoice_row(invoice: Invoice, link: Link | None, fmt: Formats) -> ListingRow
         amount=fmt.money(invoice.total, invoice.currency),
         status=InvoiceStatus(invoice.status).label,
         link=link,
+        still_due=still_due,
     )
 
 
@@ -112,7 +118,8 @@ def _text_blocks(reply: Reply, with_expiry: bool) -> list[list[str]]:
     rows: list[str] = []
     for row in reply.rows:
         rows.append(
-            f"{row.number}  issued {row.issue_date}  due {row.due_date}  {row.amount}  {row.status}"
+            f"{row.number}  issued {row.issue_date}  due {row.due_date}  {row.amount_due}  "
+            f"{row.status}"
         )
         if row.link:
             rows.append(f"  {row.link.url}")

@@ -99,7 +99,7 @@ def _text_blocks(section: Section) -> list[list[str]]:
         blocks = [[title, "-" * min(72, len(title))]] if title else []
     rows: list[str] = []
     for row in section.rows:
-        rows.append(f"{row.number}  issued {row.issued}  due {row.due}  {row.amount}  "
+        rows.append(f"{row.number}  issued {row.issued}  due {row.due}  {row.amount_due}  "
                     f"{row.status}")
         if row.link:
             rows.append(f"  {row.link}")
@@ -168,6 +168,8 @@ def _table(section: Section) -> str:
             f'<span style="{_SMALL}">{when}</span>{pdf}</td>'
             f'<td style="{_CELL};text-align:right;white-space:nowrap">'
             f'<strong>{escape(row.amount)}</strong><br>'
+            + (f'<span style="{_SMALL}">{escape(row.still_due)} due</span><br>'
+               if row.still_due else "") +
             f'<span style="{_SMALL}">{escape(row.status)}</span></td></tr>')
     return ('<table role="presentation" style="border-collapse:collapse;width:100%;'
             'margin:8px 0">' + "".join(body) + "</table>")

@@ -220,6 +220,11 @@ class AccountScope:
         )
         return [d for d in found if self.happened(d.at.date())]
 
+    async def contact_names(self, contact_ids: list[int]) -> dict[int, str]:
+        """The name (or address) of each of these contacts of this account."""
+        found = await Contact.filter(account_id=self.account.id, id__in=contact_ids)
+        return {c.id: c.name or c.email for c in found}
+
     async def documents(self, document_ids: list[int]) -> list[Document]:
         """Documents of this account's invoices and statements only, in the order asked."""
         invoice_docs = await self.invoices().filter(document_id__in=document_ids).values_list(

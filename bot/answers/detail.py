@@ -8,13 +8,13 @@ account's own numbers, and another account's invoice reads exactly like a missin
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
 
 from bot.answers import Context
 from bot.answers.listing import invoice_rows
 from bot.intents import InvoiceRef, ShowInvoice
 from bot.messages import Reply
 from bot.replies import ambiguous, not_found
+from vault import amounts
 from vault.history import status_history
 from vault.models import Invoice
 from vault.numbers import resolve
@@ -66,7 +66,7 @@ def _totals(ctx: Context, invoice: Invoice) -> list[str]:
     return [
         f"Subtotal {money(invoice.subtotal, currency)}, tax {money(invoice.tax_total, currency)}, "
         f"total {money(invoice.total, currency)}",
-        f"Amount due: {money(max(invoice.total - invoice.amount_paid, Decimal(0)), currency)}",
+        f"Amount due: {money(amounts.due_of(invoice), currency)}",
     ]
 
 

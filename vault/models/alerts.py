@@ -39,6 +39,8 @@ class InvoiceEvent(Model):
     new_status = fields.CharEnumField(InvoiceStatus, max_length=16, null=True)
     amount = fields.DecimalField(max_digits=18, decimal_places=2, null=True)  # a payment's
     cause = fields.CharField(max_length=32, default="")  # import, payments, sweep, dispute
+    # The contact whose own act it was (a dispute): they have their answer, not an alert.
+    by_contact_id = fields.IntField(null=True)
     key = fields.CharField(max_length=255, unique=True, null=True)  # once-only events
     expanded = fields.BooleanField(default=False)
 
