@@ -245,8 +245,12 @@ async def test_invoice_detail_lines_tax_payments_due_history_and_link(bot: Bot) 
     assert history == [("04.03.2026", "open (issued)"),
                        ("01.04.2026", "partially paid (payment received)"),
                        ("04.04.2026", "overdue (due date passed)")]
-    (url,) = LINK.findall(body)
-    assert "INV-2026-0042" in pdf_text(await bot.fetch(url))
+    invoice_url, receipt_url = LINK.findall(body)
+    assert "INV-2026-0042" in pdf_text(await bot.fetch(invoice_url))
+    assert f"Receipt INV-2026-0042, paid on 01.04.2026 (1.000,00 €): {receipt_url}" in body
+    receipt = pdf_text(await bot.fetch(receipt_url))
+    assert "Payment receipt" in receipt and "BANK-2026-04" in receipt
+    assert "This payment 1.000,00 €" in receipt and "Still due 2.017,04 €" in receipt
 
 
 async def test_a_short_number_matching_several_invoices_lists_them(bot: Bot) -> None:
@@ -465,7 +469,13 @@ async def test_several_requests_in_one_mail_get_one_combined_reply(bot: Bot) -> 
     assert sections[0][1].startswith("Your balance")
     assert sections[1][1] == "Payments received in April 2026: 2 payments"
     assert sections[2][1] == "Invoice INV-2026-0050"
-    assert "Amount due: 0,00 €" in body and len(LINK.findall(body)) == 1
+    assert "Amount due: 0,00 €" in body
+    # The invoice as issued, and next to it the receipt of its payment.
+    invoice_url, receipt_url = LINK.findall(body)
+    assert f"Receipt INV-2026-0050, paid on 10.04.2026 (1.200,00 €): {receipt_url}" in body
+    receipt = pdf_text(await bot.fetch(receipt_url))
+    assert "Paid on 10.04.2026" in receipt and "This payment 1.200,00 €" in receipt
+    assert "Still due 0,00 €" in receipt
 
 
 async def test_contact_locale_and_time_zone_shape_the_formats(bot: Bot) -> None:

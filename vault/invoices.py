@@ -35,6 +35,7 @@ from vault.models import (
     InvoiceLine,
     InvoiceStatus,
     Payment,
+    Receipt,
     Statement,
 )
 
@@ -225,15 +226,27 @@ class AccountScope:
         found = await Contact.filter(account_id=self.account.id, id__in=contact_ids)
         return {c.id: c.name or c.email for c in found}
 
+    async def receipts(self, payments: list[Payment]) -> dict[int, Document]:
+        """The receipts issued for these payments of this account, by payment id."""
+        found = await Receipt.filter(account_id=self.account.id,
+                                     payment_id__in=[p.id for p in payments])
+        documents = {d.id: d for d in await Document.filter(
+            id__in=[r.document_id for r in found])}
+        return {r.payment_id: documents[r.document_id] for r in found}
+
     async def documents(self, document_ids: list[int]) -> list[Document]:
-        """Documents of this account's invoices and statements only, in the order asked."""
+        """Documents of this account's invoices, receipts and statements only, in the
+        order asked."""
         invoice_docs = await self.invoices().filter(document_id__in=document_ids).values_list(
             "document_id", flat=True
         )
         statement_docs = await Statement.filter(
             account_id=self.account.id, document_id__in=document_ids
         ).values_list("document_id", flat=True)
-        owned = {*invoice_docs, *statement_docs}
+        receipt_docs = await Receipt.filter(
+            account_id=self.account.id, document_id__in=document_ids
+        ).values_list("document_id", flat=True)
+        owned = {*invoice_docs, *statement_docs, *receipt_docs}
         found = {d.id: d for d in await Document.filter(id__in=list(owned))}
         return [found[i] for i in document_ids if i in found]
 
