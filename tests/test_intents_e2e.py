@@ -471,7 +471,7 @@ async def test_several_requests_in_one_mail_get_one_combined_reply(bot: Bot) -> 
     assert sections[2][1] == "Invoice INV-2026-0050"
     assert "Amount due: 0,00 €" in body
     # The invoice as issued, and next to it the receipt of its payment.
-    invoice_url, receipt_url = LINK.findall(body)
+    _invoice_url, receipt_url = LINK.findall(body)
     assert f"Receipt INV-2026-0050, paid on 10.04.2026 (1.200,00 €): {receipt_url}" in body
     receipt = pdf_text(await bot.fetch(receipt_url))
     assert "Paid on 10.04.2026" in receipt and "This payment 1.200,00 €" in receipt
