@@ -142,15 +142,20 @@ def plus(a: dict[str, tuple[int, Decimal]], b: dict[str, tuple[int, Decimal]]
 
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(drawn=st.lists(invoices_drawn, max_size=14))
-async def test_every_answer_tells_the_same_amounts(config: Config, drawn: list[Drawn]) -> None:
+@given(drawn=st.lists(invoices_drawn, max_size=14),
+       back=st.none() | st.integers(0, 200))
+async def test_every_answer_tells_the_same_amounts(
+    config: Config, drawn: list[Drawn], back: int | None
+) -> None:
+    """Live, or as of a past day (`invoicebot ask --today`): `back` days ago."""
+    day = TODAY if back is None else TODAY - timedelta(days=back)
     for contact in await make_world(drawn):
-        scope = await AccountScope.for_contact(contact)
+        scope = await AccountScope.for_contact(contact, None if back is None else day)
         unpaid = by_currency(await scope.search(InvoiceQuery(statuses=UNPAID)))
         overdue = by_currency(await scope.search(InvoiceQuery(statuses=OVERDUE)))
         disputed = by_currency(await scope.search(InvoiceQuery(
             statuses=(InvoiceStatus.DISPUTED,))))
-        owed = await owed_now(scope, TODAY)
+        owed = await owed_now(scope, day)
         rows = {r.currency: r for r in balances(owed)}
 
         # Balance: outstanding = unpaid + disputed; overdue as listed; disputed as listed.
@@ -161,16 +166,16 @@ async def test_every_answer_tells_the_same_amounts(config: Config, drawn: list[D
                 if r.disputed_invoices} == disputed
 
         # Aging: everything owed, aged; past due = overdue + disputed past due.
-        aging = {r.currency: r for r in age(owed, TODAY)}
+        aging = {r.currency: r for r in age(owed, day)}
         assert {c: a.total for c, a in aging.items()} == {c: r.outstanding
                                                           for c, r in rows.items()}
         for c, a in aging.items():
             disputed_late = sum((o.amount for o in owed if o.currency == c and o.disputed
-                                 and o.due_date < TODAY), ZERO)
+                                 and o.due_date < day), ZERO)
             assert sum(a.buckets[1:], ZERO) == rows[c].overdue + disputed_late
 
-        # A statement up to today: its aging and closing balance tell the same.
-        snapshot = await build_statement(scope, START, TODAY, TODAY, config.seller)
+        # A statement up to that day: its aging and closing balance tell the same.
+        snapshot = await build_statement(scope, START, day, day, config.seller)
         for section in snapshot.sections:
             outstanding = rows[section.currency].outstanding if section.currency in rows \
                 else ZERO
@@ -179,7 +184,7 @@ async def test_every_answer_tells_the_same_amounts(config: Config, drawn: list[D
 
         # A digest's alerts: each says what is still open, as the listings do.
         fmt = Formats.of("de_DE", "Europe/Berlin")
-        for invoice in await scope.invoices():
+        for invoice in await scope.seen(await scope.invoices()):
             event = InvoiceEvent(kind=EventKind.STATUS_CHANGED, old_status=InvoiceStatus.OPEN,
                                  new_status=invoice.status)
             details = alert_for(event, invoice, fmt, None).details
