@@ -17,9 +17,11 @@ from vault.models import Invoice, InvoiceStatus
 __all__ = ["Formats", "combine", "invoice_row", "reply_text"]
 
 
-def invoice_row(invoice: Invoice, link: Link | None, fmt: Formats) -> ListingRow:
+def invoice_row(invoice: Invoice, link: Link | None, fmt: Formats,
+                last_paid: date | None = None) -> ListingRow:
     """`invoice` as read through AccountScope (as of its day). What is still due is shown
-    next to the total once part of it was paid (vault.amounts)."""
+    next to the total once part of it was paid (vault.amounts); a paid invoice says when
+    (its PDF is the invoice as issued; the detail links a receipt per payment)."""
     due = amounts.due_of(invoice)
     still_due = fmt.money(due, invoice.currency) if 0 < due < invoice.total else ""
     return ListingRow(
@@ -27,10 +29,17 @@ def invoice_row(invoice: Invoice, link: Link | None, fmt: Formats) -> ListingRow
         issue_date=fmt.day(invoice.issue_date),
         due_date=fmt.day(invoice.due_date),
         amount=fmt.money(invoice.total, invoice.currency),
-        status=InvoiceStatus(invoice.status).label,
+        status=_status(invoice, last_paid, fmt),
         link=link,
         still_due=still_due,
     )
+
+
+def _status(invoice: Invoice, last_paid: date | None, fmt: Formats) -> str:
+    label = InvoiceStatus(invoice.status).label
+    if invoice.status == InvoiceStatus.PAID and last_paid is not None:
+        return f"{label} on {fmt.day(last_paid)}"
+    return label
 
 
 def latest_hint(latest: Invoice | None, fmt: Formats, word: str = "latest") -> str:

@@ -470,6 +470,7 @@ async def test_several_requests_in_one_mail_get_one_combined_reply(bot: Bot) -> 
     assert sections[1][1] == "Payments received in April 2026: 2 payments"
     assert sections[2][1] == "Invoice INV-2026-0050"
     assert "Amount due: 0,00 €" in body
+    assert re.search(r"^INV-2026-0050  issued 18\.03\.2026 .* paid on 10\.04\.2026$", body, re.M)
     # The invoice as issued, and next to it the receipt of its payment.
     _invoice_url, receipt_url = LINK.findall(body)
     assert f"Receipt INV-2026-0050, paid on 10.04.2026 (1.200,00 €): {receipt_url}" in body

@@ -189,6 +189,15 @@ class AccountScope:
     async def payments(self, invoice: Invoice) -> list[Payment]:
         return await self._payments().filter(invoice_id=invoice.id).order_by("paid_on")
 
+    async def last_paid(self, invoices: list[Invoice]) -> dict[int, date]:
+        """The day of each invoice's latest payment (by `as_of`), for those paid at all."""
+        found: dict[int, date] = {}
+        rows = await self._payments().filter(
+            invoice_id__in=[i.id for i in invoices]).values_list("invoice_id", "paid_on")
+        for invoice_id, paid_on in rows:
+            found[invoice_id] = max(found.get(invoice_id, paid_on), paid_on)
+        return found
+
     async def lines(self, invoice: Invoice) -> list[InvoiceLine]:
         return await InvoiceLine.filter(
             invoice_id=invoice.id, invoice__account_id=self.account.id

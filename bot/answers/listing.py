@@ -82,9 +82,11 @@ def totals(invoices: list[Invoice]) -> dict[str, Decimal]:
 
 async def invoice_rows(ctx: Context, invoices: list[Invoice]) -> list[ListingRow]:
     """One row per invoice with a link to its PDF (if it has one yet)."""
+    paid = await ctx.scope.last_paid(invoices)
     # One transaction for all the reply's grants: one commit (one fsync), not one each.
     async with in_transaction():
-        return [invoice_row(i, await _pdf_link(ctx, i), ctx.fmt) for i in invoices]
+        return [invoice_row(i, await _pdf_link(ctx, i), ctx.fmt, paid.get(i.id))
+                for i in invoices]
 
 
 async def _pdf_link(ctx: Context, invoice: Invoice) -> Link | None:
