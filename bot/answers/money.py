@@ -38,7 +38,8 @@ async def balance(ctx: Context, command: Balance) -> Reply:
         intro=f"Your balance{whose} on {day}: {outstanding} outstanding, "
               f"of which {overdue} overdue{in_dispute}.",
         notes=tuple(_balance_note(ctx, r) for r in rows),
-        outro='Write "unpaid" or "overdue" to list these invoices.',
+        outro=('Write "unpaid", "overdue" or "disputed invoices" to list these invoices.'
+               if disputed else 'Write "unpaid" or "overdue" to list these invoices.'),
     )
 
 
