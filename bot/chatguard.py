@@ -15,8 +15,9 @@ from bot.identity import chat_address, workspace_allowed
 from bot.messages import Reply
 from bot.outgoing import reply_message
 from notifier import outbox
-from notifier.message import MailHeaders
+from notifier.message import mail_from
 from vault import audit
+from vault.config import EmailConfig
 from vault.escalations import escalate
 from vault.models import (
     Account,
@@ -55,8 +56,8 @@ def allowed_from(account: Account, user: ChatUser) -> bool:
 
 
 class Guard:
-    def __init__(self, sender: str) -> None:
-        self.sender = sender  # the From of our emails (email.from)
+    def __init__(self, email: EmailConfig) -> None:
+        self.email = email  # who our emails are from
 
     async def refusal(self, contact: Contact | None, user: ChatUser, now: datetime) -> str | None:
         """Why this chat may not link to this contact now, or None. Needs contact.account."""
@@ -124,4 +125,4 @@ class Guard:
         # Auto-Submitted: auto-generated (RFC 3834): not a reply, still a robot.
         await outbox.enqueue(reply_message(
             reply, key=key, channel=Channel.EMAIL, kind=kind, recipient=contact.email,
-            contact_id=contact.id, mail=MailHeaders(sender=self.sender)), now=now)
+            contact_id=contact.id, mail=mail_from(self.email)), now=now)

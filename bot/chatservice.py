@@ -36,7 +36,7 @@ class ChatChannels:
         self.clock = clock
         # The newest secret key keys the code HMACs (a rotation voids codes in flight:
         # they live ten minutes).
-        self.linker = Linker(Guard(config.email.sender), config.secret_keys[-1], clock)
+        self.linker = Linker(Guard(config.email), config.secret_keys[-1], clock)
         self.inbox = ChatInbox(pipeline, self.linker, wake_delivery)
         self.slack = SlackChannel(config.slack, self.inbox.receive, clock) if config.slack else None
         self.telegram = (TelegramChannel(config.telegram, self.inbox.receive, clock)

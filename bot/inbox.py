@@ -26,7 +26,7 @@ from bot.messages import Link, Request
 from bot.outgoing import reply_message
 from bot.pipeline import Answer, Pipeline
 from notifier import outbox
-from notifier.message import MailHeaders
+from notifier.message import mail_from
 from vault import audit
 from vault.config import EmailConfig
 from vault.escalations import escalate
@@ -100,8 +100,8 @@ class Inbox:
                 offers = []
                 if self.offers is not None and answer.contact_id and not answer.refused:
                     offers = await self.offers(answer.contact_id)
-                mail = MailHeaders(
-                    sender=self.config.sender, auto_replied=True,
+                mail = mail_from(
+                    self.config, auto_replied=True,
                     in_reply_to=str(msg.get("Message-ID", "") or ""),
                     references=str(msg.get("References", "") or ""))
                 await outbox.enqueue(reply_message(

@@ -53,6 +53,12 @@ class ListingRow:
     amount: str
     status: str
     link: Link | None
+    still_due: str = ""  # what is left to pay, when part of the amount was paid
+
+    @property
+    def amount_due(self) -> str:
+        """The total, and what is still due of it: "€228.48 (€114.24 due)"."""
+        return f"{self.amount} ({self.still_due} due)" if self.still_due else self.amount
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def _section(reply: Reply, heading: str, *, with_expiry: bool) -> Section:
 
 def _row(line: ListingRow) -> InvoiceRow:
     return InvoiceRow(line.number, line.issue_date, line.due_date, line.amount, line.status,
-                      line.link.url if line.link else "")
+                      line.link.url if line.link else "", line.still_due)
 
 
 def _links(links: Sequence[ReplyLink]) -> tuple[Link, ...]:

@@ -84,7 +84,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry(Archive, archive, Role.AP, "archives", ("all {year} as zip",)),
     Entry(Statement, statement, Role.APPROVER, "statements", ("statement", "statement Q1")),
     Entry(Aging, aging, Role.APPROVER, "aging reports", ("aging",)),
-    Entry(Dispute, dispute, Role.MANAGER, "disputes", ("dispute {invoice} wrong quantity",)),
+    Entry(Dispute, dispute, Role.AP, "disputes", ("dispute {invoice} wrong quantity",)),
     Entry(TalkToPerson, talk_to_person, Role.AP, "talking to a person", ("talk to a person",)),
     Entry(Preferences, answer_preferences, Role.AP, "notification settings",
           ("my notification settings",)),

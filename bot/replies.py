@@ -10,21 +10,36 @@ from __future__ import annotations
 from datetime import date
 
 from bot.messages import Link, ListingRow, Reply
+from vault import amounts
 from vault.formats import Formats, and_list
 from vault.models import Invoice, InvoiceStatus
 
 __all__ = ["Formats", "combine", "invoice_row", "reply_text"]
 
 
-def invoice_row(invoice: Invoice, link: Link | None, fmt: Formats) -> ListingRow:
+def invoice_row(invoice: Invoice, link: Link | None, fmt: Formats,
+                last_paid: date | None = None) -> ListingRow:
+    """`invoice` as read through AccountScope (as of its day). What is still due is shown
+    next to the total once part of it was paid (vault.amounts); a paid invoice says when
+    (its PDF is the invoice as issued; the detail links a receipt per payment)."""
+    due = amounts.due_of(invoice)
+    still_due = fmt.money(due, invoice.currency) if 0 < due < invoice.total else ""
     return ListingRow(
         number=invoice.number,
         issue_date=fmt.day(invoice.issue_date),
         due_date=fmt.day(invoice.due_date),
         amount=fmt.money(invoice.total, invoice.currency),
-        status=InvoiceStatus(invoice.status).label,
+        status=_status(invoice, last_paid, fmt),
         link=link,
+        still_due=still_due,
     )
+
+
+def _status(invoice: Invoice, last_paid: date | None, fmt: Formats) -> str:
+    label = InvoiceStatus(invoice.status).label
+    if invoice.status == InvoiceStatus.PAID and last_paid is not None:
+        return f"{label} on {fmt.day(last_paid)}"
+    return label
 
 
 def latest_hint(latest: Invoice | None, fmt: Formats, word: str = "latest") -> str:
@@ -112,7 +127,8 @@ def _text_blocks(reply: Reply, with_expiry: bool) -> list[list[str]]:
     rows: list[str] = []
     for row in reply.rows:
         rows.append(
-            f"{row.number}  issued {row.issue_date}  due {row.due_date}  {row.amount}  {row.status}"
+            f"{row.number}  issued {row.issue_date}  due {row.due_date}  {row.amount_due}  "
+            f"{row.status}"
         )
         if row.link:
             rows.append(f"  {row.link.url}")

@@ -25,7 +25,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from notifier import compose, outbox, preferences
-from notifier.message import MailHeaders, Outgoing
+from notifier.message import MailHeaders, Outgoing, mail_from
 from notifier.unsubscribe import unsubscribe_signer, unsubscribe_url
 from vault import links
 from vault.config import Config
@@ -69,9 +69,8 @@ class AlertContext:
 
     def mail_headers(self, contact: Contact) -> MailHeaders:
         """An alert email's From and unsubscribe headers, for this contact."""
-        return MailHeaders(
-            sender=self.config.email.sender, display_name=self.config.seller.name,
-            unsubscribe_url=self.unsubscribe_url(contact),
+        return mail_from(
+            self.config.email, unsubscribe_url=self.unsubscribe_url(contact),
             unsubscribe_mailto=min(self.config.email.addresses, default=""),
         )
 
@@ -104,7 +103,8 @@ async def _notifications(
     for event in batch:
         if not is_news(event, now, window, zone):
             continue  # history: recorded (statements, status history), never alerted
-        for contact in (c for c in contacts if c.account_id == event.account_id):
+        for contact in (c for c in contacts if c.account_id == event.account_id
+                        and c.id != event.by_contact_id):  # their own act: answered already
             wanted = settings[contact.id]
             if not wanted.wants(event.kind, event.new_status):
                 continue

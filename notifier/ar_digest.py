@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from notifier import outbox
 from notifier.alerts import AlertContext
 from notifier.digests import last_period
-from notifier.message import MailHeaders, Outgoing, Section
+from notifier.message import Outgoing, Section, mail_from
 from vault.models import Account, Contact, Digest, DigestItem, Escalation, OutboxMessage
 from vault.vocabulary import Channel, DigestState, EscalationKind, OutboxKind
 
@@ -72,8 +72,7 @@ async def items_of(escalations: list[Escalation], ctx: AlertContext) -> list[Ite
 
 def _message(ctx: AlertContext, key: str, channel: Channel, recipient: str, subject: str,
              items: list[Item]) -> Outgoing:
-    mail = MailHeaders(sender=ctx.config.email.sender,
-                       display_name=f"{ctx.config.seller.name} invoicebot")
+    mail = mail_from(ctx.config.email)
     return Outgoing(
         kind=OutboxKind.DIGEST, channel=channel, recipient=recipient, key=key, title=subject,
         sections=tuple(item.section() for item in items),

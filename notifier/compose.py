@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from notifier.message import Link, MailHeaders, Outgoing, Section
+from vault import amounts
 from vault.formats import Formats
 from vault.models import Invoice, InvoiceEvent
 from vault.vocabulary import Channel, EventKind, InvoiceStatus, OutboxKind
@@ -52,7 +53,7 @@ def alert_for(event: InvoiceEvent, invoice: Invoice, fmt: Formats,
         headline = f"Invoice {number} is due on {due}: {total}"
     else:
         headline = f"Invoice {number}: {event.kind}"
-    open_amount = fmt.money(invoice.total - invoice.amount_paid, invoice.currency)
+    open_amount = fmt.money(amounts.due_of(invoice), invoice.currency)
     details = (f"Amount: {total} (open: {open_amount})", f"Due date: {due}", f"Status: {status}")
     return Alert(headline, details, link)
 

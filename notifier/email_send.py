@@ -101,7 +101,7 @@ def _text_blocks(section: Section) -> list[list[str]]:
         blocks = [[title, "-" * min(72, len(title))]] if title else []
     rows: list[str] = []
     for row in section.rows:
-        rows.append(f"{row.number}  issued {row.issued}  due {row.due}  {row.amount}  "
+        rows.append(f"{row.number}  issued {row.issued}  due {row.due}  {row.amount_due}  "
                     f"{row.status}")
         if row.link:
             rows.append(f"  {row.link}")
@@ -220,6 +220,8 @@ def _rows(section: Section, accent: str) -> str:
             f"{escape(row.due)}</span></div>"
             f'<div style="{cell}max-width:170px">'
             f'<strong style="white-space:nowrap;color:{_INK}">{escape(row.amount)}</strong>'
+            + (f'<br><span style="{_SMALL}">{escape(row.still_due)} due</span>'
+               if row.still_due else "") +
             f'<br><span style="{_SMALL}">{escape(row.status)}</span></div>'
             f'<div style="{cell}max-width:130px;padding-top:2px">{pdf}</div></div>')
     return f'<div style="margin:8px 0 14px;border-top:1px solid {_LINE}">{"".join(out)}</div>'

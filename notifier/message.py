@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from vault.config import EmailConfig
 from vault.vocabulary import Channel, OutboxKind
 
 FORMAT = 1  # the "outgoing" marker in a stored payload; old payloads have none
@@ -47,6 +48,12 @@ class InvoiceRow:
     amount: str
     status: str
     link: str = ""
+    still_due: str = ""  # what is left to pay, when part of the amount was paid
+
+    @property
+    def amount_due(self) -> str:
+        """The total, and what is still due of it: "€228.48 (€114.24 due)"."""
+        return f"{self.amount} ({self.still_due} due)" if self.still_due else self.amount
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,12 @@ class MailHeaders:
     unsubscribe_url: str = ""  # https one-click (RFC 8058): set for alerts and digests
     unsubscribe_mailto: str = ""  # the bot's address, for a "stop alerts" request
     auto_replied: bool = False  # RFC 3834: auto-replied (an answer), else auto-generated
+
+
+def mail_from(email: EmailConfig, **headers: Any) -> MailHeaders:
+    """The MailHeaders of every mail we send (replies, notices, alerts, digests, AR's
+    digest): one sender, email.from, under one display name, the seller's."""
+    return MailHeaders(sender=email.sender, display_name=email.sender_name, **headers)
 
 
 @dataclass(frozen=True)
@@ -171,7 +184,7 @@ def legacy_chat(payload: bytes) -> tuple[str, list[dict[str, str]]]:
 # ---- what every chat shows ---------------------------------------------------------------
 
 def row_line(row: InvoiceRow) -> str:
-    return f"{row.number} · issued {row.issued} · due {row.due} · {row.amount} · {row.status}"
+    return f"{row.number} · issued {row.issued} · due {row.due} · {row.amount_due} · {row.status}"
 
 
 def chat_buttons(message: Outgoing) -> tuple[list[Link], int]:

@@ -24,7 +24,8 @@ def test_bucket_boundaries(days: int, name: str) -> None:
 
 
 def owed(currency: str, days_past_due: int, amount: str, disputed: bool = False) -> Owed:
-    return Owed(currency, TODAY - timedelta(days=days_past_due), Decimal(amount), disputed)
+    return Owed(currency, TODAY - timedelta(days=days_past_due), Decimal(amount), disputed,
+                overdue=days_past_due > 0 and not disputed)
 
 
 def test_aging_never_adds_currencies() -> None:
@@ -36,13 +37,13 @@ def test_aging_never_adds_currencies() -> None:
     ]
 
 
-def test_balance_counts_overdue_and_disputed_within_the_outstanding() -> None:
+def test_balance_counts_disputed_within_the_outstanding_and_never_as_overdue() -> None:
     (row,) = balances([owed("EUR", -3, "100.00"), owed("EUR", 10, "50.00"),
-                       owed("EUR", 40, "25.00", disputed=True)], TODAY)
+                       owed("EUR", 40, "25.00", disputed=True)])
     assert (row.outstanding, row.overdue, row.disputed) == (
-        Decimal("175.00"), Decimal("75.00"), Decimal("25.00"))
-    assert (row.invoices, row.overdue_invoices) == (3, 2)
-    assert row.oldest_overdue == TODAY - timedelta(days=40)
+        Decimal("175.00"), Decimal("50.00"), Decimal("25.00"))
+    assert (row.invoices, row.overdue_invoices, row.disputed_invoices) == (3, 1, 1)
+    assert row.oldest_overdue == TODAY - timedelta(days=10)
 
 
 @pytest.mark.parametrize(("start_month", "expected"), [

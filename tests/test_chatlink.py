@@ -16,6 +16,7 @@ from bot.identity import Refusal, identify
 from bot.messages import Request
 from notifier.email_send import wire
 from vault.clock import SYSTEM, FixedClock
+from vault.config import Config
 from vault.models import (
     Account,
     AuditEvent,
@@ -45,8 +46,8 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def linker(clock: FixedClock) -> Linker:
-    return Linker(Guard("invoices@localhost"), SECRET, clock)
+def linker(clock: FixedClock, config: Config) -> Linker:
+    return Linker(Guard(config.email), SECRET, clock)
 
 
 async def ask_code(linker: Linker, user: ChatUser = ANNA) -> str:

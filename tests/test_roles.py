@@ -29,7 +29,8 @@ from bot.registry import REGISTRY, Entry, entry_for
 from tests.harness import TODAY
 from vault.vocabulary import Role
 
-AP_MAY = (ListInvoices, ShowInvoice, Balance, Payments, Archive, Help, TalkToPerson, Preferences)
+AP_MAY = (ListInvoices, ShowInvoice, Balance, Payments, Archive, Help, TalkToPerson, Preferences,
+          Dispute)  # the AP clerk is usually the one who finds the error
 # One account's values for every template field.
 SAMPLES = Samples({"invoice": "INV-2026-0042", "entity": "ACME Freight GmbH", "month": "March",
                    "year": "2025", "po": "PO-7781", "amount": "5000 EUR"})
@@ -52,7 +53,7 @@ def test_what_each_role_may_ask(role: str, allowed: set[type[Command]]) -> None:
 
 def test_roles_allowed_lists_the_minimum_and_above() -> None:
     assert [str(r) for r in entry_for(Statement).roles()] == ["approver", "manager"]
-    assert [str(r) for r in entry_for(Dispute).roles()] == ["manager"]
+    assert [str(r) for r in entry_for(Dispute).roles()] == ["ap", "approver", "manager"]
 
 
 def test_help_offers_only_what_the_role_may_ask() -> None:
@@ -61,7 +62,7 @@ def test_help_offers_only_what_the_role_may_ask() -> None:
 
     assert "statement Q1" not in shown(Role.AP) and "aging" not in shown(Role.AP)
     assert "statement Q1" in shown(Role.APPROVER)
-    assert not any(e.startswith("dispute") for e in shown(Role.APPROVER))
+    assert "dispute INV-2026-0042 wrong quantity" in shown(Role.AP)
     assert "dispute INV-2026-0042 wrong quantity" in shown(Role.MANAGER)
 
 
@@ -72,9 +73,9 @@ def test_an_account_without_invoices_gets_examples_without_its_data() -> None:
 
 
 def test_a_refusal_names_the_roles_that_may() -> None:
-    reply = not_allowed(Role.AP, entry_for(Dispute))
-    assert reply.intro == ("Sorry, disputes are available to manager contacts; you are "
-                           "registered as an AP contact.")
+    reply = not_allowed(Role.AP, entry_for(Aging))
+    assert reply.intro == ("Sorry, aging reports are available to approver or manager contacts; "
+                           "you are registered as an AP contact.")
 
 
 @pytest.mark.parametrize(("entry", "template"), [

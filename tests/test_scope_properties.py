@@ -29,7 +29,16 @@ from tests.worlds import load_intents_data, scratch_database, world_config
 from vault import db
 from vault.clock import FixedClock
 from vault.links import LinkSigner
-from vault.models import Account, Dispute, Escalation, Grant, Invoice, Payment, Statement
+from vault.models import (
+    Account,
+    Dispute,
+    Escalation,
+    Grant,
+    Invoice,
+    Payment,
+    Receipt,
+    Statement,
+)
 from vault.pdf import PdfRenderer
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -76,7 +85,9 @@ async def documents_of_a() -> frozenset[int]:
     invoice_docs = await Invoice.filter(account_id=acme.id).values_list("document_id", flat=True)
     statement_docs = await Statement.filter(account_id=acme.id).values_list("document_id",
                                                                              flat=True)
-    return frozenset(int(d) for d in (*invoice_docs, *statement_docs) if d is not None)
+    receipt_docs = await Receipt.filter(account_id=acme.id).values_list("document_id", flat=True)
+    return frozenset(int(d) for d in (*invoice_docs, *statement_docs, *receipt_docs)
+                     if d is not None)
 
 
 @pytest.fixture(scope="module")

@@ -125,6 +125,8 @@ class EmailConfig:
     verify_dkim: bool
     max_size: int
     notice_interval: timedelta
+    # The From display name of every mail we send: the seller's name (seller.name).
+    sender_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -222,15 +224,16 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
     def where(section: str, key: str) -> str:
         return f"{source}: {section}.{key}"
 
+    seller = _seller(m["seller"], source)
     config = Config(
         source=source,
         database_url=_text(m["database"]["url"], where("database", "url")),
         vault_path=Path(_text(m["vault"]["path"], where("vault", "path"))),
-        seller=_seller(m["seller"], source),
+        seller=seller,
         http_listen=parse_hostport(m["http"]["listen"], where("http", "listen")),
         public_url=_url(m["http"]["public_url"], where("http", "public_url")),
         link_ttl=parse_duration(m["links"]["ttl"], where("links", "ttl")),
-        email=_email(m["email"], source),
+        email=_email(m["email"], source, seller.name),
         notifier_enabled=_bool(m["notifier"]["enabled"], where("notifier", "enabled")),
         notifier_tick=parse_duration(m["notifier"]["tick"], where("notifier", "tick")),
         ar_recipients=tuple(_list(m["ar"]["recipients"], where("ar", "recipients"))),
@@ -252,7 +255,7 @@ def _alerts_module() -> Any:
     return config_alerts
 
 
-def _email(section: dict[str, Any], source: str) -> EmailConfig:
+def _email(section: dict[str, Any], source: str, sender_name: str) -> EmailConfig:
     def at(key: str) -> str:
         return f"{source}: email.{key}"
 
@@ -269,6 +272,7 @@ def _email(section: dict[str, Any], source: str) -> EmailConfig:
         verify_dkim=_bool(section["verify_dkim"], at("verify_dkim")),
         max_size=parse_size(section["max_size"], at("max_size")),
         notice_interval=parse_duration(section["notice_interval"], at("notice_interval")),
+        sender_name=sender_name,
     )
 
 

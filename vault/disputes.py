@@ -51,7 +51,7 @@ async def open_dispute(
             status=InvoiceStatus.DISPUTED, file_status=InvoiceStatus.DISPUTED
         )
         await events.status_changed(current, current.status, InvoiceStatus.DISPUTED, now,
-                                    cause="dispute")
+                                    cause="dispute", by_contact_id=scope.contact.id)
         await escalate(
             EscalationKind.DISPUTE, f"dispute:{dispute.id}", at=now,
             account_id=scope.account.id, contact_id=scope.contact.id,

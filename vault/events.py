@@ -52,6 +52,7 @@ class Event:
     # The seller's day the fact happened (issue date, paid_on, ...); None: when recorded.
     # The notifier alerts only events inside its window (notifier.alerts.is_news).
     happened_on: date | None = None
+    by_contact_id: int | None = None  # whose own act it was: not alerted to them
 
 
 async def record(events: Sequence[Event], at: datetime) -> None:
@@ -63,6 +64,7 @@ async def record(events: Sequence[Event], at: datetime) -> None:
             at=at, kind=e.kind, account_id=e.account_id, invoice_id=e.invoice_id,
             old_status=e.old_status, new_status=e.new_status, amount=e.amount,
             cause=e.cause, key=e.key, happened_on=e.happened_on, expanded=_silenced.get(),
+            by_contact_id=e.by_contact_id,
         )
         for e in events
     ]
@@ -71,7 +73,8 @@ async def record(events: Sequence[Event], at: datetime) -> None:
 
 
 async def status_changed(
-    invoice: Invoice, old: InvoiceStatus, new: InvoiceStatus, at: datetime, *, cause: str
+    invoice: Invoice, old: InvoiceStatus, new: InvoiceStatus, at: datetime, *, cause: str,
+    by_contact_id: int | None = None,
 ) -> None:
     """Record a status change of one invoice (call inside the transaction that saved it).
 
@@ -79,12 +82,14 @@ async def status_changed(
         async with in_transaction():
             invoice.status = InvoiceStatus.DISPUTED; await invoice.save(...)
             await status_changed(invoice, old, InvoiceStatus.DISPUTED, now, cause="dispute")
-    Nothing is recorded when old == new.
+    Nothing is recorded when old == new. `by_contact_id`: the contact who made the change
+    (the disputer), who already has our answer and gets no alert of it.
     """
     if old == new:
         return
     event = Event(EventKind.STATUS_CHANGED, invoice.account_id, invoice.id, cause,
-                  old_status=InvoiceStatus(old), new_status=InvoiceStatus(new))
+                  old_status=InvoiceStatus(old), new_status=InvoiceStatus(new),
+                  by_contact_id=by_contact_id)
     await record([event], at)
 
 

@@ -30,14 +30,32 @@ async def status_history(scope: AccountScope, invoice: Invoice, today: date) -> 
               *_payment_events(invoice, payments)]
     if (overdue := _overdue_from(invoice, payments, today)) is not None:
         events.append(StatusEvent(overdue, InvoiceStatus.OVERDUE, "due date passed"))
-    for dispute in await scope.disputes(invoice):
-        events.append(StatusEvent(dispute.at.date(), InvoiceStatus.DISPUTED, dispute.reason))
-        if dispute.resolved_at is not None and scope.happened(dispute.resolved_at.date()):
-            events.append(StatusEvent(dispute.resolved_at.date(), InvoiceStatus.OPEN,
-                                      "dispute resolved"))
+    events += await _dispute_events(scope, invoice)
     if invoice.status == InvoiceStatus.VOID:
         events.append(StatusEvent(invoice.updated_at.date(), InvoiceStatus.VOID, "voided"))
     return sorted(events, key=lambda e: e.day)
+
+
+async def _dispute_events(scope: AccountScope, invoice: Invoice) -> list[StatusEvent]:
+    """Who disputed, when and why; a dispute only the ledger file records (no Dispute
+    row) is dated by the row's last change."""
+    disputes = await scope.disputes(invoice)
+    if not disputes:
+        if invoice.status != InvoiceStatus.DISPUTED:
+            return []
+        return [StatusEvent(invoice.updated_at.date(), InvoiceStatus.DISPUTED,
+                            "disputed, as our records show")]
+    names = await scope.contact_names([d.contact_id for d in disputes if d.contact_id])
+    events = []
+    for dispute in disputes:
+        who = names.get(dispute.contact_id or 0, "")
+        why = f"“{dispute.reason}”" if dispute.reason else "no reason given"
+        events.append(StatusEvent(dispute.at.date(), InvoiceStatus.DISPUTED,
+                                  f"by {who}: {why}" if who else why))
+        if dispute.resolved_at is not None and scope.happened(dispute.resolved_at.date()):
+            events.append(StatusEvent(dispute.resolved_at.date(), InvoiceStatus.OPEN,
+                                      "dispute resolved"))
+    return events
 
 
 def _payment_events(invoice: Invoice, payments: list[Payment]) -> list[StatusEvent]:

@@ -35,6 +35,7 @@ from vault.models import (
     InvoiceLine,
     InvoiceStatus,
     Payment,
+    Receipt,
     Statement,
 )
 
@@ -188,6 +189,15 @@ class AccountScope:
     async def payments(self, invoice: Invoice) -> list[Payment]:
         return await self._payments().filter(invoice_id=invoice.id).order_by("paid_on")
 
+    async def last_paid(self, invoices: list[Invoice]) -> dict[int, date]:
+        """The day of each invoice's latest payment (by `as_of`), for those paid at all."""
+        found: dict[int, date] = {}
+        rows = await self._payments().filter(
+            invoice_id__in=[i.id for i in invoices]).values_list("invoice_id", "paid_on")
+        for invoice_id, paid_on in rows:
+            found[invoice_id] = max(found.get(invoice_id, paid_on), paid_on)
+        return found
+
     async def lines(self, invoice: Invoice) -> list[InvoiceLine]:
         return await InvoiceLine.filter(
             invoice_id=invoice.id, invoice__account_id=self.account.id
@@ -220,15 +230,32 @@ class AccountScope:
         )
         return [d for d in found if self.happened(d.at.date())]
 
+    async def contact_names(self, contact_ids: list[int]) -> dict[int, str]:
+        """The name (or address) of each of these contacts of this account."""
+        found = await Contact.filter(account_id=self.account.id, id__in=contact_ids)
+        return {c.id: c.name or c.email for c in found}
+
+    async def receipts(self, payments: list[Payment]) -> dict[int, Document]:
+        """The receipts issued for these payments of this account, by payment id."""
+        found = await Receipt.filter(account_id=self.account.id,
+                                     payment_id__in=[p.id for p in payments])
+        documents = {d.id: d for d in await Document.filter(
+            id__in=[r.document_id for r in found])}
+        return {r.payment_id: documents[r.document_id] for r in found}
+
     async def documents(self, document_ids: list[int]) -> list[Document]:
-        """Documents of this account's invoices and statements only, in the order asked."""
+        """Documents of this account's invoices, receipts and statements only, in the
+        order asked."""
         invoice_docs = await self.invoices().filter(document_id__in=document_ids).values_list(
             "document_id", flat=True
         )
         statement_docs = await Statement.filter(
             account_id=self.account.id, document_id__in=document_ids
         ).values_list("document_id", flat=True)
-        owned = {*invoice_docs, *statement_docs}
+        receipt_docs = await Receipt.filter(
+            account_id=self.account.id, document_id__in=document_ids
+        ).values_list("document_id", flat=True)
+        owned = {*invoice_docs, *statement_docs, *receipt_docs}
         found = {d.id: d for d in await Document.filter(id__in=list(owned))}
         return [found[i] for i in document_ids if i in found]
 

@@ -114,7 +114,13 @@ class InvoiceSnapshot:
 
 
 async def snapshot(invoice: Invoice, seller: SellerConfig) -> InvoiceSnapshot:
-    """Freeze an invoice with its account and lines (loaded here) for rendering."""
+    """Freeze an invoice with its account and lines (loaded here) for rendering.
+
+    The PDF is the invoice as issued: its amount due is the total, whatever was paid by
+    the time it is rendered (a re-rendered invoice would otherwise print a stale "amount
+    due" that a later payment contradicts). Payments are told by a receipt per payment
+    (vault.receipts), offered next to the invoice.
+    """
     account = await Account.get(id=invoice.account_id)
     lines = await InvoiceLine.filter(invoice_id=invoice.id).order_by("position")
     return InvoiceSnapshot(
@@ -137,7 +143,6 @@ async def snapshot(invoice: Invoice, seller: SellerConfig) -> InvoiceSnapshot:
         subtotal=invoice.subtotal,
         tax_total=invoice.tax_total,
         total=invoice.total,
-        amount_paid=invoice.amount_paid,
         e_invoicing=seller.e_invoicing,
         iban=seller.iban,
         bic=seller.bic,

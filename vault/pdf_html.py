@@ -49,7 +49,6 @@ def invoice_html(s: InvoiceSnapshot) -> str:
         "subtotal": f.money(s.subtotal),
         "tax_total": f.money(s.tax_total),
         "total": f.money(s.total),
-        "amount_paid": f.money(s.amount_paid),
         "amount_due": f.money(s.amount_due),
         "payment_terms": s.payment_terms,
     }
@@ -58,6 +57,9 @@ def invoice_html(s: InvoiceSnapshot) -> str:
         "seller_tax_id": _tax_id(s.seller),
         "buyer_tax_id": _tax_id(s.buyer),
         "stamp": _stamp(s.status),
+        # An issued invoice has none (vault.pdf.snapshot): payments have their receipts.
+        "amount_paid": (f"<tr><th>Amount paid</th><td>{escape(f.money(s.amount_paid))}</td></tr>"
+                        if s.amount_paid else ""),
         "facts": _facts(s),
         "lines": "\n".join(_line(line, f) for line in s.lines),
         "taxes": "\n".join(

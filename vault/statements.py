@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from vault.aging import BUCKETS, ZERO, Owed, age
+from vault.amounts import standing
 from vault.config import SellerConfig
 from vault.documents import DocumentStore
 from vault.invoices import AccountScope
@@ -156,10 +157,15 @@ def _credit(invoices: list[Invoice], payments: list[Payment]) -> Decimal:
 
 
 def _owed_at(invoices: list[Invoice], payments: list[Payment], as_of: date) -> list[Owed]:
-    """Each invoice's unpaid amount on `as_of` (zero-amount lines still seed the row)."""
+    """Each invoice's unpaid amount on `as_of`, by the one rule (vault.amounts); zero
+    amounts still seed the row."""
     paid = _paid_by_invoice(payments, as_of)
-    return [Owed(i.currency, i.due_date, max(i.total - paid[i.id], ZERO))
-            for i in invoices if i.issue_date <= as_of]
+    owed = []
+    for i in invoices:
+        if i.issue_date <= as_of:
+            now = standing(i.total, paid[i.id], i.due_date, i.status, as_of)
+            owed.append(Owed(i.currency, i.due_date, now.due, now.disputed, now.overdue))
+    return owed
 
 
 async def issue_statement(

@@ -1,4 +1,5 @@
-"""One invoice in detail: lines, tax, payments applied, amount due, status history, link.
+"""One invoice in detail: lines, tax, payments applied, amount due, status history, and
+links to its PDF (as issued) and to a receipt per payment (vault.receipts).
 
 The number is resolved inside the contact's account (vault.numbers): one match is shown,
 several are listed for the contact to choose, none gets "did you mean" from this
@@ -8,16 +9,17 @@ account's own numbers, and another account's invoice reads exactly like a missin
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
 
 from bot.answers import Context
 from bot.answers.listing import invoice_rows
 from bot.intents import InvoiceRef, ShowInvoice
-from bot.messages import Reply
+from bot.messages import Link, Reply
 from bot.replies import ambiguous, not_found
+from vault import amounts
 from vault.history import status_history
 from vault.models import Invoice
 from vault.numbers import resolve
+from vault.receipts import receipts
 
 
 async def find_invoice(ctx: Context, ref: InvoiceRef) -> Invoice | Reply:
@@ -37,9 +39,22 @@ async def show_invoice(ctx: Context, command: ShowInvoice) -> Reply:
     (row,) = await invoice_rows(ctx, [invoice])
     notes = [*_facts(invoice), *await _lines(ctx, invoice), *_totals(ctx, invoice),
              *await _payments(ctx, invoice), *await _history(ctx, invoice)]
+    receipts = await _receipts(ctx, invoice)
     return Reply(subject=f"Invoice {invoice.number}", intro=f"Here is invoice {invoice.number}.",
-                 rows=(row,), notes=tuple(notes),
-                 links_expire=ctx.expiry() if row.link else "")
+                 rows=(row,), links=receipts, notes=tuple(notes),
+                 links_expire=ctx.expiry() if row.link or receipts else "")
+
+
+async def _receipts(ctx: Context, invoice: Invoice) -> tuple[Link, ...]:
+    """A link to the receipt of each payment, saying when it was paid and how much."""
+    tools = ctx.tools
+    found = await receipts(ctx.scope, invoice, tools.renderer, tools.store,
+                           tools.config.seller, ctx.now)
+    return tuple([
+        await ctx.link([document], f"Receipt {invoice.number}, paid on "
+                       f"{ctx.fmt.day(payment.paid_on)} "
+                       f"({ctx.fmt.money(payment.amount, invoice.currency)})")
+        for payment, document in found])
 
 
 def _facts(invoice: Invoice) -> list[str]:
@@ -66,7 +81,7 @@ def _totals(ctx: Context, invoice: Invoice) -> list[str]:
     return [
         f"Subtotal {money(invoice.subtotal, currency)}, tax {money(invoice.tax_total, currency)}, "
         f"total {money(invoice.total, currency)}",
-        f"Amount due: {money(max(invoice.total - invoice.amount_paid, Decimal(0)), currency)}",
+        f"Amount due: {money(amounts.due_of(invoice), currency)}",
     ]
 
 

@@ -18,6 +18,7 @@ from bot.answers.search import Search, matching, nothing_found, search
 from bot.intents import ListInvoices
 from bot.messages import Link, ListingRow, Reply
 from bot.replies import invoice_row
+from vault import amounts
 from vault.formats import plural
 from vault.models import Invoice
 
@@ -57,10 +58,19 @@ async def _summary(ctx: Context, found: Search, invoices: list[Invoice]) -> Repl
     whole = "; all of them are in one ZIP file." if archive else "."
     return Reply(
         subject=f"{found.title}: {count}",
-        intro=f"{found.title}: {count}, totalling {ctx.fmt.totals(totals(invoices))}. "
-              f"{shown}{whole}",
+        intro=f"{found.title}: {count}, totalling {ctx.fmt.totals(totals(invoices))}"
+              f"{_still_due(ctx, invoices)}. {shown}{whole}",
         rows=tuple(rows), links=(archive,) if archive else (), links_expire=ctx.expiry(),
     )
+
+
+def _still_due(ctx: Context, invoices: list[Invoice]) -> str:
+    """", of which €X still due" when any of them is owed (vault.amounts)."""
+    due: dict[str, Decimal] = defaultdict(Decimal)
+    for invoice in invoices:
+        if (owed := amounts.due_of(invoice)) > 0:
+            due[invoice.currency] += owed
+    return f", of which {ctx.fmt.totals(dict(due))} still due" if due else ""
 
 
 def totals(invoices: list[Invoice]) -> dict[str, Decimal]:
@@ -72,9 +82,11 @@ def totals(invoices: list[Invoice]) -> dict[str, Decimal]:
 
 async def invoice_rows(ctx: Context, invoices: list[Invoice]) -> list[ListingRow]:
     """One row per invoice with a link to its PDF (if it has one yet)."""
+    paid = await ctx.scope.last_paid(invoices)
     # One transaction for all the reply's grants: one commit (one fsync), not one each.
     async with in_transaction():
-        return [invoice_row(i, await _pdf_link(ctx, i), ctx.fmt) for i in invoices]
+        return [invoice_row(i, await _pdf_link(ctx, i), ctx.fmt, paid.get(i.id))
+                for i in invoices]
 
 
 async def _pdf_link(ctx: Context, invoice: Invoice) -> Link | None:

@@ -27,6 +27,7 @@ from vault.models.ledger import (
     InvoiceLine,
     InvoiceStatus,
     Payment,
+    Receipt,
     Role,
     Statement,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "Notification",
     "OutboxMessage",
     "Payment",
+    "Receipt",
     "Role",
     "Statement",
 ]

@@ -43,6 +43,8 @@ class InvoiceEvent(Model):
     # window reads it, so an old fact loaded today is history, not news.
     happened_on = fields.DateField(null=True)
     cause = fields.CharField(max_length=32, default="")  # import, payments, sweep, dispute
+    # The contact whose own act it was (a dispute): they have their answer, not an alert.
+    by_contact_id = fields.IntField(null=True)
     key = fields.CharField(max_length=255, unique=True, null=True)  # once-only events
     expanded = fields.BooleanField(default=False)
 

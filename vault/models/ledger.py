@@ -16,7 +16,7 @@ from vault.vocabulary import InvoiceStatus, Role
 
 __all__ = [
     "Account", "Contact", "Dispute", "Document", "Invoice", "InvoiceLine", "InvoiceStatus",
-    "Payment", "Role", "Statement",
+    "Payment", "Receipt", "Role", "Statement",
 ]
 
 
@@ -170,6 +170,30 @@ class Statement(Model):
     class Meta:
         table = "statement"
         unique_together = (("account", "document"),)
+
+
+class Receipt(Model):
+    """The receipt of one payment: a PDF issued after the payment was committed, offered
+    next to the invoice (which stays the document as issued)."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "vault.Account", related_name=False, on_delete=fields.RESTRICT
+    )
+    account_id: int
+    payment: fields.ForeignKeyRelation[Payment] = fields.ForeignKeyField(
+        "vault.Payment", related_name=False, on_delete=fields.CASCADE, unique=True
+    )
+    payment_id: int
+    document: fields.ForeignKeyRelation[Document] = fields.ForeignKeyField(
+        "vault.Document", related_name=False, on_delete=fields.RESTRICT
+    )
+    document_id: int
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "receipt"
+        indexes = (("account_id", "document_id"),)
 
 
 class Dispute(Model):
