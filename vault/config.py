@@ -55,6 +55,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "verify_dkim": False,
         "max_size": "10MB",
         "notice_interval": "1d",
+        "answer_thanks": True,  # "thanks!" alone gets a short answer; false: none at all
     },
     "slack": {
         "enabled": False,
@@ -116,6 +117,7 @@ class EmailConfig:
     verify_dkim: bool
     max_size: int
     notice_interval: timedelta
+    answer_thanks: bool = True  # a short "you're welcome" to a thanks; false: no reply
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,7 @@ def _email(section: dict[str, Any], source: str) -> EmailConfig:
         verify_dkim=_bool(section["verify_dkim"], at("verify_dkim")),
         max_size=parse_size(section["max_size"], at("max_size")),
         notice_interval=parse_duration(section["notice_interval"], at("notice_interval")),
+        answer_thanks=_bool(section["answer_thanks"], at("answer_thanks")),
     )
 
 
