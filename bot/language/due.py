@@ -50,9 +50,11 @@ BY = ("by", "until", "till", "no later than", "bis", "bis zum", "bis spatestens"
 AFTER = ("after", "nach", "nach dem", "apres", "apres le", "despues", "despues del", "dopo",
          "dopo il", "depois", "depois de")
 CONNECT = (*BEFORE, *BY, *AFTER, "in", "on", "at", "the", "within", "during", "for", "from",
+           "between", "zwischen", "von", "entre", "desde", "tra", "fra", "tussen",
            "im", "am", "in der", "in den", "innerhalb", "ab", "den", "der", "en", "le", "les",
            "au", "dans", "dans les", "el", "los", "las", "a", "il", "i", "nel", "nella", "nei",
-           "op", "de", "em", "no", "nos", "na", "dia", "del", "di", "is", "are", "sind",
+           "op", "de", "du", "des", "vom", "van", "em", "no", "nos", "na", "do", "da", "dia",
+           "del", "di", "is", "are", "sind",
            "werden", "est", "sont", "es", "son", "e", "sono", "zijn", "sao")
 TODAY = ("today", "heute", "aujourd hui", "hoy", "oggi", "vandaag", "hoje")
 TOMORROW = ("tomorrow", "morgen", "demain", "manana", "domani", "amanha")
@@ -70,7 +72,7 @@ _CONNECTORS = re.compile(rf"(?:[\s,]*(?<!\w)(?:{phrase_body(*CONNECT)})(?!\w)){{
 _BEFORE = phrases(*BEFORE)
 _BY = phrases(*BY)
 _AFTER = phrases(*AFTER)
-_STOP = re.compile(r"[,;:?!\n]|\.\s")
+_STOP = re.compile(r"[,;:?!\n]|(?<!\d)\.\s")
 _DAY_WORD = re.compile(rf"(?<!\w)(?:(?P<today>{phrase_body(*TODAY)})"
                        rf"|(?P<tomorrow>{phrase_body(*TOMORROW)})"
                        rf"|(?P<end>{phrase_body(*MONTH_END)}))(?!\w)")
