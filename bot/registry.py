@@ -79,7 +79,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry(ListInvoices, list_invoices, Role.AP, "lists of invoices", (
         "invoices {month}", "unpaid", "overdue invoices", "paid invoices {year}",
         "invoices over {amount}", "invoices for {entity}", "invoices {po}",
-        "last 3 invoices")),
+        "last 3 invoices", "invoices due this week")),
     Entry(ShowInvoice, show_invoice, Role.AP, "an invoice in detail", ("invoice {invoice}",)),
     Entry(Balance, balance, Role.AP, "your balance", ("balance",)),
     Entry(Payments, payments, Role.AP, "payments", ("payments", "payments {month}")),
