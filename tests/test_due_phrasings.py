@@ -134,6 +134,10 @@ CASES = [
     Case("past due invoices", ListInvoices(Filters(statuses=OVERDUE))),
     Case("vervallen facturen", ListInvoices(Filters(statuses=OVERDUE)), "nl"),
     Case("how much is due", parse("balance", TODAY)),
+    Case("Hi, this is the accounts payable team, please send the March invoices",
+         ListInvoices(Filters(period=Period.month(2026, 3)))),
+    Case("Our payment run is scheduled, the échéance is respected",
+         Unclear("Our payment run is scheduled, the échéance is respected"), "fr"),
 ]
 
 

@@ -30,7 +30,7 @@ from bot.language.text import MASK, Scan
 
 DUE = (
     "falls due", "fall due", "falling due", "come due", "comes due", "coming due",
-    "becomes due", "become due", "due date", "due dates", "payable",
+    "becomes due", "become due", "due date", "due dates",
     "fallig", "fallige", "falligen", "falliges", "fallig werden", "fallig wird", "falligkeit",
     "falligkeitsdatum", "zahlbar",
     "a echeance", "echeance", "echeances", "arrivent a echeance", "arrive a echeance",

@@ -99,8 +99,7 @@ def read_line(text: str, today: date, fiscal_year_start: int = 1) -> list[Comman
     reading.filters = _filters(scan, today, fiscal_year_start, po, known)
     reading.intents = {name for name, pattern in _INTENTS.items() if scan.take(pattern)}
     due = reading.filters.due or (Due() if read_due_alone(scan) else None)
-    statuses = read_statuses(scan) or (UNPAID if due is not None else ())
-    reading.filters = replace(reading.filters, statuses=statuses, due=due)
+    reading.filters = replace(reading.filters, statuses=read_statuses(scan), due=due)
     return _decide(scan, reading, text)
 
 
@@ -145,6 +144,8 @@ def _decide(scan: Scan, reading: Reading, text: str) -> list[Command | Unclear]:
 
 
 def _command(filters: Filters, intents: set[str], noun: bool) -> Command | None:
+    if filters.due is not None and not filters.statuses:  # what is paid is no longer due
+        filters = replace(filters, statuses=UNPAID)
     if "archive" in intents:
         return Archive(filters)
     if "statement" in intents:
@@ -184,6 +185,8 @@ def _clues(filters: Filters, intents: set[str], noun: bool) -> set[str]:
         clues.add("status")
     if filters.due is not None:
         clues.add("due")
+        if filters.due != Due():
+            clues.add("period")
     if filters.po_number:
         clues.add("po")
     if filters.min_amount or filters.max_amount or filters.amount:
