@@ -19,7 +19,7 @@ from email.message import EmailMessage
 
 from tortoise.transactions import in_transaction
 
-from bot import bounces, mailauth
+from bot import bounces, conversation, mailauth
 from bot.inbound import InboundQueue, Origin
 from bot.mailtext import request_lines
 from bot.messages import Link, Request
@@ -69,8 +69,13 @@ class Inbox:
             return await self._drop(row, "refused_sender", sender.reason)
         if mailauth.is_auto_generated(msg, row.mail_from):
             return await self._drop(row, "auto_generated", "no reply to automatic mail")
+        # A reply to one of ours: our subject is not a request, the new text is.
+        reply = await conversation.replies_to_ours(msg, sender)
+        lines = request_lines(msg, with_subject=not reply)
+        if reply and not lines:
+            return await self._drop(row, "empty_reply", "a reply to ours with no new text")
         request = Request(
-            channel="email", address=sender, text="\n".join(request_lines(msg)),
+            channel="email", address=sender, text="\n".join(lines),
             authenticated=await self._authenticated(msg, row, sender), received_at=row.received_at,
             reference=row.message_key,
         )

@@ -53,6 +53,16 @@ class InvoiceRef:
 
 
 @dataclass(frozen=True)
+class Due:
+    """A due-date filter: due from `start` to `end`, both inclusive; an end left None is
+    open ("due before the 15th"). Due() asks for no dates, only the order: soonest due
+    first ("what is due")."""
+
+    start: date | None = None
+    end: date | None = None
+
+
+@dataclass(frozen=True)
 class Filters:
     """What narrows a listing; every field is optional and they combine with AND."""
 
@@ -65,6 +75,7 @@ class Filters:
     currency: str | None = None  # ISO 4217, when the amount was written with one
     entity: str | None = None  # billing entity as written ("Acme Freight GmbH")
     last: int | None = None  # "last 3 invoices": the N most recent that match
+    due: Due | None = None  # "due this week": by due date (`period` is the issue date)
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,12 @@ class Help:
 
 
 @dataclass(frozen=True)
+class Thanks:
+    """"thanks!", "ok", "perfect, thank you", "danke": no request, a courtesy. Answered
+    briefly (or not at all: email.answer_thanks), never with the help."""
+
+
+@dataclass(frozen=True)
 class PreferenceChange:
     """A change to the contact's alert settings; None leaves that setting as it is."""
 
@@ -159,5 +176,5 @@ class Unclear:
 
 Command = (
     ListInvoices | ShowInvoice | Balance | Aging | Statement | Payments | Archive | Dispute
-    | TalkToPerson | Help | Preferences
+    | TalkToPerson | Help | Preferences | Thanks
 )

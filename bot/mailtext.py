@@ -21,7 +21,7 @@ from bot.language.text import fold
 
 MAX_LINES = 20
 _SUBJECT_PREFIX = re.compile(
-    r"^\s*((re|fw|fwd|aw|wg|sv|vs|tr|rv|antw|r|rif|enc|doorst)\s*(\[\d+\])?\s*:\s*"
+    r"^\s*((re|res|fw|fwd|aw|wg|sv|vs|tr|rv|antw|r|rif|enc|doorst)\s*(\[\d+\])?\s*:\s*"
     r"|\[[^\]]{1,20}\]\s*)+", re.IGNORECASE)
 _WROTE = r"(wrote|schrieb|a ecrit|escribio|ha scritto|schreef|escreveu)"
 _ATTRIBUTION = re.compile(rf"^(on|am|le|el|il|op|em)\b.*\b{_WROTE}\b.*:\s*$")
@@ -63,14 +63,22 @@ _DISCLAIMER_SUBJECT = re.compile(r"(e.?mail|message|nachricht|mensaje|messaggio|
                                  r"anexo|notice|hinweis)")
 
 
-def request_lines(msg: EmailMessage) -> list[str]:
-    """The subject (without Re:/Fwd:/AW:/WG:/TR:) and the body lines written for this message."""
+def request_lines(msg: EmailMessage, *, with_subject: bool = True) -> list[str]:
+    """The subject (without Re:/Fwd:/AW:/WG:/TR:) and the body lines written for this message.
+
+    Without the subject for a reply to one of ours (bot.conversation): its subject is our
+    own words, not a request."""
     lines = []
-    subject = _SUBJECT_PREFIX.sub("", str(msg.get("Subject", "") or "")).strip()
-    if subject:
+    subject = bare_subject(msg)
+    if subject and with_subject:
         lines.append(subject)
-    lines.extend(fresh_body_lines(body_text(msg)))
+    lines.extend(fresh_body_lines(body_text(msg), keep_thanks=not with_subject))
     return lines
+
+
+def bare_subject(msg: EmailMessage) -> str:
+    """The subject without reply and forward prefixes, its whitespace collapsed."""
+    return " ".join(_SUBJECT_PREFIX.sub("", str(msg.get("Subject", "") or "")).split())
 
 
 def body_text(msg: EmailMessage) -> str:
@@ -87,13 +95,16 @@ def body_text(msg: EmailMessage) -> str:
     return str(content)
 
 
-def fresh_body_lines(text: str) -> list[str]:
-    """The lines before quoted history, a signature, a closing or a disclaimer."""
+def fresh_body_lines(text: str, *, keep_thanks: bool = False) -> list[str]:
+    """The lines before quoted history, a signature, a closing or a disclaimer; with
+    `keep_thanks`, a reply that opens with "Thanks," keeps that line (it is all it says)."""
     raw = text.splitlines()
     lines: list[str] = []
     for index, line in enumerate(raw):
         line = line.strip()
         if _ends_fresh_text(line, fold(line).strip(), raw[index + 1:index + 4]):
+            if keep_thanks and not lines and _THANKS_SIGN_OFF.match(fold(line).strip()):
+                lines.append(line)
             break
         if line:
             lines.append(line)

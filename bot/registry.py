@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.answers import Context
 from bot.answers.archive import archive
+from bot.answers.courtesy import thanks
 from bot.answers.detail import show_invoice
 from bot.answers.escalate import dispute, talk_to_person
 from bot.answers.help import help_reply, not_allowed
@@ -42,6 +43,7 @@ from bot.intents import (
     ShowInvoice,
     Statement,
     TalkToPerson,
+    Thanks,
     Unclear,
 )
 from bot.messages import Reply
@@ -77,7 +79,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry(ListInvoices, list_invoices, Role.AP, "lists of invoices", (
         "invoices {month}", "unpaid", "overdue invoices", "paid invoices {year}",
         "invoices over {amount}", "invoices for {entity}", "invoices {po}",
-        "last 3 invoices")),
+        "last 3 invoices", "invoices due this week")),
     Entry(ShowInvoice, show_invoice, Role.AP, "an invoice in detail", ("invoice {invoice}",)),
     Entry(Balance, balance, Role.AP, "your balance", ("balance",)),
     Entry(Payments, payments, Role.AP, "payments", ("payments", "payments {month}")),
@@ -89,6 +91,8 @@ REGISTRY: tuple[Entry, ...] = (
     Entry(Preferences, answer_preferences, Role.AP, "notification settings",
           ("my notification settings",)),
     Entry(Help, _help, Role.AP, "help", ("help",)),
+    # No examples: help never offers it; "thanks" alone gets a short answer, not the help.
+    Entry(Thanks, thanks, Role.AP, "thanks", ()),
 )
 _BY_KIND = {entry.kind: entry for entry in REGISTRY}
 

@@ -26,6 +26,7 @@ from bot.intents import (
     Cadence,
     Command,
     Dispute,
+    Due,
     Filters,
     Help,
     InvoiceRef,
@@ -37,6 +38,7 @@ from bot.intents import (
     ShowInvoice,
     Statement,
     TalkToPerson,
+    Thanks,
     Unclear,
 )
 from bot.mailtext import request_lines
@@ -153,7 +155,7 @@ LINES = [
     Case("open invoices", L(statuses=UNPAID)),
     Case("which invoices are still open?", L(statuses=UNPAID)),
     Case("outstanding invoices", L(statuses=UNPAID)),
-    Case("invoices due", L(statuses=UNPAID)),
+    Case("invoices due", L(statuses=UNPAID, due=Due())),
     Case("overdue invoices", L(statuses=OVERDUE)),
     Case("late invoices", L(statuses=OVERDUE)),
     Case("past due invoices", L(statuses=OVERDUE)),
@@ -456,7 +458,7 @@ MAILS = [
     Mail("Re: open items", "Please send the open items for Acme Freight GmbH.\n\nKind regards"
          "\n", (L(statuses=UNPAID, entity="Acme Freight GmbH"),)),
     Mail("Thanks", "Thank you for the quick help!\n\nBest regards\nAnna\n",
-         (Unclear("Thanks\nThank you for the quick help!"),)),
+         (Thanks(),)),
     Mail("overdue", "overdue invoices please\n--\nAnna Petersen | Accounts Payable\n"
          "ACME Freight GmbH - statement Q1 available on request\n", (L(statuses=OVERDUE),)),
 ]

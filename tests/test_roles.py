@@ -23,6 +23,7 @@ from bot.intents import (
     ShowInvoice,
     Statement,
     TalkToPerson,
+    Thanks,
 )
 from bot.language.suggestions import EXAMPLES
 from bot.registry import REGISTRY, Entry, entry_for
@@ -30,7 +31,7 @@ from tests.harness import TODAY
 from vault.vocabulary import Role
 
 AP_MAY = (ListInvoices, ShowInvoice, Balance, Payments, Archive, Help, TalkToPerson, Preferences,
-          Dispute)  # the AP clerk is usually the one who finds the error
+          Dispute, Thanks)  # the AP clerk is usually the one who finds the error
 # One account's values for every template field.
 SAMPLES = Samples({"invoice": "INV-2026-0042", "entity": "ACME Freight GmbH", "month": "March",
                    "year": "2025", "po": "PO-7781", "amount": "5000 EUR"})

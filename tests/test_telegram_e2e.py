@@ -210,3 +210,16 @@ async def test_tokens_and_secrets_never_reach_the_log(
     assert caplog.records
     for secret in (BOT_TOKEN, BOT_TOKEN.split(":")[1], WEBHOOK_SECRET):
         assert secret not in caplog.text
+
+
+async def test_thanks_in_chat_gets_one_friendly_line_never_the_help(
+    running: Running, telegram: FakeTelegram,
+) -> None:
+    await say(running, telegram, ANNA, "link ap@acme.example")
+    await say(running, telegram, ANNA, await emailed_code(running.sink, 1))
+    for text in ("thanks!", "ok danke", "perfect, thank you", "merci beaucoup"):
+        answer = await say(running, telegram, ANNA, text)
+        assert answer["text"].startswith("You're welcome!"), answer["text"]
+        assert "what you can ask for" not in answer["text"]
+    both = await say(running, telegram, ANNA, "thanks! and the invoices from March?")
+    assert "INV-2026-0301" in both["text"] and "welcome" not in both["text"]

@@ -63,6 +63,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "verify_dkim": False,
         "max_size": "10MB",
         "notice_interval": "1d",
+        "answer_thanks": True,  # "thanks!" alone gets a short answer; false: none at all
     },
     "slack": {
         "enabled": False,
@@ -127,6 +128,7 @@ class EmailConfig:
     notice_interval: timedelta
     # The From display name of every mail we send: the seller's name (seller.name).
     sender_name: str = ""
+    answer_thanks: bool = True  # a short "you're welcome" to a thanks; false: no reply
 
 
 @dataclass(frozen=True)
@@ -273,6 +275,7 @@ def _email(section: dict[str, Any], source: str, sender_name: str) -> EmailConfi
         max_size=parse_size(section["max_size"], at("max_size")),
         notice_interval=parse_duration(section["notice_interval"], at("notice_interval")),
         sender_name=sender_name,
+        answer_thanks=_bool(section["answer_thanks"], at("answer_thanks")),
     )
 
 

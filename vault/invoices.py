@@ -77,6 +77,9 @@ class InvoiceQuery:
     total: Decimal | None = None
     currency: str | None = None
     entities: tuple[str, ...] | None = None
+    due_start: date | None = None  # due dates from here (inclusive)
+    due_end: date | None = None  # due dates up to here (inclusive)
+    by_due: bool = False  # soonest due first, instead of newest issued first
 
 
 @dataclass(frozen=True)
@@ -136,9 +139,11 @@ class AccountScope:
 
     async def search(self, query: InvoiceQuery, limit: int | None = None,
                      oldest_first: bool = False) -> list[Invoice]:
-        """The account's invoices matching `query`, newest first (or oldest first), at
-        most `limit` of them."""
+        """The account's invoices matching `query`, newest first (or oldest first; or, with
+        query.by_due, soonest due first), at most `limit` of them."""
         order = ("issue_date", "number") if oldest_first else ("-issue_date", "-number")
+        if query.by_due:
+            order = ("due_date", "number")
         found = self._matching(query).order_by(*order)
         if self.as_of is None or not query.statuses:  # SQL can limit: the status is stored
             found = found.limit(limit) if limit else found
@@ -152,6 +157,10 @@ class AccountScope:
             found = found.filter(issue_date__gte=query.start)
         if query.end is not None:
             found = found.filter(issue_date__lte=query.end)
+        if query.due_start is not None:
+            found = found.filter(due_date__gte=query.due_start)
+        if query.due_end is not None:
+            found = found.filter(due_date__lte=query.due_end)
         if query.po_number:
             found = found.filter(_po_matches(query.po_number))
         if query.currency:

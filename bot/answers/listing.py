@@ -54,7 +54,8 @@ async def _summary(ctx: Context, found: Search, invoices: list[Invoice]) -> Repl
     rows = await invoice_rows(ctx, invoices[:MAX_ROWS])
     archive = await zip_link(ctx, invoices, found.title)
     count = plural(len(invoices), "invoice")
-    shown = f"The {MAX_ROWS} most recent are listed below"
+    which = "due soonest" if found.filters.due else "most recent"
+    shown = f"The {MAX_ROWS} {which} are listed below"
     whole = "; all of them are in one ZIP file." if archive else "."
     return Reply(
         subject=f"{found.title}: {count}",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot.answers import Context
-from bot.intents import OVERDUE, UNPAID, Filters
+from bot.intents import OVERDUE, UNPAID, Due, Filters
 from bot.messages import Reply
 from bot.replies import latest_hint
 from vault.formats import and_list, quoted
@@ -34,12 +34,13 @@ async def search(ctx: Context, filters: Filters) -> Search:
     entities = None
     if filters.entity:
         entities = await ctx.scope.match_entities(filters.entity)
-    period = filters.period
+    period, due = filters.period, filters.due
     query = InvoiceQuery(
         start=period.start if period else None, end=period.end if period else None,
         statuses=filters.statuses, po_number=filters.po_number, min_total=filters.min_amount,
         max_total=filters.max_amount, total=filters.amount, currency=filters.currency,
-        entities=entities,
+        entities=entities, due_start=due.start if due else None,
+        due_end=due.end if due else None, by_due=due is not None,
     )
     title = describe(ctx, filters, entities)
     return Search(filters, query, title, entity_missed=entities == ())
@@ -58,12 +59,28 @@ def describe(ctx: Context, filters: Filters, entities: tuple[str, ...] | None) -
     parts = [head]
     if filters.period is not None:
         parts.append(f"in {ctx.fmt.period(filters.period.start, filters.period.end)}")
+    if filters.due is not None:
+        parts.append(_due_words(ctx, filters.due))
     if filters.entity:
         parts.append(f"for {and_list(entities or (filters.entity,))}")
     if filters.po_number:
         parts.append(f"with PO {filters.po_number}")
     parts += _amount_words(ctx, filters)
     return " ".join(parts)
+
+
+def _due_words(ctx: Context, due: Due) -> str:
+    """"due in December 2026", "due on 15.12.2026", "due by 14.12.2026", "by due date"."""
+    fmt = ctx.fmt
+    if due.start is not None and due.end is not None:
+        if due.start == due.end:
+            return f"due on {fmt.day(due.start)}"
+        return f"due in {fmt.period(due.start, due.end)}"
+    if due.end is not None:
+        return f"due by {fmt.day(due.end)}"
+    if due.start is not None:
+        return f"due from {fmt.day(due.start)}"
+    return "by due date"
 
 
 def _status_words(filters: Filters) -> str:
@@ -92,10 +109,25 @@ async def nothing_found(ctx: Context, found: Search) -> Reply:
     """None match: say so, and point to the nearest invoice that would."""
     if found.entity_missed:
         return await _entity_missed(ctx, found)
+    if found.filters.due is not None:
+        return Reply(subject=f"{found.title}: no invoices", intro=f"{found.title}: no invoices.",
+                     outro=await _next_due_hint(ctx, found))
     nearest = await _nearest(ctx, found)
     word = "nearest" if found.filters.period and nearest else "latest"
     return Reply(subject=f"{found.title}: no invoices", intro=f"{found.title}: no invoices.",
                  outro=latest_hint(nearest or await ctx.scope.latest(), ctx.fmt, word))
+
+
+async def _next_due_hint(ctx: Context, found: Search) -> str:
+    """After a due window with nothing in it: the next invoice that falls due after it."""
+    after = found.query.due_end + timedelta(days=1) if found.query.due_end else None
+    if after is not None:
+        later = await ctx.scope.search(replace(found.query, due_start=after, due_end=None),
+                                       limit=1)
+        if later:
+            return (f"The next one due is {later[0].number}, due on "
+                    f"{ctx.fmt.day(later[0].due_date)}.")
+    return "Nothing else is due either." if after is not None else ""
 
 
 async def _nearest(ctx: Context, found: Search) -> Invoice | None:

@@ -5,7 +5,8 @@ numbers first (so "INV-2026-0042" is not the year 2026), alert settings, a reque
 person, then periods, amounts, the billing entity, the intent words and the status words.
 What decides the command, in order: an invoice number (detail, or a dispute with
 "dispute"/"wrong"); archive ("as zip"), statement, aging, payments, balance; any filter
-(period, status, PO, amount, entity, "last 3") or an invoice word: a listing; "help"; else
+(period, due date, status, PO, amount, entity, "last 3") or an invoice word: a listing;
+thanks or a pleasantry alone: Thanks; "help"; else
 Unclear. A line whose only clue is a single word among many others ("Our office is closed
 in December") is Unclear too: see _plain_enough.
 """
@@ -23,6 +24,7 @@ from bot.intents import (
     Balance,
     Command,
     Dispute,
+    Due,
     Filters,
     Help,
     ListInvoices,
@@ -30,16 +32,18 @@ from bot.intents import (
     ShowInvoice,
     Statement,
     TalkToPerson,
+    Thanks,
     Unclear,
 )
 from bot.language import typos
 from bot.language.amounts import read_amounts
+from bot.language.due import read_due, read_due_alone
 from bot.language.entity import read_entity
 from bot.language.identifiers import Found, read_marked, read_po, read_prefixed
 from bot.language.periods import read_period
 from bot.language.prefs import read_preferences
 from bot.language.relative import read_last_count, read_relative
-from bot.language.smalltalk import content_words, greeting_end, is_pleasantry
+from bot.language.smalltalk import content_words, greeting_end, is_courtesy, is_pleasantry
 from bot.language.statuses import read_statuses
 from bot.language.suggestions import suggestions_for
 from bot.language.text import Scan
@@ -78,6 +82,8 @@ def read_line(text: str, today: date, fiscal_year_start: int = 1) -> list[Comman
     if not text.strip() or _LINKING.match(text):
         return [Unclear(text)]
     scan = Scan(_bounded(text))
+    if is_courtesy(scan.text, typos.known_words()):
+        return [Thanks()]
     if is_pleasantry(scan.text):
         return [Unclear(text)]
     scan.mask(0, greeting_end(scan.text))
@@ -92,7 +98,8 @@ def read_line(text: str, today: date, fiscal_year_start: int = 1) -> list[Comman
     reading.refs += read_marked(scan)
     reading.filters = _filters(scan, today, fiscal_year_start, po, known)
     reading.intents = {name for name, pattern in _INTENTS.items() if scan.take(pattern)}
-    reading.filters = replace(reading.filters, statuses=read_statuses(scan))
+    due = reading.filters.due or (Due() if read_due_alone(scan) else None)
+    reading.filters = replace(reading.filters, statuses=read_statuses(scan), due=due)
     return _decide(scan, reading, text)
 
 
@@ -106,13 +113,14 @@ def _bounded(text: str) -> str:
 def _filters(scan: Scan, today: date, fiscal_year_start: int, po: str | None,
              known: frozenset[str]) -> Filters:
     last = read_last_count(scan)
+    due = read_due(scan, today, fiscal_year_start)
     relative = read_relative(scan, today, fiscal_year_start)
     amounts = read_amounts(scan)
     absolute = read_period(scan, today)
     return Filters(
         period=relative or absolute, po_number=po, min_amount=amounts.minimum,
         max_amount=amounts.maximum, amount=amounts.exact, currency=amounts.currency,
-        entity=read_entity(scan, known), last=last,
+        entity=read_entity(scan, known), last=last, due=due,
     )
 
 
@@ -136,6 +144,8 @@ def _decide(scan: Scan, reading: Reading, text: str) -> list[Command | Unclear]:
 
 
 def _command(filters: Filters, intents: set[str], noun: bool) -> Command | None:
+    if filters.due is not None and not filters.statuses:  # what is paid is no longer due
+        filters = replace(filters, statuses=UNPAID)
     if "archive" in intents:
         return Archive(filters)
     if "statement" in intents:
@@ -145,7 +155,7 @@ def _command(filters: Filters, intents: set[str], noun: bool) -> Command | None:
     if "payments" in intents:
         return Payments(filters.period)
     if "balance" in intents:
-        if noun or filters.period or filters.statuses:  # "what do we owe for March"
+        if noun or filters.period or filters.statuses or filters.due:  # "... for March"
             return ListInvoices(replace(filters, statuses=filters.statuses or UNPAID))
         return Balance(filters.entity)
     if noun or filters != Filters():
@@ -173,6 +183,10 @@ def _clues(filters: Filters, intents: set[str], noun: bool) -> set[str]:
         clues.add("period")
     if filters.statuses or filters.last:
         clues.add("status")
+    if filters.due is not None:
+        clues.add("due")
+        if filters.due != Due():
+            clues.add("period")
     if filters.po_number:
         clues.add("po")
     if filters.min_amount or filters.max_amount or filters.amount:

@@ -26,6 +26,7 @@ Rules (documented because people write dates loosely):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 from bot.intents import Period
@@ -46,8 +47,12 @@ AND = ("and", "und", "et", "y", "e", "en")
 BETWEEN = ("between", "zwischen", "entre", "tra", "fra", "tussen")
 
 
-def read_period(scan: Scan, today: date) -> Period | None:
-    """The period the line names, or None; every date expression read is masked."""
+def read_period(scan: Scan, today: date, *, nearest: bool = False) -> Period | None:
+    """The period the line names, or None; every date expression read is masked.
+
+    With `nearest` (due dates, which look ahead as often as back), a month, quarter or
+    day without a year is the one nearest to today, the coming one on a tie: on
+    2026-11-21 "December" is December 2026 and "October" October 2026."""
     points = [point_of(match) for match in scan.find(points_pattern())]
     points = [point for point in points if not point.weak or _weak_counts(scan, point, points)]
     for point in points:
@@ -55,7 +60,7 @@ def read_period(scan: Scan, today: date) -> Period | None:
     valid = [point for point in points if point.kind != "invalid"]
     if not valid:
         return None
-    return _combined(scan, valid, today)
+    return _combined(scan, valid, today, _nearest_year if nearest else _latest_year)
 
 
 _NOUNS = re.compile(rf"(?<!\w)(?:{phrase_body(*INVOICE_ONE, *INVOICE_MANY, *STATEMENT, *PAYMENTS)})"
@@ -85,19 +90,22 @@ _TO = re.compile(rf"\s*(?:{phrase_body(*TO)})\s*")
 _AND = re.compile(rf"\s*(?:{phrase_body(*AND)})\s*")
 
 
-def _combined(scan: Scan, points: list[Point], today: date) -> Period | None:
+YearOf = Callable[[Point, date], int]
+
+
+def _combined(scan: Scan, points: list[Point], today: date, year_of: YearOf) -> Period | None:
     first = points[0]
     if len(points) > 1 and _is_range(scan, first, points[1]):
-        return _range(first, points[1], today)
+        return _range(first, points[1], today, year_of)
     before = scan.text[:first.start]
     if (since := _SINCE_BEFORE.search(before)) is not None:
         scan.mask(since.start(), since.end())
-        start = _single(first, today)
+        start = _single(first, today, year_of)
         return Period(start.start, today) if start and start.start <= today else start
     years = [p for p in points[1:] if p.kind == "year"]
     if first.kind in {"month", "quarter", "day"} and first.year is None and years:
         return first.period(years[0].year or today.year)  # "March ... 2025"
-    return _single(first, today)
+    return _single(first, today, year_of)
 
 
 def _is_range(scan: Scan, first: Point, second: Point) -> bool:
@@ -107,12 +115,12 @@ def _is_range(scan: Scan, first: Point, second: Point) -> bool:
     return bool(_AND.fullmatch(between) and _BETWEEN_BEFORE.search(scan.text[:first.start]))
 
 
-def _range(first: Point, second: Point, today: date) -> Period | None:
+def _range(first: Point, second: Point, today: date, year_of: YearOf) -> Period | None:
     """Both ends resolved to years; a year written on one end applies to the other."""
     wraps = _order(second) < _order(first)
     start_year, end_year = first.year, second.year
     if start_year is None and end_year is None:
-        start_year = _latest_year(first, today)
+        start_year = year_of(first, today)
     if start_year is None:
         assert end_year is not None
         start_year = end_year - 1 if wraps else end_year
@@ -130,8 +138,8 @@ def _order(point: Point) -> tuple[int, int]:
     return (point.number, point.day) if point.kind in {"day", "month"} else (1, 1)
 
 
-def _single(point: Point, today: date) -> Period | None:
-    return point.period(point.year if point.year is not None else _latest_year(point, today))
+def _single(point: Point, today: date, year_of: YearOf) -> Period | None:
+    return point.period(point.year if point.year is not None else year_of(point, today))
 
 
 def _latest_year(point: Point, today: date) -> int:
@@ -141,3 +149,14 @@ def _latest_year(point: Point, today: date) -> int:
         if period is not None and period.start <= today:
             return year
     return today.year
+
+
+def _nearest_year(point: Point, today: date) -> int:
+    """The year in which this month / quarter / day lies nearest to today (a tie: later)."""
+    def distance(year: int) -> tuple[int, int]:
+        period = point.period(year)
+        if period is None:
+            return (10**6, -year)
+        gap = max((period.start - today).days, (today - period.end).days, 0)
+        return (gap, -year)
+    return min(range(today.year - 1, today.year + 2), key=distance)

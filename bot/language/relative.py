@@ -1,7 +1,8 @@
 """Periods said relative to today, and "last 3 invoices".
 
 "this month" / "last month" / "this quarter" / "last quarter" / "this year" / "last year" /
-"this week" / "last week" (full calendar spans, this one's end may be in the future),
+"this week" / "last week" / "next week" (full calendar spans, this one's end may be in
+the future), "next 30 days" / "within 2 weeks" (from today on: due dates look ahead),
 "year to date", "last 90 days" (the 90 days ending today), "last 2 weeks", "last 3 months"
 (the days after the same date 3 months ago, up to today), "FY2025" / "fiscal year 2025" /
 "this fiscal year" / "last FY" (see dates.fiscal_year), and "last 3 invoices"
@@ -26,6 +27,12 @@ LAST = ("last", "previous", "past", "prior", "letzten", "letztes", "letzte", "vo
         "voriges", "vorige", "vergangenen", "vergangenes", "vergangene", "dernier", "derniere",
         "precedent", "precedente", "passe", "passee", "pasado", "pasada", "anterior", "ultimo",
         "ultima", "scorso", "scorsa", "vorig", "afgelopen", "passado", "passada")
+NEXT = ("next", "coming", "the next", "the coming", "nachsten", "nachste", "nachstes",
+        "kommenden", "kommende", "kommendes", "prochain", "prochaine", "proximo", "proxima",
+        "la proxima", "el proximo", "prossimo", "prossima", "la prossima", "il prossimo",
+        "volgende", "komende", "a proxima", "o proximo")
+NEXT_AFTER = ("prochain", "prochaine", "que viene", "que vem", "prossimo", "prossima",
+              "proximo", "proxima")
 THIS_AFTER = ("ci", "actual", "en cours", "corrente", "atual", "in corso")
 LAST_AFTER = ("dernier", "derniere", "passe", "passee", "precedent", "precedente", "pasado",
               "pasada", "anterior", "scorso", "scorsa", "passado", "passada")
@@ -45,6 +52,11 @@ MANY_UNITS = {
     "weeks": ("weeks", "wochen", "semaines", "semanas", "settimane", "weken"),
     "months": ("months", "monate", "monaten", "mois", "meses", "mesi", "maanden"),
 }
+NEXT_N = ("next", "the next", "coming", "the coming", "within", "within the next",
+          "nachsten", "in den nachsten", "innerhalb der nachsten", "innerhalb von",
+          "prochains", "prochaines", "dans les", "proximos", "proximas", "en los proximos",
+          "en las proximas", "dentro de", "prossimi", "prossime", "nei prossimi", "entro",
+          "komende", "volgende", "binnen", "nos proximos", "nas proximas")
 LAST_N = ("last", "past", "previous", "the last", "the past", "letzten", "letzte",
           "vergangenen", "derniers", "dernieres", "ultimos", "ultimas", "ultimi", "ultime",
           "laatste", "afgelopen")
@@ -61,12 +73,14 @@ def _alt(*words: str) -> str:
 
 _UNIT = "|".join(f"(?P<{name}>{_alt(*words)})" for name, words in UNITS.items())
 _RELATIVE = re.compile(
-    rf"(?<!\w)(?:(?P<this>{_alt(*THIS)})|(?P<last>{_alt(*LAST)}))(?:\s+|\s*'\s*)(?:{_UNIT})(?!\w)"
+    rf"(?<!\w)(?:(?P<this>{_alt(*THIS)})|(?P<last>{_alt(*LAST)})|(?P<next>{_alt(*NEXT)}))"
+    rf"(?:\s+|\s*'\s*)(?:{_UNIT})(?!\w)"
     rf"(?:[\s-]+(?:ci|la))?"
 )
 _UNIT2 = "|".join(f"(?P<{name}2>{_alt(*words)})" for name, words in UNITS.items())
 _RELATIVE_AFTER = re.compile(
-    rf"(?<!\w)(?:{_UNIT2})[\s-]+(?:(?P<this2>{_alt(*THIS_AFTER)})|(?P<last2>{_alt(*LAST_AFTER)}))"
+    rf"(?<!\w)(?:{_UNIT2})[\s-]+(?:(?P<this2>{_alt(*THIS_AFTER)})|(?P<last2>{_alt(*LAST_AFTER)})"
+    rf"|(?P<next2>{_alt(*NEXT_AFTER)}))"
     rf"(?!\w)"
 )
 _COMPOUND = re.compile(rf"(?<!\w)(?:{_alt(*COMPOUND)})(?!\w)")
@@ -74,6 +88,9 @@ _YTD = re.compile(rf"(?<!\w)(?:{_alt(*YEAR_TO_DATE)})(?!\w)")
 _MANY = "|".join(f"(?P<{name}>{_alt(*words)})" for name, words in MANY_UNITS.items())
 _NUMBER = rf"(?P<n>\d{{1,3}}|{_alt(*NUMBER_WORDS)})"
 _LAST_N = re.compile(rf"(?<!\w)(?:in\s+the\s+|over\s+the\s+)?(?:{_alt(*LAST_N)})\s+{_NUMBER}"
+                     rf"\s+(?:{_MANY})(?!\w)")
+_NEXT_N = re.compile(rf"(?<!\w)(?:(?:{_alt(*NEXT_N)})\s+{_NUMBER}"
+                     rf"|{_NUMBER.replace('<n>', '<m>')}\s+(?:prochains|prochaines))"
                      rf"\s+(?:{_MANY})(?!\w)")
 _N_LAST = re.compile(rf"(?<!\w){_NUMBER}\s+(?:derniers|dernieres)\s+(?:{_MANY})(?!\w)")
 _FY = re.compile(rf"(?<!\w)(?:{_alt(*FISCAL)})\s*[-'/]?\s*(?P<y>\d{{4}}|\d{{2}})(?!\d)")
@@ -98,7 +115,7 @@ def read_last_count(scan: Scan) -> int | None:
 
 
 def read_relative(scan: Scan, today: date, fiscal_year_start: int) -> Period | None:
-    for reader in (_fiscal, _span, _compound, _last_n):
+    for reader in (_fiscal, _span, _compound, _last_n, _next_n):
         period = reader(scan, today, fiscal_year_start)
         if period is not None:
             return period
@@ -121,7 +138,8 @@ def _span(scan: Scan, today: date, _start: int) -> Period | None:
         return None
     groups = {key.rstrip("2"): value for key, value in match.groupdict().items() if value}
     unit = next(name for name in UNITS if name in groups)
-    return _unit_period(unit, -1 if "last" in groups else 0, today)
+    offset = -1 if "last" in groups else 1 if "next" in groups else 0
+    return _unit_period(unit, offset, today)
 
 
 def _compound(scan: Scan, today: date, _start: int) -> Period | None:
@@ -160,6 +178,21 @@ def _last_n(scan: Scan, today: date, _start: int) -> Period | None:
     if match["weeks"]:
         return Period(today - timedelta(weeks=count) + timedelta(days=1), today)
     return Period(dates.shift_months(today, -count) + timedelta(days=1), today)
+
+
+def _next_n(scan: Scan, today: date, _start: int) -> Period | None:
+    """"in the next 30 days" / "within 2 weeks": from today on (a due date's window)."""
+    match = scan.take_first(_NEXT_N)
+    if match is None:
+        return None
+    count = _number(match["n"] or match["m"])
+    if count < 1:
+        return None
+    if match["days"]:
+        return Period(today, today + timedelta(days=count - 1))
+    if match["weeks"]:
+        return Period(today, today + timedelta(weeks=count) - timedelta(days=1))
+    return Period(today, dates.shift_months(today, count) - timedelta(days=1))
 
 
 def _number(text: str) -> int:

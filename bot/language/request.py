@@ -1,10 +1,11 @@
 """A whole message (an email's subject and cleaned body, or a chat message) -> commands.
 
 Every line that is a request becomes a command, in the order written; a line that is
-several sentences is read sentence by sentence. Greetings, thanks, closings and lines not
-understood are passed over; the same command asked twice (subject and body) is kept once,
-and a vaguer command yields to a more precise one of the same kind ("Statement" in the
-subject, "statement Q1" in the body: only the latter).
+several sentences is read sentence by sentence. Greetings, closings and lines not
+understood are passed over; thanks and acknowledgements ("ok, thanks!") are one Thanks
+when the message asks nothing else, and passed over when it does; the same command asked
+twice (subject and body) is kept once, and a vaguer command yields to a more precise one
+of the same kind ("Statement" in the subject, "statement Q1" in the body: only the latter).
 Nothing understood at all gives one Unclear carrying the suggestions of every line.
 """
 
@@ -14,7 +15,7 @@ import re
 from dataclasses import fields, is_dataclass
 from datetime import date
 
-from bot.intents import Archive, Command, ListInvoices, Unclear
+from bot.intents import Archive, Command, ListInvoices, Thanks, Unclear
 from bot.language.months import month_words
 from bot.language.parse import read_line
 
@@ -42,6 +43,8 @@ def parse_request(text: str, today: date, locale: str = "en", *,
                 commands.append(result)
     if not commands:
         return [Unclear(text.strip(), tuple(suggestions[:4]))]
+    if any(c != Thanks() for c in commands):  # "Thanks! And the March invoices?": March
+        commands = [c for c in commands if c != Thanks()]
     return [c for c in commands if not any(_narrower(other, c) for other in commands)]
 
 

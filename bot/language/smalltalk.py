@@ -55,6 +55,27 @@ THANKS = (
     "grazie", "grazie mille", "bedankt", "dank je", "dank u", "hartelijk dank", "obrigado",
     "obrigada", "muito obrigado", "muito obrigada",
 )
+# "ok", "perfect", "got it": an answer to ours that asks for nothing.
+ACKNOWLEDGEMENTS = (
+    "ok", "okay", "k", "great", "perfect", "excellent", "awesome", "wonderful", "brilliant",
+    "got it", "received", "well received", "noted", "all good", "sounds good", "that s it",
+    "that s all", "much appreciated", "appreciated", "alles klar", "super", "prima", "passt",
+    "erhalten", "gut", "sehr gut", "toll", "wunderbar", "perfekt", "verstanden",
+    "parfait", "d accord", "bien recu", "recu", "entendu", "tres bien", "genial", "vale",
+    "perfecto", "recibido", "de acuerdo", "estupendo", "va bene", "perfetto", "ricevuto",
+    "ottimo", "benissimo", "oke", "top", "ontvangen", "duidelijk", "helemaal goed", "certo",
+    "perfeito", "recebido", "otimo", "combinado", "beleza",
+)
+# "have a nice day", "schönes Wochenende": wishes, no request.
+WISHES = (
+    "have a nice day", "have a good day", "have a great day", "have a nice weekend",
+    "have a good weekend", "have a great weekend", "nice weekend", "good day",
+    "schonen tag", "schonen tag noch", "schones wochenende", "bonne journee", "bonne soiree",
+    "bon week end", "bonne fin de journee", "buen dia", "que tenga un buen dia",
+    "buen fin de semana", "buona giornata", "buon fine settimana", "buona serata",
+    "fijne dag", "fijn weekend", "prettige dag", "bom fim de semana", "tenha um bom dia",
+    "bom trabalho",
+)
 CLOSING = (
     "best regards", "kind regards", "regards", "warm regards", "best wishes", "best", "cheers",
     "sincerely", "yours sincerely", "yours faithfully", "mit freundlichen grussen",
@@ -88,6 +109,29 @@ def is_pleasantry(folded: str) -> bool:
     if _THANKS_FOR.match(folded) or _CLOSING.match(folded):
         return True
     return bool(_THANKS_START.match(folded)) and is_only_filler(folded)
+
+
+_COURTESY = phrases(*THANKS, *ACKNOWLEDGEMENTS, *WISHES, *CLOSING)
+MAX_NAME_WORDS = 2  # "Thanks Anna!", "Danke Frau Meier"
+
+
+def is_courtesy(folded: str, known: frozenset[str]) -> bool:
+    """Thanks, an acknowledgement or a wish, perhaps with a closing, and nothing else ("ok
+    thanks!", "perfect, thank you", "merci beaucoup, bonne journée", "Thanks Anna"): no
+    request. A closing alone ("Kind regards") is not: it is passed over.
+    Besides filler, at most MAX_NAME_WORDS other words, none of them a word we read
+    ("ok March" asks for March)."""
+    if _THANKS_FOR.match(folded):
+        return True
+    found = [m for m in _COURTESY.finditer(folded)
+             if m[0] in THANKS or not _CLOSING.match(m[0])]  # "Cheers!" thanks
+    if not found:
+        return False
+    rest = _COURTESY.sub(" ", folded)
+    others = content_words(rest)
+    if len(others) > MAX_NAME_WORDS or any(word in known for word in others):
+        return False
+    return not others or bool(found[0].start() == len(folded) - len(folded.lstrip(" \x00,.!")))
 
 
 def greeting_end(folded: str) -> int:

@@ -2,7 +2,7 @@
 
 Groups are read most specific first, each masking what it used, so "partially paid" is not
 also "paid", "past due" is not also "due" and "not paid" is not "paid". A few words are WEAK
-because they are everyday words too ("open the link", "sorry for the late reply", "due to",
+because they are everyday words too ("open the link", "sorry for the late reply",
 "we paid it"):
 they count only right next to an invoice word ("open invoices", "invoices still open") or
 as the whole request ("open?"). Overdue together with unpaid means overdue: the narrower.
@@ -61,13 +61,12 @@ PAID = (
 )
 UNPAID_WORDS = (
     "outstanding", "open items", "offene posten", "owe", "owing", "owed", "pending",
-    "unsettled", "what s due", "whats due",
-    "what is due", "offen", "offene", "offenen", "ausstehend", "ausstehende", "ausstehenden",
-    "fallig", "fallige", "falligen", "ouverte", "ouvertes", "en attente", "pendiente",
+    "unsettled", "offen", "offene", "offenen", "ausstehend", "ausstehende", "ausstehenden",
+    "ouverte", "ouvertes", "en attente", "pendiente",
     "pendientes", "abierta", "abiertas", "aperta", "aperte", "in sospeso", "openstaand",
     "openstaande", "uitstaand", "uitstaande", "pendente", "pendentes", "a pagar",
 )
-WEAK_UNPAID = ("open", "due")
+WEAK_UNPAID = ("open",)  # "due" and "fällig" are due words: bot.language.due
 WEAK_OVERDUE = ("late",)
 
 _GROUPS: tuple[tuple[re.Pattern[str], tuple[InvoiceStatus, ...]], ...] = (
@@ -101,7 +100,7 @@ def read_statuses(scan: Scan) -> tuple[InvoiceStatus, ...]:
             groups.append(statuses)
     for pattern, statuses in _WEAK:
         for match in list(scan.find(pattern)):
-            if _counts(scan, match):
+            if beside_invoice_word(scan, match):
                 scan.mask(match.start(), match.end())
                 groups.append(statuses)
     for statuses in groups:
@@ -115,7 +114,7 @@ def _explicit(groups: list[tuple[InvoiceStatus, ...]]) -> set[InvoiceStatus]:
     return {InvoiceStatus.PARTIALLY_PAID} if (InvoiceStatus.PARTIALLY_PAID,) in groups else set()
 
 
-def _counts(scan: Scan, match: re.Match[str]) -> bool:
+def beside_invoice_word(scan: Scan, match: re.Match[str]) -> bool:
     """A weak status word counts next to an invoice word, or as the whole request."""
     before, after = scan.text[:match.start()], scan.text[match.end():]
     if _NOUN_BEFORE.search(before) or _NOUN_AFTER.match(after):

@@ -16,7 +16,7 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.language import prefs, relative, statuses, vocabulary
+from bot.language import due, prefs, relative, statuses, vocabulary
 from bot.language.months import month_words
 from bot.language.patterns import words_of
 from bot.language.smalltalk import CLOSING, FILLER, GREETING, THANKS
@@ -48,7 +48,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
                + statuses.VOID + statuses.PAID + statuses.UNPAID_WORDS),
     "alerts": prefs.CONTEXT + prefs.STOP + prefs.RESUME,
     "period": tuple(w for words in relative.UNITS.values() for w in words) + relative.LAST
-    + relative.THIS + relative.FISCAL,
+    + relative.THIS + relative.FISCAL + relative.NEXT + relative.NEXT_N + due.MANY_WORDS,
+    "due": due.DUE + due.WEAK + due.WITH_PERIOD_ONLY + due.TODAY + due.TOMORROW + due.MONTH_END,
 }
 
 
@@ -66,7 +67,7 @@ def vocabulary_words() -> dict[str, str]:
 def known_words() -> frozenset[str]:
     """Words that are never corrected and never taken for a name or an invoice prefix."""
     extra = words_of(*GREETING, *THANKS, *CLOSING, *vocabulary.HELP, *vocabulary.WRONG,
-                     *vocabulary.LATEST)
+                     *vocabulary.LATEST, *due.CONNECT)
     return frozenset(vocabulary_words()) | PROTECTED | extra
 
 

@@ -111,4 +111,6 @@ class OutboxMessage(Model):
 
     class Meta:
         table = "outbox_message"
-        indexes = (("state", "next_attempt_at"), ("recipient", "kind", "created_at"))
+        # message_id: a bounce or a reply names one of ours (bot.bounces, bot.conversation).
+        indexes = (("state", "next_attempt_at"), ("recipient", "kind", "created_at"),
+                   ("message_id",))
