@@ -73,6 +73,8 @@ class Worker:
         self.claim = args.claim
         self.sent = 0
         self.ticking = asyncio.Lock()
+        self.stopping = False
+        self.ticks: set[asyncio.Task[None]] = set()
 
     async def tick(self) -> None:
         """One dispatch tick: send until nothing is due. The scheduler only triggers it;
@@ -87,14 +89,23 @@ class Worker:
         say("ready")
         await commands.readline()  # "go": start together with the other processes
         scheduler = AsyncIOScheduler(timezone="UTC")
-        scheduler.add_job(self.tick, "interval", seconds=every, id="dispatch",
+        scheduler.add_job(self.trigger, "interval", seconds=every, id="dispatch",
                           max_instances=1, coalesce=True)
         scheduler.start()
         await commands.read()  # until stdin closes
-        scheduler.pause()  # no new ticks; shutdown() would cancel a running one
-        async with self.ticking:  # let a running tick finish its rows
-            pass
+        scheduler.pause()  # no new ticks
+        self.stopping = True
+        # Ticks run as our own tasks, which shutdown() cannot cancel halfway through a
+        # claim: wait for them to finish their rows.
+        await asyncio.gather(*self.ticks)
         scheduler.shutdown(wait=False)
+
+    async def trigger(self) -> None:
+        """The scheduler's job: start a tick as our own task and return at once."""
+        if not self.stopping:
+            task = asyncio.create_task(self.tick())
+            self.ticks.add(task)
+            task.add_done_callback(self.ticks.discard)
 
 
 async def stdin_reader() -> asyncio.StreamReader:

@@ -70,7 +70,7 @@ class SmtpSink:
         self._sessions.clear()
         self._server = None
 
-    async def wait_for(self, n: int, timeout: float = 5) -> list[Received]:
+    async def wait_for(self, n: int, timeout: float = 20) -> list[Received]:
         """Wait until at least n messages were accepted; returns all accepted so far."""
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: len(self.messages) >= n),
