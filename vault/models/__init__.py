@@ -3,6 +3,7 @@
 Tortoise discovers the models of the app from this package's namespace.
 """
 
+from vault.models.api import ApiKey, IdempotentAnswer
 from vault.models.alerts import (
     AlertPreference,
     Digest,
@@ -41,6 +42,7 @@ from vault.models.messaging import (
 __all__ = [
     "Account",
     "AlertPreference",
+    "ApiKey",
     "AuditEvent",
     "ChatInbound",
     "ChatLink",
@@ -55,6 +57,7 @@ __all__ = [
     "Document",
     "Escalation",
     "Grant",
+    "IdempotentAnswer",
     "InboundMessage",
     "Invoice",
     "InvoiceEvent",

@@ -16,6 +16,7 @@ from vault.vocabulary.events import AlertEvent, EventKind
 from vault.vocabulary.inbound import InboundState
 from vault.vocabulary.outbox import OutboxKind, OutboxState
 from vault.vocabulary.roles import Role
+from vault.vocabulary.sources import Source
 from vault.vocabulary.statuses import InvoiceStatus
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "OutboxKind",
     "OutboxState",
     "Role",
+    "Source",
 ]
