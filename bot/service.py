@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from bot.channels.email import InboundHandler, start_smtp_server
 from bot.chatinbox import prune_chat_state
 from bot.chatservice import ChatChannels
+from bot.commands_cli import invoice_issuer
 from bot.inbound import RETRY_EVERY, InboundQueue, requeue
 from bot.inbox import Inbox
 from bot.pipeline import Pipeline
@@ -31,10 +32,12 @@ from notifier.delivery import Sender, dispatch_once, sender_for
 from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
 from vault import db
+from vault.api.http import Api
 from vault.clock import SYSTEM, Clock
 from vault.config import Config
 from vault.links import LinkSigner
-from vault.statements import HtmlRenderer
+from vault.pdf import Renderer
+from vault.statements import HtmlRenderer, LazyPdfRenderer
 from vault.web import create_app
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,8 @@ class Service:
     clock: Clock = SYSTEM
     sender: Sender | None = None
     renderer: HtmlRenderer | None = None  # statements; None: the pipeline starts its own
+    # Invoices stored through the API; None: one worker started on the first of them.
+    pdf_renderer: Renderer | None = None
     senders: list[Sender] = field(default_factory=list)
     inbound_retry: timedelta = RETRY_EVERY  # how often failed inbound tries are retried
     smtp_port: int = 0
@@ -57,6 +62,7 @@ class Service:
     _inbound: list[InboundQueue[Any]] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
+    _own_pdfs: LazyPdfRenderer | None = None
 
     async def start(self) -> None:
         await db.migrate(self.config.database_url)
@@ -91,8 +97,12 @@ class Service:
         unsubscribe = Unsubscribe(unsubscribe_signer(self.config.secret_keys),
                                   self.config.alerts.default_quiet_hours, self.config.email.sender,
                                   self.clock)
+        if self.pdf_renderer is None:
+            self.pdf_renderer = self._own_pdfs = LazyPdfRenderer()
+        api = Api(self.config, self.clock, invoice_issuer(self.config, self.pdf_renderer))
         app = create_app(self.config, self.config.vault_path, signer, self.clock,
-                         extra_routes=[*self.chats.routes(), *unsubscribe.routes()])
+                         extra_routes=[*self.chats.routes(), *unsubscribe.routes(),
+                                       *api.routes()])
         host, port = self.config.http_listen
         # Our own redacting access log replaces uvicorn's, which would log link tokens.
         server_config = uvicorn.Config(app, host=host, port=port, lifespan="off",
@@ -154,4 +164,6 @@ class Service:
             await self.chats.stop()
         if hasattr(self, "pipeline"):
             await self.pipeline.close()
+        if self._own_pdfs is not None:
+            await self._own_pdfs.close()
         await db.close()

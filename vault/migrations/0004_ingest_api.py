@@ -5,13 +5,15 @@ New tables and new columns with defaults only; on SQLite the unique (source, ext
 pairs are CREATE UNIQUE INDEX, so no table is rebuilt (see 0003 on why that matters).
 """
 
-from tortoise import migrations
-from tortoise.migrations import operations as ops
+from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
-from vault.vocabulary.sources import Source
-from tortoise import fields
 from tortoise.indexes import Index
+from tortoise.migrations import operations as ops
 from tortoise.migrations.constraints import UniqueConstraint
+
+from vault.vocabulary.api import ApiScope
+from vault.vocabulary.sources import Source
+
 
 class Migration(migrations.Migration):
     dependencies = [('vault', '0003_vocabulary')]
@@ -24,7 +26,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('name', fields.CharField(unique=True, max_length=64)),
-                ('scope', fields.CharField(max_length=16)),
+                ('scope', fields.CharEnumField(description='INGEST: ingest\nREAD: read', enum_type=ApiScope, max_length=16)),
                 ('key_hash', fields.CharField(unique=True, max_length=64)),
                 ('prefix', fields.CharField(max_length=16)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),

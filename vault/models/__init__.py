@@ -3,7 +3,6 @@
 Tortoise discovers the models of the app from this package's namespace.
 """
 
-from vault.models.api import ApiKey, IdempotentAnswer
 from vault.models.alerts import (
     AlertPreference,
     Digest,
@@ -11,6 +10,7 @@ from vault.models.alerts import (
     InvoiceEvent,
     Notification,
 )
+from vault.models.api import ApiKey, IdempotentAnswer
 from vault.models.chat import (
     ChatInbound,
     ChatLink,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from vault.vocabulary import ApiScope
+
 
 class ApiKey(Model):
     """A key an integration sends as `Authorization: Bearer`. Only its SHA-256 is stored:
@@ -12,7 +14,7 @@ class ApiKey(Model):
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=64, unique=True)
-    scope = fields.CharField(max_length=16)  # vault.api.keys.Scope
+    scope = fields.CharEnumField(ApiScope, max_length=16)
     key_hash = fields.CharField(max_length=64, unique=True)
     prefix = fields.CharField(max_length=16)  # the key's first characters, to recognise it
     created_at = fields.DatetimeField()

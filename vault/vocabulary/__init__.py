@@ -10,6 +10,7 @@ Owns nothing else and imports nothing from the rest of vault, bot or notifier.
 """
 
 from vault.vocabulary.alerts import Cadence, DigestState, NotificationState
+from vault.vocabulary.api import ApiScope
 from vault.vocabulary.channels import Channel
 from vault.vocabulary.escalations import EscalationKind
 from vault.vocabulary.events import AlertEvent, EventKind
@@ -21,6 +22,7 @@ from vault.vocabulary.statuses import InvoiceStatus
 
 __all__ = [
     "AlertEvent",
+    "ApiScope",
     "Cadence",
     "Channel",
     "DigestState",

@@ -1,0 +1,75 @@
+"""Idempotency-Key: for 24 hours, the same key (of the same API key) with the same request
+gets the answer the first one got; with another request, 409.
+
+The answer is stored after the call; a second call with the key while the first is still
+running waits for it (a lock per key, in the process), so it is replayed, not run twice.
+Answers of 5xx are not kept: the call may be retried under the same key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+
+from vault.models import IdempotentAnswer
+
+KEPT_FOR = timedelta(hours=24)
+MAX_KEY = 255
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
+
+
+@dataclass(frozen=True)
+class Kept:
+    status: int
+    body: str
+
+
+class Conflict(Exception):
+    """The key was used for another request."""
+
+
+@dataclass
+class IdempotencyKeys:
+    _locks: dict[tuple[int, str], asyncio.Lock] = field(default_factory=dict)
+
+    def lock(self, api_key: int, key: str) -> asyncio.Lock:
+        return self._locks.setdefault((api_key, key), asyncio.Lock())
+
+    def release(self, api_key: int, key: str) -> None:
+        lock = self._locks.get((api_key, key))
+        if lock is not None and not lock.locked():
+            del self._locks[(api_key, key)]
+
+    async def kept(self, api_key: int, key: str, digest: str, now: datetime) -> Kept | None:
+        """The answer kept for this key, None if there is none; raises Conflict."""
+        row = await IdempotentAnswer.get_or_none(api_key_id=api_key, key=key)
+        if row is None:
+            return None
+        if row.created_at <= now - KEPT_FOR:
+            await row.delete()
+            return None
+        if row.request_hash != digest:
+            raise Conflict
+        return Kept(row.status, row.body)
+
+    async def keep(self, api_key: int, key: str, digest: str, answer: Kept,
+                   now: datetime) -> None:
+        if answer.status >= 500:
+            return
+        # IntegrityError: another process answered the same key meanwhile; its answer stays.
+        with contextlib.suppress(IntegrityError):
+            await IdempotentAnswer.create(api_key_id=api_key, key=key, request_hash=digest,
+                                          status=answer.status, body=answer.body,
+                                          created_at=now)
+
+
+async def forget_expired(now: datetime) -> int:
+    return await IdempotentAnswer.filter(created_at__lte=now - KEPT_FOR).delete()
