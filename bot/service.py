@@ -102,7 +102,7 @@ class Service:
         api = Api(self.config, self.clock, invoice_issuer(self.config, self.pdf_renderer))
         app = create_app(self.config, self.config.vault_path, signer, self.clock,
                          extra_routes=[*self.chats.routes(), *unsubscribe.routes(),
-                                       *api.routes()])
+                                       *api.routes()], not_found=api.not_found)
         host, port = self.config.http_listen
         # Our own redacting access log replaces uvicorn's, which would log link tokens.
         server_config = uvicorn.Config(app, host=host, port=port, lifespan="off",

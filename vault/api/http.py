@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from tortoise.exceptions import IntegrityError
 
@@ -77,6 +77,13 @@ class Api:
             Route(f"{PREFIX}/changes", self.guarded(ApiScope.READ, self.changes),
                   methods=["GET"]),
         ]
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        """No route matched (a path the routes' patterns cannot hold, e.g. a newline): JSON
+        under /api/v1, as every other answer there; Starlette's plain text elsewhere."""
+        if request.url.path.startswith(PREFIX + "/"):
+            return problem(404, "not found")
+        return PlainTextResponse("Not Found", 404)
 
     async def openapi(self, request: Request) -> Response:
         return JSONResponse(openapi_document(), headers=HEADERS)
