@@ -4,6 +4,7 @@ function `invoicebot apikey create` calls."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -243,6 +244,11 @@ async def test_an_idempotency_key_replays_the_answer_and_refuses_another_body(
     other = await api.post("invoices", invoice(po_number="PO-9"), **{"Idempotency-Key": "k-1"})
     assert other.status_code == 409
     assert (await api.get("/invoices/G-2001")).json()["po_number"] == "PO-1"
+    # Two calls at once with one key: one runs, the other waits and gets its answer.
+    both = await asyncio.gather(*(api.post("invoices", invoice("G-2009", "erp-9"),
+                                           **{"Idempotency-Key": "k-2"}) for _ in range(2)))
+    assert [b.status_code for b in both] == [201, 201]
+    assert sorted(b.headers.get("Idempotent-Replayed", "") for b in both) == ["", "true"]
     # Idempotency keys are per API key: another key's k-1 is its own.
     billing = await create_key("billing", ApiScope.INGEST, SYSTEM.now())
     answer = await api.call("POST", "/invoices", billing, json=invoice(po_number="PO-9"),

@@ -132,7 +132,7 @@ class Api:
                    request: Request) -> Response | Kept:
         digest = request_hash(request.method, request.url.path, body)
         try:
-            async with self.idempotency.lock(key.id, idem):
+            async with self.idempotency.held(key.id, idem):
                 kept = await self.idempotency.kept(key.id, idem, digest, self.clock.now())
                 if kept is not None:
                     response = Response(kept.body, kept.status, {**HEADERS,
@@ -145,8 +145,6 @@ class Api:
                 return answer
         except Conflict:
             return problem(409, "Idempotency-Key was used for another request")
-        finally:
-            self.idempotency.release(key.id, idem)
 
     async def store(self, kind: str, body: bytes, key: ApiKey) -> Response:
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -37,16 +38,27 @@ class Conflict(Exception):
 
 
 @dataclass
+class _Lock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0  # calls holding or waiting for it: it is dropped when none is left
+
+
+@dataclass
 class IdempotencyKeys:
-    _locks: dict[tuple[int, str], asyncio.Lock] = field(default_factory=dict)
+    _locks: dict[tuple[int, str], _Lock] = field(default_factory=dict)
 
-    def lock(self, api_key: int, key: str) -> asyncio.Lock:
-        return self._locks.setdefault((api_key, key), asyncio.Lock())
-
-    def release(self, api_key: int, key: str) -> None:
-        lock = self._locks.get((api_key, key))
-        if lock is not None and not lock.locked():
-            del self._locks[(api_key, key)]
+    @contextlib.asynccontextmanager
+    async def held(self, api_key: int, key: str) -> AsyncIterator[None]:
+        """One call at a time per (API key, Idempotency-Key) in this process."""
+        entry = self._locks.setdefault((api_key, key), _Lock())
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if not entry.users:
+                del self._locks[(api_key, key)]
 
     async def kept(self, api_key: int, key: str, digest: str, now: datetime) -> Kept | None:
         """The answer kept for this key, None if there is none; raises Conflict."""
