@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Invoice',
             name='source',
-            field=fields.CharEnumField(default=Source.CSV, description='CSV: csv\nAPI: api\nSTRIPE: stripe\nFEED: feed', enum_type=Source, max_length=16),
+            field=fields.CharEnumField(default=Source.CSV, db_default=Source.CSV, description='CSV: csv\nAPI: api\nSTRIPE: stripe\nFEED: feed', enum_type=Source, max_length=16),
         ),
         ops.AddConstraint(
             model_name='Invoice',
@@ -71,7 +71,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Payment',
             name='source',
-            field=fields.CharEnumField(default=Source.CSV, description='CSV: csv\nAPI: api\nSTRIPE: stripe\nFEED: feed', enum_type=Source, max_length=16),
+            field=fields.CharEnumField(default=Source.CSV, db_default=Source.CSV, description='CSV: csv\nAPI: api\nSTRIPE: stripe\nFEED: feed', enum_type=Source, max_length=16),
         ),
         ops.AddConstraint(
             model_name='Payment',

@@ -90,9 +90,10 @@ class Invoice(Model):
     file_status = fields.CharField(max_length=16, default="")
     status = fields.CharEnumField(InvoiceStatus, max_length=16, default=InvoiceStatus.OPEN)
     content_hash = fields.CharField(max_length=64)  # of the source rows: unchanged = no-op
-    # Where it came from and, when the source has one, its own id:
-    # a repeated call of that source finds the invoice by it.
-    source = fields.CharEnumField(Source, max_length=16, default=Source.CSV)
+    # Where it came from and, when the source has one, its own id: a repeated call of that
+    # source finds the invoice by it. db_default: rows from before the column are from CSV.
+    source = fields.CharEnumField(Source, max_length=16, default=Source.CSV,
+                                  db_default=Source.CSV)
     external_id = fields.CharField(max_length=200, null=True)
     document: fields.ForeignKeyNullableRelation[Document] = fields.ForeignKeyField(
         "vault.Document", related_name=False, null=True, on_delete=fields.RESTRICT
@@ -148,7 +149,8 @@ class Payment(Model):
     paid_on = fields.DateField()
     reference = fields.CharField(max_length=200, default="")
     method = fields.CharField(max_length=64, default="")
-    source = fields.CharEnumField(Source, max_length=16, default=Source.CSV)  # as an invoice's
+    source = fields.CharEnumField(Source, max_length=16, default=Source.CSV,  # as an invoice's
+                                  db_default=Source.CSV)
     external_id = fields.CharField(max_length=200, null=True)
 
     class Meta:
