@@ -299,3 +299,10 @@ async def test_the_openapi_document_is_served_without_a_key(api: Api) -> None:
                                       "/api/v1/changes", "/api/v1/invoices/{invoice_number}"}
     line = document["components"]["schemas"]["LineIn"]
     assert set(line["required"]) == {"description", "quantity", "unit_price"}
+
+
+async def test_a_path_no_route_matches_answers_json_under_the_api_only(api: Api) -> None:
+    inside = await api.call("GET", "/invoices/a%0Ab", api.read)  # no route holds a newline
+    assert (inside.status_code, inside.json()) == (404, {"error": "not found"})
+    outside = await api.call("GET", "/../../nothing")
+    assert (outside.status_code, outside.text) == (404, "Not Found")

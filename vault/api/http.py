@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -83,6 +84,8 @@ class Api:
         under /api/v1, as every other answer there; Starlette's plain text elsewhere."""
         if request.url.path.startswith(PREFIX + "/"):
             return problem(404, "not found")
+        if isinstance(exc, HTTPException):  # as Starlette's own handler answers
+            return PlainTextResponse(exc.detail, exc.status_code, exc.headers)
         return PlainTextResponse("Not Found", 404)
 
     async def openapi(self, request: Request) -> Response:
