@@ -18,6 +18,7 @@ import pytest
 from tests.alerting import BASE_DAY, Alerting, alert_config, pdf_text, running_alerts, text_of
 from tests.fakes import SmtpSink
 from tests.harness import Running, request_mail
+from tests.test_cli import make_cli
 from vault.api.keys import create_key, revoke_key
 from vault.clock import SYSTEM
 from vault.models import AuditEvent
@@ -306,3 +307,28 @@ async def test_a_path_no_route_matches_answers_json_under_the_api_only(api: Api)
     assert (inside.status_code, inside.json()) == (404, {"error": "not found"})
     outside = await api.call("GET", "/../../nothing")
     assert (outside.status_code, outside.text) == (404, "Not Found")
+
+
+async def test_apikey_create_prints_a_key_once_list_shows_it_and_revoke_stops_it(
+    api: Api, tmp_path: Path, database_url: str,
+) -> None:
+    cli = make_cli(tmp_path, database_url)
+    code, out, _ = await cli.run("apikey", "create", "--name", "billing", "--scope", "ingest")
+    assert code == 0
+    key = out.splitlines()[0]
+    assert key.startswith("ibk_") and len(key) == 47
+    answer = await api.call("POST", "/accounts", key, json={"account_id": "B", "name": "B"})
+    assert answer.status_code == 201
+
+    code, out, _ = await cli.run("apikey", "list")
+    billing = next(line for line in out.splitlines() if line.startswith("billing"))
+    assert "ingest" in billing and key[:8] in billing and key not in out
+    assert billing.endswith("-")  # not revoked
+
+    assert (await cli.run("apikey", "revoke", "billing"))[0] == 0
+    answer = await api.call("POST", "/accounts", key, json={"account_id": "B", "name": "B"})
+    assert answer.status_code == 401
+    code, _, err = await cli.run("apikey", "create", "--name", "billing", "--scope", "read")
+    assert code == 2 and "a key of that name exists" in err
+    code, _, err = await cli.run("apikey", "revoke", "nobody")
+    assert code == 2 and "no active key of that name" in err
