@@ -33,6 +33,7 @@ from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
 from vault import db
 from vault.api.http import Api
+from vault.api.idempotency import forget_expired
 from vault.clock import SYSTEM, Clock
 from vault.config import Config
 from vault.links import LinkSigner
@@ -122,11 +123,17 @@ class Service:
         self.scheduler.add_job(self._wake.set, "interval", seconds=tick, id="dispatch")
         self.scheduler.add_job(prune_chat_state, "interval", hours=1, id="chat-prune",
                                args=[self.clock])
+        self.scheduler.add_job(self.forget_idempotent_answers, "interval", hours=1,
+                               id="api-idempotency-prune")
         self.scheduler.add_job(self.retry_inbound, "interval", id="inbound-retry",
                                seconds=self.inbound_retry.total_seconds())
         # The overdue sweep, and alerts, due-soon reminders and digests (notifier.scheduler).
         add_jobs(self.scheduler, self.ticks, tick, alerting=self.config.notifier_enabled)
         self.scheduler.start()
+
+    async def forget_idempotent_answers(self) -> int:
+        """Drop the API's Idempotency-Key answers older than 24 hours."""
+        return await forget_expired(self.clock.now())
 
     async def retry_inbound(self) -> int:
         """Queue again, on every channel, the stored messages whose last try failed."""

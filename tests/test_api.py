@@ -256,6 +256,12 @@ async def test_an_idempotency_key_replays_the_answer_and_refuses_another_body(
                             headers={"Idempotency-Key": "k-1"})
     assert (answer.status_code, answer.json()["result"]) == (200, "updated")
 
+    # After 24 hours the key is forgotten (the service prunes hourly) and may be used again.
+    api.alerting.clock.advance(timedelta(hours=24, seconds=1))
+    assert await api.alerting.service.forget_idempotent_answers() == 3  # k-1 twice, k-2
+    again = await api.post("invoices", invoice(po_number="PO-7"), **{"Idempotency-Key": "k-1"})
+    assert (again.status_code, again.json()["po_number"]) == (200, "PO-7")
+
 
 async def test_a_csv_import_of_an_api_invoice_keeps_its_source_and_external_id(
     api: Api,
