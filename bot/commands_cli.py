@@ -29,7 +29,7 @@ from vault.ingest.csv import import_csv
 from vault.ingest.progress import ImportProgress
 from vault.links import LinkSigner
 from vault.models import Account, AuditEvent, Contact, Invoice
-from vault.pdf import PdfRenderer
+from vault.pdf import PdfRenderer, Renderer
 
 EXIT_OK = 0
 log = logging.getLogger("invoicebot")
@@ -77,6 +77,15 @@ async def pdf_issuer(
     """Renders the PDFs of issued invoices, after their rows are committed."""
     own = renderer is None
     renderer = renderer or PdfRenderer()
+    try:
+        yield invoice_issuer(config, renderer)
+    finally:
+        if own:
+            renderer.close()
+
+
+def invoice_issuer(config: Config, renderer: Renderer) -> IssuePdfs:
+    """Renders and stores the PDFs of the invoices with these ids (committed ones)."""
     store = DocumentStore(config.vault_path)
 
     async def issue(invoice_ids: list[int], each: Callable[[], None] = lambda: None) -> None:
@@ -89,11 +98,7 @@ async def pdf_issuer(
 
         await asyncio.gather(*(one(i) for i in invoices))
 
-    try:
-        yield issue
-    finally:
-        if own:
-            renderer.close()
+    return issue
 
 
 async def migrate(args: argparse.Namespace, config: Config) -> int:

@@ -25,7 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from bot.channels.email import InboundHandler, start_smtp_server
 from bot.chatinbox import prune_chat_state
 from bot.chatservice import ChatChannels
-from bot.commands_cli import pdf_issuer
+from bot.commands_cli import invoice_issuer
 from bot.inbound import RETRY_EVERY, InboundQueue, requeue
 from bot.inbox import Inbox
 from bot.pipeline import Pipeline
@@ -35,13 +35,15 @@ from notifier.email_send import Brand
 from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
 from vault import db
+from vault.api.http import Api
+from vault.api.idempotency import forget_expired
 from vault.clock import SYSTEM, Clock
 from vault.config import Config
 from vault.ingest.csv import ImportResult, import_csv
 from vault.ingest.feed import FeedFolder
 from vault.links import LinkSigner
-from vault.pdf import PdfRenderer
-from vault.statements import HtmlRenderer
+from vault.pdf import Renderer
+from vault.statements import HtmlRenderer, LazyPdfRenderer
 from vault.web import create_app
 
 log = logging.getLogger(__name__)
@@ -56,9 +58,10 @@ class Service:
     clock: Clock = SYSTEM
     sender: Sender | None = None
     renderer: HtmlRenderer | None = None  # statements; None: the pipeline starts its own
+    # Invoice PDFs of the API and the feed folder; None: one worker started on the first.
+    pdf_renderer: Renderer | None = None
     senders: list[Sender] = field(default_factory=list)
     inbound_retry: timedelta = RETRY_EVERY  # how often failed inbound tries are retried
-    pdf_renderer: PdfRenderer | None = None  # feed imports' invoice PDFs; None: its own pool
     feed_poll: timedelta = timedelta(seconds=1)  # how often the feed folder is looked at
     feed_settle: timedelta = timedelta(seconds=5)  # how long a dropped file must stay put
     smtp_port: int = 0
@@ -67,8 +70,8 @@ class Service:
     _inbound: list[InboundQueue[Any]] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
-    _exits: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     _stopping: bool = False
+    _own_pdfs: LazyPdfRenderer | None = None
 
     async def start(self) -> None:
         await db.migrate(self.config.database_url)
@@ -106,8 +109,12 @@ class Service:
         unsubscribe = Unsubscribe(unsubscribe_signer(self.config.secret_keys),
                                   self.config.alerts.default_quiet_hours, self.config.email.sender,
                                   self.clock)
+        if self.pdf_renderer is None:
+            self.pdf_renderer = self._own_pdfs = LazyPdfRenderer()
+        api = Api(self.config, self.clock, invoice_issuer(self.config, self.pdf_renderer))
         app = create_app(self.config, self.config.vault_path, signer, self.clock,
-                         extra_routes=[*self.chats.routes(), *unsubscribe.routes()])
+                         extra_routes=[*self.chats.routes(), *unsubscribe.routes(),
+                                       *api.routes()], not_found=api.not_found)
         host, port = self.config.http_listen
         # Our own redacting access log replaces uvicorn's, which would log link tokens.
         server_config = uvicorn.Config(app, host=host, port=port, lifespan="off",
@@ -123,7 +130,8 @@ class Service:
     async def _start_feed(self, root: Path) -> None:
         """The feed folder (vault.ingest.feed), imported as `invoicebot import` does: the
         same importer, events and PDFs rendered once at issue."""
-        issue = await self._exits.enter_async_context(pdf_issuer(self.config, self.pdf_renderer))
+        assert self.pdf_renderer is not None  # set when HTTP started
+        issue = invoice_issuer(self.config, self.pdf_renderer)
 
         async def importer(kind: str, path: Path) -> ImportResult:
             return await import_csv(kind, path, clock=self.clock, on_issued=issue,
@@ -150,11 +158,17 @@ class Service:
         self.scheduler.add_job(self._wake.set, "interval", seconds=tick, id="dispatch")
         self.scheduler.add_job(prune_chat_state, "interval", hours=1, id="chat-prune",
                                args=[self.clock])
+        self.scheduler.add_job(self.forget_idempotent_answers, "interval", hours=1,
+                               id="api-idempotency-prune")
         self.scheduler.add_job(self.retry_inbound, "interval", id="inbound-retry",
                                seconds=self.inbound_retry.total_seconds())
         # The overdue sweep, and alerts, due-soon reminders and digests (notifier.scheduler).
         add_jobs(self.scheduler, self.ticks, tick, alerting=self.config.notifier_enabled)
         self.scheduler.start()
+
+    async def forget_idempotent_answers(self) -> int:
+        """Drop the API's Idempotency-Key answers older than 24 hours."""
+        return await forget_expired(self.clock.now())
 
     async def retry_inbound(self) -> int:
         """Queue again, on every channel, the stored messages whose last try failed."""
@@ -189,9 +203,10 @@ class Service:
             await self.inbox.queue.stop()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        await self._exits.aclose()  # the feed's PDF renderer
         if hasattr(self, "chats"):
             await self.chats.stop()
         if hasattr(self, "pipeline"):
             await self.pipeline.close()
+        if self._own_pdfs is not None:
+            await self._own_pdfs.close()
         await db.close()

@@ -138,7 +138,7 @@ async def running_alerts(
     its own fixture (with the `orm` fixture for an empty database).
     """
     clock = FixedClock(at(ZoneInfo("UTC"), 5))
-    service = Service(config, clock=clock)
+    service = Service(config, clock=clock, pdf_renderer=renderer)
     await service.start()
     try:
         for kind in ("accounts", "contacts"):

@@ -39,6 +39,8 @@ def test_environment_overrides_a_key(tmp_path: Path) -> None:
         ("[seller]\nfiscal_year_start = 13\n", "seller.fiscal_year_start"),
         ("[seller]\nfiscal_year_start = 'April'\n", "seller.fiscal_year_start"),
         ("[seller]\nfiscal_year_start = true\n", "seller.fiscal_year_start"),
+        ("[api]\nrate = 'fast'\n", "api.rate: 'fast' is not a rate (use e.g. 600/min"),
+        ("[api]\nrate = '0/s'\n", "api.rate"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, toml: str, message: str) -> None:

@@ -169,6 +169,15 @@ def test_numbers_need_ascii_digits_and_a_dot(value: str) -> None:
         f.number("quantity", value, places=4)
 
 
+@pytest.mark.parametrize("value", ["1" + "0" * 40, "9" * 40 + ".5", "-" + "1" * 35])
+def test_a_number_with_more_digits_than_decimal_holds_is_too_large(value: str) -> None:
+    # Found by schemathesis through the API: quantizing it raised decimal.InvalidOperation.
+    with pytest.raises(f.FieldError, match="is too large"):
+        f.number("quantity", value, places=4)
+    with pytest.raises(f.FieldError, match="is too large"):
+        f.money("amount", value)
+
+
 def test_cells_are_normalized() -> None:
     assert f.money("amount", "10.005") == Decimal("10.01")  # half-up to the cent
     assert f.number("quantity", "1.50000", places=4) == Decimal("1.5")

@@ -39,6 +39,7 @@ from vault.vocabulary import (
     OutboxKind,
     OutboxState,
     Role,
+    Source,
 )
 
 PREVIOUS = "vault.0002_attempts_and_outbox_contact"
@@ -129,7 +130,9 @@ async def _upgrade(url: str) -> None:
 async def test_upgrade_keeps_ledger_and_event_rows(upgraded: None) -> None:
     contact = await Contact.get(id=1)
     assert contact.role is Role.APPROVER
-    assert (await Invoice.get(id=1)).status is InvoiceStatus.OVERDUE
+    invoice = await Invoice.get(id=1)
+    assert invoice.status is InvoiceStatus.OVERDUE
+    assert (invoice.source, invoice.external_id) == (Source.CSV, None)  # 0004: all from CSV
     issued, changed = await InvoiceEvent.all().order_by("id")
     assert issued.kind is EventKind.ISSUED
     assert (issued.old_status, issued.new_status) == (None, None)  # was ""

@@ -86,6 +86,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "default_quiet_hours": "", "alert_window": "7d",
     },
     "ingest": {"watch": ""},  # a feed folder `serve` imports CSV files from; "": off
+    # The ingestion API (/api/v1): requests per API key, as "N/s", "N/min" or "N/h".
+    "api": {"rate": "600/min"},
     "ar": {
         "recipients": ["ar@localhost"], "digest_at": "08:00",
         "escalate_at_once": ["dispute", "person"], "slack_channel": "",
@@ -147,6 +149,25 @@ class SellerConfig:
 
 
 @dataclass(frozen=True)
+class ApiRate:
+    """`requests` per `per`, per API key (a token bucket holding `requests` at most)."""
+
+    requests: int
+    per: timedelta
+
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|min|h)\s*$")
+_RATE_UNITS = {"s": 1, "min": 60, "h": 3600}
+
+
+def parse_rate(value: Any, where: str) -> ApiRate:
+    match = _RATE.match(str(value))
+    if not match or int(match[1]) < 1:
+        raise ConfigError(f"{where}: {value!r} is not a rate (use e.g. 600/min, 10/s, 5000/h)")
+    return ApiRate(int(match[1]), timedelta(seconds=_RATE_UNITS[match[2]]))
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -162,6 +183,7 @@ class Config:
     notifier_tick: timedelta
     ar_recipients: tuple[str, ...]
     secret_keys: tuple[str, ...] = ()
+    api_rate: ApiRate = field(default_factory=lambda: ApiRate(600, timedelta(minutes=1)))
     slack: SlackConfig | None = None  # None: the channel is disabled
     telegram: TelegramConfig | None = None
     alerts: AlertsConfig = field(default_factory=lambda: _alerts_module().AlertsConfig())
@@ -240,6 +262,7 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
         notifier_tick=parse_duration(m["notifier"]["tick"], where("notifier", "tick")),
         ar_recipients=tuple(_list(m["ar"]["recipients"], where("ar", "recipients"))),
         secret_keys=_secret_keys(env),
+        api_rate=parse_rate(m["api"]["rate"], where("api", "rate")),
         **chat_channels(m, source, env),
         alerts=_alerts_module().alerts_config(m, source),
         ingest_watch=_folder(m["ingest"]["watch"], where("ingest", "watch")),

@@ -26,7 +26,7 @@ from vault.config import SellerConfig
 from vault.documents import DocumentStore
 from vault.invoices import AccountScope
 from vault.models import Document, Invoice, InvoiceStatus, Payment, Statement
-from vault.pdf import Party, PdfRenderer, babel_locale
+from vault.pdf import InvoiceSnapshot, Party, PdfRenderer, babel_locale
 from vault.statement_html import statement_html
 
 
@@ -184,16 +184,23 @@ async def issue_statement(
 
 
 class LazyPdfRenderer:
-    """A one-worker PdfRenderer started on the first statement, not at start-up: most
-    processes (the CLI, a service nobody asks for a statement) never need one."""
+    """A one-worker PdfRenderer started on the first statement or invoice, not at start-up:
+    most processes (the CLI, a service nobody asks for a statement) never need one."""
 
     def __init__(self) -> None:
         self._renderer: PdfRenderer | None = None
 
     async def render_html(self, html: str) -> bytes:
+        return await self._started().render_html(html)
+
+    async def render(self, snapshot: InvoiceSnapshot) -> bytes:
+        """An invoice (the service issues those it gets through the API)."""
+        return await self._started().render(snapshot)
+
+    def _started(self) -> PdfRenderer:
         if self._renderer is None:
             self._renderer = PdfRenderer(max_workers=1)
-        return await self._renderer.render_html(html)
+        return self._renderer
 
     async def close(self) -> None:
         if self._renderer is not None:

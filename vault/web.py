@@ -18,7 +18,7 @@ import re
 import stat
 import time
 import zlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
@@ -83,15 +83,19 @@ def create_app(
     signer: LinkSigner,
     clock: Clock,
     extra_routes: Sequence[BaseRoute] = (),
+    not_found: Callable[[Request, Exception], Awaitable[Response]] | None = None,
 ) -> Starlette:
-    """The ASGI app; the composition root adds the Slack and Telegram routes via extra_routes."""
+    """The ASGI app; the composition root adds the Slack and Telegram routes via extra_routes
+    (and the API's, with its JSON answer for a path no route matches)."""
     downloads = Downloads(store_root, signer, refused_page(config.email.sender), clock)
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/d/{token}", downloads.get, methods=["GET"]),  # Starlette adds HEAD
         *extra_routes,
     ]
-    return Starlette(routes=routes, middleware=[Middleware(AccessLog)])
+    handlers = {} if not_found is None else {404: not_found}
+    return Starlette(routes=routes, middleware=[Middleware(AccessLog)],
+                     exception_handlers=handlers)
 
 
 def refused_page(sender: str) -> str:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from vault.vocabulary import Source
+
 CENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
 # Stored precision of quantity/unit price (4) and tax rate (3): the hash uses the same.
@@ -61,7 +63,8 @@ def compute_totals(lines: tuple[LineDraft, ...]) -> Totals:
 @dataclass(frozen=True)
 class InvoiceDraft:
     """Header and lines (in order) of one invoice. `account` is the external account_id;
-    `source_lines` are the file lines it came from (for error messages; may be empty)."""
+    `source_lines` are the file lines it came from (for error messages; may be empty; the
+    API gives the item's index in its batch)."""
 
     account: str
     number: str
@@ -73,6 +76,10 @@ class InvoiceDraft:
     po_number: str = ""
     file_status: str = ""
     source_lines: tuple[int, ...] = ()
+    # Where it comes from, and that source's own id for it (None: matched by number only).
+    # Not part of the content hash: the same invoice from another source is the same.
+    source: Source = Source.CSV
+    external_id: str | None = None
 
     def totals(self) -> Totals:
         return compute_totals(self.lines)

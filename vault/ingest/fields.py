@@ -73,10 +73,10 @@ def number(column: str, value: str, *, places: int) -> Decimal:
         raise FieldError(f"{column} {value!r} is not a number (digits with a dot, e.g. "
                          f"12.50){_comma_hint(value)}")
     parsed = Decimal(value)
+    if abs(parsed) >= MAX_AMOUNT:  # first: quantizing a huge number exceeds the precision
+        raise FieldError(f"{column} {value!r} is too large")
     if parsed != parsed.quantize(_PLACES[places]):
         raise FieldError(f"{column} {value!r} has more than {places} decimals")
-    if abs(parsed) >= MAX_AMOUNT:
-        raise FieldError(f"{column} {value!r} is too large")
     return parsed
 
 
@@ -92,10 +92,9 @@ def money(column: str, value: str) -> Decimal:
     if not _DECIMAL.fullmatch(value):
         raise FieldError(f"{column} {value!r} is not an amount (digits with a dot, e.g. "
                          f"12.50){_comma_hint(value)}")
-    parsed = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-    if abs(parsed) >= MAX_AMOUNT:
+    if abs(Decimal(value)) >= MAX_AMOUNT:  # first: a huge number cannot be quantized
         raise FieldError(f"{column} {value!r} is too large")
-    return parsed
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def tax_rate(column: str, value: str) -> Decimal:

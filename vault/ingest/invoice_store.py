@@ -21,13 +21,14 @@ from vault.ingest.errors import ErrorLog, ImportFailed, ImportResult
 from vault.ingest.upsert import BATCH, chunks
 from vault.invoices import derive_status
 from vault.models import Account, Invoice, InvoiceLine
-from vault.vocabulary import EventKind, InvoiceStatus
+from vault.vocabulary import EventKind, InvoiceStatus, Source
 
 # Columns an update rewrites; amount_paid belongs to payments. The old PDF shows old
 # content, so document_id is cleared too: the caller renders a new one after the commit.
 UPDATED_FIELDS = (
     "issue_date", "due_date", "currency", "entity", "po_number", "subtotal", "tax_total",
-    "total", "file_status", "status", "content_hash", "document_id", "updated_at",
+    "total", "file_status", "status", "content_hash", "document_id", "updated_at", "source",
+    "external_id",
 )
 
 
@@ -44,6 +45,17 @@ class StoredInvoice:
     content_hash: str
     amount_paid: Decimal
     status: InvoiceStatus
+    source: Source
+    external_id: str | None
+
+    def claimed_by(self, draft: InvoiceDraft) -> bool:
+        """True if the draft names this invoice by the same source id (or gives none)."""
+        return draft.external_id is None or (self.source, self.external_id) == (
+            draft.source, draft.external_id)
+
+    def same_as(self, draft: InvoiceDraft) -> bool:
+        """Nothing to write: the same content, and no source id to take on."""
+        return self.content_hash == draft.content_hash() and self.claimed_by(draft)
 
 
 @dataclass(frozen=True)
@@ -79,54 +91,85 @@ async def plan_invoices(
     accounts and numbers of another account go to `log` (numbers are unique across the
     seller). `today` decides overdue."""
     existing = await _existing([d.number for d in drafts])
+    numbered = await _numbers_of_external_ids(drafts)
     plan = InvoicePlan()
     for draft in drafts:
         line = draft.source_lines[0] if draft.source_lines else None
         account = accounts.get(draft.account)
         stored = existing.get(draft.number)
+        known_as = numbered.get((draft.source, draft.external_id or ""))
         if account is None:
             log.add(line, f"account_id {draft.account!r} is not a known account")
+        elif known_as is not None and known_as != draft.number:
+            log.add(line, f"external_id {draft.external_id!r} is invoice {known_as!r} already "
+                          "(an invoice keeps its number)")
         elif stored is not None and stored.account_id != account:
             log.add(
                 line,
                 f"invoice_number {draft.number!r} already belongs to another account "
                 "(invoice numbers are unique across the seller)",
             )
+        elif stored is not None and stored.external_id is not None and not stored.claimed_by(
+                draft):
+            log.add(line, f"invoice_number {draft.number!r} is stored with another external_id")
         elif stored is None:
             plan.writes.append(_planned(draft, account, Decimal(0), today, now))
-        elif stored.content_hash != draft.content_hash():
-            planned = _planned(draft, account, stored.amount_paid, today, now)
+        elif not stored.same_as(draft):
+            planned = _planned(draft, account, stored.amount_paid, today, now, stored)
             plan.writes.append(replace(planned, replaces=stored.id, old_status=stored.status))
         else:
             plan.unchanged += 1
     return plan
 
 
+async def _numbers_of_external_ids(drafts: list[InvoiceDraft]) -> dict[tuple[str, str], str]:
+    """(source, external_id) -> the number of the invoice stored under it."""
+    found: dict[tuple[str, str], str] = {}
+    by_source: dict[Source, list[str]] = {}
+    for draft in drafts:
+        if draft.external_id is not None:
+            by_source.setdefault(draft.source, []).append(draft.external_id)
+    for source, ids in by_source.items():
+        for batch in chunks(ids):
+            query = Invoice.filter(source=source, external_id__in=list(batch))
+            for external_id, number in await query.values_list("external_id", "number"):
+                found[(source, str(external_id))] = str(number)
+    return found
+
+
 async def _existing(numbers: list[str]) -> dict[str, StoredInvoice]:
     found: dict[str, StoredInvoice] = {}
     for batch in chunks(numbers):
         rows = await Invoice.filter(number__in=list(batch)).values_list(
-            "number", "id", "account_id", "content_hash", "amount_paid", "status"
+            "number", "id", "account_id", "content_hash", "amount_paid", "status", "source",
+            "external_id",
         )
-        for number, pk, account, content_hash, paid, status in rows:
+        for number, pk, account, content_hash, paid, status, source, external in rows:
             found[str(number)] = StoredInvoice(
-                int(pk), int(account), str(content_hash), paid, InvoiceStatus(status)
+                int(pk), int(account), str(content_hash), paid, InvoiceStatus(status),
+                Source(source), None if external is None else str(external),
             )
     return found
 
 
 def _planned(
-    draft: InvoiceDraft, account: int, amount_paid: Decimal, today: date, now: datetime
+    draft: InvoiceDraft, account: int, amount_paid: Decimal, today: date, now: datetime,
+    stored: StoredInvoice | None = None,
 ) -> PlannedInvoice:
-    """The row for a draft, with its totals and derived status, and its lines."""
+    """The row for a draft, with its totals and derived status, and its lines. A draft
+    without an external id (a CSV file) leaves the stored source and id as they are."""
     totals = draft.totals()
+    source, external_id = draft.source, draft.external_id
+    if external_id is None and stored is not None:
+        source, external_id = stored.source, stored.external_id
     row = Invoice(
         account_id=account, number=draft.number, issue_date=draft.issue_date,
         due_date=draft.due_date, currency=draft.currency, entity=draft.entity,
         po_number=draft.po_number, subtotal=totals.subtotal, tax_total=totals.tax_total,
         total=totals.total, amount_paid=amount_paid, file_status=draft.file_status,
         status=derive_status(totals.total, amount_paid, draft.due_date, draft.file_status, today),
-        content_hash=draft.content_hash(), document_id=None, updated_at=now,
+        content_hash=draft.content_hash(), document_id=None, updated_at=now, source=source,
+        external_id=external_id,
     )
     lines = [
         InvoiceLine(

@@ -1,9 +1,10 @@
 """payments files: money received against invoices; each invoice's paid amount and status
 are re-derived from all of its payments after the file is written.
 
-A payment is matched on re-import by its natural key: the invoice number with the
-reference when there is one, else with the date and amount. (So without a reference a
-corrected amount is a new payment: give references when payments can be corrected.)
+A payment is matched on re-import by its natural key: the source's own id (external_id,
+from the API) when there is one, else the invoice number with the reference when there is
+one, else with the date and amount. (So without either a corrected amount is a new payment:
+give references when payments can be corrected.)
 """
 
 from __future__ import annotations
@@ -23,10 +24,15 @@ from vault.ingest.table import Row
 from vault.ingest.upsert import BATCH, Upserts, chunks
 from vault.invoices import derive_status
 from vault.models import Invoice, Payment
-from vault.vocabulary import EventKind, InvoiceStatus
+from vault.vocabulary import EventKind, InvoiceStatus, Source
 
 
-def natural_key(invoice_number: str, paid_on: date, amount: Decimal, reference: str) -> str:
+def natural_key(
+    invoice_number: str, paid_on: date, amount: Decimal, reference: str,
+    external: tuple[Source, str] | None = None,
+) -> str:
+    if external is not None:
+        return f"{external[0]}:{external[1]}"
     if reference:
         return f"{invoice_number}|ref:{reference}"
     return f"{invoice_number}|{paid_on.isoformat()}|{amount}"
@@ -41,10 +47,14 @@ class PaymentRow:
     paid_on: date
     reference: str = ""
     method: str = ""
+    source: Source = Source.CSV
+    external_id: str | None = None
 
     @property
     def natural_key(self) -> str:
-        return natural_key(self.invoice_number, self.paid_on, self.amount, self.reference)
+        external = None if self.external_id is None else (self.source, self.external_id)
+        return natural_key(self.invoice_number, self.paid_on, self.amount, self.reference,
+                           external)
 
 
 def parse_payments(rows: Iterable[Row], log: ErrorLog) -> list[PaymentRow]:
@@ -96,9 +106,11 @@ async def plan_payments(
                 f"{payment.account!r}",
             )
         else:
-            plan.payments.add(
-                Payment, existing.get(payment.natural_key), _values(payment, account, invoice[0])
-            )
+            stored = existing.get(payment.natural_key)
+            values = _values(payment, account, invoice[0])
+            if stored is not None and payment.external_id is None:
+                del values["source"], values["external_id"]  # where it first came from stays
+            plan.payments.add(Payment, stored, values)
     return plan
 
 
@@ -106,7 +118,7 @@ def _values(payment: PaymentRow, account: int, invoice: int) -> dict[str, Any]:
     return {
         "natural_key": payment.natural_key, "account_id": account, "invoice_id": invoice,
         "amount": payment.amount, "paid_on": payment.paid_on, "reference": payment.reference,
-        "method": payment.method,
+        "method": payment.method, "source": payment.source, "external_id": payment.external_id,
     }
 
 

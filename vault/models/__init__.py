@@ -10,6 +10,7 @@ from vault.models.alerts import (
     InvoiceEvent,
     Notification,
 )
+from vault.models.api import ApiKey, IdempotentAnswer
 from vault.models.chat import (
     ChatInbound,
     ChatLink,
@@ -42,6 +43,7 @@ from vault.models.messaging import (
 __all__ = [
     "Account",
     "AlertPreference",
+    "ApiKey",
     "AuditEvent",
     "ChatInbound",
     "ChatLink",
@@ -56,6 +58,7 @@ __all__ = [
     "Document",
     "Escalation",
     "Grant",
+    "IdempotentAnswer",
     "InboundMessage",
     "Invoice",
     "InvoiceEvent",

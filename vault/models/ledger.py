@@ -12,7 +12,7 @@ from tortoise.models import Model
 
 # Defined in vault.vocabulary; still importable from here (and vault.models): migration
 # 0001 imports them from vault.models.
-from vault.vocabulary import InvoiceStatus, Role
+from vault.vocabulary import InvoiceStatus, Role, Source
 
 __all__ = [
     "Account", "Contact", "Dispute", "Document", "Invoice", "InvoiceLine", "InvoiceStatus",
@@ -90,6 +90,11 @@ class Invoice(Model):
     file_status = fields.CharField(max_length=16, default="")
     status = fields.CharEnumField(InvoiceStatus, max_length=16, default=InvoiceStatus.OPEN)
     content_hash = fields.CharField(max_length=64)  # of the source rows: unchanged = no-op
+    # Where it came from and, when the source has one, its own id: a repeated call of that
+    # source finds the invoice by it. db_default: rows from before the column are from CSV.
+    source = fields.CharEnumField(Source, max_length=16, default=Source.CSV,
+                                  db_default=Source.CSV)
+    external_id = fields.CharField(max_length=200, null=True)
     document: fields.ForeignKeyNullableRelation[Document] = fields.ForeignKeyField(
         "vault.Document", related_name=False, null=True, on_delete=fields.RESTRICT
     )
@@ -107,6 +112,7 @@ class Invoice(Model):
             ("account_id", "document_id"),
             ("status", "due_date"),
         )
+        unique_together = (("source", "external_id"),)
 
 
 class InvoiceLine(Model):
@@ -143,9 +149,13 @@ class Payment(Model):
     paid_on = fields.DateField()
     reference = fields.CharField(max_length=200, default="")
     method = fields.CharField(max_length=64, default="")
+    source = fields.CharEnumField(Source, max_length=16, default=Source.CSV,  # as an invoice's
+                                  db_default=Source.CSV)
+    external_id = fields.CharField(max_length=200, null=True)
 
     class Meta:
         table = "payment"
+        unique_together = (("source", "external_id"),)
 
 
 class Statement(Model):

@@ -10,16 +10,19 @@ Owns nothing else and imports nothing from the rest of vault, bot or notifier.
 """
 
 from vault.vocabulary.alerts import Cadence, DigestState, NotificationState
+from vault.vocabulary.api import ApiScope
 from vault.vocabulary.channels import Channel
 from vault.vocabulary.escalations import EscalationKind
 from vault.vocabulary.events import AlertEvent, EventKind
 from vault.vocabulary.inbound import InboundState
 from vault.vocabulary.outbox import OutboxKind, OutboxState
 from vault.vocabulary.roles import Role
+from vault.vocabulary.sources import Source
 from vault.vocabulary.statuses import InvoiceStatus
 
 __all__ = [
     "AlertEvent",
+    "ApiScope",
     "Cadence",
     "Channel",
     "DigestState",
@@ -31,4 +34,5 @@ __all__ = [
     "OutboxKind",
     "OutboxState",
     "Role",
+    "Source",
 ]
