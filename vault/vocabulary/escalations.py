@@ -98,10 +98,9 @@ _AR: dict[EscalationKind, tuple[str, str]] = {
         "country, tax id, totals), and send the customer a corrected invoice if they need "
         "the e-invoice."),
     EscalationKind.REPEATED_HEADER: (
-        "Mail refused unread: a header that must appear once came twice (From, Sender, "
-        "Reply-To, To, Subject, Date or Message-ID), or two Authentication-Results "
-        "claimed our mail relay",
-        "Usually a replayed or forged mail: nothing to do unless a customer says their mail "
-        "went unanswered. Many of them from one address: tell the contact; two "
-        "Authentication-Results: check that the relay removes incoming ones with its id."),
+        "Mail refused unread: a header that must appear once came twice",
+        "Usually a replayed or forged mail (a second Subject added to a signed one): nothing "
+        "to do unless a customer says their mail went unanswered. If the reason names two "
+        "Authentication-Results, check that your mail relay removes incoming ones with its "
+        "id."),
 }
