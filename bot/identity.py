@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.maildomain import ascii_lower
 from bot.messages import Request
 from vault.models import ChatLink, Contact
 from vault.vocabulary import Channel, EscalationKind
@@ -54,7 +55,8 @@ def _is_chat(channel: str) -> bool:
 async def identify(request: Request) -> Contact | Refusal:
     if _is_chat(request.channel):
         return await _chat_contact(request)
-    contact = await Contact.get_or_none(email=request.address.lower())
+    # ASCII only: str.lower() would turn a Kelvin sign into the "k" of a contact's address.
+    contact = await Contact.get_or_none(email=ascii_lower(request.address))
     if contact is None:
         return Refusal(EscalationKind.UNKNOWN_SENDER)
     if not contact.active:

@@ -35,6 +35,12 @@ from vault.vocabulary import Channel, EscalationKind, OutboxKind
 
 log = logging.getLogger(__name__)
 
+# Outcomes that drop a message without reply but tell AR (the address, not the content).
+_REFUSALS_FOR_AR = {
+    "refused_headers": EscalationKind.REPEATED_HEADER,
+    "refused_sender": EscalationKind.MALFORMED_SENDER,
+}
+
 
 class Inbox:
     def __init__(
@@ -61,6 +67,11 @@ class Inbox:
         assert isinstance(msg, EmailMessage)
         # Before the sender checks: reports come from MAILER-DAEMON, often with a From
         # we would refuse, and are never answered.
+        # First of all: with a header twice, DKIM vouches for one copy and we would read
+        # the other (a replayed signed mail with a chosen Subject on top).
+        forged = mailauth.header_refusal(msg, self.config.authserv_id)
+        if forged is not None:
+            return await self._drop(row, "refused_headers", forged)
         bounce = bounces.parse_bounce(msg)
         if bounce is not None:
             return await self._bounce(row, bounce)
@@ -86,8 +97,9 @@ class Inbox:
         if not self.config.require_authentication:
             return True
         domain = sender.rpartition("@")[2]
-        if mailauth.authenticated_by_relay(msg, row.peer, self.config, domain).ok:
-            return True
+        verdict = mailauth.authenticated_by_relay(msg, row.peer, self.config, domain)
+        if verdict.ok or verdict.final:  # our relay's dmarc=fail outweighs our own DKIM
+            return verdict.ok
         if self.config.verify_dkim:
             # DNS lookups block: keep them off the event loop.
             return await asyncio.to_thread(
@@ -135,9 +147,9 @@ class Inbox:
         return outcome
 
     async def _drop(self, row: InboundMessage, kind: str, reason: str) -> str:
-        """No reply at all; refusals of a malformed sender still reach AR."""
-        if kind == "refused_sender":
-            await escalate(EscalationKind.MALFORMED_SENDER, f"email:{row.message_key}:refusal",
+        """No reply at all; refusals of a malformed sender or forged headers reach AR."""
+        if kind in _REFUSALS_FOR_AR:
+            await escalate(_REFUSALS_FOR_AR[kind], f"email:{row.message_key}:refusal",
                            at=self.now(), summary=reason, address=row.mail_from)
         await audit.record(f"bot.email.{kind}", reason=reason, reference=row.message_key)
         await self.queue.mark_processed(row.id, kind)

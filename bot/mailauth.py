@@ -2,11 +2,8 @@
 
 Everything here is pure except `verify_dkim`, which looks up keys in DNS (blocking: call it
 with asyncio.to_thread). Verdicts carry a short reason for the audit row and the AR
-escalation, never message content.
-
-Alignment is relaxed DMARC alignment simplified to "equal, or the From domain is a
-subdomain of the signing domain": without a public-suffix list we cannot compute
-organizational domains, and this direction never lets a stranger's domain vouch for ours.
+escalation, never message content. Domains and alignment (Public Suffix List, IDNA, no
+Unicode case folding) live in bot.maildomain.
 """
 
 from __future__ import annotations
@@ -22,6 +19,7 @@ from email.message import EmailMessage, Message
 import authres
 import dkim
 
+from bot.maildomain import aligned, ascii_lower, normalized_address, same_domain
 from vault.config import EmailConfig
 
 
@@ -36,6 +34,31 @@ class Refusal:
 class AuthVerdict:
     ok: bool
     reason: str  # e.g. "dmarc=pass", "peer 203.0.113.5 is not a trusted relay"
+    # Our relay said no (dmarc=fail, a quarantine/reject disposition) or its header is
+    # forged or unreadable: no other proof, our own DKIM check included, overrides it.
+    final: bool = False
+
+
+# ---- headers that must appear once -------------------------------------------------------
+
+# RFC 5322 §3.6 allows each of these once. DKIM verifies the last instance of a signed
+# header (RFC 6376 §5.4.2) while the stdlib reads the first: with two Subjects, what was
+# signed and what we read differ, so such mail is not read at all.
+SINGLE_HEADERS = ("From", "Sender", "Reply-To", "To", "Subject", "Date", "Message-ID")
+
+
+def header_refusal(msg: Message, authserv_id: str) -> str | None:
+    """Why this message's headers are refused outright (no reply), or None.
+
+    Also refuses a second Authentication-Results in our relay's name: the relay strips
+    incoming ones (RFC 8601 §5), so two mean it slipped or someone forged one.
+    """
+    for name in SINGLE_HEADERS:
+        if len(msg.get_all(name) or []) > 1:
+            return f"several {name} headers"
+    if sum(_claims_ours(value, authserv_id) for value in _results_values(msg)) > 1:
+        return f"several Authentication-Results from {authserv_id[:64]}"
+    return None
 
 
 # ---- the From mailbox ------------------------------------------------------------------
@@ -45,7 +68,10 @@ _FATAL_DEFECTS = (errors.InvalidHeaderDefect, errors.HeaderMissingRequiredValue)
 
 
 def parse_sender(msg: EmailMessage) -> str | Refusal:
-    """The single From mailbox as a lower-cased addr-spec, or why there is none.
+    """The single From mailbox as `local@domain`, or why there is none.
+
+    The local part is ASCII lower-cased and the domain given as IDNA A-labels
+    (bot.maildomain): no Unicode case folding, so a Kelvin sign never reads as "k".
 
     Strict on purpose (CVE-2023-27043): lenient parsers have been tricked into reading a
     different address than the one a mail client shows.
@@ -74,19 +100,12 @@ def _single_mailbox(header: AddressHeader) -> str | Refusal:
         return Refusal("malformed From")
     try:
         # Raw UTF-8 (SMTPUTF8) arrives as surrogate escapes; turn it back into text.
-        spec = str(address.addr_spec).encode("utf-8", "surrogateescape").decode("utf-8")
+        text = str(address.addr_spec).encode("utf-8", "surrogateescape").decode("utf-8")
     except UnicodeError:
         return Refusal("malformed From")
-    return spec.lower()
-
-
-def domain_of(address: str) -> str:
-    """The domain of an address (or of "@domain", as in DKIM's i=), normalized."""
-    return _norm(address.rpartition("@")[2])
-
-
-def _norm(domain: str) -> str:
-    return domain.strip().lower().rstrip(".")
+    local, _, domain = text.rpartition("@")
+    spec = normalized_address(local, domain)
+    return Refusal("malformed From") if spec is None else spec
 
 
 # ---- machine-written mail ----------------------------------------------------------------
@@ -130,28 +149,37 @@ def _robot_local_part(address: str) -> bool:
 
 # ---- Authentication-Results from our own relay -----------------------------------------
 
-_COMMENT = re.compile(r"\([^()]*\)")
+# A disposition our relay applied or would apply: a refusal even beside a DKIM pass
+# (OpenDMARC's "dis=" comment, DMARCbis's policy properties, Microsoft's "action=").
+_REFUSING_DISPOSITION = re.compile(
+    r"(?<![\w.-])(?:dis|action|policy\.dmarc|policy\.applied-disposition"
+    r"|policy\.evaluated-disposition)\s*=\s*(?:quarantine|reject)(?![\w.-])", re.IGNORECASE)
 
 
 def authenticated_by_relay(
     msg: Message, peer_ip: str, config: EmailConfig, from_domain: str
 ) -> AuthVerdict:
-    """Trust the relay's Authentication-Results, if the relay is ours and the result is.
+    """Trust the relay's Authentication-Results, as RFC 8601 §5 and §7 intend.
 
-    Headers are believed only when the connecting peer is in email.trusted_relays, and then
-    only the topmost one carrying our authserv-id: anything below it may have been written
-    by the sender (RFC 8601 §5).
+    Headers are believed only when the connecting peer is in email.trusted_relays, and
+    then only the topmost header, only if its authserv-id is ours exactly (comments are
+    not part of it), and only if no other header claims our id: everything below the
+    relay's own header may have been written by the sender.
     """
     if not _is_trusted(peer_ip, config):
         return AuthVerdict(False, f"peer {peer_ip[:64]} is not a trusted relay")
-    value = _topmost_ours(msg, config.authserv_id)
-    if value is None:
-        return AuthVerdict(False, f"no Authentication-Results from {config.authserv_id}")
+    ours = config.authserv_id
+    values = _results_values(msg)
+    if sum(_claims_ours(value, ours) for value in values) > 1:
+        return AuthVerdict(False, f"several Authentication-Results from {ours[:64]}", True)
+    if not values or not _is_ours(values[0], ours):
+        return AuthVerdict(False, f"no Authentication-Results from {ours[:64]} on top")
     try:
-        header = authres.AuthenticationResultsHeader.parse(f"Authentication-Results: {value}")
+        header = authres.AuthenticationResultsHeader.parse(
+            f"Authentication-Results: {values[0]}")
     except Exception:  # authres raises several exception types on bad input
-        return AuthVerdict(False, "unparsable Authentication-Results")
-    return _judge(header.results, _norm(from_domain))
+        return AuthVerdict(False, "unparsable Authentication-Results", True)
+    return _judge(header.results, values[0], from_domain)
 
 
 def _is_trusted(peer_ip: str, config: EmailConfig) -> bool:
@@ -164,46 +192,82 @@ def _is_trusted(peer_ip: str, config: EmailConfig) -> bool:
     return any(ip in network for network in config.trusted_relays)
 
 
-def _topmost_ours(msg: Message, authserv_id: str) -> str | None:
-    """The first (topmost) Authentication-Results value whose authserv-id is ours."""
-    for name, raw in msg.raw_items():
-        if name.lower() != "authentication-results":
+def _results_values(msg: Message) -> list[str]:
+    """Every Authentication-Results value, unfolded, topmost first."""
+    return [re.sub(r"\r?\n[ \t]+", " ", str(raw)).strip()
+            for name, raw in msg.raw_items() if name.lower() == "authentication-results"]
+
+
+def _claims_ours(value: str, authserv_id: str) -> bool:
+    """The header's authserv-id, comments removed, is ours (ASCII case aside)."""
+    segments = _segments(value)
+    words = segments[0].split() if segments else []
+    return bool(words) and ascii_lower(words[0]) == ascii_lower(authserv_id.strip())
+
+
+def _is_ours(value: str, authserv_id: str) -> bool:
+    """Ours as our relay writes it: the id first, no comment in front to hide behind.
+
+    Relays never put a comment before their id; "(c) invoicebot.local" was written by
+    someone who wants a parser to see our id where it should see theirs.
+    """
+    first = re.match(r"[^\s;()]*", value)
+    return (first is not None and ascii_lower(first[0]) == ascii_lower(authserv_id.strip())
+            and _claims_ours(value, authserv_id))
+
+
+def _segments(value: str) -> list[str]:
+    """The value split at ';' outside comments and quotes, comments removed (RFC 5322
+    CFWS: comments nest and a backslash quotes the next character); [] if unbalanced."""
+    segments, current, depth, quoted, escaped = [], [], 0, False, False
+    for char in value:
+        if escaped:
+            escaped = False
+            if depth == 0:
+                current.append(char)
+        elif char == "\\":
+            escaped = True
+        elif quoted:
+            quoted = char != '"'
+            current.append(char)
+        elif char == "(":
+            depth += 1
+            current.append(" ")  # a comment separates like a space
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return []
+        elif depth:
             continue
-        value = re.sub(r"\r?\n[ \t]+", " ", str(raw)).strip()
-        server_id = _COMMENT.sub(" ", value.split(";", 1)[0]).split()
-        if server_id and server_id[0].lower() == authserv_id.lower():
-            return value
-    return None
+        elif char == ";":
+            segments.append("".join(current))
+            current = []
+        else:
+            quoted = char == '"'
+            current.append(char)
+    if depth or quoted:
+        return []
+    return [*segments, "".join(current)]
 
 
-def _judge(results: list[authres.core.AuthenticationResult], from_domain: str) -> AuthVerdict:
-    seen = []
-    for result in results:
-        method, outcome = str(result.method).lower(), str(result.result).lower()
+def _judge(
+    results: list[authres.core.AuthenticationResult], value: str, from_domain: str
+) -> AuthVerdict:
+    seen = [f"{str(r.method).lower()}={str(r.result).lower()}" for r in results]
+    if "dmarc=fail" in seen or _REFUSING_DISPOSITION.search(value):
+        return AuthVerdict(False, "refused by DMARC: " + ", ".join(seen)[:200], True)
+    for result, outcome in zip(results, seen, strict=True):
         props = _properties(result)
-        seen.append(f"{method}={outcome}")
-        if outcome != "pass":
-            continue
-        if method == "dmarc" and _norm(props.get("header.from", "")) == from_domain:
+        if outcome == "dmarc=pass" and same_domain(props.get("header.from", ""), from_domain):
             return AuthVerdict(True, "dmarc=pass")
-        if method == "dkim" and _dkim_aligned(props, from_domain):
-            return AuthVerdict(True, f"dkim=pass d={props.get('header.d', '')[:100]}")
+        # d= only: i= is the signer's claim about a user, not what the key vouches for.
+        if outcome == "dkim=pass" and aligned(from_domain, props.get("header.d", "")):
+            return AuthVerdict(True, f"dkim=pass d={props['header.d'][:100]}")
     return AuthVerdict(False, "no aligned pass: " + (", ".join(seen)[:200] or "no results"))
 
 
 def _properties(result: authres.core.AuthenticationResult) -> dict[str, str]:
     return {f"{p.type}.{p.name}".lower(): str(p.value) for p in result.properties}
-
-
-def _dkim_aligned(props: dict[str, str], from_domain: str) -> bool:
-    signers = [props.get("header.d", ""), domain_of(props.get("header.i", ""))]
-    return any(s and aligned(from_domain, s) for s in signers)
-
-
-def aligned(from_domain: str, signing_domain: str) -> bool:
-    """Relaxed alignment, simplified: equal, or From is a subdomain of the signer."""
-    f, d = _norm(from_domain), _norm(signing_domain)
-    return bool(d) and (f == d or f.endswith("." + d))
 
 
 # ---- DKIM, verified by us ---------------------------------------------------------------
@@ -216,7 +280,9 @@ def verify_dkim(
 ) -> bool:
     """True if some DKIM signature verifies and its d= aligns with the From domain.
 
-    Signatures with a body length (l=) are ignored: anyone could append text to the body.
+    The same alignment as for the relay's results: relaxed, by organizational domain from
+    the Public Suffix List, d= only (never i=). Signatures with a body length (l=) are
+    ignored: anyone could append text to the body.
     Blocking (DNS): run it in a thread.
     """
     # Hostile input can make dkimpy raise more than DKIMException; any error is "no".
@@ -234,6 +300,6 @@ def verify_dkim(
             continue
         if b"l" in signer.signature_fields:
             continue
-        if aligned(from_domain, signer.domain.decode("ascii", "replace")):
+        if aligned(from_domain, signer.domain.decode("utf-8", "replace")):
             return True
     return False

@@ -174,15 +174,53 @@ async def test_deactivated_contact_gets_no_invoices(running: Running) -> None:
     assert await OutboxMessage.all().count() == 0
 
 
+async def refused_unread(running: Running, msg: EmailMessage, reason: str) -> None:
+    """The message got no reply at all, AR has an item naming why, and the audit says so."""
+    row = await running.processed(msg)
+    assert row.outcome == "refused_headers"
+    assert await OutboxMessage.all().count() == 0
+    assert running.sink.messages == []
+    item = await Escalation.get(kind="repeated_header")
+    assert (item.address, item.summary) == ("bounce@sender.example", reason)
+    audited = await AuditEvent.get(action="bot.email.refused_headers")
+    assert audited.data["reason"] == reason
+
+
 async def test_two_from_headers_are_refused_without_reply(running: Running) -> None:
     msg = request_mail("ap@acme.example", "invoices March")
     first = b"From: ap@acme.example"
     raw = msg.as_bytes().replace(first, first + b"\nFrom: ap@globex.example")
     await running.send(raw)  # two From headers: the policy cannot even build such a message
-    row = await running.processed(msg)
-    assert row.outcome == "refused_sender"
-    assert await OutboxMessage.all().count() == 0
-    assert await Escalation.filter(kind="malformed_sender").count() == 1
+    await refused_unread(running, msg, "several From headers")
+
+
+async def test_two_authentication_results_with_our_id_are_refused_without_reply(
+    running: Running,
+) -> None:
+    # A relay that let a forged header through (e.g. a milter outage, accept-on-failure).
+    msg = request_mail("ap@acme.example", "invoices March")
+    forged = b"Authentication-Results: invoicebot.local; dmarc=pass header.from=acme.example\n"
+    await running.send(forged + msg.as_bytes())
+    await refused_unread(running, msg, "several Authentication-Results from invoicebot.local")
+
+
+@pytest.mark.parametrize(
+    "results",
+    ["mx.other.example; none\nAuthentication-Results: invoicebot.local; dmarc=pass "
+     "header.from=acme.example",
+     "(c) invoicebot.local; dmarc=pass header.from=acme.example",
+     "invoicebot.local; dmarc=fail header.from=acme.example; dkim=pass header.d=acme.example"],
+    ids=["ours-below-another", "behind-a-comment", "dmarc-fail-dkim-pass"],
+)
+async def test_forged_or_failing_results_get_only_the_neutral_notice(
+    running: Running, results: str
+) -> None:
+    msg = request_mail("ap@acme.example", "invoices March", auth=None)
+    await running.send(f"Authentication-Results: {results}\n".encode() + msg.as_bytes())
+    await running.sink.wait_for(1)
+    notice = running.sink.messages[0].message
+    assert "could not verify" in text_of(notice) and "INV-" not in notice.as_string()
+    assert (await Escalation.get(kind="unauthenticated")).address == "ap@acme.example"
 
 
 async def test_reply_goes_to_the_address_on_file_never_reply_to(running: Running) -> None:
@@ -297,9 +335,11 @@ async def test_crash_after_250_is_reprocessed_once_on_restart(
 
 
 
-async def test_dkim_verified_by_us_is_enough_without_a_relay_header(  # type: ignore[no-untyped-def]
+@pytest.fixture
+async def dkim_running(  # type: ignore[no-untyped-def]
     make_config, sink: SmtpSink, renderer: PdfRenderer, orm: str
-) -> None:
+) -> AsyncIterator[tuple[Running, bytes]]:
+    """The service verifying DKIM itself (keys from a fake DNS), and the signing key."""
     private, record = make_dkim_key()
     config = make_config(INVOICEBOT_EMAIL_OUTBOUND=f"smtp://127.0.0.1:{sink.port}",
                          INVOICEBOT_EMAIL_VERIFY_DKIM="true",
@@ -310,21 +350,56 @@ async def test_dkim_verified_by_us_is_enough_without_a_relay_header(  # type: ig
 
     service = Service(config, dnsfunc=dns, clock=fixed_clock())
     await service.start()
-    try:
-        await load_e2e_data(config, renderer)
-        raw = request_mail("ap@acme.example", "invoices March", auth=None).as_bytes()
-        signature = dkim.sign(raw, b"sel", b"acme.example", private,
-                              include_headers=[b"from", b"subject", b"message-id"])
-        await Running(service, sink, config).send(bytes(signature) + raw)
-        await sink.wait_for(1)
-        assert "INV-2026-0301" in text_of(sink.messages[0].message)
+    await load_e2e_data(config, renderer)
+    yield Running(service, sink, config), private
+    await service.stop()
 
-        forged = request_mail("ap@acme.example", "unpaid", auth=None).as_bytes()
-        await Running(service, sink, config).send(bytes(signature) + forged)  # wrong body
-        await sink.wait_for(2)
-        assert "could not verify" in text_of(sink.messages[1].message)
-    finally:
-        await service.stop()
+
+def dkim_signed(private: bytes, msg: EmailMessage) -> bytes:
+    raw = msg.as_bytes()
+    return bytes(dkim.sign(raw, b"sel", b"acme.example", private,
+                           include_headers=[b"from", b"subject", b"message-id"])) + raw
+
+
+async def test_dkim_verified_by_us_is_enough_without_a_relay_header(
+    dkim_running: tuple[Running, bytes],
+) -> None:
+    running, private = dkim_running
+    msg = request_mail("ap@acme.example", "invoices March", auth=None)
+    signature = dkim_signed(private, msg).partition(b"From:")[0]
+    await running.send(dkim_signed(private, msg))
+    await running.sink.wait_for(1)
+    assert "INV-2026-0301" in text_of(running.sink.messages[0].message)
+
+    forged = request_mail("ap@acme.example", "unpaid", auth=None).as_bytes()
+    await running.send(signature + forged)  # the signature over another body
+    await running.sink.wait_for(2)
+    assert "could not verify" in text_of(running.sink.messages[1].message)
+
+
+async def test_our_relays_dmarc_fail_outweighs_our_own_dkim_pass(
+    dkim_running: tuple[Running, bytes],
+) -> None:
+    running, private = dkim_running
+    msg = request_mail("ap@acme.example", "invoices March", auth=None)
+    relay = b"Authentication-Results: invoicebot.local; dmarc=fail header.from=acme.example\n"
+    await running.send(relay + dkim_signed(private, msg))  # the signature itself is valid
+    await running.sink.wait_for(1)
+    assert "could not verify" in text_of(running.sink.messages[0].message)
+    assert "INV-" not in running.sink.messages[0].message.as_string()
+
+
+async def test_a_replayed_signed_mail_with_a_second_subject_is_refused_unread(
+    dkim_running: tuple[Running, bytes],
+) -> None:
+    """The review's replay: a signed mail from a contact, a chosen Subject added on top.
+    DKIM still verifies (it covers the last Subject); the bot must not read the first."""
+    running, private = dkim_running
+    msg = request_mail("ap@acme.example", "invoices March", auth=None)
+    command = b"Subject: dispute INV-2026-0301 wrong quantity\n"
+    await running.send(command + dkim_signed(private, msg))
+    await refused_unread(running, msg, "several Subject headers")
+    assert not await Escalation.filter(kind="dispute").exists()
 
 
 def nested_mail(depth: int) -> bytes:

@@ -15,13 +15,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.mailauth import (
     Refusal,
-    aligned,
     authenticated_by_relay,
     auto_generated_reason,
     is_auto_generated,
     parse_sender,
     verify_dkim,
 )
+from bot.maildomain import aligned
 from vault.config import Config, EmailConfig
 
 RELAY = "127.0.0.1"  # in the default email.trusted_relays
@@ -174,10 +174,10 @@ def test_dmarc_pass_for_another_domain_does_not_count(email_config: EmailConfig)
     [
         ("dkim=pass header.d=example.com", "example.com", True),
         ("dkim=pass header.d=example.com", "billing.example.com", True),  # relaxed
-        ("dkim=pass header.i=@example.com", "example.com", True),
+        ("dkim=pass header.d=billing.example.com", "example.com", True),  # same org domain
+        ("dkim=pass header.i=@example.com", "example.com", False),  # i= never counts
         ("dkim=pass header.d=mailer.example.net", "example.com", False),  # misaligned
         ("dkim=pass header.d=ample.com", "example.com", False),  # suffix is not a subdomain
-        ("dkim=pass header.d=billing.example.com", "example.com", False),
         ("dkim=fail header.d=example.com", "example.com", False),
     ],
 )
@@ -188,18 +188,33 @@ def test_dkim_pass_counts_only_when_aligned(
     assert authenticated_by_relay(message, RELAY, email_config, from_domain).ok is ok
 
 
-def test_only_the_topmost_result_of_our_relay_counts(email_config: EmailConfig) -> None:
-    # The lower header was written by the sender to look like ours; our relay adds on top.
+def test_only_the_topmost_result_counts_and_only_if_ours(email_config: EmailConfig) -> None:
+    # Our relay adds its header on top: a pass of ours below another header was written
+    # before our relay saw the mail, i.e. by the sender.
+    ours_below = parse(
+        ar("mx.other.example; dmarc=fail header.from=example.com")
+        + ar("invoicebot.local; dmarc=pass header.from=example.com") + FROM
+    )
+    verdict = authenticated_by_relay(ours_below, RELAY, email_config, "example.com")
+    assert not verdict.ok
+    assert verdict.reason == "no Authentication-Results from invoicebot.local on top"
+    ours_on_top = parse(
+        ar("invoicebot.local; dmarc=pass header.from=example.com")
+        + ar("mx.other.example; dmarc=fail header.from=example.com") + FROM
+    )
+    assert authenticated_by_relay(ours_on_top, RELAY, email_config, "example.com").ok
+
+
+def test_two_results_with_our_id_are_refused_whichever_says_pass(
+    email_config: EmailConfig,
+) -> None:
     forged_below = parse(
         ar("invoicebot.local; dmarc=fail header.from=example.com")
         + ar("invoicebot.local; dmarc=pass header.from=example.com") + FROM
     )
-    assert not authenticated_by_relay(forged_below, RELAY, email_config, "example.com").ok
-    ours_on_top = parse(
-        ar("mx.other.example; dmarc=fail header.from=example.com")
-        + ar("invoicebot.local; dmarc=pass header.from=example.com") + FROM
-    )
-    assert authenticated_by_relay(ours_on_top, RELAY, email_config, "example.com").ok
+    verdict = authenticated_by_relay(forged_below, RELAY, email_config, "example.com")
+    assert (verdict.ok, verdict.final) == (False, True)
+    assert verdict.reason == "several Authentication-Results from invoicebot.local"
 
 
 def test_unparsable_result_of_our_relay_hides_nothing_below(email_config: EmailConfig) -> None:
@@ -219,6 +234,7 @@ def test_folded_result_header_is_read(email_config: EmailConfig) -> None:
 def test_alignment_rule() -> None:
     assert aligned("example.com", "EXAMPLE.com.")
     assert aligned("a.b.example.com", "example.com")
+    assert aligned("example.com", "a.b.example.com")  # relaxed: one organizational domain
     assert not aligned("example.com", "")
     assert not aligned("badexample.com", "example.com")
 

@@ -27,6 +27,7 @@ class EscalationKind(StrEnum):
     OVERDUE_QUESTION = "overdue_question"
     LINK_LOCKED = "link_locked"
     E_INVOICE = "e_invoice"
+    REPEATED_HEADER = "repeated_header"
 
     @property
     def label(self) -> str:
@@ -96,4 +97,10 @@ _AR: dict[EscalationKind, tuple[str, str]] = {
         "Read the reason, correct the invoice or the seller/account data (address with "
         "country, tax id, totals), and send the customer a corrected invoice if they need "
         "the e-invoice."),
+    EscalationKind.REPEATED_HEADER: (
+        "Mail refused unread: a header that must appear once came twice",
+        "Usually a replayed or forged mail (a second Subject added to a signed one): nothing "
+        "to do unless a customer says their mail went unanswered. If the reason names two "
+        "Authentication-Results, check that your mail relay removes incoming ones with its "
+        "id."),
 }
