@@ -22,6 +22,7 @@ from bot.intents import (
     Archive,
     Balance,
     Command,
+    ConnectChat,
     Dispute,
     Filters,
     Help,
@@ -47,6 +48,7 @@ from bot.language.vocabulary import (
     AGING_RE,
     ARCHIVE_RE,
     BALANCE_RE,
+    CONNECT_RE,
     DISPUTE_RE,
     HELP_RE,
     INVOICE_ANY_RE,
@@ -57,7 +59,8 @@ from bot.language.vocabulary import (
 )
 
 MAX_CHARS = 600  # a longer line is read up to here: no request needs more
-_LINKING = re.compile(r"^\s*/?(?:un)?link(?:\s+\S+@\S+)?\s*$|^\s*\d{6}\s*$", re.IGNORECASE)
+_LINKING = re.compile(r"^\s*/?(?:un)?link(?:\s+\S+@\S+)?\s*$|^\s*\d{4}[ -]?\d{4}\s*$",
+                      re.IGNORECASE)
 _SEPARATORS = re.compile(r"^[\s:,;.!?\x00-]+")
 _INTENTS = {"archive": ARCHIVE_RE, "statement": STATEMENT_RE, "aging": AGING_RE,
             "payments": PAYMENTS_RE, "balance": BALANCE_RE}
@@ -89,6 +92,8 @@ def read_line(text: str, today: date, fiscal_year_start: int = 1) -> list[Comman
         return [settings]
     if TALK_RE.search(scan.text):
         return [TalkToPerson(text.strip())]
+    if connect := CONNECT_RE.search(scan.text):
+        return [ConnectChat(connect["after"] or connect["before"])]
     reading.refs += read_marked(scan)
     reading.filters = _filters(scan, today, fiscal_year_start, po, known)
     reading.intents = {name for name, pattern in _INTENTS.items() if scan.take(pattern)}

@@ -13,6 +13,7 @@ from vault.models.alerts import (
 from vault.models.chat import (
     ChatInbound,
     ChatLink,
+    ChatLinkBudget,
     ChatLinkCode,
     ChatLinkFailure,
     ChatLinkLock,
@@ -45,6 +46,7 @@ __all__ = [
     "AuditEvent",
     "ChatInbound",
     "ChatLink",
+    "ChatLinkBudget",
     "ChatLinkCode",
     "ChatLinkFailure",
     "ChatLinkLock",
