@@ -82,14 +82,14 @@ def how_to_link() -> Reply:
         subject="Link this chat",
         intro="This chat is not linked to a contact on file yet, so it cannot get invoices.",
         notes=('Send "link you@company.example" with the address we have on file for you.',
-               f"We email that address a {CODE_DIGITS}-digit code; type the code here "
+               f"We email that address an {CODE_DIGITS}-digit code; type the code here "
                "within 10 minutes."),
     )
 
 
 def _code_sent(address: str) -> Reply:
     return Reply(subject="Code sent", intro=(
-        f"If {address} is on file, we have emailed it a {CODE_DIGITS}-digit code. Type the "
+        f"If {address} is on file, we have emailed it an {CODE_DIGITS}-digit code. Type the "
         "code here within 10 minutes to link this chat."))
 
 

@@ -84,6 +84,9 @@ def read_line(text: str, today: date, fiscal_year_start: int = 1) -> list[Comman
     if is_pleasantry(scan.text):
         return [Unclear(text)]
     scan.mask(0, greeting_end(scan.text))
+    # Before typo correction: "conectar" is no misspelt "contestar" (a dispute).
+    if connect := CONNECT_RE.search(scan.text):
+        return [ConnectChat(connect["after"] or connect["before"])]
     reading = Reading(near=typos.correct(scan))
     known = typos.known_words()
     reading.refs = read_prefixed(scan, known)
@@ -92,8 +95,6 @@ def read_line(text: str, today: date, fiscal_year_start: int = 1) -> list[Comman
         return [settings]
     if TALK_RE.search(scan.text):
         return [TalkToPerson(text.strip())]
-    if connect := CONNECT_RE.search(scan.text):
-        return [ConnectChat(connect["after"] or connect["before"])]
     reading.refs += read_marked(scan)
     reading.filters = _filters(scan, today, fiscal_year_start, po, known)
     reading.intents = {name for name, pattern in _INTENTS.items() if scan.take(pattern)}

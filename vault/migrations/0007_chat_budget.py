@@ -37,6 +37,10 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.AlterModelOptions(
+            name='ChatLinkCode',
+            options={'table': 'chat_link_code', 'app': 'vault', 'indexes': [Index(fields=['platform', 'team_id', 'user_id', 'closed']), Index(fields=['contact_id', 'created_at'])], 'pk_attr': 'id', 'table_description': "An 8-digit code emailed to a contact's address on file, good only for the chat that"},
+        ),
+        ops.AlterModelOptions(
             name='ChatLinkFailure',
             options={'table': 'chat_link_failure', 'app': 'vault', 'indexes': [Index(fields=['contact_id', 'at'])], 'pk_attr': 'id', 'table_description': 'One wrong code typed for a contact, and by which chat account: counted per contact'},
         ),

@@ -34,7 +34,7 @@ class ChatLink(Model):
 
 
 class ChatLinkCode(Model):
-    """A 6-digit code emailed to a contact's address on file, good only for the chat that
+    """An 8-digit code emailed to a contact's address on file, good only for the chat that
     asked. Stored as an HMAC, never in clear; closed when used, superseded or guessed at
     too often."""
 
