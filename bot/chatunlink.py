@@ -57,7 +57,8 @@ class ChatUnlink:
         if link is None:
             return _invalid()
         where = Channel(link.platform).label
-        body = (f"<p>Unlink the {where} account that was linked to "
+        body = (f"<p>Unlink the {where} account (user id {html.escape(link.user_id)}) "
+                "that was linked to "
                 f"{html.escape(link.contact.email)}? It will no longer get your invoices.</p>"
                 '<form method="post"><button type="submit">Unlink it</button></form>')
         return page(f"Unlink {where}", body)

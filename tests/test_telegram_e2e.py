@@ -200,7 +200,8 @@ async def test_only_connect_telegram_gets_a_deep_link_that_links_in_one_tap(
     await running.send(request_mail("ap@acme.example", "connect telegram"))
     (_, connect) = await running.sink.wait_for(2)
     text = plain_body(connect)
-    assert "To ask us in Telegram, link your Telegram account to ap@acme.example" in text
+    assert ("To ask us in Telegram, link your Telegram account to ap@acme.example: use the "
+            "one-click link below") in text
     prefix = f"https://t.me/{BOT_USERNAME}?start="
     assert prefix in text
     token = text.split(prefix, 1)[1].split()[0]

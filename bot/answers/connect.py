@@ -21,11 +21,15 @@ async def connect_chat(ctx: Context, command: ConnectChat) -> Reply:
     if not enabled:
         return Reply(subject=f"{label} is not available",
                      intro=f"We do not answer in {label}; please keep asking us by email.")
+    by_code = f"write \"link {email}\" to our bot in {label} and type the code we email you"
+    if ctx.request.channel == Channel.EMAIL:
+        # The offers are made when this reply is queued, for links.ttl like downloads.
+        until = ctx.fmt.local_day(ctx.now + ctx.tools.config.link_ttl)
+        how = f"use the one-click link below (it works once, until {until}), or {by_code}"
+    else:  # one-click links only ever travel by email, to the address on file
+        how = f"{by_code}, or ask us by email for a one-click link"
     return Reply(
         subject=f"Ask us in {label}",
-        intro=(f"To ask us in {label}, link your {label} account to {email}: in an email "
-               "reply the one-click link is below (it works once and expires with our "
-               f"download links). Or write \"link {email}\" to our bot in {label} and type "
-               "the code we email you."),
+        intro=f"To ask us in {label}, link your {label} account to {email}: {how}.",
         chat_offers=(channel.value,),
     )
