@@ -229,6 +229,14 @@ async def one_click_url(running: Running) -> str:
     return match[1].replace(PUBLIC_URL, f"http://127.0.0.1:{running.service.http_port}")
 
 
+async def test_an_ordinary_email_answer_carries_no_slack_link(running: Running) -> None:
+    await running.send(request_mail("ap@acme.example", "invoices March"))
+    (received,) = await running.sink.wait_for(1)
+    assert "INV-2026-0301" in received.message.as_string()
+    assert "/slack/link" not in received.message.as_string()
+    assert "Ask us in Slack" not in received.message.as_string()
+
+
 async def sign_in_with_slack(running: Running, slack: FakeSlack, url: str, team: str,
                              user: str) -> httpx.Response:
     """Open the emailed page, go through Slack's sign-in as `user`, come back."""
