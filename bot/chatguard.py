@@ -1,18 +1,30 @@
-"""What protects chat linking: who may link, the brute-force lock, and the emails it sends.
+"""What protects chat linking: who may link, the brute-force limits, and the emails sent.
 
-Every wrong code counts against the contact it was for. LOCK_AFTER failures within an hour
-lock linking for that contact for LOCK_FOR, whatever is typed (even the right code), and
-tell the contact by email once per lock.
+Every wrong code counts three ways, so that guessing cannot be ground down:
+- against the contact it was for: LOCK_AFTER within WINDOW lock linking to that contact for
+  LOCK_FOR (a burst), and BUDGET in total (NIST SP 800-63B 5.2.2) lock it until a person
+  runs `invoicebot chat unlock --contact EMAIL`; the lock holds whatever is typed, even the
+  right code, and the contact is told by email once per lock;
+- against the chat account that typed it, across all contacts: ACCOUNT_LIMIT within
+  ACCOUNT_WINDOW pause linking for that account;
+- against everyone: GLOBAL_LIMIT within GLOBAL_WINDOW pause linking for all.
+The pauses say so plainly (they reveal nothing about any contact) and AR hears of each.
+With 8-digit codes one account gets ACCOUNT_LIMIT guesses a day, each with a chance of 1
+in 10^8.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.expressions import F
+
+from bot.chatunlink import UNLINK_TTL
 from bot.identity import chat_address, workspace_allowed
-from bot.messages import Reply
+from bot.messages import Link, Reply
 from bot.outgoing import reply_message
 from notifier import outbox
 from notifier.message import mail_from
@@ -21,6 +33,8 @@ from vault.config import EmailConfig
 from vault.escalations import escalate
 from vault.models import (
     Account,
+    ChatLink,
+    ChatLinkBudget,
     ChatLinkCode,
     ChatLinkFailure,
     ChatLinkLock,
@@ -28,9 +42,15 @@ from vault.models import (
 )
 from vault.vocabulary import Channel, EscalationKind, OutboxKind
 
-LOCK_AFTER = 100  # failures per contact within WINDOW
+LOCK_AFTER = 20  # failures per contact within WINDOW: a burst, locked for LOCK_FOR
 WINDOW = timedelta(hours=1)
 LOCK_FOR = timedelta(hours=24)
+BUDGET = 100  # failures per contact in total: locked until a person unlocks it
+ACCOUNT_LIMIT = 20  # failures by one chat account within ACCOUNT_WINDOW, any contacts
+ACCOUNT_WINDOW = timedelta(hours=24)
+GLOBAL_LIMIT = 200  # failures by all chat accounts together within GLOBAL_WINDOW
+GLOBAL_WINDOW = timedelta(hours=1)
+KEEP_FAILURES = max(WINDOW, ACCOUNT_WINDOW, GLOBAL_WINDOW)
 
 
 @dataclass(frozen=True)
@@ -56,8 +76,10 @@ def allowed_from(account: Account, user: ChatUser) -> bool:
 
 
 class Guard:
-    def __init__(self, email: EmailConfig) -> None:
+    def __init__(self, email: EmailConfig,
+                 unlink_url: Callable[[ChatLink], str] | None = None) -> None:
         self.email = email  # who our emails are from
+        self.unlink_url = unlink_url  # the one-click unlink in "chat linked" (bot.chatunlink)
 
     async def refusal(self, contact: Contact | None, user: ChatUser, now: datetime) -> str | None:
         """Why this chat may not link to this contact now, or None. Needs contact.account."""
@@ -69,17 +91,100 @@ class Guard:
             return "wrong_workspace"
         if await ChatLinkLock.filter(contact_id=contact.id, until__gt=now).exists():
             return "locked"
+        if await ChatLinkBudget.filter(contact_id=contact.id, exhausted_at__not_isnull=True
+                                       ).exists():
+            return "budget_exhausted"
         return None
 
-    async def failed(self, contact: Contact, now: datetime) -> None:
-        """Count one failure; the LOCK_AFTER-th within WINDOW locks linking."""
-        await ChatLinkFailure.filter(at__lt=now - WINDOW).delete()  # keeps the table small
-        await ChatLinkFailure.create(contact_id=contact.id, at=now)
-        recent = await ChatLinkFailure.filter(contact_id=contact.id, at__gte=now - WINDOW).count()
-        if recent >= LOCK_AFTER and not await ChatLinkLock.filter(
-            contact_id=contact.id, until__gt=now
-        ).exists():
-            await self._lock(contact, now)
+    async def paused(self, user: ChatUser, now: datetime) -> Reply | None:
+        """The answer when linking is paused for this chat account or for everyone (too
+        many wrong codes), or None. It names no contact, so it may say why."""
+        if await ChatLinkFailure.filter(at__gte=now - GLOBAL_WINDOW).count() >= GLOBAL_LIMIT:
+            return Reply(subject="Linking paused", intro=(
+                "Linking chats is paused for everyone for a while: too many wrong codes were "
+                "typed in the last hour."), outro="Please try again in an hour.")
+        if await ChatLinkFailure.filter(chat_address=user.address,
+                                        at__gte=now - ACCOUNT_WINDOW).count() >= ACCOUNT_LIMIT:
+            return Reply(subject="Linking paused", intro=(
+                f"This chat account typed {ACCOUNT_LIMIT} wrong codes within a day, so it "
+                "cannot link for now."), outro="Please try again tomorrow.")
+        return None
+
+    async def failed(self, contact: Contact, user: ChatUser, now: datetime) -> None:
+        """Count one failure against the contact, the chat account and everyone; lock or
+        pause what reaches its limit."""
+        await ChatLinkFailure.filter(at__lt=now - KEEP_FAILURES).delete()  # keeps it small
+        await ChatLinkFailure.create(contact_id=contact.id, at=now, chat_address=user.address)
+        await ChatLinkBudget.get_or_create(contact_id=contact.id)
+        await ChatLinkBudget.filter(contact_id=contact.id).update(failures=F("failures") + 1)
+        budget = await ChatLinkBudget.get(contact_id=contact.id)
+        if budget.failures >= BUDGET and budget.exhausted_at is None:
+            await self._exhaust(contact, now)
+        else:
+            recent = await ChatLinkFailure.filter(contact_id=contact.id,
+                                                  at__gte=now - WINDOW).count()
+            if recent >= LOCK_AFTER and budget.exhausted_at is None and not \
+                    await ChatLinkLock.filter(contact_id=contact.id, until__gt=now).exists():
+                await self._lock(contact, now)
+        await self._limits_reached(user, now)
+
+    async def _limits_reached(self, user: ChatUser, now: datetime) -> None:
+        """AR hears once per window when a chat account or everyone hits the limit."""
+        mine = await ChatLinkFailure.filter(chat_address=user.address,
+                                            at__gte=now - ACCOUNT_WINDOW).count()
+        if mine == ACCOUNT_LIMIT:
+            await audit.record("bot.chat.link.paused", scope="chat_account", **user.audit())
+            await escalate(EscalationKind.LINK_LIMITED,
+                           f"chat-link-limit:{user.address}:{now:%Y-%m-%dT%H}", at=now,
+                           address=user.address,
+                           summary=f"{ACCOUNT_LIMIT} wrong chat-link codes within "
+                                   f"{ACCOUNT_WINDOW.total_seconds() / 3600:g} hours from "
+                                   f"{user.address} (any contacts); linking paused for it")
+        everyone = await ChatLinkFailure.filter(at__gte=now - GLOBAL_WINDOW).count()
+        if everyone == GLOBAL_LIMIT:
+            await audit.record("bot.chat.link.paused", scope="global")
+            await escalate(EscalationKind.LINK_LIMITED,
+                           f"chat-link-limit:global:{now:%Y-%m-%dT%H:%M}", at=now,
+                           summary=f"{GLOBAL_LIMIT} wrong chat-link codes within an hour from "
+                                   "all chat accounts; linking paused for everyone")
+
+    async def _exhaust(self, contact: Contact, now: datetime) -> None:
+        await ChatLinkBudget.filter(contact_id=contact.id).update(exhausted_at=now)
+        await ChatLinkCode.filter(contact_id=contact.id, closed=False).update(closed=True)
+        await audit.record("bot.chat.link.locked", account_id=contact.account_id,
+                           contact_id=contact.id, failures=BUDGET, until="unlocked")
+        await escalate(EscalationKind.LINK_LOCKED,
+                       f"chat-link-exhausted:{contact.id}:{now.isoformat()}", at=now,
+                       account_id=contact.account_id, contact_id=contact.id,
+                       address=contact.email,
+                       summary=f"{BUDGET} wrong chat-link codes in total; linking locked "
+                               "until `invoicebot chat unlock --contact "
+                               f"{contact.email}`")
+        reply = Reply(
+            subject="Chat linking locked for your address",
+            intro=(f"Wrong codes were typed {BUDGET} times in total while trying to link a "
+                   "chat account to your address. To protect your invoices, linking chats "
+                   "to your address is locked until our accounts receivable team unlocks "
+                   "it."),
+            outro="Nothing was linked. Please tell your contact at our accounts receivable "
+                  "team whether it was you.",
+        )
+        await self._mail(contact, reply, f"chat-link-exhausted:{contact.id}:{now.isoformat()}",
+                         OutboxKind.LINK_LOCKED, now)
+
+    async def unlock(self, contact: Contact, now: datetime) -> bool:
+        """End every lock on linking to this contact and reset its budget (a person
+        decided); whether there was anything to unlock."""
+        locks = await ChatLinkLock.filter(contact_id=contact.id, until__gt=now).count()
+        await ChatLinkLock.filter(contact_id=contact.id).delete()
+        spent = await ChatLinkBudget.filter(contact_id=contact.id).first()
+        await ChatLinkBudget.filter(contact_id=contact.id).delete()
+        await ChatLinkFailure.filter(contact_id=contact.id).delete()
+        was = bool(locks) or (spent is not None and spent.failures > 0)
+        await audit.record("bot.chat.link.unlocked", account_id=contact.account_id,
+                           contact_id=contact.id, was_locked=was,
+                           failures=spent.failures if spent else 0)
+        return was
 
     async def _lock(self, contact: Contact, now: datetime) -> None:
         await ChatLinkLock.update_or_create(
@@ -107,6 +212,26 @@ class Guard:
         )
         await self._mail(contact, reply, f"chat-link-locked:{contact.id}:{now.isoformat()}",
                          OutboxKind.LINK_LOCKED, now)
+
+    async def email_linked(self, contact: Contact, link: ChatLink, now: datetime) -> None:
+        """Tell the contact a chat was linked to their address, with a one-click unlink:
+        whoever linked it without them is cut off at once."""
+        where = Channel(link.platform).label
+        links: tuple[Link, ...] = ()
+        if self.unlink_url is not None:
+            links = (Link(f"Unlink this {where} account", self.unlink_url(link),
+                          now + UNLINK_TTL),)
+        reply = Reply(
+            subject=f"A {where} account was linked to your address",
+            intro=(f"A {where} account (user id {link.user_id}) was linked to {contact.email}: "
+                   "it can now ask for your company's invoices and get them there."),
+            links=links,
+            outro=("If that was you, nothing to do. If not, unlink it with the link above (or "
+                   'write "unlink" in that chat) and tell your contact at our accounts '
+                   "receivable team."),
+        )
+        await self._mail(contact, reply, f"chat-linked:{link.id}:{now.isoformat()}",
+                         OutboxKind.LINK_LINKED, now)
 
     async def email_code(self, contact: Contact, code: str, platform: str, code_id: int,
                          now: datetime) -> None:

@@ -20,7 +20,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.chatguard import ChatUser
-from bot.chatlink import Linker, how_to_link, link_command
+from bot.chatlink import Linker, how_to_link, link_command, stored_text
 from bot.inbound import InboundQueue, Origin
 from bot.messages import Reply, Request, printable
 from bot.outgoing import reply_message
@@ -97,7 +97,9 @@ class ChatInbox:
                     kind=OutboxKind.REPLY, recipient=outcome.recipient,
                     contact_id=outcome.contact_id),
                     now=self.pipeline.clock.now())
-            await self.queue.mark_processed(row.id, outcome.label)
+            if await self.queue.mark_processed(row.id, outcome.label) and \
+                    (kept := stored_text(row.text, user.platform)) != row.text:
+                await ChatInbound.filter(id=row.id).update(text=kept)
         self.wake_delivery()
         return outcome.label
 

@@ -1,13 +1,14 @@
 """Linking a chat account to a contact on file. A chat account is nobody until linked.
 
-    "link ap@acme.example"  -> a 6-digit code to that address on file, by email
-    "123456"                -> typed in the same chat: linked
+    "link ap@acme.example"  -> an 8-digit code to that address on file, by email
+    "1234 5678"             -> typed in the same chat: linked
     "start <token>"         -> a one-click offer from an email (Telegram deep link)
     "unlink"                -> ends it
 
 The answers never say whether an address is on file: "link x" reads the same for every x,
 and a code that is wrong, expired, spent or locked reads the same too. Every link, unlink
-and refusal is audited (bot.chat.link.*), never with a code or token.
+and refusal is audited (bot.chat.link.*), never with a code or token. Wrong codes count
+against the contact, the chat account and everyone (bot.chatguard).
 """
 
 from __future__ import annotations
@@ -30,16 +31,18 @@ from bot.chatguard import ChatUser
 from bot.messages import Reply
 from vault import audit
 from vault.clock import Clock
+from vault.escalations import CODE_REDACTED
 from vault.models import ChatLink, ChatLinkCode, ChatLinkToken, Contact
 from vault.vocabulary import Channel
 
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5  # per code: after five wrong ones, the sixth try fails even if right
 MAX_CODES_PER_HOUR = 25  # code emails per contact (the lock usually ends it sooner)
-TOKEN_TTL = timedelta(days=7)
+TOKEN_REDACTED = "<token>"
+CODE_DIGITS = 8  # 10^8 codes: see bot.chatguard for how few guesses anyone gets
 
 _LINK = re.compile(r"^\s*/?link\s+(\S+@\S+?)\s*[.!]?\s*$", re.IGNORECASE)
-_CODE = re.compile(r"^\s*(\d{3})[ -]?(\d{3})\s*$")
+_CODE = re.compile(r"^\s*(\d{4})[ -]?(\d{4})\s*$")
 _UNLINK = re.compile(r"^\s*/?unlink\s*[.!]?\s*$", re.IGNORECASE)
 _START = re.compile(r"^\s*start\s+([A-Za-z0-9_-]{1,64})\s*$")
 
@@ -63,19 +66,31 @@ def link_command(text: str, platform: str) -> LinkCommand | None:
     return None
 
 
+def stored_text(text: str, platform: str) -> str:
+    """What is kept of a chat message once processed: a code or start token typed in it
+    is a secret (codes are stored only as an HMAC), so they are replaced."""
+    command = link_command(text, platform)
+    if command is not None and command.verb == "code":
+        return CODE_REDACTED
+    if command is not None and command.verb == "start":
+        return f"start {TOKEN_REDACTED}"
+    return text
+
+
 def how_to_link() -> Reply:
     return Reply(
         subject="Link this chat",
         intro="This chat is not linked to a contact on file yet, so it cannot get invoices.",
         notes=('Send "link you@company.example" with the address we have on file for you.',
-               "We email that address a 6-digit code; type the code here within 10 minutes."),
+               f"We email that address an {CODE_DIGITS}-digit code; type the code here "
+               "within 10 minutes."),
     )
 
 
 def _code_sent(address: str) -> Reply:
     return Reply(subject="Code sent", intro=(
-        f"If {address} is on file, we have emailed it a 6-digit code. Type the code here "
-        "within 10 minutes to link this chat."))
+        f"If {address} is on file, we have emailed it an {CODE_DIGITS}-digit code. Type the "
+        "code here within 10 minutes to link this chat."))
 
 
 def _invalid(what: str = "code") -> Reply:
@@ -133,6 +148,9 @@ class Linker:
     # ---- codes ----------------------------------------------------------------------------
 
     async def request_code(self, user: ChatUser, address: str) -> Reply:
+        if (paused := await self.guard.paused(user, self.clock.now())) is not None:
+            await self._refused(user, "paused")
+            return paused
         contact = await Contact.get_or_none(email=address).select_related("account")
         reason = await self.guard.refusal(contact, user, self.clock.now())
         if reason is None and contact is not None:
@@ -147,7 +165,7 @@ class Linker:
         return _code_sent(address)
 
     async def _issue_code(self, user: ChatUser, contact: Contact) -> None:
-        code = f"{secrets.randbelow(1_000_000):06d}"
+        code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
         now = self.clock.now()
         async with in_transaction():
             await self._open_codes(user).update(closed=True)  # a new code voids older ones
@@ -167,6 +185,9 @@ class Linker:
 
     async def enter_code(self, user: ChatUser, code: str) -> Reply:
         now = self.clock.now()
+        if (paused := await self.guard.paused(user, now)) is not None:
+            await self._refused(user, "paused")
+            return paused
         row = await self._open_codes(user).filter(expires_at__gt=now).order_by("-id").first()
         # Every try is counted before it is checked, in one atomic update: tries racing
         # each other (several instances on PostgreSQL) cannot get past MAX_TRIES together.
@@ -180,7 +201,7 @@ class Linker:
         reason = await self.guard.refusal(contact, user, now)
         if not right or reason is not None:
             await ChatLinkCode.filter(id=row.id, tries__gte=MAX_TRIES).update(closed=True)
-            await self.guard.failed(contact, now)
+            await self.guard.failed(contact, user, now)
             await self._refused(user, reason or "wrong_code", contact)
             return _invalid()
         if not await ChatLinkCode.filter(id=row.id, closed=False).update(closed=True):
@@ -189,12 +210,13 @@ class Linker:
 
     # ---- one-click tokens -----------------------------------------------------------------
 
-    async def offer(self, contact: Contact, platform: str) -> str:
-        """A new random token for a one-click link in an email; only its hash is stored."""
+    async def offer(self, contact: Contact, platform: str, ttl: timedelta) -> str:
+        """A new random token for a one-click link in an email, good for `ttl` (the
+        download links' links.ttl); only its hash is stored."""
         token = secrets.token_urlsafe(24)  # 32 characters of A-Za-z0-9_-
         now = self.clock.now()
         await ChatLinkToken.create(id=token_id(token), contact_id=contact.id, platform=platform,
-                                   created_at=now, expires_at=now + TOKEN_TTL)
+                                   created_at=now, expires_at=now + ttl)
         return token
 
     async def redeem(self, user: ChatUser, token: str) -> Reply:
@@ -222,14 +244,16 @@ class Linker:
 
     async def link(self, user: ChatUser, contact: Contact, method: str) -> tuple[bool, Reply]:
         """Create the link (needs contact.account); (whether it was created, the answer)."""
+        now = self.clock.now()
         try:
-            await ChatLink.create(contact_id=contact.id, platform=user.platform,
-                                  team_id=user.team_id, user_id=user.user_id,
-                                  chat_id=user.chat_id, linked_at=self.clock.now())
+            row = await ChatLink.create(contact_id=contact.id, platform=user.platform,
+                                        team_id=user.team_id, user_id=user.user_id,
+                                        chat_id=user.chat_id, linked_at=now)
         except IntegrityError:  # linked meanwhile, e.g. by a second code in flight
             return False, _already_linked()
         await audit.record("bot.chat.link.linked", account_id=contact.account_id,
                            contact_id=contact.id, method=method, **user.audit())
+        await self.guard.email_linked(contact, row, now)
         return True, linked_reply(contact, contact.account.name)
 
     async def unlink(self, link: ChatLink | None, user: ChatUser) -> Reply:

@@ -3,7 +3,7 @@ and the one-click link offers for email replies. bot.service wires this in."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.routing import BaseRoute
@@ -15,7 +15,8 @@ from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_send import TelegramSender
 from bot.chatguard import ChatUser, Guard
 from bot.chatinbox import ChatInbox
-from bot.chatlink import TOKEN_TTL, Linker
+from bot.chatlink import Linker
+from bot.chatunlink import ChatUnlink
 from bot.inbound import InboundQueue
 from bot.messages import Link, Reply
 from bot.outgoing import reply_message
@@ -34,9 +35,12 @@ class ChatChannels:
                  clock: Clock) -> None:
         self.wake_delivery = wake_delivery
         self.clock = clock
+        self.offer_ttl = config.link_ttl  # one-click offers expire with the download links
         # The newest secret key keys the code HMACs (a rotation voids codes in flight:
         # they live ten minutes).
-        self.linker = Linker(Guard(config.email), config.secret_keys[-1], clock)
+        self.unlink = ChatUnlink(config.secret_keys, config.public_url)
+        self.linker = Linker(Guard(config.email, self.unlink.url), config.secret_keys[-1],
+                             clock)
         self.inbox = ChatInbox(pipeline, self.linker, wake_delivery)
         self.slack = SlackChannel(config.slack, self.inbox.receive, clock) if config.slack else None
         self.telegram = (TelegramChannel(config.telegram, self.inbox.receive, clock)
@@ -52,7 +56,7 @@ class ChatChannels:
         return self.slack is not None or self.telegram is not None
 
     def routes(self) -> list[BaseRoute]:
-        routes: list[BaseRoute] = []
+        routes: list[BaseRoute] = [*self.unlink.routes()] if self.enabled else []
         for part in (self.slack, self.slack_pages, self.telegram):
             if part is not None:
                 routes += part.routes()
@@ -87,20 +91,22 @@ class ChatChannels:
                 await channel.stop()
         await self.inbox.queue.stop()
 
-    async def offers(self, contact_id: int) -> list[Link]:
-        """One-click links for an email reply: for each enabled channel the contact has
-        not linked yet, a fresh random token (Telegram deep link, Slack sign-in page)."""
+    async def offers(self, contact_id: int, platforms: Sequence[str]) -> list[Link]:
+        """One-click links for the email reply to "connect telegram": for each channel
+        asked for that is enabled and not linked yet, a fresh random token (Telegram deep
+        link, Slack sign-in page), expiring with the download links (links.ttl)."""
         linked = {link.platform for link in await ChatLink.filter(contact_id=contact_id)}
+        wanted = set(platforms) - linked
         contact = await Contact.get(id=contact_id)
-        expires = self.clock.now() + TOKEN_TTL
+        expires = self.clock.now() + self.offer_ttl
         offers = []
         if (self.telegram is not None and self.telegram.username
-                and Channel.TELEGRAM not in linked):
-            token = await self.linker.offer(contact, Channel.TELEGRAM)
+                and Channel.TELEGRAM in wanted):
+            token = await self.linker.offer(contact, Channel.TELEGRAM, self.offer_ttl)
             offers.append(Link("Ask us in Telegram",
                                f"https://t.me/{self.telegram.username}?start={token}", expires))
-        if self.slack_pages is not None and Channel.SLACK not in linked:
-            token = await self.linker.offer(contact, Channel.SLACK)
+        if self.slack_pages is not None and Channel.SLACK in wanted:
+            token = await self.linker.offer(contact, Channel.SLACK, self.offer_ttl)
             offers.append(Link("Ask us in Slack", self.slack_pages.url(token), expires))
         return offers
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from bot import cli_apikey, cli_notify
+from bot import cli_apikey, cli_chat, cli_notify
 from bot.errors import UsageError
 from vault.config import Config, ConfigError, load_config
 from vault.ingest.csv import ImportFailed
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", help="only events on or after YYYY-MM-DD")
     cli_notify.add_parser(sub)
     cli_apikey.add_parser(sub)
+    cli_chat.add_parser(sub)
     return parser
 
 
@@ -85,6 +86,7 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         "audit": commands_cli.audit_export,
         "notify": cli_notify.run,
         "apikey": cli_apikey.run,
+        "chat": cli_chat.run,
     }
     return await handlers[args.command](args, config)
 

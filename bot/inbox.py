@@ -13,7 +13,7 @@ import asyncio
 import email
 import email.policy
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 
@@ -46,7 +46,7 @@ class Inbox:
     def __init__(
         self, config: EmailConfig, pipeline: Pipeline, wake_delivery: Callable[[], None],
         dnsfunc: Callable[..., bytes] | None = None,
-        offers: Callable[[int], Awaitable[list[Link]]] | None = None,
+        offers: Callable[[int, Sequence[str]], Awaitable[list[Link]]] | None = None,
     ) -> None:
         self.config = config
         self.pipeline = pipeline
@@ -115,8 +115,11 @@ class Inbox:
         async with in_transaction():
             if recipient and answer.reply.deliver:
                 offers = []
-                if self.offers is not None and answer.contact_id and not answer.refused:
-                    offers = await self.offers(answer.contact_id)
+                # Only a reply to "connect telegram" carries linking tokens: a forwarded
+                # ordinary reply must not let a third party link a chat.
+                if (self.offers is not None and answer.contact_id and not answer.refused
+                        and answer.reply.chat_offers):
+                    offers = await self.offers(answer.contact_id, answer.reply.chat_offers)
                 mail = mail_from(
                     self.config, auto_replied=True,
                     in_reply_to=str(msg.get("Message-ID", "") or ""),

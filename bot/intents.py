@@ -137,6 +137,14 @@ class TalkToPerson:
 
 
 @dataclass(frozen=True)
+class ConnectChat:
+    """"connect telegram", "link slack": the only request answered with one-click
+    chat-linking links (an ordinary reply never carries them)."""
+
+    platform: str  # slack, telegram
+
+
+@dataclass(frozen=True)
 class Help:
     pass
 
@@ -176,5 +184,5 @@ class Unclear:
 
 Command = (
     ListInvoices | ShowInvoice | Balance | Aging | Statement | Payments | Archive | Dispute
-    | TalkToPerson | Help | Preferences | Thanks
+    | TalkToPerson | Help | Preferences | Thanks | ConnectChat
 )

@@ -82,6 +82,9 @@ class Reply:
     deliver: bool = True  # False: say nothing (auto-replies, bulk mail)
     notes: tuple[str, ...] = field(default=())
     sections: tuple[Reply, ...] = ()  # one per request when a message asked several
+    # Chat platforms the contact asked to connect ("connect telegram"): only then does an
+    # email reply carry one-click linking offers.
+    chat_offers: tuple[str, ...] = ()
 
     def as_text(self) -> str:
         from bot.replies import reply_text

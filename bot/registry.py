@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.answers import Context
 from bot.answers.archive import archive
+from bot.answers.connect import connect_chat
 from bot.answers.courtesy import thanks
 from bot.answers.detail import show_invoice
 from bot.answers.escalate import dispute, talk_to_person
@@ -35,6 +36,7 @@ from bot.intents import (
     Archive,
     Balance,
     Command,
+    ConnectChat,
     Dispute,
     Help,
     ListInvoices,
@@ -90,6 +92,8 @@ REGISTRY: tuple[Entry, ...] = (
     Entry(TalkToPerson, talk_to_person, Role.AP, "talking to a person", ("talk to a person",)),
     Entry(Preferences, answer_preferences, Role.AP, "notification settings",
           ("my notification settings",)),
+    Entry(ConnectChat, connect_chat, Role.AP, "asking us in Slack or Telegram",
+          ("connect telegram", "connect slack")),
     Entry(Help, _help, Role.AP, "help", ("help",)),
     # No examples: help never offers it; "thanks" alone gets a short answer, not the help.
     Entry(Thanks, thanks, Role.AP, "thanks", ()),

@@ -102,6 +102,7 @@ def combine(parts: list[Reply], today: date, fmt: Formats) -> Reply:
         notes=tuple(flat_notes),
         deliver=any(p.deliver for p in parts),
         sections=tuple(parts),
+        chat_offers=tuple(p for part in parts for p in part.chat_offers),
     )
 
 

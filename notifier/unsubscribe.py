@@ -71,7 +71,7 @@ class Unsubscribe:
                 'value="One-Click"><button type="submit">Stop invoice alerts</button></form>')
         body = (f"<p>Stop all invoice alerts to {html.escape(contact.email)}?</p>{form}"
                 "<p>You can still ask for invoices at any time.</p>")
-        return _page("Stop invoice alerts", body)
+        return page("Stop invoice alerts", body)
 
     async def unsubscribe(self, request: Request) -> Response:
         contact = await contact_of(self.signer, request.path_params["token"])
@@ -83,14 +83,15 @@ class Unsubscribe:
         body = (f"<p>{html.escape(contact.email)} will get no more invoice alerts.</p>"
                 f"<p>To get them again, write \"resume alerts\" to "
                 f"{html.escape(self.sender)}.</p>")
-        return _page("You are unsubscribed", body)
+        return page("You are unsubscribed", body)
 
     def _invalid(self) -> Response:
         body = (f"<p>Write \"stop alerts\" to {html.escape(self.sender)} instead, from the "
                 "address that gets the alerts.</p>")
-        return _page("This unsubscribe link is not valid", body, REFUSED_STATUS)
+        return page("This unsubscribe link is not valid", body, REFUSED_STATUS)
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    """A small page of our own (unsubscribe, chat unlink): the one layout for both."""
     return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status,
                         PAGE_HEADERS)

@@ -25,7 +25,7 @@ from vault.config import Config
 from vault.models import ChatInbound
 from vault.pdf import PdfRenderer
 
-CODE = re.compile(r"Your code is (\d{6})")
+CODE = re.compile(r"Your code is (\d{8})")
 _ids = itertools.count(1000)
 
 

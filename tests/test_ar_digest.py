@@ -179,7 +179,8 @@ async def test_the_ar_digest_lists_each_item_with_account_who_when_and_what_to_d
         f"  when: {day} 07:14 GMT\n"
         "  details: 100 wrong chat-link codes within an hour; linking locked\n"
         "  what you can do: Check with the contact: someone may be trying to link a chat to "
-        "their address.",
+        "their address. After 100 wrong codes in total it stays locked until `invoicebot chat "
+        "unlock --contact EMAIL`.",
         "A message could not be delivered - Globex Corporation (GLOBEX)\n"
         "  who: ap@globex.example (at 55)\n"
         f"  when: {day} 07:45 GMT\n"

@@ -7,21 +7,25 @@ import email
 import email.policy
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from bot.chatguard import LOCK_AFTER, ChatUser, Guard
+from bot.chatguard import ACCOUNT_LIMIT, BUDGET, GLOBAL_LIMIT, LOCK_AFTER, ChatUser, Guard
 from bot.chatlink import MAX_TRIES, LinkCommand, Linker, code_hash, link_command
 from bot.identity import Refusal, identify
 from bot.messages import Request
 from notifier.email_send import wire
+from tests.test_cli_notify import make_cli
 from vault.clock import SYSTEM, FixedClock
 from vault.config import Config
 from vault.models import (
     Account,
     AuditEvent,
     ChatLink,
+    ChatLinkBudget,
     ChatLinkCode,
+    ChatLinkFailure,
     ChatLinkLock,
     Contact,
     Escalation,
@@ -57,7 +61,7 @@ async def ask_code(linker: Linker, user: ChatUser = ANNA) -> str:
     assert row is not None and row.recipient == "ap@acme.example"
     msg = email.message_from_bytes(wire(bytes(row.payload)), policy=email.policy.default)
     body = msg.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
-    match = re.search(r"Your code is (\d{6})\.", body.get_content())
+    match = re.search(r"Your code is (\d{8})\.", body.get_content())
     assert match
     return match[1]
 
@@ -69,7 +73,7 @@ async def type_code(linker: Linker, code: str, user: ChatUser = ANNA) -> str:
 
 
 def wrong(code: str) -> str:
-    return f"{(int(code) + 1) % 1_000_000:06d}"
+    return f"{(int(code) + 1) % 100_000_000:08d}"
 
 
 async def test_a_code_is_mailed_to_the_address_on_file_and_stored_only_hashed(
@@ -77,7 +81,7 @@ async def test_a_code_is_mailed_to_the_address_on_file_and_stored_only_hashed(
 ) -> None:
     code = await ask_code(linker)
     row = await ChatLinkCode.get(contact_id=contact.id)
-    assert len(code) == 6 and code not in row.code_hash and len(row.code_hash) == 64
+    assert len(code) == 8 and code not in row.code_hash and len(row.code_hash) == 64
     assert row.expires_at - row.created_at == timedelta(minutes=10)
     assert "Linked" in await type_code(linker, code)
     assert await ChatLink.get(user_id="U0ANNA", contact_id=contact.id)
@@ -132,15 +136,27 @@ async def test_the_sixth_try_fails_even_with_the_right_code(
     assert not await ChatLink.exists()
 
 
-async def test_a_hundred_failures_in_an_hour_lock_linking_and_tell_the_contact(
+def chat_user(n: int) -> ChatUser:
+    return ChatUser("slack", "T0ACME", f"U0GUESS{n}", f"D0GUESS{n}")
+
+
+async def guess(linker: Linker, failures: int, first_user: int, per_user: int = 4) -> int:
+    """Type `failures` wrong codes for ap@acme.example, `per_user` from each of a series of
+    chat accounts (under their own limit); the next unused user number."""
+    user = first_user
+    while failures > 0:
+        code = await ask_code(linker, chat_user(user))
+        for _ in range(min(per_user, failures)):
+            assert "not valid" in await type_code(linker, wrong(code), chat_user(user))
+            failures -= 1
+        user += 1
+    return user
+
+
+async def test_a_burst_of_wrong_codes_locks_linking_for_a_day_and_tells_the_contact(
     linker: Linker, contact: Contact, clock: FixedClock
 ) -> None:
-    failures = 0
-    while failures < LOCK_AFTER:
-        code = await ask_code(linker)
-        for _ in range(min(MAX_TRIES, LOCK_AFTER - failures)):
-            await type_code(linker, wrong(code))
-            failures += 1
+    await guess(linker, LOCK_AFTER, first_user=0)
     lock = await ChatLinkLock.get(contact_id=contact.id)
     assert lock.until - lock.locked_at == timedelta(hours=24)
     (notice,) = await OutboxMessage.filter(kind="link_locked", recipient="ap@acme.example")
@@ -156,15 +172,116 @@ async def test_a_hundred_failures_in_an_hour_lock_linking_and_tell_the_contact(
     clock.at += timedelta(hours=1)  # the failures age out; the lock does not
     row = await ChatLinkCode.create(  # a code that was valid when the lock struck
         contact=contact, platform="slack", team_id="T0ACME", user_id="U0EVE", chat_id="D0EVE",
-        code_hash=code_hash(SECRET, EVE, "123456"), created_at=clock.at,
+        code_hash=code_hash(SECRET, EVE, "12345678"), created_at=clock.at,
         expires_at=clock.at + timedelta(minutes=10))
-    assert "not valid" in await type_code(linker, "123456", EVE)
+    assert "not valid" in await type_code(linker, "12345678", EVE)
     assert not await ChatLink.exists()
     assert (await ChatLinkCode.get(id=row.id)).tries == 1
     assert await OutboxMessage.filter(kind="link_locked").count() == 1  # told once per lock
 
-    clock.at += timedelta(hours=24)  # after the lock, linking works again
+    clock.at += timedelta(hours=24)  # after the burst lock, linking works again
     assert "Linked" in await type_code(linker, await ask_code(linker, EVE), EVE)
+
+
+async def test_a_hundred_failures_in_total_lock_until_a_person_unlocks_with_the_cli(
+    linker: Linker, contact: Contact, clock: FixedClock, tmp_path: Path, database_url: str
+) -> None:
+    user = 0
+    for _ in range(BUDGET // LOCK_AFTER):  # bursts a day apart: the budget never resets
+        user = await guess(linker, LOCK_AFTER, first_user=user)
+        clock.at += timedelta(hours=25)
+    budget = await ChatLinkBudget.get(contact_id=contact.id)
+    assert budget.failures == BUDGET and budget.exhausted_at is not None
+    (notice,) = await Escalation.filter(kind="link_locked", source_key__startswith=(
+        "chat-link-exhausted:"))
+    assert "invoicebot chat unlock --contact ap@acme.example" in notice.summary
+    last = await OutboxMessage.filter(kind="link_locked").order_by("-id").first()
+    assert last is not None and b"until our accounts receivable team unlocks" in wire(
+        bytes(last.payload)).replace(b"=\r\n", b"").replace(b"\r\n", b" ")
+
+    clock.at += timedelta(days=30)  # no time ends it, and even the right code fails
+    codes_before = await OutboxMessage.filter(kind="link_code").count()
+    await linker.run(LinkCommand("link", "ap@acme.example"), ANNA)
+    assert await OutboxMessage.filter(kind="link_code").count() == codes_before
+    row = await ChatLinkCode.create(
+        contact=contact, platform="slack", team_id="T0ACME", user_id="U0ANNA",
+        chat_id="D0ANNA", code_hash=code_hash(SECRET, ANNA, "12345678"), created_at=clock.at,
+        expires_at=clock.at + timedelta(minutes=10))
+    assert "not valid" in await type_code(linker, "12345678", ANNA)
+    await ChatLinkCode.filter(id=row.id).update(closed=True)
+
+    cli = make_cli(tmp_path, database_url)
+    code, out, err = await cli.run("chat", "unlock", "--contact", "AP@acme.example")
+    assert (code, err) == (0, ""), err
+    assert out == "ap@acme.example: chat linking unlocked; failure budget reset\n"
+    unlocked = await AuditEvent.get(action="bot.chat.link.unlocked")
+    # The try while locked counted too: every try does.
+    assert unlocked.data["failures"] == BUDGET + 1 and unlocked.contact_id == contact.id
+    assert not await ChatLinkBudget.filter(contact_id=contact.id).exists()
+    assert "Linked" in await type_code(linker, await ask_code(linker, ANNA), ANNA)
+
+    code, _, err = await cli.run("chat", "unlock", "--contact", "nobody@acme.example")
+    assert code == 2 and "--contact: 'nobody@acme.example' is not a contact on file" in err
+
+
+async def test_one_chat_account_is_paused_after_too_many_wrong_codes_across_contacts(
+    linker: Linker, contact: Contact, clock: FixedClock
+) -> None:
+    account = await Account.get(account_id="ACME")
+    addresses = [f"ap{n}@acme.example" for n in range(ACCOUNT_LIMIT // 4)]
+    for address in addresses:  # four wrong codes each: no contact reaches its own lock
+        await Contact.create(account=account, email=address)
+        await linker.run(LinkCommand("link", address), EVE)
+        for _ in range(4):
+            assert "not valid" in await type_code(linker, "00000000", EVE)
+    assert not await ChatLinkLock.exists()
+
+    paused = await linker.run(LinkCommand("link", "ap@acme.example"), EVE)
+    assert paused is not None and paused.subject == "Linking paused"
+    assert f"typed {ACCOUNT_LIMIT} wrong codes within a day" in paused.intro
+    assert not await OutboxMessage.filter(kind="link_code", recipient="ap@acme.example").exists()
+    assert (await linker.run(LinkCommand("code", "12345678"), EVE)) == paused
+    (item,) = await Escalation.filter(kind="link_limited")
+    assert item.address == "slack:T0ACME:U0EVE" and "paused for it" in item.summary
+    assert "Linked" in await type_code(linker, await ask_code(linker, ANNA), ANNA)  # others can
+
+    clock.at += timedelta(hours=24, minutes=1)
+    reply = await linker.run(LinkCommand("link", "ap0@acme.example"), EVE)
+    assert reply is not None and reply.subject == "Code sent"
+
+
+async def test_linking_pauses_for_everyone_when_wrong_codes_pile_up(
+    linker: Linker, contact: Contact, clock: FixedClock
+) -> None:
+    # The failures of many accounts on many contacts in the last hour (stored as the
+    # guard stores them); the last one is typed.
+    others = [await Contact.create(account_id=contact.account_id, email=f"x{n}@acme.example")
+              for n in range(20)]
+    await ChatLinkFailure.bulk_create([
+        ChatLinkFailure(contact_id=others[n % 20].id, at=clock.at - timedelta(minutes=30),
+                        chat_address=f"slack:T0ACME:U0BOT{n % 50}")
+        for n in range(GLOBAL_LIMIT - 1)])
+    code = await ask_code(linker, EVE)
+    assert "not valid" in await type_code(linker, wrong(code), EVE)
+
+    paused = await linker.run(LinkCommand("link", "ap@acme.example"), ANNA)
+    assert paused is not None and paused.subject == "Linking paused"
+    assert "paused for everyone" in paused.intro
+    (item,) = await Escalation.filter(kind="link_limited")
+    assert "paused for everyone" in item.summary and item.address == ""
+    clock.at += timedelta(minutes=31)  # the hour has passed for all but one
+    assert "Linked" in await type_code(linker, await ask_code(linker, ANNA), ANNA)
+
+
+async def test_a_linked_chat_is_told_to_the_contact_by_email(
+    linker: Linker, contact: Contact
+) -> None:
+    assert "Linked" in await type_code(linker, await ask_code(linker))
+    (told,) = await OutboxMessage.filter(kind="link_linked", recipient="ap@acme.example")
+    msg = email.message_from_bytes(wire(bytes(told.payload)), policy=email.policy.default)
+    assert msg["Subject"] == "A Slack account was linked to your address"
+    body = msg.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+    assert "user id U0ANNA" in body.get_content()
 
 
 async def test_an_inactive_contact_cannot_link_and_loses_links(
@@ -196,13 +313,16 @@ async def test_identity_resolves_a_linked_chat_and_respects_the_workspace(
 @pytest.mark.parametrize(("text", "platform", "expected"), [
     ("link AP@ACME.example", "slack", LinkCommand("link", "ap@acme.example")),
     ("/link ap@acme.example.", "telegram", LinkCommand("link", "ap@acme.example")),
-    ("123 456", "slack", LinkCommand("code", "123456")),
-    ("123456", "telegram", LinkCommand("code", "123456")),
+    ("1234 5678", "slack", LinkCommand("code", "12345678")),
+    ("1234-5678", "slack", LinkCommand("code", "12345678")),
+    ("12345678", "telegram", LinkCommand("code", "12345678")),
+    ("123456", "telegram", None),  # codes have 8 digits now
     ("Unlink", "slack", LinkCommand("unlink")),
     ("start abc_DEF-123", "telegram", LinkCommand("start", "abc_DEF-123")),
     ("start abc_DEF-123", "slack", None),
     ("invoices March", "slack", None),
     ("1234567", "slack", None),
+    ("123456789", "slack", None),
 ])
 def test_linking_commands_are_recognised(text: str, platform: str,
                                          expected: LinkCommand | None) -> None:

@@ -188,3 +188,31 @@ def test_a_bare_invoices_subject_yields_to_the_precise_body() -> None:
 def test_nothing_understood_is_one_unclear_for_the_whole_message() -> None:
     message = "Hello,\nhow are you?\nregards"
     assert parse_request(message, TODAY) == [Unclear(message)]
+
+
+@pytest.mark.parametrize(("text", "platform"), [
+    ("connect telegram", "telegram"),
+    ("Link my Slack account please", "slack"),
+    ("set up slack", "slack"),
+    ("Telegram verbinden", "telegram"),  # de
+    ("Slack verknüpfen", "slack"),
+    ("connecter Telegram", "telegram"),  # fr
+    ("lier mon compte Slack", "slack"),
+    ("conectar telegram", "telegram"),  # es, pt
+    ("vincular Slack", "slack"),
+    ("collegare Telegram", "telegram"),  # it
+    ("Slack koppelen", "slack"),  # nl
+    ("ligar o telegram", "telegram"),  # pt
+])
+def test_asking_to_connect_a_chat_in_seven_languages(text: str, platform: str) -> None:
+    from bot.intents import ConnectChat
+
+    assert parse(text, TODAY) == ConnectChat(platform)
+
+
+@pytest.mark.parametrize("text", ["telegram", "link ap@acme.example", "12345678",
+                                  "invoices March", "slack invoices", "1234 5678"])
+def test_other_lines_do_not_ask_to_connect_a_chat(text: str) -> None:
+    from bot.intents import ConnectChat
+
+    assert not isinstance(parse(text, TODAY), ConnectChat)

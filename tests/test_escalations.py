@@ -29,17 +29,21 @@ async def test_an_escalation_is_written_once_per_cause(orm: str) -> None:
 
 
 async def test_link_tokens_and_linking_codes_never_reach_the_summary(orm: str) -> None:
-    summary = (f"see https://bills.example/d/{TOKEN} and /u/{TOKEN} - my code is 123456, "
-               "or 654 321, or 987-654; invoice INV-2026-0042 of 2026-03-01, 1,250.00 EUR, "
-               "PO 4711 0815, total 123 456.78 USD, ref <123456@mail.example>. Code 246810.")
+    # Codes have 8 digits (4+4 when split); 6-digit ones from before are still caught. A
+    # number written 4+4 ("PO 4711 0815") reads as a code too: AR loses it, no code leaks.
+    summary = (f"see https://bills.example/d/{TOKEN} and /u/{TOKEN} - my code is 12345678, "
+               "or 8765 4321, or 9876-5432, or 123456, or 654 321; invoice INV-2026-0042 of "
+               "2026-03-01, 1,250.00 EUR, PO 4711 0815, PO 4711-08150, total 1234 5678.90 USD, "
+               "ref <12345678@mail.example>, tel 123456789. Code 24681012.")
     row = await escalate(EscalationKind.UNCLEAR, "k", at=AT, summary=summary)
     assert TOKEN not in row.summary
-    for code in ("123456,", "654 321", "987-654", "246810"):
+    for code in ("12345678,", "8765 4321", "9876-5432", "123456,", "654 321", "24681012"):
         assert code not in row.summary
     assert row.summary == (
         "see https://bills.example/d/<redacted> and /u/<redacted> - my code is <code>, "
-        "or <code>, or <code>; invoice INV-2026-0042 of 2026-03-01, 1,250.00 EUR, "
-        "PO 4711 0815, total 123 456.78 USD, ref <123456@mail.example>. Code <code>.")
+        "or <code>, or <code>, or <code>, or <code>; invoice INV-2026-0042 of "
+        "2026-03-01, 1,250.00 EUR, PO <code>, PO 4711-08150, total 1234 5678.90 USD, "
+        "ref <12345678@mail.example>, tel 123456789. Code <code>.")
 
 
 async def test_a_long_summary_and_address_are_cut_to_what_is_stored(orm: str) -> None:

@@ -15,6 +15,7 @@ from bot.intents import (
     Archive,
     Balance,
     Command,
+    ConnectChat,
     Dispute,
     Help,
     ListInvoices,
@@ -31,7 +32,7 @@ from tests.harness import TODAY
 from vault.vocabulary import Role
 
 AP_MAY = (ListInvoices, ShowInvoice, Balance, Payments, Archive, Help, TalkToPerson, Preferences,
-          Dispute, Thanks)  # the AP clerk is usually the one who finds the error
+          Dispute, Thanks, ConnectChat)  # the AP clerk is usually the one who finds the error
 # One account's values for every template field.
 SAMPLES = Samples({"invoice": "INV-2026-0042", "entity": "ACME Freight GmbH", "month": "March",
                    "year": "2025", "po": "PO-7781", "amount": "5000 EUR"})

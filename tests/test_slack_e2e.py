@@ -174,7 +174,7 @@ async def test_slack_retries_and_replays_of_an_event_are_answered_once(
 async def test_the_sixth_code_fails_even_if_right(running: Running, slack: FakeSlack) -> None:
     await say(running, slack, ANNA, "link ap@acme.example")
     code = await emailed_code(running.sink, 1)
-    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    wrong = f"{(int(code) + 1) % 100_000_000:08d}"
     for _ in range(5):
         assert "not valid" in await say(running, slack, ANNA, wrong)
     assert "not valid" in await say(running, slack, ANNA, code)
@@ -219,13 +219,22 @@ async def test_button_clicks_are_acknowledged(running: Running, slack: FakeSlack
 
 
 async def one_click_url(running: Running) -> str:
-    """The Slack offer under an email answer, as the contact's mail shows it."""
-    await running.send(request_mail("ap@acme.example", "invoices March"))
+    """The Slack offer in the email answer to "connect slack", as the contact's mail shows
+    it."""
+    await running.send(request_mail("ap@acme.example", "connect slack"))
     (received,) = await running.sink.wait_for(1)
     body = received.message.get_body(preferencelist=("plain",))
     match = re.search(r"Ask us in Slack: (\S+)", str(body.get_content()))  # type: ignore[union-attr]
     assert match
     return match[1].replace(PUBLIC_URL, f"http://127.0.0.1:{running.service.http_port}")
+
+
+async def test_an_ordinary_email_answer_carries_no_slack_link(running: Running) -> None:
+    await running.send(request_mail("ap@acme.example", "invoices March"))
+    (received,) = await running.sink.wait_for(1)
+    assert "INV-2026-0301" in received.message.as_string()
+    assert "/slack/link" not in received.message.as_string()
+    assert "Ask us in Slack" not in received.message.as_string()
 
 
 async def sign_in_with_slack(running: Running, slack: FakeSlack, url: str, team: str,

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from pypdf import PdfReader
 
@@ -24,7 +26,14 @@ from tests.chat_harness import (
 from tests.fake_telegram import BOT_TOKEN, BOT_USERNAME, WEBHOOK_SECRET, FakeTelegram
 from tests.fakes import SmtpSink
 from tests.harness import PUBLIC_URL, Running
-from vault.models import AuditEvent, ChatInbound, ChatLink, Contact, OutboxMessage
+from vault.models import (
+    AuditEvent,
+    ChatInbound,
+    ChatLink,
+    ChatLinkToken,
+    Contact,
+    OutboxMessage,
+)
 from vault.pdf import PdfRenderer
 
 ANNA = 700001
@@ -170,19 +179,35 @@ async def test_group_chats_get_nothing(running: Running, telegram: FakeTelegram)
     assert await ChatInbound.all().count() == 1
 
 
-async def test_email_reply_offers_a_telegram_deep_link_that_links_in_one_tap(
+def plain_body(received: Any) -> str:
+    body = received.message.get_body(preferencelist=("plain",))
+    return str(body.get_content())
+
+
+async def test_only_connect_telegram_gets_a_deep_link_that_links_in_one_tap(
     running: Running, telegram: FakeTelegram,
 ) -> None:
     from tests.harness import request_mail
 
+    # An ordinary answer carries no linking token: a forwarded reply links nothing.
     await running.send(request_mail("ap@acme.example", "invoices March"))
-    (received,) = await running.sink.wait_for(1)
-    body = received.message.get_body(preferencelist=("plain",))
-    text = str(body.get_content())  # type: ignore[union-attr]
+    (ordinary,) = await running.sink.wait_for(1)
+    assert "INV-2026-0301" in plain_body(ordinary)
+    assert "t.me/" not in ordinary.message.as_string()
+    assert "/slack/link" not in ordinary.message.as_string()
+    assert not await ChatLinkToken.exists()
+
+    await running.send(request_mail("ap@acme.example", "connect telegram"))
+    (_, connect) = await running.sink.wait_for(2)
+    text = plain_body(connect)
+    assert ("To ask us in Telegram, link your Telegram account to ap@acme.example: use the "
+            "one-click link below") in text
     prefix = f"https://t.me/{BOT_USERNAME}?start="
     assert prefix in text
     token = text.split(prefix, 1)[1].split()[0]
     assert len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()
+    offered = await ChatLinkToken.get()  # expires with the download links (links.ttl)
+    assert offered.expires_at - offered.created_at == running.service.config.link_ttl
 
     answer = await say(running, telegram, ANNA, f"/start {token}")
     assert "Linked" in answer["text"]
@@ -191,10 +216,46 @@ async def test_email_reply_offers_a_telegram_deep_link_that_links_in_one_tap(
     other = 700002  # the same token a second time: single use
     assert "not valid" in (await say(running, telegram, other, f"/start {token}"))["text"]
     assert not await ChatLink.filter(user_id=str(other)).exists()
+    # The token is not kept in the stored chat text once processed.
+    texts = [row.text for row in await ChatInbound.all()]
+    assert "start <token>" in texts and not any(token in t for t in texts)
 
-    await running.send(request_mail("ap@acme.example", "unpaid"))
-    (_, second) = await running.sink.wait_for(2)
+    await running.send(request_mail("ap@acme.example", "connect telegram"))
+    (*_, second) = await running.sink.wait_for(4)  # the "linked" email came in between
     assert "t.me/" not in second.message.as_string()  # linked now: no more offers
+
+
+async def test_the_linked_email_unlinks_in_one_click_and_no_code_is_kept(
+    running: Running, telegram: FakeTelegram,
+) -> None:
+    await say(running, telegram, ANNA, "/link ap@acme.example")
+    code = await emailed_code(running.sink, 1)
+    assert "Linked" in (await say(running, telegram, ANNA, code[:4] + " " + code[4:]))["text"]
+    assert not any(code[:4] in row.text for row in await ChatInbound.all())
+    assert "<code>" in [row.text for row in await ChatInbound.all()]
+
+    told = (await running.sink.wait_for(2))[1]
+    assert told.rcpt_tos == ["ap@acme.example"]
+    assert told.message["Subject"] == "A Telegram account was linked to your address"
+    text = plain_body(told)
+    assert f"user id {ANNA}" in text
+    url = re.search(r"Unlink this Telegram account: (\S+)", text)
+    assert url, text
+    local = url[1].replace(PUBLIC_URL, f"http://127.0.0.1:{running.service.http_port}")
+    async with httpx.AsyncClient() as browser:
+        asked = await browser.get(local)  # a mail scanner's GET only asks
+        assert asked.status_code == 200 and "Unlink the Telegram account" in asked.text
+        assert await ChatLink.filter(user_id=str(ANNA)).exists()
+        done = await browser.post(local)
+        assert done.status_code == 200 and "no longer gets invoices" in done.text
+        assert not await ChatLink.filter(user_id=str(ANNA)).exists()
+        audit = await AuditEvent.get(action="bot.chat.link.unlinked")
+        assert audit.data["via"] == "email_link" and audit.data["user_id"] == str(ANNA)
+        again = await browser.post(local)  # spent
+        assert again.status_code == 410 and "not valid" in again.text
+        tampered = await browser.get(local[:-2] + ("xx" if not local.endswith("xx") else "yy"))
+        assert tampered.status_code == 410
+    assert "not linked" in (await say(running, telegram, ANNA, "invoices March"))["text"]
 
 
 async def test_tokens_and_secrets_never_reach_the_log(

@@ -17,9 +17,11 @@ from vault.vocabulary import EscalationKind
 
 SUMMARY_LIMIT = 2000
 ADDRESS_LIMIT = 320  # the column's length
-# A chat-linking code as a contact types it: 6 digits, maybe split 3+3 ("123 456"), on
-# its own (not part of a longer number, an amount, a date or a Message-ID).
-_LINK_CODE = re.compile(r"(?<![\w.,@-])\d{3}[ -]?\d{3}(?![\w@-]|[.,]\d)")
+# A chat-linking code as a contact types it: 8 digits, maybe split 4+4 ("1234 5678"), on
+# its own (not part of a longer number, an amount, a date or a Message-ID). Codes from
+# before 0007 had 6 digits (3+3); they are still recognised.
+_LINK_CODE = re.compile(
+    r"(?<![\w.,@-])(?:\d{4}[ -]?\d{4}|\d{3}[ -]?\d{3})(?![\w@-]|[.,]\d)")
 CODE_REDACTED = "<code>"
 
 

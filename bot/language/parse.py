@@ -23,6 +23,7 @@ from bot.intents import (
     Archive,
     Balance,
     Command,
+    ConnectChat,
     Dispute,
     Due,
     Filters,
@@ -51,6 +52,7 @@ from bot.language.vocabulary import (
     AGING_RE,
     ARCHIVE_RE,
     BALANCE_RE,
+    CONNECT_RE,
     DISPUTE_RE,
     HELP_RE,
     INVOICE_ANY_RE,
@@ -61,7 +63,8 @@ from bot.language.vocabulary import (
 )
 
 MAX_CHARS = 600  # a longer line is read up to here: no request needs more
-_LINKING = re.compile(r"^\s*/?(?:un)?link(?:\s+\S+@\S+)?\s*$|^\s*\d{6}\s*$", re.IGNORECASE)
+_LINKING = re.compile(r"^\s*/?(?:un)?link(?:\s+\S+@\S+)?\s*$|^\s*\d{4}[ -]?\d{4}\s*$",
+                      re.IGNORECASE)
 _SEPARATORS = re.compile(r"^[\s:,;.!?\x00-]+")
 _INTENTS = {"archive": ARCHIVE_RE, "statement": STATEMENT_RE, "aging": AGING_RE,
             "payments": PAYMENTS_RE, "balance": BALANCE_RE}
@@ -87,6 +90,9 @@ def read_line(text: str, today: date, fiscal_year_start: int = 1) -> list[Comman
     if is_pleasantry(scan.text):
         return [Unclear(text)]
     scan.mask(0, greeting_end(scan.text))
+    # Before typo correction: "conectar" is no misspelt "contestar" (a dispute).
+    if connect := CONNECT_RE.search(scan.text):
+        return [ConnectChat(connect["after"] or connect["before"])]
     reading = Reading(near=typos.correct(scan))
     known = typos.known_words()
     reading.refs = read_prefixed(scan, known)

@@ -6,7 +6,9 @@ Each table is a plain tuple of phrases so a reader can check and extend it.
 
 from __future__ import annotations
 
-from bot.language.patterns import phrases
+import re
+
+from bot.language.patterns import phrase_body, phrases
 
 INVOICE_ONE = (
     "invoice", "inv", "bill", "rechnung", "facture", "factura", "fattura", "factuur", "fatura",
@@ -94,6 +96,14 @@ TALK = (
     "falar com uma pessoa", "falar com alguem", "falar com um atendente", "atendente",
     "liguem me", "ligue me",
 )
+# "connect telegram", "Telegram verbinden", "lier Slack": a verb near a chat platform.
+CONNECT = (
+    "connect", "link", "set up", "setup", "add", "verbinden", "verknupfen", "verknuepfen",
+    "koppeln", "einrichten", "connecter", "lier", "relier", "associer", "conectar",
+    "vincular", "enlazar", "collegare", "connettere", "collega", "koppelen", "koppel",
+    "ligar",
+)
+CHAT_PLATFORMS = ("telegram", "slack")
 HELP = (
     "help", "help me", "what can you do", "how does this work", "how do i use this",
     "commands", "options", "hilfe", "was kannst du", "aide", "que pouvez vous faire", "ayuda",
@@ -118,3 +128,8 @@ DISPUTE_RE = phrases(*DISPUTE)
 WRONG_RE = phrases(*WRONG)
 TALK_RE = phrases(*TALK)
 HELP_RE = phrases(*HELP)
+_VERB = rf"(?<!\w)(?:{phrase_body(*CONNECT)})(?!\w)"
+_PLATFORM = rf"(?<!\w)(?P<{{}}>{'|'.join(CHAT_PLATFORMS)})(?!\w)"
+_BETWEEN = r"(?:\W+\w+){0,3}?\W+"  # up to three words: "link my slack account"
+CONNECT_RE = re.compile(rf"{_VERB}{_BETWEEN}{_PLATFORM.format('after')}"
+                        rf"|{_PLATFORM.format('before')}{_BETWEEN}{_VERB}")

@@ -14,6 +14,7 @@ from vault.models.api import ApiKey, IdempotentAnswer
 from vault.models.chat import (
     ChatInbound,
     ChatLink,
+    ChatLinkBudget,
     ChatLinkCode,
     ChatLinkFailure,
     ChatLinkLock,
@@ -47,6 +48,7 @@ __all__ = [
     "AuditEvent",
     "ChatInbound",
     "ChatLink",
+    "ChatLinkBudget",
     "ChatLinkCode",
     "ChatLinkFailure",
     "ChatLinkLock",

@@ -34,7 +34,7 @@ class ChatLink(Model):
 
 
 class ChatLinkCode(Model):
-    """A 6-digit code emailed to a contact's address on file, good only for the chat that
+    """An 8-digit code emailed to a contact's address on file, good only for the chat that
     asked. Stored as an HMAC, never in clear; closed when used, superseded or guessed at
     too often."""
 
@@ -79,7 +79,8 @@ class ChatLinkToken(Model):
 
 
 class ChatLinkFailure(Model):
-    """One wrong code typed for a contact: counted per hour to lock brute force out."""
+    """One wrong code typed for a contact, and by which chat account: counted per contact
+    (bursts), per chat account and overall (see bot.chatguard)."""
 
     id = fields.IntField(primary_key=True)
     contact: fields.ForeignKeyRelation[Contact] = fields.ForeignKeyField(
@@ -87,10 +88,31 @@ class ChatLinkFailure(Model):
     )
     contact_id: int
     at = fields.DatetimeField()
+    # The chat account that typed it (slack:T:U, telegram:U); "" on rows from before 0007.
+    chat_address = fields.CharField(max_length=128, default="", db_index=True)
 
     class Meta:
         table = "chat_link_failure"
         indexes = (("contact_id", "at"),)
+
+
+class ChatLinkBudget(Model):
+    """Every wrong code ever typed for a contact (NIST SP 800-63B 5.2.2: at most 100).
+
+    Unlike ChatLinkFailure it never ages out: when `failures` reaches the budget linking
+    stays locked (`exhausted_at`) until `invoicebot chat unlock --contact` resets it.
+    """
+
+    id = fields.IntField(primary_key=True)
+    contact: fields.OneToOneRelation[Contact] = fields.OneToOneField(
+        "vault.Contact", related_name=False, on_delete=fields.CASCADE
+    )
+    contact_id: int
+    failures = fields.IntField(default=0)
+    exhausted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "chat_link_budget"
 
 
 class ChatLinkLock(Model):

@@ -26,6 +26,7 @@ class EscalationKind(StrEnum):
     UNCLEAR = "unclear"
     OVERDUE_QUESTION = "overdue_question"
     LINK_LOCKED = "link_locked"
+    LINK_LIMITED = "link_limited"
     E_INVOICE = "e_invoice"
     REPEATED_HEADER = "repeated_header"
 
@@ -47,6 +48,7 @@ class EscalationKind(StrEnum):
 _AT_ONCE = frozenset({
     EscalationKind.DISPUTE, EscalationKind.PERSON, EscalationKind.UNCLEAR,
     EscalationKind.DEAD_DELIVERY, EscalationKind.LINK_LOCKED, EscalationKind.BOUNCE,
+    EscalationKind.LINK_LIMITED,
 })
 
 _AR: dict[EscalationKind, tuple[str, str]] = {
@@ -91,7 +93,13 @@ _AR: dict[EscalationKind, tuple[str, str]] = {
         "Asked about overdue invoices", "Follow up on the payment with the contact."),
     EscalationKind.LINK_LOCKED: (
         "Chat linking was locked after repeated wrong codes",
-        "Check with the contact: someone may be trying to link a chat to their address."),
+        "Check with the contact: someone may be trying to link a chat to their address. "
+        "After 100 wrong codes in total it stays locked until `invoicebot chat unlock "
+        "--contact EMAIL`."),
+    EscalationKind.LINK_LIMITED: (
+        "Chat linking was paused: too many wrong codes from one chat account, or overall",
+        "Someone may be guessing codes across contacts: check the chat account named; "
+        "linking resumes by itself when the window has passed."),
     EscalationKind.E_INVOICE: (
         "An invoice was issued as a plain PDF: its e-invoice (Factur-X XML) could not be made",
         "Read the reason, correct the invoice or the seller/account data (address with "

@@ -21,6 +21,7 @@ class OutboxKind(StrEnum):
     TEST = "test"  # `notify test`
     LINK_CODE = "link_code"  # a chat-linking code, by email
     LINK_LOCKED = "link_locked"  # chat linking locked after wrong codes
+    LINK_LINKED = "link_linked"  # a chat was linked: the contact hears of it, can unlink
 
     @property
     def is_alert(self) -> bool:
