@@ -37,9 +37,11 @@ from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
 from vault import db
 from vault.clock import SYSTEM, Clock
 from vault.config import Config
+from vault.documents import DocumentStore, render_missing_pdfs
 from vault.ingest.csv import ImportResult, import_csv
 from vault.ingest.feed import FeedFolder
 from vault.links import LinkSigner
+from vault.models import Invoice
 from vault.pdf import PdfRenderer
 from vault.statements import HtmlRenderer
 from vault.web import create_app
@@ -61,6 +63,7 @@ class Service:
     pdf_renderer: PdfRenderer | None = None  # feed imports' invoice PDFs; None: its own pool
     feed_poll: timedelta = timedelta(seconds=1)  # how often the feed folder is looked at
     feed_settle: timedelta = timedelta(seconds=5)  # how long a dropped file must stay put
+    pdf_sweep_every: timedelta = timedelta(hours=1)  # invoices left without a PDF
     smtp_port: int = 0
     http_port: int = 0
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -69,6 +72,7 @@ class Service:
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
     _exits: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     _stopping: bool = False
+    _pdf_sweep: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def start(self) -> None:
         await db.migrate(self.config.database_url)
@@ -90,6 +94,9 @@ class Service:
         await self._start_http(signer)
         await self.chats.start()
         self._start_scheduler()
+        # In the background: thousands of PDFs left by a killed import must not hold up
+        # the listeners.
+        self._tasks.append(asyncio.create_task(self._first_pdf_sweep(), name="pdf-sweep"))
         if self.config.ingest_watch is not None:
             await self._start_feed(self.config.ingest_watch)
         # Start-up objects (imports, ORM metadata) never die: freezing them keeps full GC
@@ -152,9 +159,33 @@ class Service:
                                args=[self.clock])
         self.scheduler.add_job(self.retry_inbound, "interval", id="inbound-retry",
                                seconds=self.inbound_retry.total_seconds())
+        self.scheduler.add_job(self.sweep_missing_pdfs, "interval", id="pdf-sweep",
+                               seconds=self.pdf_sweep_every.total_seconds(),
+                               max_instances=1, coalesce=True)
         # The overdue sweep, and alerts, due-soon reminders and digests (notifier.scheduler).
         add_jobs(self.scheduler, self.ticks, tick, alerting=self.config.notifier_enabled)
         self.scheduler.start()
+
+    async def _first_pdf_sweep(self) -> None:
+        try:
+            await self.sweep_missing_pdfs()
+        except Exception:
+            log.exception("missing-PDF sweep failed; the next one tries again")
+
+    async def sweep_missing_pdfs(self) -> int:
+        """Render every invoice left without its PDF (vault.documents.render_missing_pdfs).
+        A renderer is started only when one is missing: most sweeps cost one query."""
+        async with self._pdf_sweep:
+            if not await Invoice.filter(document_id=None).exists():
+                return 0
+            renderer = self.pdf_renderer or PdfRenderer(max_workers=1)
+            try:
+                return await render_missing_pdfs(
+                    renderer, DocumentStore(self.config.vault_path), self.config.seller,
+                    clock=self.clock)
+            finally:
+                if renderer is not self.pdf_renderer:
+                    await asyncio.to_thread(renderer.close)
 
     async def retry_inbound(self) -> int:
         """Queue again, on every channel, the stored messages whose last try failed."""
@@ -187,6 +218,9 @@ class Service:
             self.scheduler.shutdown(wait=False)
         if hasattr(self, "inbox"):
             await self.inbox.queue.stop()
+        for task in self._tasks:
+            if task.get_name() == "pdf-sweep":  # the rest is rendered by the next start
+                task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         await self._exits.aclose()  # the feed's PDF renderer
