@@ -115,6 +115,7 @@ class Service:
                                   self.clock)
         app = create_app(self.config, self.config.vault_path, signer, self.clock,
                          extra_routes=[*self.chats.routes(), *unsubscribe.routes()])
+        self.refused_links = app.state.refused_links
         host, port = self.config.http_listen
         # Our own redacting access log replaces uvicorn's, which would log link tokens.
         server_config = uvicorn.Config(app, host=host, port=port, lifespan="off",
@@ -159,6 +160,9 @@ class Service:
                                args=[self.clock])
         self.scheduler.add_job(self.retry_inbound, "interval", id="inbound-retry",
                                seconds=self.inbound_retry.total_seconds())
+        # The counts of sampled link refusals, written each minute even when traffic stops.
+        self.scheduler.add_job(self.refused_links.flush, "interval", minutes=1,
+                               id="refusal-counts", max_instances=1, coalesce=True)
         self.scheduler.add_job(self.sweep_missing_pdfs, "interval", id="pdf-sweep",
                                seconds=self.pdf_sweep_every.total_seconds(),
                                max_instances=1, coalesce=True)
@@ -228,4 +232,7 @@ class Service:
             await self.chats.stop()
         if hasattr(self, "pipeline"):
             await self.pipeline.close()
+        if hasattr(self, "refused_links"):
+            with contextlib.suppress(Exception):  # counts only; the rows are written
+                await self.refused_links.flush()
         await db.close()

@@ -50,7 +50,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "iban": "",  # the account buyers pay into, for the e-invoice's payment means
         "bic": "",
     },
-    "http": {"listen": "127.0.0.1:8080", "public_url": "http://127.0.0.1:8080"},
+    "http": {
+        "listen": "127.0.0.1:8080", "public_url": "http://127.0.0.1:8080",
+        "min_free_disk": "500MB",  # /readyz answers 503 below this much free space
+    },
     "links": {"ttl": "7d"},
     "email": {
         "listen": "127.0.0.1:2525",
@@ -164,6 +167,7 @@ class Config:
     telegram: TelegramConfig | None = None
     alerts: AlertsConfig = field(default_factory=lambda: _alerts_module().AlertsConfig())
     ingest_watch: Path | None = None  # the feed folder `serve` watches; None: off
+    min_free_disk: int = 500 * 1024 * 1024  # bytes free under vault.path for /readyz
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -241,6 +245,7 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
         **chat_channels(m, source, env),
         alerts=_alerts_module().alerts_config(m, source),
         ingest_watch=_folder(m["ingest"]["watch"], where("ingest", "watch")),
+        min_free_disk=parse_size(m["http"]["min_free_disk"], where("http", "min_free_disk")),
     )
     if config.alerts.ar_slack_channel and config.slack is None:
         # Its posts would wait in the outbox for a Slack sender that never runs.
