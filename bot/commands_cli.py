@@ -30,6 +30,7 @@ from vault.ingest.progress import ImportProgress
 from vault.links import LinkSigner
 from vault.models import Account, AuditEvent, Contact, Invoice
 from vault.pdf import PdfRenderer
+from vault.permissions import warn_if_wide
 
 EXIT_OK = 0
 log = logging.getLogger("invoicebot")
@@ -199,6 +200,7 @@ async def serve(args: argparse.Namespace, config: Config) -> int:
         await _load_demo_if_empty(config)
     service = Service(config)
     await service.start()
+    await asyncio.to_thread(warn_if_wide, config.database_url, config.vault_path)
     _print_banner(service, config, args.demo)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -94,7 +94,7 @@ class DocumentStore:
                 temp.write(data)
                 temp.flush()
                 os.fsync(temp.fileno())
-            os.chmod(temp_name, 0o444)  # immutable by convention, read-only on disk too
+            os.chmod(temp_name, 0o400)  # immutable by convention, read-only on disk too
             # link, not replace: if another writer got there first, keep its file.
             with contextlib.suppress(FileExistsError):
                 os.link(temp_name, target)
