@@ -29,12 +29,13 @@ from bot.commands_cli import pdf_issuer
 from bot.inbound import RETRY_EVERY, InboundQueue, requeue
 from bot.inbox import Inbox
 from bot.pipeline import Pipeline
+from notifier import outbox
 from notifier.alerts import AlertContext
 from notifier.delivery import Sender, dispatch_once, sender_for
 from notifier.email_send import Brand
 from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
-from vault import db
+from vault import db, retention
 from vault.clock import SYSTEM, Clock
 from vault.config import Config
 from vault.documents import DocumentStore, render_missing_pdfs
@@ -163,12 +164,21 @@ class Service:
         # The counts of sampled link refusals, written each minute even when traffic stops.
         self.scheduler.add_job(self.refused_links.flush, "interval", minutes=1,
                                id="refusal-counts", max_instances=1, coalesce=True)
+        self.scheduler.add_job(self.prune_stored, "interval", hours=1, id="retention",
+                               max_instances=1, coalesce=True)
         self.scheduler.add_job(self.sweep_missing_pdfs, "interval", id="pdf-sweep",
                                seconds=self.pdf_sweep_every.total_seconds(),
                                max_instances=1, coalesce=True)
         # The overdue sweep, and alerts, due-soon reminders and digests (notifier.scheduler).
         add_jobs(self.scheduler, self.ticks, tick, alerting=self.config.notifier_enabled)
         self.scheduler.start()
+
+    async def prune_stored(self) -> None:
+        """Delete what [retention] no longer keeps (vault.retention, notifier.outbox)."""
+        kept, now = self.config.retention, self.clock.now()
+        pruned = await retention.prune(kept, now)
+        sent = await outbox.prune(now - kept.outbox)
+        log.info("retention: %s; %d outgoing messages deleted", pruned, sent)
 
     async def _first_pdf_sweep(self) -> None:
         try:

@@ -22,7 +22,7 @@ async def test_the_service_schedules_alerts_sweep_due_soon_and_digests(  # type:
         await service.stop()
     assert jobs == {"dispatch", "alerts", "overdue-sweep", "due-soon", "digests", "chat-prune",
                     "inbound-retry", "pdf-sweep",
-                    "refusal-counts"}
+                    "refusal-counts", "retention"}
 
 
 async def test_with_the_notifier_off_only_delivery_and_the_sweep_run(  # type: ignore[no-untyped-def]
@@ -35,7 +35,7 @@ async def test_with_the_notifier_off_only_delivery_and_the_sweep_run(  # type: i
     finally:
         await service.stop()
     assert jobs == {"dispatch", "overdue-sweep", "chat-prune", "inbound-retry", "pdf-sweep",
-                    "refusal-counts"}
+                    "refusal-counts", "retention"}
 
 
 async def test_the_scheduled_alerts_tick_alerts_without_anyone_calling_it(  # type: ignore[no-untyped-def]

@@ -87,7 +87,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "due_soon_days": 3, "digest_time": "08:00", "digest_weekday": "monday",
         "default_quiet_hours": "", "alert_window": "7d",
     },
-    "ingest": {"watch": ""},  # a feed folder `serve` imports CSV files from; "": off
+    "ingest": {"watch": ""},
+    # How long stored data is kept (vault.retention, run hourly by `serve`).
+    "retention": {
+        "inbound": "30d",  # received mail, once processed
+        "unknown_sender": "7d",  # then mail from unknown senders keeps headers and size only
+        "audit": "400d",
+        "outbox": "30d",  # sent or dead outgoing messages
+        "grants": "30d",  # download grants, counted from their expiry
+    },  # a feed folder `serve` imports CSV files from; "": off
     "ar": {
         "recipients": ["ar@localhost"], "digest_at": "08:00",
         "escalate_at_once": ["dispute", "person"], "slack_channel": "",
@@ -148,6 +156,17 @@ class SellerConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    """[retention]: how long each kind of stored data is kept (vault.retention)."""
+
+    inbound: timedelta = timedelta(days=30)
+    unknown_sender: timedelta = timedelta(days=7)
+    audit: timedelta = timedelta(days=400)
+    outbox: timedelta = timedelta(days=30)
+    grants: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -168,6 +187,7 @@ class Config:
     alerts: AlertsConfig = field(default_factory=lambda: _alerts_module().AlertsConfig())
     ingest_watch: Path | None = None  # the feed folder `serve` watches; None: off
     min_free_disk: int = 500 * 1024 * 1024  # bytes free under vault.path for /readyz
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -246,11 +266,22 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
         alerts=_alerts_module().alerts_config(m, source),
         ingest_watch=_folder(m["ingest"]["watch"], where("ingest", "watch")),
         min_free_disk=parse_size(m["http"]["min_free_disk"], where("http", "min_free_disk")),
+        retention=_retention(m["retention"], source),
     )
     if config.alerts.ar_slack_channel and config.slack is None:
         # Its posts would wait in the outbox for a Slack sender that never runs.
         raise ConfigError(f"{where('ar', 'slack_channel')}: set, but slack.enabled is false")
     return config
+
+
+def _retention(section: dict[str, Any], source: str) -> RetentionConfig:
+    kept = {key: parse_duration(value, f"{source}: retention.{key}")
+            for key, value in section.items()}
+    for key, duration in kept.items():
+        if duration < timedelta(days=1):
+            raise ConfigError(f"{source}: retention.{key}: {section[key]!r} is under a day; "
+                              "keep stored data at least 1d")
+    return RetentionConfig(**kept)
 
 
 def _alerts_module() -> Any:
