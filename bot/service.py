@@ -38,11 +38,10 @@ from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
 from vault import db, retention
 from vault.clock import SYSTEM, Clock
 from vault.config import Config
-from vault.documents import DocumentStore, render_missing_pdfs
+from vault.documents import DocumentStore, any_invoice_without_pdf, render_missing_pdfs
 from vault.ingest.csv import ImportResult, import_csv
 from vault.ingest.feed import FeedFolder
 from vault.links import LinkSigner
-from vault.models import Invoice
 from vault.pdf import PdfRenderer
 from vault.statements import HtmlRenderer
 from vault.web import create_app
@@ -190,7 +189,7 @@ class Service:
         """Render every invoice left without its PDF (vault.documents.render_missing_pdfs).
         A renderer is started only when one is missing: most sweeps cost one query."""
         async with self._pdf_sweep:
-            if not await Invoice.filter(document_id=None).exists():
+            if not await any_invoice_without_pdf():
                 return 0
             renderer = self.pdf_renderer or PdfRenderer(max_workers=1)
             try:

@@ -146,6 +146,11 @@ async def _e_invoice_failed(invoice: Invoice, reason: str, now: datetime) -> Non
                    account_id=invoice.account_id, summary=reason)
 
 
+async def any_invoice_without_pdf() -> bool:
+    """One indexed query: whether render_missing_pdfs has anything to do."""
+    return bool(await Invoice.filter(document_id=None).exists())
+
+
 async def render_missing_pdfs(
     renderer: Renderer, store: DocumentStore, seller: SellerConfig, *, clock: Clock,
     batch: int = 8,
