@@ -177,7 +177,8 @@ class Service:
         kept, now = self.config.retention, self.clock.now()
         pruned = await retention.prune(kept, now)
         sent = await outbox.prune(now - kept.outbox)
-        log.info("retention: %s; %d outgoing messages deleted", pruned, sent)
+        if pruned != retention.Pruned() or sent:  # quiet hours stay quiet in the log
+            log.info("retention: %s; %d outgoing messages deleted", pruned, sent)
 
     async def _first_pdf_sweep(self) -> None:
         try:
