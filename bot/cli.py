@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from bot import cli_apikey, cli_chat, cli_notify
 from bot.errors import UsageError
 from vault.config import Config, ConfigError, load_config
 from vault.ingest.csv import ImportFailed
+from vault.permissions import PRIVATE_UMASK
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -61,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 with a usage message on bad usage
+    # Everything this process creates (database, PDFs, ZIPs, the demo key) is its user's
+    # only: the database holds raw mail and the vault every invoice.
+    os.umask(PRIVATE_UMASK)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     # Routine lines at INFO ("job executed", "ORM shutdown") every tick bury what matters.
     for chatty in ("apscheduler", "tortoise"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import csv
 import dataclasses
 import json
 import logging
@@ -24,12 +23,14 @@ from bot.pipeline import Pipeline
 from vault import db, events
 from vault.clock import SYSTEM, Clock, FixedClock
 from vault.config import Config, ConfigError
+from vault.csvsafe import SafeCsvWriter
 from vault.documents import DocumentStore, issue_invoice_pdf
 from vault.ingest.csv import import_csv
 from vault.ingest.progress import ImportProgress
 from vault.links import LinkSigner
 from vault.models import Account, AuditEvent, Contact, Invoice
 from vault.pdf import PdfRenderer, Renderer
+from vault.permissions import warn_if_wide
 
 EXIT_OK = 0
 log = logging.getLogger("invoicebot")
@@ -182,7 +183,7 @@ def _since(text: str) -> datetime:
 async def _write_audit_csv(query, out) -> None:  # type: ignore[no-untyped-def]
     accounts = dict(await Account.all().values_list("id", "account_id"))
     emails = dict(await Contact.all().values_list("id", "email"))
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)
     writer.writerow(["at", "action", "account_id", "contact", "document_id", "ip",
                      "user_agent", "data"])
     async for event in query:
@@ -194,11 +195,17 @@ async def _write_audit_csv(query, out) -> None:  # type: ignore[no-untyped-def]
 async def serve(args: argparse.Namespace, config: Config) -> int:
     from bot.service import Service
 
+    if not config.secret_keys and not args.demo:
+        # A key file left by an earlier `serve --demo` must not quietly sign real links.
+        raise ConfigError("serve: INVOICEBOT_SECRET_KEYS is not set (comma-separated keys, "
+                          "oldest first, at least 32 characters each); `serve --demo` "
+                          "uses a generated demo key instead")
     config = with_secret_keys(config, generate=args.demo)
     if args.demo:
         await _load_demo_if_empty(config)
     service = Service(config)
     await service.start()
+    await asyncio.to_thread(warn_if_wide, config.database_url, config.vault_path)
     _print_banner(service, config, args.demo)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

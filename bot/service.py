@@ -29,16 +29,18 @@ from bot.commands_cli import invoice_issuer
 from bot.inbound import RETRY_EVERY, InboundQueue, requeue
 from bot.inbox import Inbox
 from bot.pipeline import Pipeline
+from notifier import outbox
 from notifier.alerts import AlertContext
 from notifier.delivery import Sender, dispatch_once, sender_for
 from notifier.email_send import Brand
 from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
-from vault import db
+from vault import db, retention
 from vault.api.http import Api
 from vault.api.idempotency import forget_expired
 from vault.clock import SYSTEM, Clock
 from vault.config import Config
+from vault.documents import DocumentStore, any_invoice_without_pdf, render_missing_pdfs
 from vault.ingest.csv import ImportResult, import_csv
 from vault.ingest.feed import FeedFolder
 from vault.links import LinkSigner
@@ -64,6 +66,7 @@ class Service:
     inbound_retry: timedelta = RETRY_EVERY  # how often failed inbound tries are retried
     feed_poll: timedelta = timedelta(seconds=1)  # how often the feed folder is looked at
     feed_settle: timedelta = timedelta(seconds=5)  # how long a dropped file must stay put
+    pdf_sweep_every: timedelta = timedelta(hours=1)  # invoices left without a PDF
     smtp_port: int = 0
     http_port: int = 0
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -72,6 +75,7 @@ class Service:
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
     _own_pdfs: LazyPdfRenderer | None = None
+    _pdf_sweep: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def start(self) -> None:
         await db.migrate(self.config.database_url)
@@ -93,6 +97,9 @@ class Service:
         await self._start_http(signer)
         await self.chats.start()
         self._start_scheduler()
+        # In the background: thousands of PDFs left by a killed import must not hold up
+        # the listeners.
+        self._tasks.append(asyncio.create_task(self._first_pdf_sweep(), name="pdf-sweep"))
         if self.config.ingest_watch is not None:
             await self._start_feed(self.config.ingest_watch)
         # Start-up objects (imports, ORM metadata) never die: freezing them keeps full GC
@@ -115,6 +122,7 @@ class Service:
         app = create_app(self.config, self.config.vault_path, signer, self.clock,
                          extra_routes=[*self.chats.routes(), *unsubscribe.routes(),
                                        *api.routes()], not_found=api.not_found)
+        self.refused_links = app.state.refused_links
         host, port = self.config.http_listen
         # Our own redacting access log replaces uvicorn's, which would log link tokens.
         server_config = uvicorn.Config(app, host=host, port=port, lifespan="off",
@@ -162,6 +170,14 @@ class Service:
                                id="api-idempotency-prune")
         self.scheduler.add_job(self.retry_inbound, "interval", id="inbound-retry",
                                seconds=self.inbound_retry.total_seconds())
+        # The counts of sampled link refusals, written each minute even when traffic stops.
+        self.scheduler.add_job(self.refused_links.flush, "interval", minutes=1,
+                               id="refusal-counts", max_instances=1, coalesce=True)
+        self.scheduler.add_job(self.prune_stored, "interval", hours=1, id="retention",
+                               max_instances=1, coalesce=True)
+        self.scheduler.add_job(self.sweep_missing_pdfs, "interval", id="pdf-sweep",
+                               seconds=self.pdf_sweep_every.total_seconds(),
+                               max_instances=1, coalesce=True)
         # The overdue sweep, and alerts, due-soon reminders and digests (notifier.scheduler).
         add_jobs(self.scheduler, self.ticks, tick, alerting=self.config.notifier_enabled)
         self.scheduler.start()
@@ -169,6 +185,37 @@ class Service:
     async def forget_idempotent_answers(self) -> int:
         """Drop the API's Idempotency-Key answers older than 24 hours."""
         return await forget_expired(self.clock.now())
+
+    async def prune_stored(self) -> None:
+        """Delete what [retention] no longer keeps (vault.retention, notifier.outbox)."""
+        kept, now = self.config.retention, self.clock.now()
+        pruned = await retention.prune(kept, now)
+        sent = await outbox.prune(now - kept.outbox)
+        if pruned != retention.Pruned() or sent:  # quiet hours stay quiet in the log
+            log.info("retention: %s; %d outgoing messages deleted", pruned, sent)
+
+    async def _first_pdf_sweep(self) -> None:
+        try:
+            await self.sweep_missing_pdfs()
+        except Exception:
+            log.exception("missing-PDF sweep failed; the next one tries again")
+
+    async def sweep_missing_pdfs(self) -> int:
+        """Render every invoice left without its PDF (vault.documents.render_missing_pdfs).
+        A renderer is started only when one is missing: most sweeps cost one query."""
+        async with self._pdf_sweep:
+            if not await any_invoice_without_pdf():
+                return 0
+            own = LazyPdfRenderer() if self.pdf_renderer is None else None
+            renderer = self.pdf_renderer or own
+            assert renderer is not None
+            try:
+                return await render_missing_pdfs(
+                    renderer, DocumentStore(self.config.vault_path), self.config.seller,
+                    clock=self.clock)
+            finally:
+                if own is not None:
+                    await own.close()
 
     async def retry_inbound(self) -> int:
         """Queue again, on every channel, the stored messages whose last try failed."""
@@ -201,6 +248,9 @@ class Service:
             self.scheduler.shutdown(wait=False)
         if hasattr(self, "inbox"):
             await self.inbox.queue.stop()
+        for task in self._tasks:
+            if task.get_name() == "pdf-sweep":  # the rest is rendered by the next start
+                task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         if hasattr(self, "chats"):
@@ -209,4 +259,7 @@ class Service:
             await self.pipeline.close()
         if self._own_pdfs is not None:
             await self._own_pdfs.close()
+        if hasattr(self, "refused_links"):
+            with contextlib.suppress(Exception):  # counts only; the rows are written
+                await self.refused_links.flush()
         await db.close()

@@ -26,6 +26,12 @@ from vault.models import Account, Contact, Digest, DigestItem, Escalation, Outbo
 from vault.vocabulary import Channel, DigestState, EscalationKind, OutboxKind
 
 AR = "ar"
+# A digest stays readable under a mail flood: at most PER_SENDER items from one sender and
+# MAX_ITEMS in all are listed one by one; the rest are counted per sender ("and 997 more
+# from x@y"), for at most MAX_SENDER_LINES senders.
+PER_SENDER = 5
+MAX_ITEMS = 50
+MAX_SENDER_LINES = 20
 AT_ONCE_WINDOW = timedelta(days=2)  # how far back "at once" looks for unsent items
 LOOK_BACK = timedelta(days=1)
 
@@ -70,13 +76,35 @@ async def items_of(escalations: list[Escalation], ctx: AlertContext) -> list[Ite
     return found
 
 
+def sections_of(items: list[Item]) -> tuple[Section, ...]:
+    """The items in order, capped per sender and in all; the rest counted per sender."""
+    listed: list[Item] = []
+    per_sender: dict[str, int] = {}
+    left_out: dict[str, int] = {}
+    for item in items:
+        seen = per_sender.get(item.who, 0)
+        if seen < PER_SENDER and len(listed) < MAX_ITEMS:
+            listed.append(item)
+            per_sender[item.who] = seen + 1
+        else:
+            left_out[item.who] = left_out.get(item.who, 0) + 1
+    sections = [item.section() for item in listed]
+    if left_out:
+        most = sorted(left_out.items(), key=lambda pair: -pair[1])
+        lines = [f"and {n} more from {who}" for who, n in most[:MAX_SENDER_LINES]]
+        rest = [n for _, n in most[MAX_SENDER_LINES:]]
+        if rest:
+            lines.append(f"and {sum(rest)} more from {len(rest)} other senders")
+        sections.append(Section(heading="Not listed one by one", notes=tuple(lines)))
+    return tuple(sections)
+
+
 def _message(ctx: AlertContext, key: str, channel: Channel, recipient: str, subject: str,
              items: list[Item]) -> Outgoing:
     mail = mail_from(ctx.config.email)
     return Outgoing(
         kind=OutboxKind.DIGEST, channel=channel, recipient=recipient, key=key, title=subject,
-        sections=tuple(item.section() for item in items),
-        mail=mail if channel == Channel.EMAIL else None)
+        sections=sections_of(items), mail=mail if channel == Channel.EMAIL else None)
 
 
 async def _send(

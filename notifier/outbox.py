@@ -266,3 +266,12 @@ async def _bury(row: OutboxMessage, error: str, now: datetime) -> None:
         summary=f"{row.kind} via {row.channel} undeliverable after "
                 f"{row.attempts} attempt(s): {error[:200]}",
     )
+
+
+async def prune(before: datetime) -> int:
+    """Delete messages that are done with (sent or dead) and were made before `before`;
+    how many. Pending, failed and sending rows stay, however old: they are still owed.
+    (A key enqueued again after its row is gone would be sent again; retention is far
+    longer than any cause re-enqueues its key.)"""
+    done = (OutboxState.SENT, OutboxState.DEAD)
+    return int(await OutboxMessage.filter(state__in=done, created_at__lt=before).delete())

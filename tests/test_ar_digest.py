@@ -209,6 +209,35 @@ async def test_nothing_secret_reaches_the_ar_digest(seller_config: Config, vault
     assert not re.search(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.", text)  # no signed token
 
 
+async def test_a_flood_from_one_sender_is_capped_and_counted_in_the_digest(
+    seller_config: Config, vault: None
+) -> None:
+    for n in range(1, 13):
+        await refused(seller_config, "spam@flood.example", True, n)
+    await escalate("person", "ap@acme.example", "asked to talk to a person", 20)
+
+    assert await ar_digest.ar_digest(context(seller_config), MORNING) == 13
+    digest = (await mails("digest:ar:"))["ar@localhost"]
+    assert digest["Subject"].endswith(": 13 items")  # every item counted
+    text = text_of(digest)
+    assert text.count("who: spam@flood.example") == ar_digest.PER_SENDER
+    assert "and 7 more from spam@flood.example" in text
+    assert "who: ap@acme.example" in text  # the flood does not push out the real request
+
+
+def test_a_digest_lists_at_most_max_items_and_names_at_most_max_sender_lines() -> None:
+    items = [ar_digest.Item(kind="unknown_sender", what="Mail", account="no account",
+                            who=f"s{n}@flood.example", when="-", summary="-", action="-")
+             for n in range(60) for _ in range(3)]  # 60 senders, 3 mails each
+    sections = ar_digest.sections_of(items)
+    *listed, rest = sections
+    assert len(listed) == ar_digest.MAX_ITEMS
+    assert len(rest.notes) == ar_digest.MAX_SENDER_LINES + 1
+    counted = sum(int(note.split()[1]) for note in rest.notes)
+    assert counted + len(listed) == 180
+    assert rest.notes[-1].endswith("other senders")
+
+
 async def test_an_empty_digest_is_not_sent_and_each_period_is_sent_once(
     seller_config: Config, vault: None
 ) -> None:

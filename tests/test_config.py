@@ -122,6 +122,16 @@ def test_an_enabled_channel_without_its_secret_stops_start_up_naming_it(
         load_config(tmp_path / "c.toml", env=env)
 
 
+def test_secret_keys_and_the_database_password_never_show_in_repr(tmp_path: Path) -> None:
+    key = "k" * 40
+    config = load_config(tmp_path / "c.toml", env={
+        "INVOICEBOT_SECRET_KEYS": key,
+        "INVOICEBOT_DATABASE_URL": "postgres://bot:hunter2-password@db/invoicebot"})
+    assert config.secret_keys == (key,)
+    shown = repr(config)
+    assert key not in shown and "hunter2-password" not in shown
+
+
 def test_chat_settings_and_secrets_never_show_in_repr(tmp_path: Path) -> None:
     config = load_config(tmp_path / "c.toml", env={**SLACK_ON, **TELEGRAM_ON,
                                                    "INVOICEBOT_SLACK_API_URL": "http://x/api"})

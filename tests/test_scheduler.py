@@ -21,7 +21,8 @@ async def test_the_service_schedules_alerts_sweep_due_soon_and_digests(  # type:
     finally:
         await service.stop()
     assert jobs == {"dispatch", "alerts", "overdue-sweep", "due-soon", "digests", "chat-prune",
-                    "inbound-retry", "api-idempotency-prune"}
+                    "inbound-retry", "api-idempotency-prune", "pdf-sweep",
+                    "refusal-counts", "retention"}
 
 
 async def test_with_the_notifier_off_only_delivery_and_the_sweep_run(  # type: ignore[no-untyped-def]
@@ -33,8 +34,8 @@ async def test_with_the_notifier_off_only_delivery_and_the_sweep_run(  # type: i
         jobs = {job.id for job in service.scheduler.get_jobs()}
     finally:
         await service.stop()
-    assert jobs == {"dispatch", "overdue-sweep", "chat-prune", "inbound-retry",
-                    "api-idempotency-prune"}
+    assert jobs == {"dispatch", "overdue-sweep", "chat-prune", "inbound-retry", "pdf-sweep",
+                    "refusal-counts", "retention", "api-idempotency-prune"}
 
 
 async def test_the_scheduled_alerts_tick_alerts_without_anyone_calling_it(  # type: ignore[no-untyped-def]

@@ -239,6 +239,16 @@ async def test_message_content_is_never_logged(
     assert not any("secret-body-marker" in r.getMessage() for r in ours)
 
 
+async def test_envelope_addresses_are_not_logged_at_info(
+    inbound: Inbound, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    await send(inbound.port, mail_from="envelope-sender@example.com")
+    assert any(r.name == "bot.channels.email" for r in caplog.records)
+    shown = [r.getMessage() for r in caplog.records]
+    assert not [m for m in shown if "envelope-sender@example.com" in m or "invoices@localhost" in m]
+
+
 # ---- after a restart ----------------------------------------------------------------------------
 
 def inbound_queue() -> InboundQueue[InboundMessage]:

@@ -21,7 +21,8 @@ import uvicorn
 from starlette.applications import Starlette
 
 from vault import links, web
-from vault.clock import SYSTEM
+from vault.audit import SampledAudit
+from vault.clock import SYSTEM, FixedClock
 from vault.config import Config
 from vault.invoices import AccountScope
 from vault.links import LinkSigner
@@ -243,7 +244,7 @@ async def test_refusal_is_audited_with_its_reason_but_not_the_token(vault: Vault
     await links.revoke(row.id)
     await vault.client.get(f"/d/{token}")
     event = await AuditEvent.get(action="vault.link.refused")
-    assert event.data == {"reason": "revoked", "grant": row.id}
+    assert event.data == {"reason": "revoked", "grant": row.id, "count": 1}
     assert (event.contact_id, event.ip, event.user_agent) == (vault.contact.id, CLIENT[0], BROWSER)
 
 
@@ -269,6 +270,77 @@ async def test_healthz_is_503_when_the_database_fails(
     response = await vault.client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "error"
+
+
+async def test_readyz_is_ok_with_room_on_disk(vault: Vault) -> None:
+    response = await vault.client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["disk"] == "ok"
+
+
+async def test_readyz_is_503_on_low_disk_while_healthz_stays_200(vault: Vault) -> None:
+    assert vault.config.min_free_disk == 500 * 1024 * 1024  # the default, http.min_free_disk
+    seen: list[Path] = []
+
+    def nearly_full(path: Path) -> int:
+        seen.append(path)
+        return 100 * 1024 * 1024
+
+    app = web.create_app(vault.config, vault.store, vault.signer, SYSTEM, free_disk=nearly_full)
+    async with client_for(app) as client:
+        ready = await client.get("/readyz")
+        alive = await client.get("/healthz")
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "error", "database": "ok", "disk": "low",
+                            "disk_free": 100 * 1024 * 1024}
+    assert alive.status_code == 200
+    assert seen == [vault.store]
+
+
+async def test_refusals_are_one_row_per_ip_per_minute_with_a_count(orm: str) -> None:
+    clock = FixedClock.on(date(2026, 11, 21))
+    sampled = SampledAudit("vault.link.refused", max_ips=2, clock=clock)
+    for ip in ("198.51.100.1", "198.51.100.1", "198.51.100.1", "198.51.100.2",
+               "198.51.100.3", "198.51.100.4"):  # the last two: over max_ips
+        await sampled.record(ip=ip, user_agent="junk", reason="bad_signature", grant="")
+    clock.advance(timedelta(minutes=1))
+    await sampled.record(ip="198.51.100.1", user_agent="junk", reason="bad_signature", grant="")
+    await sampled.flush()
+    rows = await AuditEvent.filter(action="vault.link.refused").order_by("id")
+    assert [(r.ip, r.data["count"]) for r in rows] == [
+        ("198.51.100.1", 3), ("198.51.100.2", 1), ("*", 2), ("198.51.100.1", 1)]
+
+
+async def test_ten_thousand_junk_link_hits_over_http_write_a_few_audit_rows(
+    vault: Vault,
+) -> None:
+    app = web.create_app(vault.config, vault.store, vault.signer, SYSTEM)
+    server = uvicorn.Server(uvicorn.Config(
+        app, host="127.0.0.1", port=0, lifespan="off", access_log=False, log_config=None))
+    serving = asyncio.create_task(server.serve())
+    hits, workers = 10_000, 20
+    statuses: list[int] = []
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            async def worker(first: int) -> None:
+                for n in range(first, hits, workers):
+                    response = await client.get(f"/d/junk-{n}.AAAA")
+                    statuses.append(response.status_code)
+
+            await asyncio.gather(*(worker(i) for i in range(workers)))
+        await app.state.refused_links.flush()
+    finally:
+        server.should_exit = True
+        await serving
+    assert statuses == [410] * hits
+    rows = await AuditEvent.filter(action="vault.link.refused")
+    # One row per minute from the one IP: the run spans a minute boundary at most a few times.
+    assert 1 <= len(rows) <= 5
+    assert sum(r.data["count"] for r in rows) == hits
+    assert {r.ip for r in rows} == {"127.0.0.1"}
 
 
 async def test_token_never_reaches_the_logs(vault: Vault, caplog: pytest.LogCaptureFixture) -> None:

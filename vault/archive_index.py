@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from typing import Any
 
+from vault.csvsafe import SafeCsvWriter
 from vault.invoices import AccountScope
 from vault.models import Contact, Document
 
@@ -29,7 +29,7 @@ async def archive_index(contact: Contact, documents: list[Document]) -> tuple[li
     names = [f"{invoices[d.id]['number']}.pdf" if d.id in invoices else f"document-{d.id}.pdf"
              for d in documents]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeCsvWriter(out, lineterminator="\r\n")
     writer.writerow(INDEX_COLUMNS)
     for document, name in zip(documents, names, strict=True):
         if (row := invoices.get(document.id)) is not None:

@@ -50,7 +50,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "iban": "",  # the account buyers pay into, for the e-invoice's payment means
         "bic": "",
     },
-    "http": {"listen": "127.0.0.1:8080", "public_url": "http://127.0.0.1:8080"},
+    "http": {
+        "listen": "127.0.0.1:8080", "public_url": "http://127.0.0.1:8080",
+        "min_free_disk": "500MB",  # /readyz answers 503 below this much free space
+    },
     "links": {"ttl": "7d"},
     "email": {
         "listen": "127.0.0.1:2525",
@@ -88,6 +91,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "ingest": {"watch": ""},  # a feed folder `serve` imports CSV files from; "": off
     # The ingestion API (/api/v1): requests per API key, as "N/s", "N/min" or "N/h".
     "api": {"rate": "600/min"},
+    # How long stored data is kept (vault.retention, run hourly by `serve`).
+    "retention": {
+        "inbound": "30d",  # received mail, once processed
+        "unknown_sender": "7d",  # then mail from unknown senders keeps headers and size only
+        "audit": "400d",
+        "outbox": "30d",  # sent or dead outgoing messages
+        "grants": "30d",  # download grants, counted from their expiry
+    },
     "ar": {
         "recipients": ["ar@localhost"], "digest_at": "08:00",
         "escalate_at_once": ["dispute", "person"], "slack_channel": "",
@@ -168,11 +179,22 @@ def parse_rate(value: Any, where: str) -> ApiRate:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    """[retention]: how long each kind of stored data is kept (vault.retention)."""
+
+    inbound: timedelta = timedelta(days=30)
+    unknown_sender: timedelta = timedelta(days=7)
+    audit: timedelta = timedelta(days=400)
+    outbox: timedelta = timedelta(days=30)
+    grants: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
     source: str
-    database_url: str
+    database_url: str = field(repr=False)  # a PostgreSQL URL can hold a password
     vault_path: Path
     seller: SellerConfig
     http_listen: tuple[str, int]
@@ -182,12 +204,14 @@ class Config:
     notifier_enabled: bool
     notifier_tick: timedelta
     ar_recipients: tuple[str, ...]
-    secret_keys: tuple[str, ...] = ()
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)  # never in a log line
     api_rate: ApiRate = field(default_factory=lambda: ApiRate(600, timedelta(minutes=1)))
     slack: SlackConfig | None = None  # None: the channel is disabled
     telegram: TelegramConfig | None = None
     alerts: AlertsConfig = field(default_factory=lambda: _alerts_module().AlertsConfig())
     ingest_watch: Path | None = None  # the feed folder `serve` watches; None: off
+    min_free_disk: int = 500 * 1024 * 1024  # bytes free under vault.path for /readyz
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -266,11 +290,23 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
         **chat_channels(m, source, env),
         alerts=_alerts_module().alerts_config(m, source),
         ingest_watch=_folder(m["ingest"]["watch"], where("ingest", "watch")),
+        min_free_disk=parse_size(m["http"]["min_free_disk"], where("http", "min_free_disk")),
+        retention=_retention(m["retention"], source),
     )
     if config.alerts.ar_slack_channel and config.slack is None:
         # Its posts would wait in the outbox for a Slack sender that never runs.
         raise ConfigError(f"{where('ar', 'slack_channel')}: set, but slack.enabled is false")
     return config
+
+
+def _retention(section: dict[str, Any], source: str) -> RetentionConfig:
+    kept = {key: parse_duration(value, f"{source}: retention.{key}")
+            for key, value in section.items()}
+    for key, duration in kept.items():
+        if duration < timedelta(days=1):
+            raise ConfigError(f"{source}: retention.{key}: {section[key]!r} is under a day; "
+                              "keep stored data at least 1d")
+    return RetentionConfig(**kept)
 
 
 def _alerts_module() -> Any:

@@ -94,7 +94,7 @@ class DocumentStore:
                 temp.write(data)
                 temp.flush()
                 os.fsync(temp.fileno())
-            os.chmod(temp_name, 0o444)  # immutable by convention, read-only on disk too
+            os.chmod(temp_name, 0o400)  # immutable by convention, read-only on disk too
             # link, not replace: if another writer got there first, keep its file.
             with contextlib.suppress(FileExistsError):
                 os.link(temp_name, target)
@@ -144,3 +144,39 @@ async def _e_invoice_failed(invoice: Invoice, reason: str, now: datetime) -> Non
     log.warning("invoice %s issued without its e-invoice: %s", invoice.number, reason)
     await escalate(EscalationKind.E_INVOICE, f"e_invoice:{invoice.number}", at=now,
                    account_id=invoice.account_id, summary=reason)
+
+
+async def any_invoice_without_pdf() -> bool:
+    """One indexed query: whether render_missing_pdfs has anything to do."""
+    return bool(await Invoice.filter(document_id=None).exists())
+
+
+async def render_missing_pdfs(
+    renderer: Renderer, store: DocumentStore, seller: SellerConfig, *, clock: Clock,
+    batch: int = 8,
+) -> int:
+    """Issue the PDF of every invoice that has none; how many were rendered.
+
+    An import commits its rows before rendering, so one killed in between (or a render
+    that failed) leaves invoices without a document, and a re-import sees them unchanged.
+    Walked by id, `batch` renders at a time: an invoice that fails is logged and left for
+    the next sweep, never retried in a loop. Rendering one twice (an import renders it
+    while this sweep does) is harmless: the store keeps one file per content.
+    """
+    rendered, after = 0, 0
+    while invoices := await Invoice.filter(document_id=None, id__gt=after).order_by(
+        "id"
+    ).limit(batch):
+        after = invoices[-1].id
+        results = await asyncio.gather(
+            *(issue_invoice_pdf(i, renderer, store, seller, clock=clock) for i in invoices),
+            return_exceptions=True)
+        for invoice, result in zip(invoices, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("invoice %s: PDF still missing, render failed: %s: %.200s",
+                          invoice.number, type(result).__name__, result)
+            else:
+                rendered += 1
+    if rendered:
+        log.info("missing-PDF sweep: %d invoice PDFs rendered", rendered)
+    return rendered

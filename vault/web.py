@@ -12,9 +12,11 @@ redacts it, which is why the service runs uvicorn with access_log=False.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
+import shutil
 import stat
 import time
 import zlib
@@ -84,18 +86,23 @@ def create_app(
     clock: Clock,
     extra_routes: Sequence[BaseRoute] = (),
     not_found: Callable[[Request, Exception], Awaitable[Response]] | None = None,
+    free_disk: Callable[[Path], int] | None = None,  # bytes free at a path; tests inject
 ) -> Starlette:
     """The ASGI app; the composition root adds the Slack and Telegram routes via extra_routes
     (and the API's, with its JSON answer for a path no route matches)."""
     downloads = Downloads(store_root, signer, refused_page(config.email.sender), clock)
+    readiness = Readiness(store_root, config.min_free_disk, free_disk or disk_free)
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readiness.get, methods=["GET"]),
         Route("/d/{token}", downloads.get, methods=["GET"]),  # Starlette adds HEAD
         *extra_routes,
     ]
     handlers = {} if not_found is None else {404: not_found}
-    return Starlette(routes=routes, middleware=[Middleware(AccessLog)],
-                     exception_handlers=handlers)
+    app = Starlette(routes=routes, middleware=[Middleware(AccessLog)],
+                    exception_handlers=handlers)
+    app.state.refused_links = downloads.refusals  # the service flushes its counts
+    return app
 
 
 def refused_page(sender: str) -> str:
@@ -118,6 +125,44 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"}, headers=SECURITY_HEADERS)
 
 
+def disk_free(path: Path) -> int:
+    return shutil.disk_usage(path).free
+
+
+class Readiness:
+    """GET /readyz: 503 when the database fails or free disk under the vault is below
+    http.min_free_disk, so a load balancer stops sending mail and uploads to a node that
+    cannot store them. /healthz stays the liveness check (restart only when it fails)."""
+
+    def __init__(self, store_root: Path, min_free: int, free_disk: Callable[[Path], int]) -> None:
+        self.store_root = store_root
+        self.min_free = min_free
+        self.free_disk = free_disk
+
+    async def get(self, request: Request) -> JSONResponse:
+        checks = {"database": "ok", "disk": "ok"}
+        try:
+            await _ping_database()
+        except Exception:
+            log.warning("readiness check: database query failed", exc_info=True)
+            checks["database"] = "error"
+        free = await asyncio.to_thread(self.free_disk, self._existing(self.store_root))
+        if free < self.min_free:
+            log.warning("readiness check: %d MB free under %s, below %d MB", free >> 20,
+                        self.store_root, self.min_free >> 20)
+            checks["disk"] = "low"
+        ready = all(value == "ok" for value in checks.values())
+        body = {"status": "ok" if ready else "error", **checks, "disk_free": free}
+        return JSONResponse(body, 200 if ready else 503, SECURITY_HEADERS)
+
+    @staticmethod
+    def _existing(path: Path) -> Path:
+        """The vault folder, or its nearest existing parent before the first PDF."""
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        return path
+
+
 class Downloads:
     """GET /d/{token}: one PDF, or a ZIP when the grant names several documents."""
 
@@ -127,6 +172,8 @@ class Downloads:
         self.signer = signer
         self.refused_html = refused_html
         self.clock = clock  # the service's: a link expires on the clock that granted it
+        # Refusals are what anonymous traffic causes: sampled, one row per IP per minute.
+        self.refusals = audit.SampledAudit("vault.link.refused")
 
     async def get(self, request: Request) -> Response:
         checked = await check_grant(self.signer, request.path_params["token"], self.clock.now())
@@ -159,8 +206,7 @@ class Downloads:
         return path
 
     async def refuse(self, request: Request, why: Refusal) -> Response:
-        await audit.record(
-            "vault.link.refused",
+        await self.refusals.record(
             account_id=why.account_id,
             contact_id=why.contact_id,
             ip=client_ip(request),

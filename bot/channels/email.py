@@ -130,11 +130,9 @@ def _peer_ip(session: Session) -> str:
 async def start_smtp_server(config: EmailConfig, handler: object) -> asyncio.Server:
     """Listen on email.listen in the running loop (not aiosmtpd's threaded Controller),
     so handlers share the loop and the ORM with the rest of the service."""
-    # aiosmtpd logs every DATA line at DEBUG; message bodies must never reach our logs,
-    # even when someone turns on DEBUG for the whole service.
-    mail_log = logging.getLogger("mail.log")
-    if mail_log.level < logging.INFO:
-        mail_log.setLevel(logging.INFO)
+    # aiosmtpd logs every DATA line at DEBUG and MAIL FROM / RCPT TO at INFO; message
+    # bodies and envelope addresses must never reach our logs at the default level.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     loop = asyncio.get_running_loop()
     factory = partial(
         SMTP,
