@@ -258,7 +258,7 @@ async def test_totals_that_do_not_add_up_issue_the_plain_pdf_and_tell_ar(
 
 
 async def test_every_invoice_issued_by_csv_import_is_an_e_invoice(
-    make_config: Any, renderer: PdfRenderer
+    make_config: Any, renderer: PdfRenderer, orm: str  # orm: an empty database on PostgreSQL too
 ) -> None:
     config = make_config("[seller]\niban = 'DE89 3704 0044 0532 0130 00'\n")
     clock = FixedClock(at=datetime(2026, 3, 1, 9, tzinfo=UTC))
