@@ -49,7 +49,7 @@ from vault.ingest.feed import FeedFolder
 from vault.links import LinkSigner
 from vault.pdf import Renderer
 from vault.statements import HtmlRenderer, LazyPdfRenderer
-from vault.stripe_events import StripeLedger, fetcher
+from vault.stripe_events import StripeApi, StripeLedger
 from vault.web import create_app
 
 log = logging.getLogger(__name__)
@@ -145,8 +145,8 @@ class Service:
         stripe = self.config.stripe
         if stripe is None:
             return []
-        ledger = StripeLedger(stripe, self.clock, self.config.seller.timezone, fetcher(stripe),
-                              issuer)
+        ledger = StripeLedger(stripe, self.clock, self.config.seller.timezone,
+                              StripeApi(stripe), issuer)
         return StripeWebhook(ledger, stripe.webhook_secrets).routes()
 
     async def _start_feed(self, root: Path) -> None:

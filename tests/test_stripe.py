@@ -18,6 +18,7 @@ import pytest
 from tests import fake_stripe as fs
 from tests.alerting import Alerting, alert_config, at, running_alerts
 from tests.fakes import SmtpSink
+from tests.test_cli import make_cli
 from vault.models import (
     Account,
     Contact,
@@ -217,3 +218,53 @@ async def test_a_failure_is_answered_500_so_stripe_retries(hook: Hook) -> None:
     retried = await hook.post(payload)
     assert retried.status_code == 200
     assert await Invoice.filter(number="ST-0001").count() == 1
+
+
+async def test_stripe_sync_loads_a_history_silently(
+    hook: Hook, tmp_path: Path, database_url: str,
+) -> None:
+    fake = hook.fake
+    fake.customers["cus_N"] = fs.customer("cus_N", "billing@initech.example", "Initech")
+    old = ISSUED - 60 * 86400
+    fake.invoices = {
+        "in_1": fs.invoice("in_1", "cus_G", "ST-0001", created=old, paid=True),
+        "in_2": fs.invoice("in_2", "cus_N", "ST-0002", created=ISSUED),  # new, yet silent
+        "in_3": fs.invoice("in_3", "cus_G", "", created=ISSUED, status="draft"),
+        "in_4": fs.invoice("in_4", "cus_G", "ST-0004", created=old, status="void"),
+    }
+    fake.invoices["in_3"]["number"] = None
+    for n in range(5, 130):  # more than one page of 100
+        fake.invoices[f"in_{n}"] = fs.invoice(f"in_{n}", "cus_N", f"ST-{n:04d}",
+                                              created=old + n)
+    cli = make_cli(tmp_path, database_url)
+    cli.env |= {"INVOICEBOT_STRIPE_ENABLED": "true", "INVOICEBOT_STRIPE_API_BASE": fake.api_base,
+                "STRIPE_API_KEY": fs.API_KEY, "STRIPE_WEBHOOK_SECRET": fs.WEBHOOK_SECRET}
+    code, out, err = await cli.run("stripe", "sync")
+    assert code == 0, err
+    assert "stripe sync: 2 customers, 128 invoices, 1 payments; 0 skipped" in out
+    assert (await Invoice.get(number="ST-0001")).status == "paid"
+    assert (await Invoice.get(number="ST-0004")).status == "void"
+    assert (await Invoice.get(number="ST-0002").prefetch_related("account")).account.account_id \
+        == "cus_N"
+    assert await Invoice.filter(source="stripe").count() == 128
+    await hook.alerting.tick()
+    assert hook.alerting.sink.messages == []  # history is not news
+    # Run again: nothing changes.
+    before = await state()
+    code, out, _ = await cli.run("stripe", "sync", "--since", "2000-01-01")
+    assert code == 0 and await state() == before
+    # --since: only what was created from that day on is listed.
+    since = at(ZoneInfo("UTC"), 0).date().isoformat()
+    code, out, _ = await cli.run("stripe", "sync", "--since", since)
+    assert "0 customers, 1 invoices, 0 payments" in out, out
+
+
+async def test_stripe_sync_needs_stripe_enabled_and_an_api_key(
+    tmp_path: Path, database_url: str, orm: str,
+) -> None:
+    cli = make_cli(tmp_path, database_url)
+    code, _, err = await cli.run("stripe", "sync")
+    assert code != 0 and "stripe.enabled is false" in err
+    cli.env |= {"INVOICEBOT_STRIPE_ENABLED": "true", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+    code, _, err = await cli.run("stripe", "sync")
+    assert code != 0 and "STRIPE_API_KEY is not set" in err

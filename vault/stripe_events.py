@@ -51,23 +51,50 @@ class Unusable(Exception):
     """Stripe sent something the vault cannot store (retrying will not help): AR is told."""
 
 
-def fetcher(config: StripeConfig) -> Callable[[str, str], Awaitable[dict[str, Any]]]:
-    """Fetch one Stripe object ("customers" or "invoices") by id through the library."""
-    client = stripe.StripeClient(config.api_key, base_addresses={"api": config.api_base},
-                                 max_network_retries=2)
+class StripeApi:
+    """Stripe's API through the official library (its calls block: run in a thread)."""
 
-    def fetch(kind: str, object_id: str) -> dict[str, Any]:
-        service = client.v1.customers if kind == "customers" else client.v1.invoices
-        found: dict[str, Any] = service.retrieve(object_id).to_dict()
+    def __init__(self, config: StripeConfig) -> None:
+        self.client = stripe.StripeClient(config.api_key, base_addresses={"api": config.api_base},
+                                          max_network_retries=2)
+
+    async def fetch(self, kind: str, object_id: str) -> dict[str, Any]:
+        """One customer or invoice ("customers", "invoices") by id."""
+        return await asyncio.to_thread(self._fetch, kind, object_id)
+
+    async def all(self, kind: str, since: date | None) -> list[dict[str, Any]]:
+        """Every customer or invoice created on or after `since`, oldest first."""
+        return await asyncio.to_thread(self._all, kind, since)
+
+    def _service(self, kind: str) -> Any:
+        return self.client.v1.customers if kind == "customers" else self.client.v1.invoices
+
+    def _fetch(self, kind: str, object_id: str) -> dict[str, Any]:
+        return self._whole(kind, self._service(kind).retrieve(object_id).to_dict())
+
+    def _all(self, kind: str, since: date | None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": 100}
+        if since is not None:
+            start = datetime.combine(since, datetime.min.time(), UTC)
+            params["created"] = {"gte": int(start.timestamp())}
+        listed = self._service(kind).list(params).auto_paging_iter()
+        found = [self._whole(kind, item.to_dict()) for item in listed]
+        return sorted(found, key=lambda o: (o["created"], o["id"]))
+
+    def _whole(self, kind: str, found: dict[str, Any]) -> dict[str, Any]:
+        """An invoice with all its lines (Stripe embeds the first few)."""
         if kind == "invoices" and found.get("lines", {}).get("has_more"):
-            lines = client.v1.invoices.line_items.list(object_id, {"limit": 100})
+            lines = self.client.v1.invoices.line_items.list(found["id"], {"limit": 100})
             found["lines"] = {"data": [line.to_dict() for line in lines.auto_paging_iter()]}
         return found
 
-    async def run(kind: str, object_id: str) -> dict[str, Any]:
-        return await asyncio.to_thread(fetch, kind, object_id)
 
-    return run
+@dataclass(frozen=True)
+class Synced:
+    customers: int
+    invoices: int
+    payments: int
+    skipped: list[str]  # what could not be stored, and why
 
 
 @dataclass
@@ -77,7 +104,7 @@ class StripeLedger:
     config: StripeConfig
     clock: Clock
     timezone: ZoneInfo  # the seller's: Stripe's timestamps become our dates there
-    fetch: Callable[[str, str], Awaitable[dict[str, Any]]]
+    api: StripeApi
     on_issued: OnIssued | None = None
 
     async def handle(self, event: dict[str, Any]) -> str:
@@ -131,7 +158,7 @@ class StripeLedger:
         known = await StripeCustomer.get_or_none(customer_id=customer)
         if known is not None and await Account.exists(account_id=known.account_id):
             return known.account_id
-        return await self.customer(await self.fetch("customers", customer))
+        return await self.customer(await self.api.fetch("customers", customer))
 
     async def invoice(self, invoice: dict[str, Any]) -> str | None:
         """Store the invoice as Stripe has it; answers its number (None: still a draft)."""
@@ -155,13 +182,18 @@ class StripeLedger:
         return str(invoice["number"])
 
     async def paid(self, invoice: dict[str, Any]) -> None:
-        """The invoice (stored first, as Stripe has it now, if it is not here yet) and its
-        payment, keyed by the payment intent or charge."""
+        """The invoice (stored first, as Stripe has it now, if it is not here yet: the
+        event came before invoice.finalized) and its payment."""
         if not await Invoice.exists(source=Source.STRIPE, external_id=invoice["id"]):
-            invoice = await self.fetch("invoices", invoice["id"])
+            invoice = await self.api.fetch("invoices", invoice["id"])
+        await self.invoice_and_payment(invoice)
+
+    async def invoice_and_payment(self, invoice: dict[str, Any]) -> bool:
+        """Store the invoice and, if anything was paid, its payment, keyed by the payment
+        intent or charge; answers whether there was a payment."""
         number = await self.invoice(invoice)
         if number is None or not invoice.get("amount_paid"):
-            return  # nothing owed was paid (a zero invoice)
+            return False  # nothing owed was paid (a zero invoice)
         key = _id(invoice.get("payment_intent")) or _id(invoice.get("charge")) or (
             f"{invoice['id']}:paid")
         paid_at = invoice.get("status_transitions", {}).get("paid_at") or invoice["created"]
@@ -170,6 +202,26 @@ class StripeLedger:
             "invoice_number": number, "amount": str(Decimal(invoice["amount_paid"]) / _CENTS),
             "paid_on": self._date(paid_at).isoformat(), "reference": key, "method": "stripe",
         })
+        return True
+
+    async def sync(self, since: date | None) -> Synced:
+        """Customers, then invoices and their payments, as Stripe has them now (the caller
+        silences alerts: history is not news). What cannot be stored is skipped and named."""
+        skipped: list[str] = []
+        customers = invoices = payments = 0
+        for customer in await self.api.all("customers", since):
+            try:
+                await self.customer(customer)
+                customers += 1
+            except Unusable as exc:
+                skipped.append(f"customer {customer['id']}: {exc}")
+        for invoice in await self.api.all("invoices", since):
+            try:
+                payments += await self.invoice_and_payment(invoice)
+                invoices += invoice.get("number") is not None and invoice["status"] != "draft"
+            except Unusable as exc:
+                skipped.append(f"invoice {invoice.get('number') or invoice['id']}: {exc}")
+        return Synced(customers, invoices, payments, skipped)
 
     # ---- AR items -----------------------------------------------------------------------
 
