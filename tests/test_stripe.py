@@ -198,6 +198,12 @@ async def test_what_the_vault_does_not_follow_becomes_an_ar_item(hook: Hook) -> 
     assert "refunded 50.00 USD" in summaries[2]
     assert "ST-0001-CN-01" in summaries[3] and "credit notes are not in the vault" in (
         summaries[3])
+    # What the vault refuses is not retried forever: answered 200, an AR item says why.
+    yen = fs.invoice("in_9", "cus_G", "ST-0009", created=ISSUED) | {"currency": "jpy"}
+    await hook.send("invoice.finalized", yen)
+    assert not await Invoice.exists(number="ST-0009")
+    refused = await Escalation.filter(kind=EscalationKind.BILLING).order_by("-id").first()
+    assert refused is not None and "has no cents" in refused.summary
 
 
 async def test_unknown_event_types_are_answered_200_and_ignored(hook: Hook) -> None:

@@ -43,6 +43,9 @@ from vault.vocabulary import EscalationKind, Source
 log = logging.getLogger(__name__)
 
 _CENTS = Decimal(100)
+# Stripe's zero-decimal currencies: their amounts are not in cents (refused, not misread).
+_ZERO_DECIMAL = frozenset({"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG",
+                           "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"})
 _Q4 = Decimal("0.0001")
 _Q3 = Decimal("0.001")
 
@@ -164,6 +167,9 @@ class StripeLedger:
         """Store the invoice as Stripe has it; answers its number (None: still a draft)."""
         if not invoice.get("number") or invoice.get("status") == "draft":
             return None
+        if str(invoice["currency"]).upper() in _ZERO_DECIMAL:
+            raise Unusable(f"currency {invoice['currency']!r} has no cents; the vault reads "
+                           "Stripe amounts as cents")
         account_id = await self.account_of(invoice["customer"])
         issued = self._date(invoice.get("status_transitions", {}).get("finalized_at")
                             or invoice["created"])
