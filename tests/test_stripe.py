@@ -128,6 +128,9 @@ async def test_finalized_issues_the_invoice_with_our_pdf_and_voided_voids_it(
     await hook.send("invoice.voided", fs.invoice("in_1", "cus_G", "ST-0001", created=ISSUED,
                                                  status="void"))
     assert (await Invoice.get(number="ST-0001")).status == "void"
+    # An older invoice.updated delivered late does not bring it back: a void is final.
+    await hook.send("invoice.updated", fs.invoice("in_1", "cus_G", "ST-0001", created=ISSUED))
+    assert (await Invoice.get(number="ST-0001")).status == "void"
 
 
 async def test_the_same_event_twice_changes_nothing(hook: Hook) -> None:

@@ -38,7 +38,7 @@ from vault.clock import Clock
 from vault.config import StripeConfig
 from vault.escalations import escalate
 from vault.models import Account, Invoice, StripeCustomer, StripeEvent
-from vault.vocabulary import EscalationKind, Source
+from vault.vocabulary import EscalationKind, InvoiceStatus, Source
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +167,9 @@ class StripeLedger:
         """Store the invoice as Stripe has it; answers its number (None: still a draft)."""
         if not invoice.get("number") or invoice.get("status") == "draft":
             return None
+        if invoice.get("status") != "void" and await Invoice.exists(
+                source=Source.STRIPE, external_id=invoice["id"], status=InvoiceStatus.VOID):
+            return None  # an older event arriving late: a void is final in Stripe
         if str(invoice["currency"]).upper() in _ZERO_DECIMAL:
             raise Unusable(f"currency {invoice['currency']!r} has no cents; the vault reads "
                            "Stripe amounts as cents")
