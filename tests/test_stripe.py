@@ -19,6 +19,7 @@ from tests import fake_stripe as fs
 from tests.alerting import Alerting, alert_config, at, running_alerts
 from tests.fakes import SmtpSink
 from tests.test_cli import make_cli
+from vault.config import ConfigError
 from vault.models import (
     Account,
     Contact,
@@ -277,3 +278,16 @@ async def test_stripe_sync_needs_stripe_enabled_and_an_api_key(
     cli.env |= {"INVOICEBOT_STRIPE_ENABLED": "true", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
     code, _, err = await cli.run("stripe", "sync")
     assert code != 0 and "STRIPE_API_KEY is not set" in err
+
+
+def test_stripe_config_needs_its_secret_and_keeps_secrets_out_of_repr(make_config) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET is not set"):
+        make_config(INVOICEBOT_STRIPE_ENABLED="true")
+    with pytest.raises(ConfigError, match=r"stripe\.account_id_from: 'email' must be"):
+        make_config(INVOICEBOT_STRIPE_ENABLED="true", STRIPE_WEBHOOK_SECRET="whsec_a",
+                    INVOICEBOT_STRIPE_ACCOUNT_ID_FROM="email")
+    config = make_config(INVOICEBOT_STRIPE_ENABLED="true",
+                         STRIPE_WEBHOOK_SECRET=" whsec_a , whsec_b ", STRIPE_API_KEY="sk_x")
+    assert config.stripe.webhook_secrets == ("whsec_a", "whsec_b")
+    assert "whsec_" not in repr(config) and "sk_x" not in repr(config)
+    assert make_config().stripe is None  # off by default
