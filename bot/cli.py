@@ -14,7 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from bot import cli_apikey, cli_chat, cli_notify
+from bot import cli_apikey, cli_chat, cli_notify, cli_stripe
 from bot.errors import UsageError
 from vault.config import Config, ConfigError, load_config
 from vault.ingest.csv import ImportFailed
@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_notify.add_parser(sub)
     cli_apikey.add_parser(sub)
     cli_chat.add_parser(sub)
+    cli_stripe.add_parser(sub)
     return parser
 
 
@@ -92,6 +93,7 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         "notify": cli_notify.run,
         "apikey": cli_apikey.run,
         "chat": cli_chat.run,
+        "stripe": cli_stripe.run,
     }
     return await handlers[args.command](args, config)
 

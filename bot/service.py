@@ -21,6 +21,7 @@ from typing import Any
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from starlette.routing import BaseRoute
 
 from bot.channels.email import InboundHandler, start_smtp_server
 from bot.chatinbox import prune_chat_state
@@ -38,6 +39,8 @@ from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
 from vault import db, retention
 from vault.api.http import Api
 from vault.api.idempotency import forget_expired
+from vault.api.ingest import OnIssued
+from vault.api.stripe_hook import StripeWebhook
 from vault.clock import SYSTEM, Clock
 from vault.config import Config
 from vault.documents import DocumentStore, any_invoice_without_pdf, render_missing_pdfs
@@ -46,6 +49,7 @@ from vault.ingest.feed import FeedFolder
 from vault.links import LinkSigner
 from vault.pdf import Renderer
 from vault.statements import HtmlRenderer, LazyPdfRenderer
+from vault.stripe_events import StripeApi, StripeLedger
 from vault.web import create_app
 
 log = logging.getLogger(__name__)
@@ -118,10 +122,12 @@ class Service:
                                   self.clock)
         if self.pdf_renderer is None:
             self.pdf_renderer = self._own_pdfs = LazyPdfRenderer()
-        api = Api(self.config, self.clock, invoice_issuer(self.config, self.pdf_renderer))
+        issuer = invoice_issuer(self.config, self.pdf_renderer)
+        api = Api(self.config, self.clock, issuer)
         app = create_app(self.config, self.config.vault_path, signer, self.clock,
                          extra_routes=[*self.chats.routes(), *unsubscribe.routes(),
-                                       *api.routes()], not_found=api.not_found)
+                                       *api.routes(), *self._stripe_routes(issuer)],
+                         not_found=api.not_found)
         self.refused_links = app.state.refused_links
         host, port = self.config.http_listen
         # Our own redacting access log replaces uvicorn's, which would log link tokens.
@@ -134,6 +140,14 @@ class Service:
                 self._tasks[-1].result()  # raises why it could not start (port in use...)
             await asyncio.sleep(0.01)
         self.http_port = self.http.servers[0].sockets[0].getsockname()[1]
+
+    def _stripe_routes(self, issuer: OnIssued) -> list[BaseRoute]:
+        stripe = self.config.stripe
+        if stripe is None:
+            return []
+        ledger = StripeLedger(stripe, self.clock, self.config.seller.timezone,
+                              StripeApi(stripe), issuer)
+        return StripeWebhook(ledger, stripe.webhook_secrets).routes()
 
     async def _start_feed(self, root: Path) -> None:
         """The feed folder (vault.ingest.feed), imported as `invoicebot import` does: the

@@ -91,6 +91,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "ingest": {"watch": ""},  # a feed folder `serve` imports CSV files from; "": off
     # The ingestion API (/api/v1): requests per API key, as "N/s", "N/min" or "N/h".
     "api": {"rate": "600/min"},
+    # Stripe webhooks and `invoicebot stripe sync` (vault.stripe). Secrets from the
+    # environment: STRIPE_WEBHOOK_SECRET (comma-separated) and STRIPE_API_KEY.
+    "stripe": {
+        "enabled": False, "api_base": "https://api.stripe.com",
+        # where our account_id is in a Stripe customer; without it: the customer id
+        "account_id_from": "metadata.account_id",
+    },
     # How long stored data is kept (vault.retention, run hourly by `serve`).
     "retention": {
         "inbound": "30d",  # received mail, once processed
@@ -190,6 +197,14 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True)
+class StripeConfig:
+    api_base: str = "https://api.stripe.com"
+    account_id_from: str = "metadata.account_id"  # a dotted path into the customer
+    webhook_secrets: tuple[str, ...] = field(default=(), repr=False)  # any one may sign
+    api_key: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -212,6 +227,7 @@ class Config:
     ingest_watch: Path | None = None  # the feed folder `serve` watches; None: off
     min_free_disk: int = 500 * 1024 * 1024  # bytes free under vault.path for /readyz
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    stripe: StripeConfig | None = None  # None: stripe.enabled is false
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -292,6 +308,7 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
         ingest_watch=_folder(m["ingest"]["watch"], where("ingest", "watch")),
         min_free_disk=parse_size(m["http"]["min_free_disk"], where("http", "min_free_disk")),
         retention=_retention(m["retention"], source),
+        stripe=_stripe(m["stripe"], source, env),
     )
     if config.alerts.ar_slack_channel and config.slack is None:
         # Its posts would wait in the outbox for a Slack sender that never runs.
@@ -473,6 +490,23 @@ def _networks(value: Any, where: str) -> tuple[ipaddress.IPv4Network | ipaddress
         return tuple(ipaddress.ip_network(v, strict=False) for v in _list(value, where))
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from exc
+
+
+def _stripe(m: dict[str, Any], source: str, env: dict[str, str]) -> StripeConfig | None:
+    if not _bool(m["enabled"], f"{source}: stripe.enabled"):
+        return None
+    secrets = tuple(s.strip() for s in env.get("STRIPE_WEBHOOK_SECRET", "").split(",")
+                    if s.strip())
+    if not secrets:
+        raise ConfigError("STRIPE_WEBHOOK_SECRET is not set; it is required when "
+                          "stripe.enabled is true")
+    path = _text(m["account_id_from"], f"{source}: stripe.account_id_from")
+    if path != "id" and not path.startswith("metadata."):
+        raise ConfigError(f"{source}: stripe.account_id_from: {path!r} must be "
+                          '"metadata.KEY" or "id"')
+    return StripeConfig(api_base=_url(m["api_base"], f"{source}: stripe.api_base").rstrip("/"),
+                        account_id_from=path, webhook_secrets=secrets,
+                        api_key=env.get("STRIPE_API_KEY", "").strip())
 
 
 def _secret_keys(env: dict[str, str]) -> tuple[str, ...]:

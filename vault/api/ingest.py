@@ -67,6 +67,7 @@ class Context:
     now: datetime
     on_issued: OnIssued | None
     key_name: str  # the API key's, for the audit trail
+    source: Source = Source.API  # what the invoices and payments stored say they came from
 
 
 def pointer(batch: bool, index: int | None, field_name: str = "") -> str:
@@ -173,7 +174,7 @@ async def _contacts(items: list[Any], log: ErrorLog, ctx: Context) -> Planned:
                    write, lambda: contacts_out(keys))
 
 
-def _draft(index: int, invoice: InvoiceIn, log: ErrorLog) -> InvoiceDraft | None:
+def _draft(index: int, invoice: InvoiceIn, log: ErrorLog, source: Source) -> InvoiceDraft | None:
     if invoice.due_date < invoice.issue_date:
         log.add(index, f"due_date {invoice.due_date} is before issue_date {invoice.issue_date}")
         return None
@@ -186,7 +187,7 @@ def _draft(index: int, invoice: InvoiceIn, log: ErrorLog) -> InvoiceDraft | None
         account=invoice.account_id, number=invoice.invoice_number,
         issue_date=invoice.issue_date, due_date=invoice.due_date, currency=invoice.currency,
         lines=lines, entity=invoice.entity, po_number=invoice.po_number,
-        file_status=invoice.status, source_lines=(index,), source=Source.API,
+        file_status=invoice.status, source_lines=(index,), source=source,
         external_id=invoice.external_id,
     )
 
@@ -196,7 +197,7 @@ async def _invoices(items: list[Any], log: ErrorLog, ctx: Context) -> Planned:
     keys = [i.invoice_number for i in invoices]
     _no_repeats(list(keys), log, "invoice_number")
     _no_repeats([i.external_id for i in invoices], log, "external_id")
-    drafts = [d for n, i in enumerate(invoices) if (d := _draft(n, i, log)) is not None]
+    drafts = [d for n, i in enumerate(invoices) if (d := _draft(n, i, log, ctx.source)) is not None]
     plan = await plan_invoices(drafts, await account_ids(), log, ctx.today, ctx.now)
     created = {w.row.number for w in plan.writes if w.replaces is None}
     updated = {w.row.number for w in plan.writes if w.replaces is not None}
@@ -211,7 +212,7 @@ async def _payments(items: list[Any], log: ErrorLog, ctx: Context) -> Planned:
     payments = [
         PaymentRow(line=n, account=p.account_id, invoice_number=p.invoice_number,
                    amount=p.amount, paid_on=p.paid_on, reference=p.reference, method=p.method,
-                   source=Source.API, external_id=p.external_id)
+                   source=ctx.source, external_id=p.external_id)
         for n, p in enumerate(items) if isinstance(p, PaymentIn)
     ]
     for row in payments:

@@ -10,7 +10,7 @@ from vault.models.alerts import (
     InvoiceEvent,
     Notification,
 )
-from vault.models.api import ApiKey, IdempotentAnswer
+from vault.models.api import ApiKey, IdempotentAnswer, StripeCustomer, StripeEvent
 from vault.models.chat import (
     ChatInbound,
     ChatLink,
@@ -72,4 +72,6 @@ __all__ = [
     "Receipt",
     "Role",
     "Statement",
+    "StripeCustomer",
+    "StripeEvent",
 ]

@@ -42,3 +42,26 @@ class IdempotentAnswer(Model):
         table = "api_idempotent_answer"
         unique_together = (("api_key", "key"),)
         indexes = (("created_at",),)
+
+
+class StripeEvent(Model):
+    """A Stripe webhook event handled (or synced): a second delivery of the same id is
+    answered 200 and changes nothing."""
+
+    event_id = fields.CharField(max_length=255, primary_key=True)
+    type = fields.CharField(max_length=64)
+    received_at = fields.DatetimeField()
+
+    class Meta:
+        table = "stripe_event"
+
+
+class StripeCustomer(Model):
+    """Which of our accounts a Stripe customer is (stripe.account_id_from), so an invoice
+    that names only the customer finds its account."""
+
+    customer_id = fields.CharField(max_length=255, primary_key=True)
+    account_id = fields.CharField(max_length=64)  # our external account_id
+
+    class Meta:
+        table = "stripe_customer"

@@ -29,6 +29,7 @@ class EscalationKind(StrEnum):
     LINK_LIMITED = "link_limited"
     E_INVOICE = "e_invoice"
     REPEATED_HEADER = "repeated_header"
+    BILLING = "billing"
 
     @property
     def label(self) -> str:
@@ -111,4 +112,9 @@ _AR: dict[EscalationKind, tuple[str, str]] = {
         "to do unless a customer says their mail went unanswered. If the reason names two "
         "Authentication-Results, check that your mail relay removes incoming ones with its "
         "id."),
+    EscalationKind.BILLING: (
+        "Stripe reported something the vault does not follow by itself (a failed payment, "
+        "an invoice marked uncollectible, a refund or a credit note)",
+        "Read the summary (it names the Stripe object) and settle it in Stripe and with the "
+        "customer; the invoice's status here follows only Stripe's payments and voids."),
 }
