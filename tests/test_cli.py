@@ -111,6 +111,17 @@ async def test_audit_export_neutralises_a_formula_user_agent(cli: Cli, orm: str)
     assert agents == ["'" + formula, "'\t-1+1"]  # shown as text by a spreadsheet
 
 
+async def test_audit_export_into_a_closed_pipe_ends_quietly(cli: Cli, orm: str) -> None:
+    for n in range(2000):  # more than a pipe buffer holds
+        await audit.record("vault.link.refused", ip=f"198.51.100.{n % 250}")
+    shell = (f"{sys.executable} -m bot.cli --config {cli.config} audit export | head -n 1")
+    done = await asyncio.create_subprocess_shell(
+        shell, env=cli.env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(done.communicate(), CLI_TIMEOUT)
+    assert out.decode().startswith("at,")  # the header line `head` asked for
+    assert b"Traceback" not in err and b"BrokenPipe" not in err
+
+
 async def test_serve_without_secret_keys_exits_2_even_with_a_demo_key_file(cli: Cli) -> None:
     key_file = Path(cli.env["INVOICEBOT_VAULT_PATH"]).parent / "secret_key"
     key_file.write_text("d" * 48)  # left by an earlier `serve --demo`

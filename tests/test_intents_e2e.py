@@ -362,6 +362,12 @@ async def test_dispute_is_recorded_escalated_and_acknowledged(bot: Bot) -> None:
     digits = int(number[-4:])
     command = Dispute(ref(number, "INV", 2026, digits), "wrong quantity")
     body = await bot.ask("manager@initech.example", f"dispute {number} wrong quantity", command)
+    if before == "paid":  # nothing owed: not put in dispute (it would leave every count)
+        assert f"Invoice {number} is paid in full, so it cannot be put in dispute." in body
+        assert (await Invoice.get(number=number)).status == InvoiceStatus.PAID
+        noted = await Escalation.get(kind="dispute", summary__contains=number)
+        assert "(paid in full) questioned: wrong quantity" in noted.summary
+        return
     assert f"We have recorded your dispute of invoice {number}." in body
     assert "- Reason: wrong quantity" in body
     invoice = await Invoice.get(number=number)

@@ -28,7 +28,7 @@ class DisputeOutcome:
     """The dispute recorded now, or why none was: already disputed, or void."""
 
     dispute: Dispute | None
-    refused: str = ""  # "already_disputed", "void"
+    refused: str = ""  # "already_disputed", "void", "paid"
     since: datetime | None = None  # when the open dispute was raised
 
 
@@ -40,6 +40,10 @@ async def open_dispute(
         current = await scope.invoices().select_for_update().get(id=invoice.id)
         if current.status == InvoiceStatus.VOID:
             return DisputeOutcome(None, "void")
+        if current.status == InvoiceStatus.PAID:
+            # Nothing is owed, so "disputed" would take it out of every count: AR hears
+            # of it instead (a credit note is theirs to decide).
+            return DisputeOutcome(None, "paid")
         if current.status == InvoiceStatus.DISPUTED:
             earlier = await Dispute.filter(invoice_id=current.id, resolved_at=None).first()
             return DisputeOutcome(None, "already_disputed", earlier.at if earlier else None)

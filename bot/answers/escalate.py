@@ -20,6 +20,15 @@ async def dispute(ctx: Context, command: Dispute) -> Reply:
     if outcome.refused == "void":
         return Reply(subject=f"Invoice {number} is void",
                      intro=f"Invoice {number} is void, so there is nothing to dispute.")
+    if outcome.refused == "paid":
+        reason = command.reason.strip() or "(no reason given)"
+        await note_for_ar(ctx.scope, EscalationKind.DISPUTE,
+                          f"{number} (paid in full) questioned: {reason}", f"{ctx.key}:paid",
+                          ctx.now)
+        return Reply(subject=f"Invoice {number} is paid in full",
+                     intro=f"Invoice {number} is paid in full, so it cannot be put in dispute. "
+                           "We have passed your message to our accounts receivable team, who "
+                           "will contact you about it.")
     if outcome.refused == "already_disputed":
         since = f" since {ctx.fmt.local_day(outcome.since)}" if outcome.since else ""
         return Reply(subject=f"Invoice {number} is already disputed",
