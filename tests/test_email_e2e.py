@@ -248,6 +248,7 @@ async def test_not_understood_gets_help_with_examples(running: Running) -> None:
     assert "did not understand" in body
     assert "invoices March" in body and "unpaid" in body
     assert "Traceback" not in body
+    assert "connect telegram" not in body  # this service runs no chat: none offered
     # AR sees what the bot could not answer, to answer it themselves.
     item = await Escalation.get(kind="unclear")
     assert item.address == "ap@acme.example" and "hello there" in item.summary

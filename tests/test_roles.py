@@ -92,3 +92,10 @@ def test_every_help_example_asks_for_what_it_illustrates(entry: Entry, template:
 def test_every_suggestion_can_be_filled_from_an_account() -> None:
     for template in {t for templates in EXAMPLES.values() for t in templates}:
         assert SAMPLES.fill(template) is not None, template
+
+
+def test_help_offers_connecting_only_the_chats_this_service_runs() -> None:
+    none = examples(REGISTRY, Role.AP, SAMPLES, TODAY, "en", chats=frozenset())
+    assert not [e for e in none if e.startswith("connect")]
+    telegram = examples(REGISTRY, Role.AP, SAMPLES, TODAY, "en", chats=frozenset({"telegram"}))
+    assert [e for e in telegram if e.startswith("connect")] == ["connect telegram"]

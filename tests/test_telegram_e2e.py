@@ -223,6 +223,7 @@ async def test_only_connect_telegram_gets_a_deep_link_that_links_in_one_tap(
     await running.send(request_mail("ap@acme.example", "connect telegram"))
     (*_, second) = await running.sink.wait_for(4)  # the "linked" email came in between
     assert "t.me/" not in second.message.as_string()  # linked now: no more offers
+    assert "Your Telegram account is already linked to ap@acme.example" in plain_body(second)
 
 
 async def test_the_linked_email_unlinks_in_one_click_and_no_code_is_kept(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.answers import Context
 from bot.intents import ConnectChat
 from bot.messages import Reply
+from vault.models import ChatLink
 from vault.vocabulary import Channel
 
 
@@ -21,6 +22,11 @@ async def connect_chat(ctx: Context, command: ConnectChat) -> Reply:
     if not enabled:
         return Reply(subject=f"{label} is not available",
                      intro=f"We do not answer in {label}; please keep asking us by email.")
+    if await ChatLink.exists(contact_id=ctx.scope.contact.id, platform=channel.value):
+        return Reply(subject=f"Your {label} account is already linked",
+                     intro=f"Your {label} account is already linked to {email}: ask us there "
+                           "any time. The email we sent when it was linked has a link to "
+                           "unlink it.")
     by_code = f"write \"link {email}\" to our bot in {label} and type the code we email you"
     if ctx.request.channel == Channel.EMAIL:
         # The offers are made when this reply is queued, for links.ttl like downloads.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.answers import Context
 from bot.answers.examples import Samples, samples_of
 from bot.commands import parse_request
-from bot.intents import Unclear
+from bot.intents import ConnectChat, Unclear
 from bot.messages import Reply
 from vault.formats import quoted
 from vault.vocabulary import Role
@@ -36,24 +36,36 @@ async def help_reply(ctx: Context, entries: Sequence[Entry],
         if suggestions:
             intro += " Did you mean: " + "; ".join(f'"{s}"' for s in suggestions) + "?"
     return Reply(subject="How to ask for invoices", intro=intro,
-                 notes=examples(entries, role, samples, ctx.today, ctx.fmt.locale),
+                 notes=examples(entries, role, samples, ctx.today, ctx.fmt.locale,
+                                chats=_chats_on(ctx)),
                  outro="Write one request per line, in the subject or the message."
                        + _role_note(entries, role))
 
 
 def examples(entries: Sequence[Entry], role: Role, samples: Samples, today: date,
-             locale: str) -> tuple[str, ...]:
+             locale: str, chats: frozenset[str] = frozenset({"slack", "telegram"}),
+             ) -> tuple[str, ...]:
     """The role's examples filled from the account, each one that parses back to its
-    command (a number or name of an unusual shape is left out rather than misread)."""
+    command (a number or name of an unusual shape is left out rather than misread), and
+    no "connect telegram" for a chat this service does not run (`chats`: those it does)."""
     shown = []
     for entry in entries:
         if not entry.allows(role):
             continue
         for text in filter(None, map(samples.fill, entry.examples)):
             parsed = parse_request(text, today, locale)
-            if [type(c) for c in parsed] == [entry.kind]:
-                shown.append(text)
+            if [type(c) for c in parsed] != [entry.kind]:
+                continue
+            if isinstance(parsed[0], ConnectChat) and parsed[0].platform not in chats:
+                continue
+            shown.append(text)
     return tuple(shown)
+
+
+def _chats_on(ctx: Context) -> frozenset[str]:
+    config = ctx.tools.config
+    return frozenset(name for name, on in (("slack", config.slack), ("telegram", config.telegram))
+                     if on is not None)
 
 
 def not_allowed(role: Role, entry: Entry) -> Reply:
