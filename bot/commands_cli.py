@@ -85,7 +85,7 @@ async def pdf_issuer(
             renderer.close()
 
 
-def invoice_issuer(config: Config, renderer: Renderer) -> IssuePdfs:
+def invoice_issuer(config: Config, renderer: Renderer, clock: Clock = SYSTEM) -> IssuePdfs:
     """Renders and stores the PDFs of the invoices with these ids (committed ones)."""
     store = DocumentStore(config.vault_path)
 
@@ -94,7 +94,7 @@ def invoice_issuer(config: Config, renderer: Renderer) -> IssuePdfs:
         invoices = await Invoice.filter(id__in=invoice_ids)
 
         async def one(invoice: Invoice) -> None:
-            await issue_invoice_pdf(invoice, renderer, store, config.seller, clock=SYSTEM)
+            await issue_invoice_pdf(invoice, renderer, store, config.seller, clock=clock)
             each()
 
         await asyncio.gather(*(one(i) for i in invoices))

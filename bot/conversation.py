@@ -34,9 +34,11 @@ async def replies_to_ours(msg: EmailMessage, sender: str) -> bool:
 
 
 async def _our_subjects(address: str) -> set[str]:
-    """The subjects of our latest emails to this address."""
+    """The subjects of our latest emails to this address. We write only to addresses on
+    file, stored lower-cased, and the sender comes lower-cased from mailauth: an exact
+    match uses the (recipient, ...) index where iexact would scan the outbox."""
     payloads = await OutboxMessage.filter(
-        recipient__iexact=address, channel=Channel.EMAIL
+        recipient=address, channel=Channel.EMAIL
     ).order_by("-id").limit(RECENT).values_list("payload", flat=True)
     subjects = set()
     for payload in payloads:

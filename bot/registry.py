@@ -9,8 +9,8 @@ adding its type to bot.intents.Command, teaching the parser to produce it, and o
 here.
 
 Roles are ranked (vault.vocabulary.Role): `ap` contacts see invoices, payments and
-balances (and archives, help, a person, their alert settings); `approver` adds statements
-and aging; `manager` adds disputes.
+balances (and archives, help, a person, their alert settings, and disputes: the AP clerk
+is usually the one who finds the error); `approver` adds statements and aging.
 """
 
 from __future__ import annotations

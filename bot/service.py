@@ -122,7 +122,7 @@ class Service:
                                   self.clock)
         if self.pdf_renderer is None:
             self.pdf_renderer = self._own_pdfs = LazyPdfRenderer()
-        issuer = invoice_issuer(self.config, self.pdf_renderer)
+        issuer = invoice_issuer(self.config, self.pdf_renderer, self.clock)
         api = Api(self.config, self.clock, issuer)
         app = create_app(self.config, self.config.vault_path, signer, self.clock,
                          extra_routes=[*self.chats.routes(), *unsubscribe.routes(),
@@ -153,7 +153,7 @@ class Service:
         """The feed folder (vault.ingest.feed), imported as `invoicebot import` does: the
         same importer, events and PDFs rendered once at issue."""
         assert self.pdf_renderer is not None  # set when HTTP started
-        issue = invoice_issuer(self.config, self.pdf_renderer)
+        issue = invoice_issuer(self.config, self.pdf_renderer, self.clock)
 
         async def importer(kind: str, path: Path) -> ImportResult:
             return await import_csv(kind, path, clock=self.clock, on_issued=issue,

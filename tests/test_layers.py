@@ -37,7 +37,7 @@ def test_every_package_says_what_it_owns_and_must_not_import() -> None:
 
 
 # Acting for a contact, code reads the ledger only through vault.invoices.AccountScope.
-LEDGER = {"Invoice", "InvoiceLine", "Payment", "Document", "Dispute", "Statement"}
+LEDGER = {"Invoice", "InvoiceLine", "Payment", "Document", "Dispute", "Statement", "Receipt"}
 QUERIES = {"filter", "exclude", "all", "get", "get_or_none", "first", "raw", "annotate",
            "select_for_update", "exists", "create", "get_or_create", "update_or_create"}
 # The operator's CLI acts for the seller (rendering every PDF, printing the audit trail).

@@ -19,14 +19,15 @@ from vault.vocabulary import InvoiceStatus
 if TYPE_CHECKING:
     from vault.pdf import InvoiceSnapshot, LineSnapshot, Party
 
-TEMPLATE_PATH = Path(__file__).parent / "templates" / "invoice.html"
+TEMPLATES = Path(__file__).parent / "templates"
 # Statuses stamped across the invoice, in capitals of their label.
 STAMPED = (InvoiceStatus.VOID, InvoiceStatus.DISPUTED)
 
 
 @functools.cache
-def _template() -> Template:
-    return Template(TEMPLATE_PATH.read_text(encoding="utf-8"))
+def template(name: str) -> Template:
+    """A document template of vault/templates (invoice, statement, receipt), read once."""
+    return Template((TEMPLATES / name).read_text(encoding="utf-8"))
 
 
 def invoice_html(s: InvoiceSnapshot) -> str:
@@ -66,7 +67,7 @@ def invoice_html(s: InvoiceSnapshot) -> str:
             _row(f.rate(t.rate), f.money(t.net), f.money(t.tax)) for t in s.taxes()
         ),
     }
-    return _template().substitute(escaped | fragments)
+    return template("invoice.html").substitute(escaped | fragments)
 
 
 def _tax_id(party: Party) -> str:

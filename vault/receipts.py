@@ -12,13 +12,10 @@ missing), always after its payment was committed; the same payment gets one rece
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from html import escape
-from pathlib import Path
-from string import Template
 
 from vault import amounts
 from vault.config import SellerConfig
@@ -27,9 +24,8 @@ from vault.formats import Formats
 from vault.invoices import AccountScope
 from vault.models import Document, Invoice, Payment, Receipt
 from vault.pdf import Party, babel_locale
+from vault.pdf_html import template
 from vault.statements import HtmlRenderer
-
-TEMPLATE_PATH = Path(__file__).parent / "templates" / "receipt.html"
 
 
 @dataclass(frozen=True)
@@ -74,10 +70,6 @@ def snapshot(scope: AccountScope, seller: SellerConfig, invoice: Invoice,
     )
 
 
-@functools.cache
-def _template() -> Template:
-    return Template(TEMPLATE_PATH.read_text(encoding="utf-8"))
-
 
 def receipt_html(s: ReceiptSnapshot) -> str:
     f = Formats.of(s.locale, currency=s.currency)
@@ -96,7 +88,8 @@ def receipt_html(s: ReceiptSnapshot) -> str:
     facts = [("Reference", s.reference), ("Method", s.method)]
     rows = "".join(f"<tr><th>{name}</th><td>{escape(value)}</td></tr>"
                    for name, value in facts if value)  # never invented: only what we have
-    return _template().substitute({k: escape(v) for k, v in values.items()} | {"facts": rows})
+    escaped = {k: escape(v) for k, v in values.items()}
+    return template("receipt.html").substitute(escaped | {"facts": rows})
 
 
 async def receipts(scope: AccountScope, invoice: Invoice, renderer: HtmlRenderer,

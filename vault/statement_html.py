@@ -6,26 +6,19 @@ money and dates follow the account's locale through Babel, labels are English.
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 from decimal import Decimal
 from html import escape
-from pathlib import Path
-from string import Template
 from typing import TYPE_CHECKING
 
 from vault.aging import BUCKETS
 from vault.formats import Formats
+from vault.pdf_html import template
 
 if TYPE_CHECKING:
     from vault.statements import CurrencySection, Entry, StatementSnapshot
 
-TEMPLATE_PATH = Path(__file__).parent / "templates" / "statement.html"
 
-
-@functools.cache
-def _template() -> Template:
-    return Template(TEMPLATE_PATH.read_text(encoding="utf-8"))
 
 
 def statement_html(s: StatementSnapshot) -> str:
@@ -48,7 +41,7 @@ def statement_html(s: StatementSnapshot) -> str:
     sections = "\n".join(_section(section, s.locale, s.start, s.as_of) for section in s.sections)
     if not sections:
         sections = '<p class="empty">No invoices or payments on this account up to this date.</p>'
-    return _template().substitute(escaped | {"sections": sections})
+    return template("statement.html").substitute(escaped | {"sections": sections})
 
 
 def _section(c: CurrencySection, locale: str, start: date, as_of: date) -> str:

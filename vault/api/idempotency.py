@@ -74,7 +74,9 @@ class IdempotencyKeys:
 
     async def keep(self, api_key: int, key: str, digest: str, answer: Kept,
                    now: datetime) -> None:
-        if answer.status >= 500:
+        # A 5xx, or a 409 that says "retry" (a concurrent store), is no answer to keep: the
+        # client is told to try again with the same key.
+        if answer.status >= 500 or answer.status == 409:
             return
         # IntegrityError: another process answered the same key meanwhile; its answer stays.
         with contextlib.suppress(IntegrityError):

@@ -83,6 +83,8 @@ def problems_of(log: ErrorLog, batch: bool, known: Sequence[str]) -> list[FieldP
         first = error.message.split(" ", 1)[0]
         found.append(FieldProblem(pointer(batch, error.line, first if first in known else ""),
                                   error.message))
+    if log.more:  # the log keeps the first problems only: say how many more there were
+        found.append(FieldProblem("", f"and {log.more} more problems"))
     return found
 
 

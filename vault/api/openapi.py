@@ -13,6 +13,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from vault.api import schemas as s
 from vault.api.ingest import MODELS
+from vault.vocabulary import Source
 
 _OUT: dict[str, type[BaseModel]] = {
     "accounts": s.AccountOut, "contacts": s.ContactOut, "invoices": s.InvoiceOut,
@@ -107,7 +108,7 @@ def _paths() -> dict[str, Any]:
     paths["/api/v1/invoices/external/{source}/{external_id}"] = _get(
         "get_invoice_by_external_id", "An invoice by the id a source gave it",
         [{"name": "source", "in": "path", "required": True,
-          "schema": {"type": "string", "enum": ["api", "stripe", "feed", "csv"]}},
+          "schema": {"type": "string", "enum": [source.value for source in Source]}},
          _path_param("external_id")], s.InvoiceOut, 404)
     paths["/api/v1/changes"] = _get(
         "get_changes", "What happened to invoices after a cursor, oldest first",

@@ -87,8 +87,8 @@ class FeedFolder:
         now, done = self.monotonic(), []
         waiting_rank: int | None = None  # the earliest kind still settling
         files = sorted(self._candidates(), key=_order)
-        self._seen = {name: seen for name, seen in self._seen.items()
-                      if name in {f.name for f in files}}
+        names = {f.name for f in files}
+        self._seen = {name: seen for name, seen in self._seen.items() if name in names}
         for path in files:
             rank = _order(path)[0]
             if waiting_rank is not None and rank > waiting_rank:

@@ -5,30 +5,14 @@ and length. On SQLite that is nothing to do, and AlterField would rebuild the es
 table, whose drop cascades to the digest items (see 0003_vocabulary): skipped there.
 """
 
-from typing import Any
+import importlib
 
 from tortoise import fields, migrations
-from tortoise.migrations import operations as ops
 
 from vault.vocabulary.escalations import EscalationKind
 
-
-def _on_sqlite(editor: Any) -> bool:
-    return editor is not None and editor.client.capabilities.dialect == "sqlite"
-
-
-class AlterEnumField(ops.AlterField):
-    """The column keeps its type and length: on SQLite there is nothing to change."""
-
-    async def database_forward(self, app_label: str, old_state: Any, new_state: Any,
-                               state_editor: Any = None) -> None:
-        if not _on_sqlite(state_editor):
-            await super().database_forward(app_label, old_state, new_state, state_editor)
-
-    async def database_backward(self, app_label: str, old_state: Any, new_state: Any,
-                                state_editor: Any = None) -> None:
-        if not _on_sqlite(state_editor):
-            await super().database_backward(app_label, old_state, new_state, state_editor)
+# One definition, in the migration that first needed it.
+AlterEnumField = importlib.import_module("vault.migrations.0003_vocabulary").AlterEnumField
 
 
 class Migration(migrations.Migration):

@@ -16,7 +16,7 @@ from tortoise.migrations import operations as ops
 from vault.vocabulary.escalations import EscalationKind
 from vault.vocabulary.outbox import OutboxKind
 
-AlterEnumField = importlib.import_module("vault.migrations.0004_e_invoice").AlterEnumField
+AlterEnumField = importlib.import_module("vault.migrations.0003_vocabulary").AlterEnumField
 
 
 class Migration(migrations.Migration):

@@ -8,7 +8,7 @@ from tortoise import fields, migrations
 
 from vault.vocabulary.escalations import EscalationKind
 
-AlterEnumField = importlib.import_module("vault.migrations.0004_e_invoice").AlterEnumField
+AlterEnumField = importlib.import_module("vault.migrations.0003_vocabulary").AlterEnumField
 
 
 class Migration(migrations.Migration):
