@@ -1,4 +1,6 @@
-"""The `invoicebot` command line: the composition root of the application.
+"""invoicebot: answers customers' invoice requests by email, Slack and Telegram.
+
+The command line, and the composition root: each command builds only the parts it needs.
 
 Exit codes: 0 success; 2 bad usage, bad config or bad input (the message names the file,
 key or row); 1 anything else.
@@ -12,9 +14,10 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from importlib import metadata
 from pathlib import Path
 
-from bot import cli_apikey, cli_chat, cli_notify, cli_stripe
+from bot import cli_apikey, cli_chat, cli_config, cli_notify, cli_stripe
 from bot.errors import UsageError
 from vault.config import Config, ConfigError, load_config
 from vault.ingest.csv import ImportFailed
@@ -22,11 +25,13 @@ from vault.permissions import PRIVATE_UMASK
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+CONFIG_HELP = "config file (default $INVOICEBOT_CONFIG, else ./config.toml if it exists)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="invoicebot", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="config file (default $INVOICEBOT_CONFIG, ./config.toml)")
+    parser.add_argument("--version", action="version", version=f"invoicebot {_version()}")
+    parser.add_argument("--config", help=CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the SMTP, HTTP, chat and scheduler parts")
     serve.add_argument("--demo", action="store_true", help="load demo data into an empty db")
@@ -58,7 +63,27 @@ def build_parser() -> argparse.ArgumentParser:
     cli_apikey.add_parser(sub)
     cli_chat.add_parser(sub)
     cli_stripe.add_parser(sub)
+    cli_config.add_parser(sub)
+    _accept_config_anywhere(parser)
     return parser
+
+
+def _accept_config_anywhere(parser: argparse.ArgumentParser) -> None:
+    """`invoicebot import --config X ...` works as `invoicebot --config X import ...` does:
+    operators put options after the command as often as before it."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                # SUPPRESS: a command without --config keeps the value given before it.
+                command.add_argument("--config", help=CONFIG_HELP, default=argparse.SUPPRESS)
+                _accept_config_anywhere(command)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("invoicebot")
+    except metadata.PackageNotFoundError:  # run from a tree that was never installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Routine lines at INFO ("job executed", "ORM shutdown") every tick bury what matters.
     for chatty in ("apscheduler", "tortoise"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    if args.command == "config":  # shows the settings even when they do not validate
+        return cli_config.run(args)
     try:
         config = load_config(args.config)
         return asyncio.run(_dispatch(args, config))
