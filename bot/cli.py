@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 
-from bot import cli_apikey, cli_chat, cli_config, cli_notify, cli_stripe
+from bot import cli_apikey, cli_backup, cli_chat, cli_config, cli_notify, cli_stripe
 from bot.errors import UsageError
 from vault.config import Config, ConfigError, load_config
 from vault.ingest.csv import ImportFailed
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_chat.add_parser(sub)
     cli_stripe.add_parser(sub)
     cli_config.add_parser(sub)
+    cli_backup.add_parser(sub)
     _accept_config_anywhere(parser)
     return parser
 
@@ -126,6 +127,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         "apikey": cli_apikey.run,
         "chat": cli_chat.run,
         "stripe": cli_stripe.run,
+        "backup": cli_backup.backup,
+        "restore": cli_backup.restore,
     }
     return await handlers[args.command](args, config)
 
