@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from importlib import metadata
@@ -24,6 +25,7 @@ from vault.ingest.csv import ImportFailed
 from vault.permissions import PRIVATE_UMASK
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 128  # + the signal's number, as a shell reports a killed command
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 CONFIG_HELP = "config file (default $INVOICEBOT_CONFIG, else ./config.toml if it exists)"
 
@@ -80,6 +82,14 @@ def _accept_config_anywhere(parser: argparse.ArgumentParser) -> None:
                 _accept_config_anywhere(command)
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so the same clean-up runs."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def _version() -> str:
     try:
         return metadata.version("invoicebot")
@@ -99,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(chatty).setLevel(logging.WARNING)
     if args.command == "config":  # shows the settings even when they do not validate
         return cli_config.run(args)
+    # SIGTERM (systemd, kill) ends a command as Ctrl-C does: tasks are cancelled, so context
+    # managers close the database and stop the PDF workers, instead of dying mid-write.
+    # `serve` replaces both with its own graceful stop.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         config = load_config(args.config)
         return asyncio.run(_dispatch(args, config))
@@ -106,7 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"invoicebot: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        return EXIT_OK
+        print(f"invoicebot {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED + signal.SIGINT
+    except Terminated:
+        print(f"invoicebot {args.command}: terminated", file=sys.stderr)
+        return EXIT_INTERRUPTED + signal.SIGTERM
     except BrokenPipeError:
         # The reader went away (`audit export | head`): what it wanted it has. Point stdout
         # at /dev/null so the interpreter's final flush does not fail a second time.

@@ -78,11 +78,16 @@ async def pdf_issuer(
     """Renders the PDFs of issued invoices, after their rows are committed."""
     own = renderer is None
     renderer = renderer or PdfRenderer()
+    stopped = False
     try:
         yield invoice_issuer(config, renderer)
+    except BaseException as exc:
+        stopped = not isinstance(exc, Exception)  # cancelled, Ctrl-C or SIGTERM
+        raise
     finally:
         if own:
-            renderer.close()
+            # Stopped: end the workers now; the missing-PDF sweep renders what is left.
+            renderer.abort() if stopped else renderer.close()
 
 
 def invoice_issuer(config: Config, renderer: Renderer, clock: Clock = SYSTEM) -> IssuePdfs:
