@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bot import cli_apikey, cli_backup, cli_chat, cli_config, cli_notify, cli_stripe
-from bot.errors import UsageError
+from bot.errors import StartupError, UsageError
 from vault.config import Config, ConfigError, load_config
 from vault.ingest.csv import ImportFailed
 from vault.permissions import PRIVATE_UMASK
@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         return asyncio.run(_dispatch(args, config))
-    except (ConfigError, ImportFailed, UsageError) as exc:
+    except (ConfigError, ImportFailed, UsageError, StartupError) as exc:
         print(f"invoicebot: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

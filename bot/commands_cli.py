@@ -209,7 +209,13 @@ async def serve(args: argparse.Namespace, config: Config) -> int:
     if args.demo:
         await _load_demo_if_empty(config)
     service = Service(config)
-    await service.start()
+    try:
+        await service.start()
+    except BaseException:
+        # What did start (a listener, the ORM, PDF workers) is stopped: nothing is left
+        # accepting mail that no one will process, and the process can exit.
+        await service.stop()
+        raise
     await asyncio.to_thread(warn_if_wide, config.database_url, config.vault_path)
     _print_banner(service, config, args.demo)
     stop = asyncio.Event()
