@@ -247,7 +247,7 @@ def _print_banner(service: object, config: Config, demo: bool) -> None:
     to = sorted(config.email.addresses)[0]
     flag = f" --config {config.source}" if config.source != "config.toml" else ""
     print(f"invoicebot: SMTP on {host}:{smtp_port}, HTTP on {config.http_listen[0]}:{http_port}, "
-          f"links on {config.public_url}")
+          f"links on {config.public_url}", flush=True)  # a supervisor reads it now
     if not demo:
         return
     outbound = config.email.outbound

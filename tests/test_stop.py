@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
+import smtplib
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import TEST_KEYS
-from tests.harness import DATA
+from tests.harness import DATA, request_mail
 
 INVOICES = 400  # enough that rendering is still going when the signal comes
 DEADLINE = 5.0  # seconds: the workers must be gone by then
@@ -119,3 +125,82 @@ def test_pdf_workers_end_even_when_their_parent_is_killed(  # type: ignore[no-un
     process.kill()  # SIGKILL: no handler, no clean-up runs in the parent
     process.wait(DEADLINE)
     assert poll(lambda: not any(alive(pid) for pid in workers), ORPHAN_DEADLINE)
+
+
+# ---- serve: SIGTERM during a burst of mail -------------------------------------------------
+
+BURST = 30
+
+
+def serve_env(tmp_path: Path) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("INVOICEBOT_")} | {
+        "INVOICEBOT_DATABASE_URL": f"sqlite://{tmp_path / 'db.sqlite3'}",
+        "INVOICEBOT_VAULT_PATH": str(tmp_path / "vault"),
+        "INVOICEBOT_SECRET_KEYS": TEST_KEYS,
+        "INVOICEBOT_EMAIL_LISTEN": "127.0.0.1:0", "INVOICEBOT_HTTP_LISTEN": "127.0.0.1:0",
+        "INVOICEBOT_EMAIL_OUTBOUND": f"maildir:{tmp_path / 'outbox'}",
+        "INVOICEBOT_EMAIL_TRUSTED_RELAYS": "127.0.0.1/32",
+        "PYTHONPATH": str(Path(__file__).parent.parent),
+    }
+
+
+def start_serve(tmp_path: Path) -> tuple[subprocess.Popen[str], int]:
+    """`invoicebot serve` in a subprocess, and its SMTP port read from its banner."""
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], text=True,
+                               env=serve_env(tmp_path), cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    banner = process.stdout.readline()  # blocks until it listens (or ends: "")
+    found = re.search(r"SMTP on 127\.0\.0\.1:(\d+)", banner)
+    assert found, f"no banner: {banner!r}"
+    return process, int(found[1])
+
+
+def send_one(port: int, msg: EmailMessage) -> bool:
+    """True when the service answered 250 to this message (it is then its to answer)."""
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+            smtp.send_message(msg, "bounce@acme.example", ["invoices@localhost"])
+        return True
+    except (smtplib.SMTPException, OSError):
+        return False  # refused, or cut off before 250: the sender's to retry
+
+
+def replied_to(outbox: Path) -> set[str]:
+    """The Message-IDs the replies in the maildir answer."""
+    found = set()
+    for path in (outbox / "new").glob("*"):
+        reply = message_from_bytes(path.read_bytes(), policy=default_policy)
+        found.add(str(reply["In-Reply-To"]))
+    return found
+
+
+def test_sigterm_during_a_burst_of_mail_loses_nothing(tmp_path: Path) -> None:
+    env = serve_env(tmp_path)
+    for kind in ("accounts", "contacts", "invoices"):
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "import", kind,
+                               str(DATA / f"{kind}.csv"), "--no-progress", "--no-alerts"],
+                              env=env, cwd=tmp_path, capture_output=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    process, port = start_serve(tmp_path)
+    burst = [request_mail("ap@acme.example", "invoice INV-2026-0301") for _ in range(BURST)]
+    with ThreadPoolExecutor(8) as pool:
+        sent = [pool.submit(send_one, port, msg) for msg in burst]
+        assert poll(lambda: sum(f.done() for f in sent) >= BURST // 3, 60)
+        process.send_signal(signal.SIGTERM)  # a third of the burst in, the rest arriving
+        accepted = {str(msg["Message-ID"]) for msg, f in zip(burst, sent, strict=True)
+                    if f.result()}
+    assert process.wait(30) == 0
+    process.communicate()  # closes its stdout
+    assert accepted, "nothing was accepted before the stop"
+    assert poll(lambda: not children_of(process.pid), DEADLINE)
+
+    process, _ = start_serve(tmp_path)  # the restart answers what the stop left
+    try:
+        outbox = tmp_path / "outbox"
+        assert poll(lambda: accepted <= replied_to(outbox), 60), (
+            f"{len(accepted - replied_to(outbox))} of {len(accepted)} accepted mails unanswered")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+        process.communicate()
