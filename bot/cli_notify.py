@@ -119,7 +119,7 @@ async def _show(config: Config, contact: Contact) -> None:
 async def _test(config: Config, contact: Contact) -> int:
     from bot.commands_cli import with_secret_keys
     from notifier.alerts import AlertContext
-    from notifier.delivery import Sender, sender_for
+    from notifier.delivery import RelayAccess, Sender, sender_for
     from notifier.email_send import Brand
     from notifier.probe import send_test_alerts
     from vault.links import LinkSigner
@@ -127,7 +127,8 @@ async def _test(config: Config, contact: Contact) -> int:
     config = with_secret_keys(config, generate=False)
     senders: dict[str, Sender] = {
         Channel.EMAIL: sender_for(config.email.outbound, envelope_from=config.email.sender,
-                                  brand=Brand.of(config.seller))}
+                                  brand=Brand.of(config.seller),
+                                  relay=RelayAccess.of(config.email))}
     context = AlertContext(config, LinkSigner(config.secret_keys))
     outcomes = await send_test_alerts(context, contact, senders, SYSTEM.now())
     for outcome in outcomes:

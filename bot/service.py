@@ -35,7 +35,7 @@ from bot.inbox import Inbox
 from bot.pipeline import Pipeline
 from notifier import outbox
 from notifier.alerts import AlertContext
-from notifier.delivery import Sender, dispatch_once, sender_for
+from notifier.delivery import RelayAccess, Sender, dispatch_once, sender_for
 from notifier.email_send import Brand
 from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
@@ -96,7 +96,8 @@ class Service:
         await self._open_storage()
         signer = LinkSigner(self.config.secret_keys)
         self.sender = self.sender or sender_for(self.config.email.outbound,
-                                                brand=Brand.of(self.config.seller))
+                                                brand=Brand.of(self.config.seller),
+                                                relay=RelayAccess.of(self.config.email))
         self.pipeline = Pipeline(self.config, signer, self.clock, renderer=self.renderer)
         self.chats = ChatChannels(self.config, self.pipeline, self._wake.set, self.clock)
         self.senders = [self.sender, *self.chats.senders()]
@@ -160,8 +161,12 @@ class Service:
         self.refused_links = app.state.refused_links
         host, port = self.config.http_listen
         # Our own redacting access log replaces uvicorn's, which would log link tokens.
+        # X-Forwarded-For is believed only from http.trusted_proxies (uvicorn takes CIDRs).
+        proxies = [str(network) for network in self.config.trusted_proxies]
         server_config = uvicorn.Config(app, host=host, port=port, lifespan="off",
-                                       access_log=False, log_config=None)
+                                       access_log=False, log_config=None,
+                                       proxy_headers=bool(proxies),
+                                       forwarded_allow_ips=proxies or None)
         self.http = uvicorn.Server(server_config)
         # Bound here, not by uvicorn: its bind failure logs and calls sys.exit inside a task.
         listening = self._http_socket(host, port)

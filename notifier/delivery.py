@@ -12,6 +12,7 @@ import logging
 import mailbox
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -23,7 +24,7 @@ import aiosmtplib
 
 from notifier import outbox
 from notifier.email_send import Brand, wire
-from vault.config import parse_hostport
+from vault.config import EmailConfig, parse_hostport
 from vault.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -90,11 +91,12 @@ class SmtpSender:
 
     def __init__(
         self, host: str, port: int, timeout: float = 30.0, envelope_from: str = "",
-        brand: Brand | None = None,
+        brand: Brand | None = None, relay: RelayAccess | None = None,
     ) -> None:
         self.host, self.port, self.timeout = host, port, timeout
         self.envelope_from = envelope_from
         self.brand = brand
+        self.relay = relay or RelayAccess()
         self._client: aiosmtplib.SMTP | None = None
         self._reuse = False
 
@@ -138,10 +140,16 @@ class SmtpSender:
         # connection, so a stale connection is replaced before anything is sent on it.
         if self._client is None or not self._client.is_connected:
             self._drop()
+            relay = self.relay
             client = aiosmtplib.SMTP(
                 hostname=self.host, port=self.port, timeout=self.timeout,
                 # Explicit: the default (socket.getfqdn) may block on a DNS lookup.
                 local_hostname=sender.rpartition("@")[2] or "localhost",
+                # None: STARTTLS whenever the relay offers it; True: refuse one that doesn't.
+                # The certificate is always verified, against the system's CAs or ours.
+                start_tls=True if relay.require_tls else None, validate_certs=True,
+                cert_bundle=str(relay.ca_file) if relay.ca_file else None,
+                username=relay.username or None, password=relay.password or None,
             )
             await client.connect()
             self._client = client
@@ -178,8 +186,23 @@ def _header_from(payload: bytes) -> str:
     return addresses[0][1] if addresses else ""
 
 
+@dataclass(frozen=True)
+class RelayAccess:
+    """How we talk to the outbound relay: TLS and AUTH (vault.config EmailConfig)."""
+
+    ca_file: Path | None = None
+    require_tls: bool = False
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+    @classmethod
+    def of(cls, email: EmailConfig) -> RelayAccess:
+        return cls(email.outbound_ca_file, email.outbound_require_tls,
+                   email.outbound_username, email.outbound_password)
+
+
 def sender_for(outbound: str, *, envelope_from: str = "", timeout: float = 30.0,
-               brand: Brand | None = None) -> Sender:
+               brand: Brand | None = None, relay: RelayAccess | None = None) -> Sender:
     """The sender for email.outbound: "maildir:PATH" or "smtp://HOST:PORT"; `brand`
     (the seller's name, logo and colour) heads every HTML email it renders."""
     if outbound.startswith("maildir:") and len(outbound) > len("maildir:"):
@@ -187,7 +210,7 @@ def sender_for(outbound: str, *, envelope_from: str = "", timeout: float = 30.0,
     if outbound.startswith("smtp://"):
         host, port = parse_hostport(outbound.removeprefix("smtp://"), "email.outbound")
         return SmtpSender(host, port, timeout=timeout, envelope_from=envelope_from,
-                          brand=brand)
+                          brand=brand, relay=relay)
     raise ValueError(f"email.outbound: {outbound!r} must be maildir:PATH or smtp://HOST:PORT")
 
 

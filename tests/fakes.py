@@ -13,6 +13,7 @@ same port to play a relay that is down:
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections import deque
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -32,8 +33,9 @@ class Received(NamedTuple):
 
 
 class SmtpSink:
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
         self.host = host
+        self.tls = tls  # offers STARTTLS with this server context when set
         self.port = 0  # chosen by the OS on the first start, kept across restarts
         self.messages: list[Received] = []  # accepted (250) messages
         self.attempts: list[EmailMessage] = []  # every DATA, whatever we answered
@@ -87,7 +89,7 @@ class SmtpSink:
 
     def _protocol(self) -> SMTP:
         session = SMTP(self, hostname="sink.test", ident="SmtpSink",
-                       loop=asyncio.get_running_loop())
+                       loop=asyncio.get_running_loop(), tls_context=self.tls)
         self._sessions.append(session)
         self.connections += 1
         return session

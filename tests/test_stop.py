@@ -87,7 +87,10 @@ def importing(tmp_path: Path):  # type: ignore[no-untyped-def]
                                 env=env, cwd=tmp_path,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
-    assert cli("import", "accounts", str(DATA / "accounts.csv"), "--no-progress").wait(60) == 0
+    accounts = subprocess.run([sys.executable, "-m", "bot.cli", "import", "accounts",
+                               str(DATA / "accounts.csv"), "--no-progress"],
+                              env=env, cwd=tmp_path, capture_output=True, timeout=120)
+    assert accounts.returncode == 0, accounts.stderr
     process = cli("import", "invoices", str(big_invoice_file(tmp_path)), "--no-progress")
     # Its PDF workers are up once the rows are written and rendering has started.
     assert poll(lambda: len(children_of(process.pid)) >= 2, 60), "no PDF workers started"

@@ -59,6 +59,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "http": {
         "listen": "127.0.0.1:8080", "public_url": "http://127.0.0.1:8080",
         "min_free_disk": "500MB",  # /readyz answers 503 below this much free space
+        # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client,
+        # for audit rows and rate limits; from anyone else the header is ignored.
+        "trusted_proxies": [],
     },
     "links": {"ttl": "7d"},
     "email": {
@@ -73,6 +76,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_size": "10MB",
         "notice_interval": "1d",
         "answer_thanks": True,  # "thanks!" alone gets a short answer; false: none at all
+        # STARTTLS on our listener: PEM certificate chain and key; "" offers no STARTTLS.
+        "tls_cert": "", "tls_key": "",
+        "require_tls": False,  # refuse MAIL until STARTTLS (needs tls_cert)
+        # The outbound relay (smtp://): STARTTLS is used when offered, the certificate always
+        # verified (against the system's CAs, or this PEM bundle for a private CA).
+        "outbound_ca_file": "",
+        "outbound_require_tls": False,  # refuse to send to a relay that does not offer it
     },
     "slack": {
         "enabled": False,
@@ -155,6 +165,14 @@ class EmailConfig:
     # The From display name of every mail we send: the seller's name (seller.name).
     sender_name: str = ""
     answer_thanks: bool = True  # a short "you're welcome" to a thanks; false: no reply
+    tls_cert: Path | None = None  # STARTTLS offered when set (with tls_key)
+    tls_key: Path | None = None
+    require_tls: bool = False
+    outbound_ca_file: Path | None = None
+    outbound_require_tls: bool = False
+    # AUTH at the relay, from INVOICEBOT_SMTP_USERNAME / INVOICEBOT_SMTP_PASSWORD.
+    outbound_username: str = ""
+    outbound_password: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -234,6 +252,8 @@ class Config:
     min_free_disk: int = 500 * 1024 * 1024  # bytes free under vault.path for /readyz
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     stripe: StripeConfig | None = None  # None: stripe.enabled is false
+    # Proxies whose X-Forwarded-For is believed (http.trusted_proxies); empty: none.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -263,8 +283,9 @@ def _build(m: dict[str, dict[str, Any]], at: Origins, env: dict[str, str]) -> Co
         seller=seller,
         http_listen=parse_hostport(m["http"]["listen"], at("http", "listen")),
         public_url=_url(m["http"]["public_url"], at("http", "public_url")),
+        trusted_proxies=_networks(m["http"]["trusted_proxies"], at("http", "trusted_proxies")),
         link_ttl=parse_duration(m["links"]["ttl"], at("links", "ttl")),
-        email=_email(m["email"], at, seller.name),
+        email=_email(m["email"], at, seller.name, env),
         notifier_enabled=_bool(m["notifier"]["enabled"], at("notifier", "enabled")),
         notifier_tick=parse_duration(m["notifier"]["tick"], at("notifier", "tick")),
         ar_recipients=tuple(_list(m["ar"]["recipients"], at("ar", "recipients"))),
@@ -300,7 +321,8 @@ def _alerts_module() -> Any:
     return config_alerts
 
 
-def _email(section: dict[str, Any], origins: Origins, sender_name: str) -> EmailConfig:
+def _email(section: dict[str, Any], origins: Origins, sender_name: str,
+           env: dict[str, str]) -> EmailConfig:
     def at(key: str) -> str:
         return origins("email", key)
 
@@ -319,7 +341,39 @@ def _email(section: dict[str, Any], origins: Origins, sender_name: str) -> Email
         notice_interval=parse_duration(section["notice_interval"], at("notice_interval")),
         sender_name=sender_name,
         answer_thanks=_bool(section["answer_thanks"], at("answer_thanks")),
+        **_email_tls(section, origins, env),
     )
+
+
+def _email_tls(section: dict[str, Any], at: Origins, env: dict[str, str]) -> dict[str, Any]:
+    cert = _pem_file(section["tls_cert"], at("email", "tls_cert"))
+    key = _pem_file(section["tls_key"], at("email", "tls_key"))
+    if (cert is None) != (key is None):
+        raise ConfigError(f"{at('email', 'tls_cert')}: tls_cert and tls_key go together")
+    require = _bool(section["require_tls"], at("email", "require_tls"))
+    if require and cert is None:
+        raise ConfigError(f"{at('email', 'require_tls')}: true, but no tls_cert to offer")
+    username = env.get("INVOICEBOT_SMTP_USERNAME", "").strip()
+    password = env.get("INVOICEBOT_SMTP_PASSWORD", "")
+    if bool(username) != bool(password):
+        raise ConfigError("INVOICEBOT_SMTP_USERNAME and INVOICEBOT_SMTP_PASSWORD go together")
+    return {
+        "tls_cert": cert, "tls_key": key, "require_tls": require,
+        "outbound_ca_file": _pem_file(section["outbound_ca_file"],
+                                      at("email", "outbound_ca_file")),
+        "outbound_require_tls": _bool(section["outbound_require_tls"],
+                                      at("email", "outbound_require_tls")),
+        "outbound_username": username, "outbound_password": password,
+    }
+
+
+def _pem_file(value: Any, where: str) -> Path | None:
+    if value == "":  # the default: none
+        return None
+    text = _text(value, where)
+    if not Path(text).is_file():
+        raise ConfigError(f"{where}: {text!r} is not a file")
+    return Path(text)
 
 
 def _seller(section: dict[str, Any], at: Origins) -> SellerConfig:

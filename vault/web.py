@@ -101,8 +101,10 @@ def create_app(
         *extra_routes,
     ]
     handlers = {} if not_found is None else {404: not_found}
-    app = Starlette(routes=routes, middleware=[Middleware(AccessLog)],
-                    exception_handlers=handlers)
+    middleware = [Middleware(AccessLog)]
+    if config.public_url.startswith("https://"):  # links are https: browsers must keep to it
+        middleware.append(Middleware(StrictTransport))
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.refused_links = downloads.refusals  # the service flushes its counts
     return app
 
@@ -302,6 +304,24 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
     async with await anyio.open_file(path, "rb") as handle:
         while chunk := await handle.read(_CHUNK):
             yield chunk
+
+
+class StrictTransport:
+    """ASGI middleware: Strict-Transport-Security on every answer when http.public_url is
+    https (a reverse proxy terminates TLS in front of us)."""
+
+    HEADER = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_hsts(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self.HEADER]
+            await send(message)
+
+        await self.app(scope, receive, send_with_hsts if scope["type"] == "http" else send)
 
 
 class AccessLog:

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import logging
 import re
+import ssl
 from collections.abc import Callable
 from datetime import datetime
 from email.parser import BytesHeaderParser
@@ -143,8 +144,19 @@ async def start_smtp_server(config: EmailConfig, handler: object) -> asyncio.Ser
         # Explicit: the default socket.getfqdn() can block on a DNS lookup.
         hostname=config.sender.rpartition("@")[2] or "localhost",
         loop=loop,
+        tls_context=_tls_context(config),  # STARTTLS offered only when a cert is set
+        require_starttls=config.require_tls,
     )
     host, port = config.listen
     server = await loop.create_server(factory, host, port)
     log.info("smtp: listening on %s", ", ".join(str(s.getsockname()) for s in server.sockets))
     return server
+
+
+def _tls_context(config: EmailConfig) -> ssl.SSLContext | None:
+    if config.tls_cert is None or config.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(config.tls_cert, config.tls_key)
+    return context
