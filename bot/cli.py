@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from bot import cli_apikey, cli_chat, cli_notify, cli_stripe
+from bot import cli_apikey, cli_chat, cli_notify, cli_report, cli_stripe, logsetup
 from bot.errors import UsageError
 from vault.config import Config, ConfigError, load_config
 from vault.ingest.csv import ImportFailed
 from vault.permissions import PRIVATE_UMASK
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_FORMAT = logsetup.TEXT_FORMAT
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_apikey.add_parser(sub)
     cli_chat.add_parser(sub)
     cli_stripe.add_parser(sub)
+    cli_report.add_parser(sub)
     return parser
 
 
@@ -67,12 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Everything this process creates (database, PDFs, ZIPs, the demo key) is its user's
     # only: the database holds raw mail and the vault every invoice.
     os.umask(PRIVATE_UMASK)
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    # Routine lines at INFO ("job executed", "ORM shutdown") every tick bury what matters.
-    for chatty in ("apscheduler", "tortoise"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    logsetup.configure()  # text at INFO until the config says otherwise
     try:
         config = load_config(args.config)
+        logsetup.configure(config.log)
         return asyncio.run(_dispatch(args, config))
     except (ConfigError, ImportFailed, UsageError) as exc:
         print(f"invoicebot: {exc}", file=sys.stderr)
@@ -99,6 +97,7 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         "apikey": cli_apikey.run,
         "chat": cli_chat.run,
         "stripe": cli_stripe.run,
+        "report": cli_report.run,
     }
     return await handlers[args.command](args, config)
 
