@@ -90,8 +90,9 @@ class Report:
         p50 = f["time_to_retrieval_p50_ms"]
         speed = f", median time to retrieval {p50 / 1000:.1f} s" if p50 is not None else ""
         return (f"{f['requests']} requests: {f['answered']} answered automatically (tickets "
-                f"avoided), {f['escalated']} escalated, {f['not_understood']} not understood"
-                f"{speed}; {f['downloads']} downloads; {f['disputes']} disputes")
+                f"avoided), {f['escalated']} escalated, {f['not_understood']} not understood, "
+                f"{f['unverified'] + f['refused']} refused or unverified{speed}; "
+                f"{f['downloads']} downloads; {f['disputes']} disputes")
 
 
 def percentile(values: list[float], p: int) -> float | None:
