@@ -37,7 +37,7 @@ _WAITING = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED)
 _FORWARDED = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 
-@dataclass
+@dataclass(eq=False)  # the registry keys collectors by identity
 class Snapshot(Collector):
     """Database figures read once per scrape, exposed as gauges."""
 
