@@ -202,3 +202,53 @@ async def report(cli: Cli, fmt: str, *more: str):  # type: ignore[no-untyped-def
     code, out, err = await cli.run("report", "--since", "2026-11-01", "--format", fmt, *more)
     assert code == 0, err
     return json.loads(out) if fmt == "json" else out
+
+
+# ---- who may read /metrics -------------------------------------------------------------------
+
+@pytest.fixture
+async def plain(make_config, sink: SmtpSink, orm: str  # type: ignore[no-untyped-def]
+                ) -> AsyncIterator[Service]:
+    service = Service(make_config(), clock=fixed_clock())
+    yield service
+    await service.stop()
+
+
+async def get(port: int, headers: dict[str, str] | None = None) -> httpx.Response:
+    async with httpx.AsyncClient() as client:
+        return await client.get(f"http://127.0.0.1:{port}/metrics", headers=headers)
+
+
+async def test_with_a_metrics_token_only_its_bearer_reads_the_metrics(
+    plain: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("METRICS_TOKEN", "scrape-secret-0123")
+    await plain.start()
+    assert (await get(plain.http_port)).status_code == 401
+    wrong = await get(plain.http_port, {"Authorization": "Bearer guessed"})
+    assert wrong.status_code == 401 and "invoicebot_requests_total" not in wrong.text
+    right = await get(plain.http_port, {"Authorization": "Bearer scrape-secret-0123"})
+    assert right.status_code == 200 and "invoicebot_requests_total" in right.text
+
+
+async def test_without_a_token_only_a_loopback_peer_no_proxy_forwarded_reads_them(
+    plain: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("METRICS_TOKEN", raising=False)
+    await plain.start()
+    assert (await get(plain.http_port)).status_code == 200
+    proxied = await get(plain.http_port, {"X-Forwarded-For": "203.0.113.9"})
+    assert proxied.status_code == 403 and "METRICS_TOKEN" in proxied.text
+
+
+async def test_metrics_listen_serves_them_on_their_own_port_only(
+    make_config, sink: SmtpSink, orm: str  # type: ignore[no-untyped-def]
+) -> None:
+    service = Service(make_config(INVOICEBOT_METRICS_LISTEN="127.0.0.1:0"), clock=fixed_clock())
+    await service.start()
+    try:
+        assert (await get(service.http_port)).status_code == 404
+        own = await get(service.metrics_port, {"X-Forwarded-For": "203.0.113.9"})
+        assert own.status_code == 200 and "invoicebot_outbox_depth" in own.text
+    finally:
+        await service.stop()
