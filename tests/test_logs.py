@@ -4,14 +4,18 @@ never its text, a link token or a code."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 from bot import logsetup
+from tests import fake_slack
+from tests.fake_slack import FakeSlack
 from tests.test_cli import Cli, make_cli
 from vault.config import LogConfig
 
@@ -60,3 +64,37 @@ def test_smtp_protocol_chatter_shows_only_at_debug() -> None:
         logging.getLogger().handlers.clear()
         logging.getLogger().setLevel(logging.WARNING)
         logging.getLogger("mail.log").setLevel(logging.NOTSET)
+
+
+async def test_serve_with_slack_starts_without_a_warning(
+    cli: Cli, orm: str, unused_tcp_port_factory  # type: ignore[no-untyped-def]
+) -> None:
+    async with FakeSlack() as slack:
+        env = cli.env | {
+            "INVOICEBOT_SLACK_ENABLED": "true", "INVOICEBOT_SLACK_API_URL": slack.api_url,
+            "SLACK_BOT_TOKEN": fake_slack.BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": fake_slack.SIGNING_SECRET,
+            "INVOICEBOT_HTTP_LISTEN": f"127.0.0.1:{unused_tcp_port_factory()}",
+            "INVOICEBOT_EMAIL_LISTEN": f"127.0.0.1:{unused_tcp_port_factory()}",
+            "PYTHONUNBUFFERED": "1",  # the start-up line through a pipe, when it is printed
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "--config", str(cli.config), "serve", env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        assert process.stdout is not None
+        printed = []
+        try:
+            async with asyncio.timeout(60):
+                while not any("invoicebot: SMTP on" in line for line in printed):
+                    line = (await process.stdout.readline()).decode()
+                    assert line, "serve ended early:\n" + "".join(printed)
+                    printed.append(line)
+        finally:
+            # Only start-up is looked at here; stopping cleanly is tested with start/stop.
+            process.kill()
+            await process.wait()
+    # Our own warnings are the operator's business (the test database is 0644); a
+    # library's, or a Python warning, would only teach them to skip warnings.
+    foreign = [line for line in printed if ("WARNING" in line or "Warning" in line)
+               and " WARNING invoicebot." not in line]
+    assert foreign == [], "".join(printed)
