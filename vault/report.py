@@ -9,7 +9,8 @@ each reply's outbox row (request_received_at -> sent_at); the requests not under
 AR's `unclear` escalations (a verified contact's words, redacted of numbers and tokens).
 
 "Tickets avoided" estimates the requests AR would otherwise have answered by hand: those
-answered automatically. Escalated requests reached a person anyway.
+answered automatically. Escalated requests reached a person anyway. What the operator asks
+with `invoicebot ask` (channel cli) is not a contact's request and is left out.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tortoise.queryset import QuerySet
 
 from vault.escalations import redact
 from vault.models import AuditEvent, Contact, Escalation, OutboxMessage
-from vault.vocabulary import EscalationKind, OutboxKind, OutboxState, RequestOutcome
+from vault.vocabulary import Channel, EscalationKind, OutboxKind, OutboxState, RequestOutcome
 
 REQUEST_ACTIONS = ("bot.request.answered", "bot.request.refused")
 DOWNLOAD_ACTION = "vault.document.download"
@@ -143,6 +144,8 @@ async def build(since: datetime | None, account_id: int | None = None,
 
 async def _requests(report: Report, query: QuerySet[Any]) -> None:
     for action, contact_id, data in await query.values_list("action", "contact_id", "data"):
+        if data.get("channel") == Channel.CLI:  # the operator trying `invoicebot ask`
+            continue
         report.outcomes[_outcome(str(action), data)] += 1
         if action == "bot.request.answered" and contact_id is not None:
             channel = str(data.get("channel", "")) or "unknown"
