@@ -1,4 +1,6 @@
-"""The `invoicebot` command line: the composition root of the application.
+"""invoicebot: answers customers' invoice requests by email, Slack and Telegram.
+
+The command line, and the composition root: each command builds only the parts it needs.
 
 Exit codes: 0 success; 2 bad usage, bad config or bad input (the message names the file,
 key or row); 1 anything else.
@@ -9,23 +11,37 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from importlib import metadata
 from pathlib import Path
 
-from bot import cli_apikey, cli_chat, cli_notify, cli_report, cli_stripe, logsetup
-from bot.errors import UsageError
+from bot import (
+    cli_apikey,
+    cli_backup,
+    cli_chat,
+    cli_config,
+    cli_notify,
+    cli_report,
+    cli_stripe,
+    logsetup,
+)
+from bot.errors import StartupError, UsageError
 from vault.config import Config, ConfigError, load_config
 from vault.ingest.csv import ImportFailed
 from vault.permissions import PRIVATE_UMASK
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 128  # + the signal's number, as a shell reports a killed command
 LOG_FORMAT = logsetup.TEXT_FORMAT
+CONFIG_HELP = "config file (default $INVOICEBOT_CONFIG, else ./config.toml if it exists)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="invoicebot", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="config file (default $INVOICEBOT_CONFIG, ./config.toml)")
+    parser.add_argument("--version", action="version", version=f"invoicebot {_version()}")
+    parser.add_argument("--config", help=CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the SMTP, HTTP, chat and scheduler parts")
     serve.add_argument("--demo", action="store_true", help="load demo data into an empty db")
@@ -57,8 +73,37 @@ def build_parser() -> argparse.ArgumentParser:
     cli_apikey.add_parser(sub)
     cli_chat.add_parser(sub)
     cli_stripe.add_parser(sub)
+    cli_config.add_parser(sub)
+    cli_backup.add_parser(sub)
     cli_report.add_parser(sub)
+    _accept_config_anywhere(parser)
     return parser
+
+
+def _accept_config_anywhere(parser: argparse.ArgumentParser) -> None:
+    """`invoicebot import --config X ...` works as `invoicebot --config X import ...` does:
+    operators put options after the command as often as before it."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                # SUPPRESS: a command without --config keeps the value given before it.
+                command.add_argument("--config", help=CONFIG_HELP, default=argparse.SUPPRESS)
+                _accept_config_anywhere(command)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so the same clean-up runs."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _version() -> str:
+    try:
+        return metadata.version("invoicebot")
+    except metadata.PackageNotFoundError:  # run from a tree that was never installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,15 +113,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     # only: the database holds raw mail and the vault every invoice.
     os.umask(PRIVATE_UMASK)
     logsetup.configure()  # text at INFO until the config says otherwise
+    if args.command == "config":  # shows the settings even when they do not validate
+        return cli_config.run(args)
+    # SIGTERM (systemd, kill) ends a command as Ctrl-C does: tasks are cancelled, so context
+    # managers close the database and stop the PDF workers, instead of dying mid-write.
+    # `serve` replaces both with its own graceful stop.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         config = load_config(args.config)
         logsetup.configure(config.log)
         return asyncio.run(_dispatch(args, config))
-    except (ConfigError, ImportFailed, UsageError) as exc:
+    except (ConfigError, ImportFailed, UsageError, StartupError) as exc:
         print(f"invoicebot: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        return EXIT_OK
+        print(f"invoicebot {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED + signal.SIGINT
+    except Terminated:
+        print(f"invoicebot {args.command}: terminated", file=sys.stderr)
+        return EXIT_INTERRUPTED + signal.SIGTERM
     except BrokenPipeError:
         # The reader went away (`audit export | head`): what it wanted it has. Point stdout
         # at /dev/null so the interpreter's final flush does not fail a second time.
@@ -97,6 +152,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         "apikey": cli_apikey.run,
         "chat": cli_chat.run,
         "stripe": cli_stripe.run,
+        "backup": cli_backup.backup,
+        "restore": cli_backup.restore,
         "report": cli_report.run,
     }
     return await handlers[args.command](args, config)

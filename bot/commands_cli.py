@@ -78,11 +78,16 @@ async def pdf_issuer(
     """Renders the PDFs of issued invoices, after their rows are committed."""
     own = renderer is None
     renderer = renderer or PdfRenderer()
+    stopped = False
     try:
         yield invoice_issuer(config, renderer)
+    except BaseException as exc:
+        stopped = not isinstance(exc, Exception)  # cancelled, Ctrl-C or SIGTERM
+        raise
     finally:
         if own:
-            renderer.close()
+            # Stopped: end the workers now; the missing-PDF sweep renders what is left.
+            renderer.abort() if stopped else renderer.close()
 
 
 def invoice_issuer(config: Config, renderer: Renderer, clock: Clock = SYSTEM) -> IssuePdfs:
@@ -204,7 +209,13 @@ async def serve(args: argparse.Namespace, config: Config) -> int:
     if args.demo:
         await _load_demo_if_empty(config)
     service = Service(config)
-    await service.start()
+    try:
+        await service.start()
+    except BaseException:
+        # What did start (a listener, the ORM, PDF workers) is stopped: nothing is left
+        # accepting mail that no one will process, and the process can exit.
+        await service.stop()
+        raise
     await asyncio.to_thread(warn_if_wide, config.database_url, config.vault_path)
     _print_banner(service, config, args.demo)
     stop = asyncio.Event()
@@ -236,7 +247,7 @@ def _print_banner(service: object, config: Config, demo: bool) -> None:
     to = sorted(config.email.addresses)[0]
     flag = f" --config {config.source}" if config.source != "config.toml" else ""
     print(f"invoicebot: SMTP on {host}:{smtp_port}, HTTP on {config.http_listen[0]}:{http_port}, "
-          f"links on {config.public_url}")
+          f"links on {config.public_url}", flush=True)  # a supervisor reads it now
     if not demo:
         return
     outbound = config.email.outbound

@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -27,6 +29,7 @@ from bot.channels.email import InboundHandler, start_smtp_server
 from bot.chatinbox import prune_chat_state
 from bot.chatservice import ChatChannels
 from bot.commands_cli import invoice_issuer
+from bot.errors import StartupError
 from bot.inbound import RETRY_EVERY, InboundQueue, requeue
 from bot.inbox import Inbox
 from bot.pipeline import Pipeline
@@ -52,8 +55,14 @@ from vault.pdf import Renderer
 from vault.statements import HtmlRenderer, LazyPdfRenderer
 from vault.stripe_events import StripeApi, StripeLedger
 from vault.web import create_app
+from vault.writable import database_problem, vault_problem
 
 log = logging.getLogger(__name__)
+
+
+def _reason(exc: OSError) -> str:
+    """"Address already in use", not asyncio's longer wording around it."""
+    return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
 @dataclass
@@ -83,8 +92,9 @@ class Service:
     _pdf_sweep: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def start(self) -> None:
-        await db.migrate(self.config.database_url)
-        await db.connect(self.config.database_url)
+        """Start every part, or raise StartupError naming what failed (the caller stops what
+        did start)."""
+        await self._open_storage()
         signer = LinkSigner(self.config.secret_keys)
         self.sender = self.sender or sender_for(self.config.email.outbound,
                                                 brand=Brand.of(self.config.seller))
@@ -112,9 +122,28 @@ class Service:
         gc.collect()
         gc.freeze()
 
+    async def _open_storage(self) -> None:
+        """The database (migrated) and the vault, each checked writable: a node that cannot
+        store what it accepts must not accept it (every mail would get 451)."""
+        url = self.config.database_url
+        where = f"database.url {db.display(url)}"
+        await db.migrate(url)
+        await db.connect(url)
+        if (problem := await db.unknown_migrations()) is not None:
+            raise StartupError(f"{where}: {problem}")
+        if (problem := await database_problem(url)) is not None:
+            raise StartupError(f"{where}: not writable: {problem}")
+        vault = self.config.vault_path
+        if (problem := await asyncio.to_thread(vault_problem, vault)) is not None:
+            raise StartupError(f"vault.path {vault}: not writable: {problem}")
+
     async def _start_smtp(self) -> None:
         handler = InboundHandler(self.config.email, self.inbox.queue.put, self.clock)
-        self.smtp = await start_smtp_server(self.config.email, handler)
+        try:
+            self.smtp = await start_smtp_server(self.config.email, handler)
+        except OSError as exc:  # a port in use, an address this host does not have
+            host, port = self.config.email.listen
+            raise StartupError(f"email.listen {host}:{port}: {_reason(exc)}") from None
         self.smtp_port = self.smtp.sockets[0].getsockname()[1]
 
     async def _start_http(self, signer: LinkSigner) -> None:
@@ -136,12 +165,28 @@ class Service:
         server_config = uvicorn.Config(app, host=host, port=port, lifespan="off",
                                        access_log=False, log_config=None)
         self.http = uvicorn.Server(server_config)
-        self._tasks.append(asyncio.create_task(self.http.serve(), name="http"))
+        # Bound here, not by uvicorn: its bind failure logs and calls sys.exit inside a task.
+        listening = self._http_socket(host, port)
+        self._tasks.append(asyncio.create_task(self.http.serve(sockets=[listening]),
+                                               name="http"))
         while not self.http.started:
             if self._tasks[-1].done():
-                self._tasks[-1].result()  # raises why it could not start (port in use...)
+                self._tasks[-1].result()  # raises why it could not start
             await asyncio.sleep(0.01)
-        self.http_port = self.http.servers[0].sockets[0].getsockname()[1]
+        self.http_port = listening.getsockname()[1]
+
+    @staticmethod
+    def _http_socket(host: str, port: int) -> socket.socket:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listening = socket.socket(family, socket.SOCK_STREAM)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listening.bind((host, port))
+        except OSError as exc:
+            listening.close()
+            raise StartupError(f"http.listen {host}:{port}: {_reason(exc)}") from None
+        listening.set_inheritable(True)
+        return listening
 
     async def _metrics_routes(self) -> list[BaseRoute]:
         """/metrics on the main port, or on its own listener ([metrics] listen)."""

@@ -17,6 +17,7 @@ from collections import deque
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -123,3 +124,10 @@ class SmtpSink:
                     Received(str(envelope.mail_from), list(envelope.rcpt_tos), message))
                 self._changed.notify_all()
         return reply
+
+
+def empty_config(folder: Path) -> Path:
+    """An empty config.toml (all defaults): a named config file must exist."""
+    path = folder / "empty.toml"
+    path.write_text("")
+    return path

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import empty_config
 from vault.config import ConfigError, load_config
 
 
@@ -36,8 +37,9 @@ def test_alert_settings_from_the_file_and_the_environment(tmp_path: Path) -> Non
 
 
 def test_an_ar_slack_channel_needs_slack_enabled(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"ar\.slack_channel: set, but slack\.enabled is false"):
-        load_config(tmp_path / "c.toml", env={"INVOICEBOT_AR_SLACK_CHANNEL": "C0AR"})
+    named = r"INVOICEBOT_AR_SLACK_CHANNEL \(environment\): set, but slack\.enabled is false"
+    with pytest.raises(ConfigError, match=named):
+        load_config(empty_config(tmp_path), env={"INVOICEBOT_AR_SLACK_CHANNEL": "C0AR"})
 
 
 @pytest.mark.parametrize(
@@ -73,5 +75,6 @@ def test_the_alert_window_is_a_duration_from_the_file_or_the_environment(tmp_pat
     env = {"INVOICEBOT_NOTIFIER_ALERT_WINDOW": "36h"}
     assert load_config(path, env=env).alerts.alert_window == timedelta(hours=36)
     for bad, message in (("soon", "is not a duration"), ("0d", "would alert nothing")):
-        with pytest.raises(ConfigError, match=rf"notifier\.alert_window: '{bad}' {message}"):
+        named = rf"INVOICEBOT_NOTIFIER_ALERT_WINDOW \(environment\): '{bad}' {message}"
+        with pytest.raises(ConfigError, match=named):
             load_config(path, env={"INVOICEBOT_NOTIFIER_ALERT_WINDOW": bad})

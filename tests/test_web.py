@@ -291,7 +291,7 @@ async def test_readyz_is_503_on_low_disk_while_healthz_stays_200(vault: Vault) -
         ready = await client.get("/readyz")
         alive = await client.get("/healthz")
     assert ready.status_code == 503
-    assert ready.json() == {"status": "error", "database": "ok", "disk": "low",
+    assert ready.json() == {"status": "error", "database": "ok", "vault": "ok", "disk": "low",
                             "disk_free": 100 * 1024 * 1024}
     assert alive.status_code == 200
     assert seen == [vault.store]

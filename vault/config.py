@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -19,13 +18,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from stdnum import bic, iban
 from stdnum.exceptions import ValidationError
 
+from vault.config_sources import (
+    ConfigError as ConfigError,  # re-exported: callers catch vault.config.ConfigError
+)
+from vault.config_sources import (
+    Origins,
+    apply_env,
+    config_path,
+    merge,
+    read_toml,
+)
+
 if TYPE_CHECKING:
     from vault.config_alerts import AlertsConfig
     from vault.config_chat import SlackConfig, TelegramConfig
-
-
-class ConfigError(ValueError):
-    """A bad or missing configuration value; the message names where and what."""
 
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
@@ -218,19 +224,19 @@ LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
-def _observability(m: dict[str, dict[str, Any]], source: str) -> dict[str, Any]:
+def _observability(m: dict[str, dict[str, Any]], at: Origins) -> dict[str, Any]:
     """[metrics] and [log], checked: the keys Config takes for them."""
     listen = m["metrics"]["listen"]
     if not isinstance(listen, str):
-        raise ConfigError(f"{source}: metrics.listen: expected 'HOST:PORT' or '', got {listen!r}")
+        raise ConfigError(f"{at('metrics', 'listen')}: expected 'HOST:PORT' or '', got {listen!r}")
     listen = listen.strip()
     fmt = str(m["log"]["format"]).strip().lower()
     if fmt not in LOG_FORMATS:
-        raise ConfigError(f"{source}: log.format: {fmt!r} is not one of {', '.join(LOG_FORMATS)}")
+        raise ConfigError(f"{at('log', 'format')}: {fmt!r} is not one of {', '.join(LOG_FORMATS)}")
     level = str(m["log"]["level"]).strip().upper()
     if level not in LOG_LEVELS:
-        raise ConfigError(f"{source}: log.level: {level!r} is not one of {', '.join(LOG_LEVELS)}")
-    return {"metrics_listen": parse_hostport(listen, f"{source}: metrics.listen") if listen
+        raise ConfigError(f"{at('log', 'level')}: {level!r} is not one of {', '.join(LOG_LEVELS)}")
+    return {"metrics_listen": parse_hostport(listen, at("metrics", "listen")) if listen
             else None, "log": LogConfig(fmt, level)}
 
 
@@ -263,98 +269,59 @@ class Config:
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
-    """Read the TOML file (missing file = defaults), apply env overrides, validate."""
+    """Read the TOML file, apply env overrides, validate; errors name the value's origin."""
     env = dict(os.environ if env is None else env)
-    path = Path(path or env.get("INVOICEBOT_CONFIG") or "config.toml")
-    raw = _read_toml(path)
-    merged = _merge(raw, str(path))
-    _apply_env(merged, env)
-    return _build(merged, str(path), env)
+    merged, origins = load_settings(path, env)
+    return _build(merged, origins, env)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+def load_settings(path: str | Path | None, env: dict[str, str]
+                  ) -> tuple[dict[str, dict[str, Any]], Origins]:
+    """Every section.key's raw value, and where each came from (file, env, default)."""
+    file, named = config_path(path, env)
+    merged, from_file = merge(read_toml(file, must_exist=named), DEFAULTS, str(file))
+    from_env = apply_env(merged, DEFAULTS, env)
+    return merged, Origins(str(file), from_file, from_env, named)
 
 
-def _merge(raw: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:
-    merged = {section: dict(keys) for section, keys in DEFAULTS.items()}
-    for section, keys in raw.items():
-        if section not in DEFAULTS or not isinstance(keys, dict):
-            raise ConfigError(f"{source}: unknown section [{section}]; known: {sorted(DEFAULTS)}")
-        for key, value in keys.items():
-            if key not in DEFAULTS[section]:
-                known = ", ".join(sorted(DEFAULTS[section]))
-                raise ConfigError(f"{source}: unknown key {section}.{key} (known: {known})")
-            merged[section][key] = value
-    return merged
-
-
-def _apply_env(merged: dict[str, dict[str, Any]], env: dict[str, str]) -> None:
-    for section, keys in merged.items():
-        for key in list(keys):
-            name = f"INVOICEBOT_{section.upper()}_{key.upper()}"
-            if name in env:
-                keys[key] = _coerce(env[name], DEFAULTS[section][key], name)
-
-
-def _coerce(text: str, like: Any, where: str) -> Any:
-    if isinstance(like, bool):
-        lowered = text.strip().lower()
-        if lowered not in {"true", "false", "1", "0", "yes", "no"}:
-            raise ConfigError(f"{where}: {text!r} is not true or false")
-        return lowered in {"true", "1", "yes"}
-    if isinstance(like, list):
-        return [item.strip() for item in text.split(",") if item.strip()]
-    return text
-
-
-def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Config:
+def _build(m: dict[str, dict[str, Any]], at: Origins, env: dict[str, str]) -> Config:
     from vault.config_chat import chat_channels  # it builds on this module's helpers
 
-    def where(section: str, key: str) -> str:
-        return f"{source}: {section}.{key}"
-
-    seller = _seller(m["seller"], source)
+    seller = _seller(m["seller"], at)
     config = Config(
-        source=source,
-        database_url=_text(m["database"]["url"], where("database", "url")),
-        vault_path=Path(_text(m["vault"]["path"], where("vault", "path"))),
+        source=at.path,
+        database_url=_text(m["database"]["url"], at("database", "url")),
+        vault_path=Path(_text(m["vault"]["path"], at("vault", "path"))),
         seller=seller,
-        http_listen=parse_hostport(m["http"]["listen"], where("http", "listen")),
-        public_url=_url(m["http"]["public_url"], where("http", "public_url")),
-        link_ttl=parse_duration(m["links"]["ttl"], where("links", "ttl")),
-        email=_email(m["email"], source, seller.name),
-        notifier_enabled=_bool(m["notifier"]["enabled"], where("notifier", "enabled")),
-        notifier_tick=parse_duration(m["notifier"]["tick"], where("notifier", "tick")),
-        ar_recipients=tuple(_list(m["ar"]["recipients"], where("ar", "recipients"))),
+        http_listen=parse_hostport(m["http"]["listen"], at("http", "listen")),
+        public_url=_url(m["http"]["public_url"], at("http", "public_url")),
+        link_ttl=parse_duration(m["links"]["ttl"], at("links", "ttl")),
+        email=_email(m["email"], at, seller.name),
+        notifier_enabled=_bool(m["notifier"]["enabled"], at("notifier", "enabled")),
+        notifier_tick=parse_duration(m["notifier"]["tick"], at("notifier", "tick")),
+        ar_recipients=tuple(_list(m["ar"]["recipients"], at("ar", "recipients"))),
         secret_keys=_secret_keys(env),
-        api_rate=parse_rate(m["api"]["rate"], where("api", "rate")),
-        **chat_channels(m, source, env),
-        alerts=_alerts_module().alerts_config(m, source),
-        ingest_watch=_folder(m["ingest"]["watch"], where("ingest", "watch")),
-        min_free_disk=parse_size(m["http"]["min_free_disk"], where("http", "min_free_disk")),
-        retention=_retention(m["retention"], source),
-        stripe=_stripe(m["stripe"], source, env),
-        **_observability(m, source),
+        api_rate=parse_rate(m["api"]["rate"], at("api", "rate")),
+        **chat_channels(m, at, env),
+        alerts=_alerts_module().alerts_config(m, at),
+        ingest_watch=_folder(m["ingest"]["watch"], at("ingest", "watch")),
+        min_free_disk=parse_size(m["http"]["min_free_disk"], at("http", "min_free_disk")),
+        retention=_retention(m["retention"], at),
+        stripe=_stripe(m["stripe"], at, env),
+        **_observability(m, at),
     )
     if config.alerts.ar_slack_channel and config.slack is None:
         # Its posts would wait in the outbox for a Slack sender that never runs.
-        raise ConfigError(f"{where('ar', 'slack_channel')}: set, but slack.enabled is false")
+        raise ConfigError(f"{at('ar', 'slack_channel')}: set, but slack.enabled is false")
     return config
 
 
-def _retention(section: dict[str, Any], source: str) -> RetentionConfig:
-    kept = {key: parse_duration(value, f"{source}: retention.{key}")
+def _retention(section: dict[str, Any], at: Origins) -> RetentionConfig:
+    kept = {key: parse_duration(value, at("retention", key))
             for key, value in section.items()}
     for key, duration in kept.items():
         if duration < timedelta(days=1):
-            raise ConfigError(f"{source}: retention.{key}: {section[key]!r} is under a day; "
+            raise ConfigError(f"{at('retention', key)}: {section[key]!r} is under a day; "
                               "keep stored data at least 1d")
     return RetentionConfig(**kept)
 
@@ -366,9 +333,9 @@ def _alerts_module() -> Any:
     return config_alerts
 
 
-def _email(section: dict[str, Any], source: str, sender_name: str) -> EmailConfig:
+def _email(section: dict[str, Any], origins: Origins, sender_name: str) -> EmailConfig:
     def at(key: str) -> str:
-        return f"{source}: email.{key}"
+        return origins("email", key)
 
     return EmailConfig(
         listen=parse_hostport(section["listen"], at("listen")),
@@ -388,25 +355,25 @@ def _email(section: dict[str, Any], source: str, sender_name: str) -> EmailConfi
     )
 
 
-def _seller(section: dict[str, Any], source: str) -> SellerConfig:
-    tz_name = _text(section["timezone"], f"{source}: seller.timezone")
+def _seller(section: dict[str, Any], at: Origins) -> SellerConfig:
+    tz_name = _text(section["timezone"], at("seller", "timezone"))
     try:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"{source}: seller.timezone: unknown time zone {tz_name!r}") from exc
+        raise ConfigError(f"{at('seller', 'timezone')}: unknown time zone {tz_name!r}") from exc
     return SellerConfig(
-        name=_text(section["name"], f"{source}: seller.name"),
+        name=_text(section["name"], at("seller", "name")),
         address=str(section["address"]),
         tax_id=str(section["tax_id"]),
         payment_terms=str(section["payment_terms"]),
         timezone=tz,
         fiscal_year_start=_month_number(section["fiscal_year_start"],
-                                        f"{source}: seller.fiscal_year_start"),
-        logo_url=_logo_url(section["logo_url"], f"{source}: seller.logo_url"),
-        accent_color=_accent(section["accent_color"], f"{source}: seller.accent_color"),
-        e_invoicing=_bool(section["e_invoicing"], f"{source}: seller.e_invoicing"),
-        iban=_bank_code(section["iban"], iban, f"{source}: seller.iban", "an IBAN"),
-        bic=_bank_code(section["bic"], bic, f"{source}: seller.bic", "a BIC"),
+                                        at("seller", "fiscal_year_start")),
+        logo_url=_logo_url(section["logo_url"], at("seller", "logo_url")),
+        accent_color=_accent(section["accent_color"], at("seller", "accent_color")),
+        e_invoicing=_bool(section["e_invoicing"], at("seller", "e_invoicing")),
+        iban=_bank_code(section["iban"], iban, at("seller", "iban"), "an IBAN"),
+        bic=_bank_code(section["bic"], bic, at("seller", "bic"), "a BIC"),
     )
 
 
@@ -525,19 +492,19 @@ def _networks(value: Any, where: str) -> tuple[ipaddress.IPv4Network | ipaddress
         raise ConfigError(f"{where}: {exc}") from exc
 
 
-def _stripe(m: dict[str, Any], source: str, env: dict[str, str]) -> StripeConfig | None:
-    if not _bool(m["enabled"], f"{source}: stripe.enabled"):
+def _stripe(m: dict[str, Any], at: Origins, env: dict[str, str]) -> StripeConfig | None:
+    if not _bool(m["enabled"], at("stripe", "enabled")):
         return None
     secrets = tuple(s.strip() for s in env.get("STRIPE_WEBHOOK_SECRET", "").split(",")
                     if s.strip())
     if not secrets:
         raise ConfigError("STRIPE_WEBHOOK_SECRET is not set; it is required when "
                           "stripe.enabled is true")
-    path = _text(m["account_id_from"], f"{source}: stripe.account_id_from")
+    path = _text(m["account_id_from"], at("stripe", "account_id_from"))
     if path != "id" and not path.startswith("metadata."):
-        raise ConfigError(f"{source}: stripe.account_id_from: {path!r} must be "
+        raise ConfigError(f"{at('stripe', 'account_id_from')}: {path!r} must be "
                           '"metadata.KEY" or "id"')
-    return StripeConfig(api_base=_url(m["api_base"], f"{source}: stripe.api_base").rstrip("/"),
+    return StripeConfig(api_base=_url(m["api_base"], at("stripe", "api_base")).rstrip("/"),
                         account_id_from=path, webhook_secrets=secrets,
                         api_key=env.get("STRIPE_API_KEY", "").strip())
 

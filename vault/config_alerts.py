@@ -12,6 +12,7 @@ from datetime import time, timedelta
 from typing import Any
 
 from vault.config import ConfigError, parse_duration
+from vault.config_sources import Origins
 from vault.vocabulary import EscalationKind
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -55,19 +56,19 @@ def parse_quiet_hours(value: Any, where: str) -> tuple[time, time] | None:
     return quiet
 
 
-def alerts_config(m: dict[str, dict[str, Any]], source: str) -> AlertsConfig:
+def alerts_config(m: dict[str, dict[str, Any]], at: Origins) -> AlertsConfig:
     notifier, ar = m["notifier"], m["ar"]
     return AlertsConfig(
-        due_soon_days=_days(notifier["due_soon_days"], f"{source}: notifier.due_soon_days"),
-        digest_time=parse_clock(notifier["digest_time"], f"{source}: notifier.digest_time"),
-        digest_weekday=_weekday(notifier["digest_weekday"], f"{source}: notifier.digest_weekday"),
+        due_soon_days=_days(notifier["due_soon_days"], at("notifier", "due_soon_days")),
+        digest_time=parse_clock(notifier["digest_time"], at("notifier", "digest_time")),
+        digest_weekday=_weekday(notifier["digest_weekday"], at("notifier", "digest_weekday")),
         default_quiet_hours=parse_quiet_hours(
-            notifier["default_quiet_hours"], f"{source}: notifier.default_quiet_hours"
+            notifier["default_quiet_hours"], at("notifier", "default_quiet_hours")
         ),
-        ar_digest_at=parse_clock(ar["digest_at"], f"{source}: ar.digest_at"),
-        escalate_at_once=_kinds(ar["escalate_at_once"], f"{source}: ar.escalate_at_once"),
+        ar_digest_at=parse_clock(ar["digest_at"], at("ar", "digest_at")),
+        escalate_at_once=_kinds(ar["escalate_at_once"], at("ar", "escalate_at_once")),
         ar_slack_channel=str(ar["slack_channel"]).strip(),
-        alert_window=_window(notifier["alert_window"], f"{source}: notifier.alert_window"),
+        alert_window=_window(notifier["alert_window"], at("notifier", "alert_window")),
     )
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vault.config import ConfigError, _bool, _text, _url
+from vault.config_sources import Origins
 
 _TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 
@@ -65,15 +66,15 @@ def _mode(value: Any, where: str, modes: tuple[str, ...]) -> str:
     return text
 
 
-def _slack(section: dict[str, Any], source: str, env: dict[str, str]) -> SlackConfig | None:
-    if not _bool(section["enabled"], f"{source}: slack.enabled"):
+def _slack(section: dict[str, Any], at: Origins, env: dict[str, str]) -> SlackConfig | None:
+    if not _bool(section["enabled"], at("slack", "enabled")):
         return None
-    mode = _mode(section["mode"], f"{source}: slack.mode", ("http", "socket"))
+    mode = _mode(section["mode"], at("slack", "mode"), ("http", "socket"))
     client_id = env.get("SLACK_OIDC_CLIENT_ID", "").strip()
     return SlackConfig(
         mode=mode,
-        api_url=_url(section["api_url"], f"{source}: slack.api_url") + "/",
-        authorize_url=_url(section["authorize_url"], f"{source}: slack.authorize_url"),
+        api_url=_url(section["api_url"], at("slack", "api_url")) + "/",
+        authorize_url=_url(section["authorize_url"], at("slack", "authorize_url")),
         bot_token=_secret(env, "SLACK_BOT_TOKEN", "when slack.enabled is true"),
         signing_secret=_secret(env, "SLACK_SIGNING_SECRET", 'when slack.mode is "http"')
         if mode == "http" else "",
@@ -86,11 +87,11 @@ def _slack(section: dict[str, Any], source: str, env: dict[str, str]) -> SlackCo
 
 
 def _telegram(
-    section: dict[str, Any], public_url: str, source: str, env: dict[str, str]
+    section: dict[str, Any], public_url: str, at: Origins, env: dict[str, str]
 ) -> TelegramConfig | None:
-    if not _bool(section["enabled"], f"{source}: telegram.enabled"):
+    if not _bool(section["enabled"], at("telegram", "enabled")):
         return None
-    mode = _mode(section["mode"], f"{source}: telegram.mode", ("webhook", "polling"))
+    mode = _mode(section["mode"], at("telegram", "mode"), ("webhook", "polling"))
     token = _secret(env, "TELEGRAM_BOT_TOKEN", "when telegram.enabled is true")
     secret = ""
     if mode == "webhook":
@@ -101,8 +102,8 @@ def _telegram(
     hook = str(section["webhook_url"]).strip() or f"{str(public_url).rstrip('/')}/telegram/webhook"
     return TelegramConfig(
         mode=mode,
-        api_url=_url(section["api_url"], f"{source}: telegram.api_url"),
-        webhook_url=_url(hook, f"{source}: telegram.webhook_url"),
+        api_url=_url(section["api_url"], at("telegram", "api_url")),
+        webhook_url=_url(hook, at("telegram", "webhook_url")),
         bot_username=str(section["bot_username"]).strip().lstrip("@"),
         bot_token=token,
         webhook_secret=secret,
@@ -110,10 +111,10 @@ def _telegram(
 
 
 def chat_channels(
-    m: dict[str, dict[str, Any]], source: str, env: dict[str, str]
+    m: dict[str, dict[str, Any]], at: Origins, env: dict[str, str]
 ) -> dict[str, Any]:
     """The Config fields for the chat channels: None for a disabled one."""
     return {
-        "slack": _slack(m["slack"], source, env),
-        "telegram": _telegram(m["telegram"], m["http"]["public_url"], source, env),
+        "slack": _slack(m["slack"], at, env),
+        "telegram": _telegram(m["telegram"], m["http"]["public_url"], at, env),
     }

@@ -7,10 +7,11 @@ the service's short transactions instead of failing.
 
 from __future__ import annotations
 
+import pkgutil
 from pathlib import Path
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import ConfigurationError
 from tortoise.migrations.api import migrate as run_migrations
@@ -62,3 +63,27 @@ async def connect(database_url: str) -> None:
 
 async def close() -> None:
     await Tortoise.close_connections()
+
+
+def display(database_url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    scheme, sep, rest = database_url.partition("://")
+    userinfo, at, place = rest.rpartition("@")
+    if not at:
+        return database_url
+    return f"{scheme}{sep}{userinfo.partition(':')[0]}@{place}"
+
+
+async def unknown_migrations() -> str | None:
+    """Migrations the database has that this code does not: it was upgraded by a newer
+    invoicebot, and this one would misread its schema. None when all are known."""
+    import vault.migrations
+
+    known = {m.name for m in pkgutil.iter_modules(vault.migrations.__path__)}
+    _, rows = await connections.get("default").execute_query(
+        "SELECT name FROM tortoise_migrations WHERE app = 'vault'")
+    unknown = sorted(row["name"] for row in rows if row["name"] not in known)
+    if not unknown:
+        return None
+    return (f"the schema has migration {unknown[-1]} that this invoicebot does not know "
+            "(upgraded by a newer version?); run the newer version, or restore a backup")

@@ -27,6 +27,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 import shutil
+import threading
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -289,8 +290,29 @@ def render_invoice(snapshot: InvoiceSnapshot) -> bytes:
         raise EInvoiceRejected(f"invoice {snapshot.number}: {exc}", pdf) from None
 
 
+def _exit_with_parent(poll_seconds: float = 0.5) -> None:
+    """End this worker when the process that started it is gone, however it ended.
+
+    A pool worker waits on its queue for ever; after a SIGKILL (or any death that skips the
+    pool's shutdown) it would stay as an orphan holding ~100 MB. Not PR_SET_PDEATHSIG: that
+    follows the thread that spawned the worker, which may be a short-lived helper thread.
+    """
+    # Not os.getppid() now: the parent may have died while this worker was still importing,
+    # and then the orphan's parent is already init.
+    started_by = multiprocessing.parent_process()
+    parent = started_by.pid if started_by is not None else os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _warm_worker() -> None:
     """Pool initializer: pay imports, font set-up and a first layout before any request."""
+    _exit_with_parent()
     day = date(2000, 1, 1)
     line = LineSnapshot("Warm-up", Decimal(1), Decimal(1), Decimal(0), Decimal(1))
     warm_up = InvoiceSnapshot(Party("Warm-up"), Party("Warm-up"), "", "WARM-UP", "", "", day,
@@ -360,5 +382,17 @@ class PdfRenderer:
         await self.warm_up()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    def abort(self) -> None:
+        """Stop at once, renders in flight included: the process is being stopped (SIGTERM,
+        Ctrl-C) and what was not rendered is rendered later by the missing-PDF sweep."""
+        # ProcessPoolExecutor has no public way to end busy workers before Python 3.14
+        # (terminate_workers); its process table is the documented-in-source way to reach them.
+        for process in list(getattr(self._pool, "_processes", {}).values()):
+            process.terminate()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def __aexit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is not None and not issubclass(kind, Exception):  # cancelled or interrupted
+            self.abort()
+            return
         await asyncio.to_thread(self.close)

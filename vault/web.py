@@ -56,6 +56,7 @@ from vault.links import (
     redact_path,
 )
 from vault.models import Contact, Document, Grant
+from vault.writable import database_problem, vault_problem
 
 log = logging.getLogger("invoicebot.web")
 access_log = logging.getLogger("invoicebot.access")
@@ -91,7 +92,8 @@ def create_app(
     """The ASGI app; the composition root adds the Slack and Telegram routes via extra_routes
     (and the API's, with its JSON answer for a path no route matches)."""
     downloads = Downloads(store_root, signer, refused_page(config.email.sender), clock)
-    readiness = Readiness(store_root, config.min_free_disk, free_disk or disk_free)
+    readiness = Readiness(store_root, config.min_free_disk, free_disk or disk_free,
+                          config.database_url)
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readiness.get, methods=["GET"]),
@@ -130,22 +132,28 @@ def disk_free(path: Path) -> int:
 
 
 class Readiness:
-    """GET /readyz: 503 when the database fails or free disk under the vault is below
-    http.min_free_disk, so a load balancer stops sending mail and uploads to a node that
-    cannot store them. /healthz stays the liveness check (restart only when it fails)."""
+    """GET /readyz: 503 when the database or the vault cannot be written, or free disk under
+    the vault is below http.min_free_disk, so a load balancer stops sending mail and uploads
+    to a node that cannot store them; the body says which. /healthz stays the liveness check
+    (the process answers and can read: restart only when it fails)."""
 
-    def __init__(self, store_root: Path, min_free: int, free_disk: Callable[[Path], int]) -> None:
+    def __init__(self, store_root: Path, min_free: int, free_disk: Callable[[Path], int],
+                 database_url: str) -> None:
         self.store_root = store_root
         self.min_free = min_free
         self.free_disk = free_disk
+        self.database_url = database_url
 
     async def get(self, request: Request) -> JSONResponse:
-        checks = {"database": "ok", "disk": "ok"}
-        try:
-            await _ping_database()
-        except Exception:
-            log.warning("readiness check: database query failed", exc_info=True)
-            checks["database"] = "error"
+        checks = {"database": "ok", "vault": "ok", "disk": "ok"}
+        problem = await database_problem(self.database_url)
+        if problem is not None:
+            log.warning("readiness check: database not writable: %s", problem)
+            checks["database"] = f"not writable: {problem}"
+        problem = await asyncio.to_thread(vault_problem, self.store_root)
+        if problem is not None:
+            log.warning("readiness check: vault %s not writable: %s", self.store_root, problem)
+            checks["vault"] = f"not writable: {problem}"
         free = await asyncio.to_thread(self.free_disk, self._existing(self.store_root))
         if free < self.min_free:
             log.warning("readiness check: %d MB free under %s, below %d MB", free >> 20,
