@@ -96,7 +96,7 @@ class ChatInbox:
                     outcome.reply, key=f"chat-reply:{row.key}", channel=row.platform,
                     kind=OutboxKind.REPLY, recipient=outcome.recipient,
                     contact_id=outcome.contact_id),
-                    now=self.pipeline.clock.now())
+                    now=self.pipeline.clock.now(), request_received_at=row.received_at)
             if await self.queue.mark_processed(row.id, outcome.label) and \
                     (kept := stored_text(row.text, user.platform)) != row.text:
                 await ChatInbound.filter(id=row.id).update(text=kept)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
 import sys
@@ -18,7 +17,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 
-from bot import cli_apikey, cli_backup, cli_chat, cli_config, cli_notify, cli_stripe
+from bot import (
+    cli_apikey,
+    cli_backup,
+    cli_chat,
+    cli_config,
+    cli_notify,
+    cli_report,
+    cli_stripe,
+    logsetup,
+)
 from bot.errors import StartupError, UsageError
 from vault.config import Config, ConfigError, load_config
 from vault.ingest.csv import ImportFailed
@@ -26,7 +34,7 @@ from vault.permissions import PRIVATE_UMASK
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_INTERRUPTED = 128  # + the signal's number, as a shell reports a killed command
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_FORMAT = logsetup.TEXT_FORMAT
 CONFIG_HELP = "config file (default $INVOICEBOT_CONFIG, else ./config.toml if it exists)"
 
 
@@ -67,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_stripe.add_parser(sub)
     cli_config.add_parser(sub)
     cli_backup.add_parser(sub)
+    cli_report.add_parser(sub)
     _accept_config_anywhere(parser)
     return parser
 
@@ -103,10 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Everything this process creates (database, PDFs, ZIPs, the demo key) is its user's
     # only: the database holds raw mail and the vault every invoice.
     os.umask(PRIVATE_UMASK)
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    # Routine lines at INFO ("job executed", "ORM shutdown") every tick bury what matters.
-    for chatty in ("apscheduler", "tortoise"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    logsetup.configure()  # text at INFO until the config says otherwise
     if args.command == "config":  # shows the settings even when they do not validate
         return cli_config.run(args)
     # SIGTERM (systemd, kill) ends a command as Ctrl-C does: tasks are cancelled, so context
@@ -115,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminated)
     try:
         config = load_config(args.config)
+        logsetup.configure(config.log)
         return asyncio.run(_dispatch(args, config))
     except (ConfigError, ImportFailed, UsageError, StartupError) as exc:
         print(f"invoicebot: {exc}", file=sys.stderr)
@@ -147,6 +154,7 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         "stripe": cli_stripe.run,
         "backup": cli_backup.backup,
         "restore": cli_backup.restore,
+        "report": cli_report.run,
     }
     return await handlers[args.command](args, config)
 

@@ -129,7 +129,7 @@ class Inbox:
                     kind=OutboxKind.NOTICE if answer.refused else OutboxKind.REPLY,
                     recipient=recipient, contact_id=answer.contact_id, mail=mail,
                     offers=offers),
-                    now=self.now())
+                    now=self.now(), request_received_at=row.received_at)
             await self.queue.mark_processed(row.id, outcome)
         self.wake_delivery()
         return outcome

@@ -7,6 +7,8 @@ combine the replies into one. Channels only translate; they never query the vaul
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,9 +17,9 @@ from bot.answers import Context, Tools
 from bot.answers.escalate import tell_ar_if_needed
 from bot.commands import parse_request
 from bot.identity import Refusal, identify
-from bot.intents import Command, Unclear
+from bot.intents import Command, Dispute, TalkToPerson, Unclear
 from bot.messages import Reply, Request
-from vault import audit, links
+from vault import audit, links, metrics
 from vault.clock import Clock
 from vault.config import Config
 from vault.documents import DocumentStore
@@ -26,8 +28,14 @@ from vault.formats import Formats
 from vault.invoices import AccountScope
 from vault.models import Contact
 from vault.statements import HtmlRenderer, LazyPdfRenderer
+from vault.vocabulary import EscalationKind, RequestOutcome
 
 MAX_REQUESTS = 10  # per message: enough for a real list, not for a denial of service
+# One line per request handled, with its fields as `extra` (the JSON log's keys): never
+# the text, a token or a code.
+request_log = logging.getLogger("invoicebot.request")
+_UNVERIFIED = {EscalationKind.UNAUTHENTICATED, EscalationKind.UNLINKED}
+_TO_A_PERSON = (Dispute, TalkToPerson)
 
 @dataclass(frozen=True)
 class Answer:
@@ -37,6 +45,7 @@ class Answer:
     recipient: str | None
     contact_id: int | None
     refused: str = ""  # the refusal kind, when the sender got no invoice data
+    outcome: RequestOutcome = RequestOutcome.ANSWERED
 
 
 class Pipeline:
@@ -57,10 +66,14 @@ class Pipeline:
                            renderer=renderer or own, store=DocumentStore(config.vault_path))
 
     async def handle(self, request: Request) -> Answer:
+        started = time.perf_counter()
         who = await identify(request)
         if isinstance(who, Refusal):
-            return await self._refuse(request, who)
-        return await self.answer_commands(who, request, None)
+            answer = await self._refuse(request, who)
+        else:
+            answer = await self.answer_commands(who, request, None)
+        _observe(request, answer, time.perf_counter() - started)
+        return answer
 
     async def answer_commands(
         self, who: Contact, request: Request, commands: list[Command | Unclear] | None
@@ -74,12 +87,14 @@ class Pipeline:
         parts = [await self._answer(Context(scope, fmt, today, request, n, self.tools), command)
                  for n, command in enumerate(requests)]
         reply = replies.combine(parts, today, fmt)
+        outcome = _outcome(requests)
         await audit.record(
             "bot.request.answered", account_id=scope.account.id, contact_id=who.id,
             channel=request.channel, command=",".join(type(c).__name__ for c in requests),
-            reference=request.reference,
+            reference=request.reference, outcome=outcome.value,
+            received_at=request.received_at.isoformat(),
         )
-        return Answer(reply=reply, recipient=who.email, contact_id=who.id)
+        return Answer(reply=reply, recipient=who.email, contact_id=who.id, outcome=outcome)
 
     def _requests(self, text: str, today: date, fmt: Formats) -> list[Command | Unclear]:
         """One command per request, each once (the parser passes over greetings and
@@ -101,15 +116,39 @@ class Pipeline:
             contact_id=contact.id if contact else None, address=request.address,
             summary=f"{refusal.kind.replace('_', ' ')} via {request.channel}",
         )
+        outcome = (RequestOutcome.UNVERIFIED if refusal.kind in _UNVERIFIED
+                   else RequestOutcome.REFUSED)
         await audit.record("bot.request.refused", account_id=account_id,
                            contact_id=contact.id if contact else None, reason=refusal.kind,
-                           channel=request.channel, reference=request.reference)
+                           channel=request.channel, reference=request.reference,
+                           outcome=outcome.value, received_at=request.received_at.isoformat())
         # A notice only ever goes to an address on file, never to whoever wrote.
         recipient = contact.email if contact and contact.active else None
         return Answer(reply=replies.neutral_notice(), recipient=recipient,
-                      contact_id=contact.id if contact else None, refused=refusal.kind)
+                      contact_id=contact.id if contact else None, refused=refusal.kind,
+                      outcome=outcome)
 
     async def close(self) -> None:
         """Stop the statement renderer this pipeline started, if it started one."""
         if self._own_renderer is not None:
             await self._own_renderer.close()
+
+
+def _outcome(requests: list[Command | Unclear]) -> RequestOutcome:
+    """Handed to a person if any request was; not understood if none was understood."""
+    if any(isinstance(c, _TO_A_PERSON) for c in requests):
+        return RequestOutcome.ESCALATED
+    if all(isinstance(c, Unclear) for c in requests):
+        return RequestOutcome.NOT_UNDERSTOOD
+    return RequestOutcome.ANSWERED
+
+
+def _observe(request: Request, answer: Answer, seconds: float) -> None:
+    """The one place a handled request is counted and logged."""
+    metrics.request_handled(request.channel, answer.outcome)
+    request_log.info(
+        "request %s: %s via %s in %.0f ms", request.reference or "-", answer.outcome.value,
+        request.channel, seconds * 1000,
+        extra={"request_id": request.reference, "channel": request.channel,
+               "contact_id": answer.contact_id, "outcome": answer.outcome.value,
+               "duration_ms": round(seconds * 1000, 1)})

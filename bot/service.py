@@ -50,6 +50,7 @@ from vault.documents import DocumentStore, any_invoice_without_pdf, render_missi
 from vault.ingest.csv import ImportResult, import_csv
 from vault.ingest.feed import FeedFolder
 from vault.links import LinkSigner
+from vault.metrics_http import MetricsEndpoint
 from vault.pdf import Renderer
 from vault.statements import HtmlRenderer, LazyPdfRenderer
 from vault.stripe_events import StripeApi, StripeLedger
@@ -156,7 +157,8 @@ class Service:
         api = Api(self.config, self.clock, issuer)
         app = create_app(self.config, self.config.vault_path, signer, self.clock,
                          extra_routes=[*self.chats.routes(), *unsubscribe.routes(),
-                                       *api.routes(), *self._stripe_routes(issuer)],
+                                       *api.routes(), *self._stripe_routes(issuer),
+                                       *await self._metrics_routes()],
                          not_found=api.not_found)
         self.refused_links = app.state.refused_links
         host, port = self.config.http_listen
@@ -190,6 +192,23 @@ class Service:
             raise StartupError(f"http.listen {host}:{port}: {_reason(exc)}") from None
         listening.set_inheritable(True)
         return listening
+
+    async def _metrics_routes(self) -> list[BaseRoute]:
+        """/metrics on the main port, or on its own listener ([metrics] listen)."""
+        listen = self.config.metrics_listen
+        if listen is None:
+            return MetricsEndpoint(self.clock).routes()
+        app = MetricsEndpoint(self.clock, own_listener=True).app()
+        self.metrics_http = uvicorn.Server(uvicorn.Config(
+            app, host=listen[0], port=listen[1], lifespan="off", access_log=False,
+            log_config=None))
+        self._tasks.append(asyncio.create_task(self.metrics_http.serve(), name="metrics"))
+        while not self.metrics_http.started:
+            if self._tasks[-1].done():
+                self._tasks[-1].result()  # raises why it could not start (port in use...)
+            await asyncio.sleep(0.01)
+        self.metrics_port = self.metrics_http.servers[0].sockets[0].getsockname()[1]
+        return []
 
     def _stripe_routes(self, issuer: OnIssued) -> list[BaseRoute]:
         stripe = self.config.stripe
@@ -308,6 +327,8 @@ class Service:
             await self.smtp.wait_closed()
         if hasattr(self, "http"):
             self.http.should_exit = True
+        if hasattr(self, "metrics_http"):
+            self.metrics_http.should_exit = True
         if hasattr(self, "scheduler") and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if hasattr(self, "inbox"):

@@ -22,6 +22,7 @@ from notifier import outbox
 from notifier.alerts import AlertContext
 from notifier.digests import last_period
 from notifier.message import Outgoing, Section, mail_from
+from vault import report
 from vault.models import Account, Contact, Digest, DigestItem, Escalation, OutboxMessage
 from vault.vocabulary import Channel, DigestState, EscalationKind, OutboxKind
 
@@ -34,6 +35,7 @@ MAX_ITEMS = 50
 MAX_SENDER_LINES = 20
 AT_ONCE_WINDOW = timedelta(days=2)  # how far back "at once" looks for unsent items
 LOOK_BACK = timedelta(days=1)
+SUMMARY_WEEK = timedelta(days=7)  # the digest's summary line covers the week up to it
 
 
 @dataclass(frozen=True)
@@ -100,25 +102,32 @@ def sections_of(items: list[Item]) -> tuple[Section, ...]:
 
 
 def _message(ctx: AlertContext, key: str, channel: Channel, recipient: str, subject: str,
-             items: list[Item]) -> Outgoing:
+             items: list[Item], extra: tuple[Section, ...] = ()) -> Outgoing:
     mail = mail_from(ctx.config.email)
     return Outgoing(
         kind=OutboxKind.DIGEST, channel=channel, recipient=recipient, key=key, title=subject,
-        sections=sections_of(items), mail=mail if channel == Channel.EMAIL else None)
+        sections=sections_of(items) + extra, mail=mail if channel == Channel.EMAIL else None)
+
+
+async def week_summary(now: datetime) -> Section:
+    """The week's figures in one line (vault.report, as `invoicebot report` prints them)."""
+    figures = await report.build(now - SUMMARY_WEEK)
+    return Section(heading="The last 7 days", text=(figures.summary_line(),))
 
 
 async def _send(
-    ctx: AlertContext, key: str, subject: str, items: list[Item], now: datetime
+    ctx: AlertContext, key: str, subject: str, items: list[Item], now: datetime,
+    extra: tuple[Section, ...] = (),
 ) -> None:
     """One message per AR recipient, and one Slack post with ar.slack_channel: for AR,
     so no contact_id (a dead one names no contact's route)."""
     for recipient in ctx.config.ar_recipients:
         await outbox.enqueue(_message(ctx, f"{key}:{recipient}", Channel.EMAIL, recipient,
-                                      subject, items), now=now)
+                                      subject, items, extra), now=now)
     channel = ctx.config.alerts.ar_slack_channel
     if channel:
         await outbox.enqueue(_message(ctx, f"{key}:slack", Channel.SLACK, channel, subject,
-                                      items), now=now)
+                                      items, extra), now=now)
 
 
 async def ar_digest(ctx: AlertContext, now: datetime) -> int:
@@ -140,7 +149,7 @@ async def ar_digest(ctx: AlertContext, now: datetime) -> int:
             if items:
                 day = period.moment.date().isoformat()
                 subject = f"AR digest {day}: {len(items)} item{'s' if len(items) != 1 else ''}"
-                await _send(ctx, key, subject, items, now)
+                await _send(ctx, key, subject, items, now, (await week_summary(now),))
     except IntegrityError:  # another process made this period's digest
         return 0
     return len(items)

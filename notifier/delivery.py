@@ -24,6 +24,7 @@ import aiosmtplib
 
 from notifier import outbox
 from notifier.email_send import Brand, wire
+from vault import metrics
 from vault.config import EmailConfig, parse_hostport
 from vault.models import OutboxMessage
 
@@ -285,6 +286,7 @@ async def _deliver(sender: Sender, row: OutboxMessage, now: datetime, limit: tim
     if row.attempts > outbox.MAX_ATTEMPTS:  # reclaimed after crashes again and again
         await outbox.mark_failed(row, "gave up: worker lost the row repeatedly", True, now)
         return 0
+    metrics.delivery_attempted(row.channel)
     try:
         async with asyncio.timeout(limit.total_seconds()):  # the lease must outlast a send
             await sender.send(row.recipient, bytes(row.payload))

@@ -30,7 +30,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from notifier.message import Outgoing, dumps
-from vault import audit
+from vault import audit, metrics
 from vault.escalations import escalate
 from vault.models import Contact, OutboxMessage
 from vault.vocabulary import EscalationKind, OutboxState
@@ -42,15 +42,17 @@ MAX_DELAY = timedelta(hours=4)
 
 # ---- enqueue --------------------------------------------------------------------------
 
-async def enqueue(message: Outgoing, *, now: datetime) -> OutboxMessage:
+async def enqueue(message: Outgoing, *, now: datetime,
+                  request_received_at: datetime | None = None) -> OutboxMessage:
     """Queue a message once per `message.key`: a second call with the same key returns
     the first row and queues nothing (a tick that runs twice must not mail twice).
+    A reply passes when its request was received (the time to retrieval ends at send).
 
     The row stores the message (notifier.message.dumps) stamped with its Message-ID and
     the time it was queued, so every retry renders the same message.
     """
-    row, _created = await OutboxMessage.get_or_create(key=message.key,
-                                                      defaults=_fields(message, now))
+    fields = {**_fields(message, now), "request_received_at": request_received_at}
+    row, _created = await OutboxMessage.get_or_create(key=message.key, defaults=fields)
     return row
 
 
@@ -216,8 +218,11 @@ async def _transition(row: OutboxMessage, **changes: object) -> bool:
 
 async def mark_sent(row: OutboxMessage, now: datetime) -> bool:
     """Record a delivery; False if the lease was lost (another worker took the row)."""
-    return await _transition(row, state=OutboxState.SENT, sent_at=now, lease_until=None,
-                             last_error="")
+    if not await _transition(row, state=OutboxState.SENT, sent_at=now, lease_until=None,
+                             last_error=""):
+        return False
+    metrics.reply_accepted(row.channel, row.request_received_at, now)
+    return True
 
 
 async def mark_failed(
@@ -234,7 +239,9 @@ async def mark_failed(
                                      last_error=error):
                 return False
             await _bury(row, error, now)
+        metrics.delivery_failed(row.channel, dead=True)
         return True
+    metrics.delivery_failed(row.channel, dead=False)
     return await _transition(
         row, state=OutboxState.FAILED, lease_until=None, last_error=error,
         next_attempt_at=now + retry_delay(row.attempts),

@@ -133,6 +133,11 @@ async def test_the_ar_digest_lists_each_item_with_account_who_when_and_what_to_d
     digest = sent["ar@localhost"]
     assert digest["Subject"] == f"AR digest {MORNING.date().isoformat()}: 9 items"
     blocks = [b.strip("\n") for b in text_of(digest).split("\n\n")[1:] if b.strip()]
+    # Last, the week's figures (vault.report): the three refused requests above.
+    assert blocks[-2:] == ["The last 7 days\n---------------",
+                           "3 requests: 0 answered automatically (tickets avoided), 0 escalated,"
+                           " 0 not understood, 3 refused or unverified; 0 downloads; 0 disputes"]
+    blocks = blocks[:-2]
     day = MORNING.date().isoformat()
     assert blocks == [
         "Mail from an address that is not a contact on file - no account\n"

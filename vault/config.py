@@ -126,6 +126,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "recipients": ["ar@localhost"], "digest_at": "08:00",
         "escalate_at_once": ["dispute", "person"], "slack_channel": "",
     },
+    # GET /metrics (vault.metrics_http): "" on the main HTTP port (METRICS_TOKEN, or
+    # loopback only); "HOST:PORT" its own listener.
+    "metrics": {"listen": ""},
+    "log": {"format": "text", "level": "INFO"},  # format: text or json (one object a line)
 }
 
 
@@ -229,6 +233,32 @@ class StripeConfig:
 
 
 @dataclass(frozen=True)
+class LogConfig:
+    format: str = "text"  # "json": one JSON object per line (bot.logsetup)
+    level: str = "INFO"
+
+
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _observability(m: dict[str, dict[str, Any]], at: Origins) -> dict[str, Any]:
+    """[metrics] and [log], checked: the keys Config takes for them."""
+    listen = m["metrics"]["listen"]
+    if not isinstance(listen, str):
+        raise ConfigError(f"{at('metrics', 'listen')}: expected 'HOST:PORT' or '', got {listen!r}")
+    listen = listen.strip()
+    fmt = str(m["log"]["format"]).strip().lower()
+    if fmt not in LOG_FORMATS:
+        raise ConfigError(f"{at('log', 'format')}: {fmt!r} is not one of {', '.join(LOG_FORMATS)}")
+    level = str(m["log"]["level"]).strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"{at('log', 'level')}: {level!r} is not one of {', '.join(LOG_LEVELS)}")
+    return {"metrics_listen": parse_hostport(listen, at("metrics", "listen")) if listen
+            else None, "log": LogConfig(fmt, level)}
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -254,6 +284,8 @@ class Config:
     stripe: StripeConfig | None = None  # None: stripe.enabled is false
     # Proxies whose X-Forwarded-For is believed (http.trusted_proxies); empty: none.
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    metrics_listen: tuple[str, int] | None = None  # None: /metrics on the main HTTP port
+    log: LogConfig = field(default_factory=lambda: LogConfig())
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -297,6 +329,7 @@ def _build(m: dict[str, dict[str, Any]], at: Origins, env: dict[str, str]) -> Co
         min_free_disk=parse_size(m["http"]["min_free_disk"], at("http", "min_free_disk")),
         retention=_retention(m["retention"], at),
         stripe=_stripe(m["stripe"], at, env),
+        **_observability(m, at),
     )
     if config.alerts.ar_slack_channel and config.slack is None:
         # Its posts would wait in the outbox for a Slack sender that never runs.

@@ -40,7 +40,7 @@ from urllib.parse import unquote, urlsplit
 
 from babel import Locale, UnknownLocaleError
 
-from vault import einvoice
+from vault import einvoice, metrics
 from vault.config import SellerConfig
 from vault.models import Account, Invoice, InvoiceLine
 from vault.pdf_html import invoice_html
@@ -361,12 +361,18 @@ class PdfRenderer:
         EInvoiceRejected (with the plain PDF) when the e-invoice cannot be made.
         """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, render_invoice, snapshot)
+        started = time.perf_counter()
+        pdf = await loop.run_in_executor(self._pool, render_invoice, snapshot)
+        metrics.pdf_rendered("invoice", time.perf_counter() - started)
+        return pdf
 
     async def render_html(self, html: str) -> bytes:
         """Any other template's HTML (a statement) as a PDF, in a worker, same fonts."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, html_to_pdf, html)
+        started = time.perf_counter()
+        pdf = await loop.run_in_executor(self._pool, html_to_pdf, html)
+        metrics.pdf_rendered("statement", time.perf_counter() - started)
+        return pdf
 
     def close(self) -> None:
         """Stop the workers; renders not yet started are cancelled."""

@@ -44,7 +44,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from stream_zip import NO_COMPRESSION_64, async_stream_zip
 from tortoise import connections
 
-from vault import audit
+from vault import audit, metrics
 from vault.archive_index import INDEX_NAME, archive_index, safe_member_name
 from vault.clock import Clock
 from vault.config import Config
@@ -200,6 +200,7 @@ class Downloads:
             return HTMLResponse("File temporarily unavailable.", 503, PAGE_HEADERS)
         if request.method == "GET":  # a HEAD (link preview, mail scanner) is no download
             await record_downloads(request, grant, contact, documents)
+            metrics.downloaded(len(documents))
         if len(documents) == 1 and not grant.label.lower().endswith(".zip"):
             return pdf_response(paths[0], documents[0], grant.label)
         if request.method == "HEAD":  # the ZIP is built while sent: don't build it for nothing
@@ -224,6 +225,7 @@ class Downloads:
             reason=why.reason,
             grant=why.grant_id,
         )
+        metrics.page_viewed("link_refused")
         return HTMLResponse(self.refused_html, REFUSED_STATUS, PAGE_HEADERS)
 
 

@@ -133,7 +133,9 @@ async def start_smtp_server(config: EmailConfig, handler: object) -> asyncio.Ser
     so handlers share the loop and the ORM with the rest of the service."""
     # aiosmtpd logs every DATA line at DEBUG and MAIL FROM / RCPT TO at INFO; message
     # bodies and envelope addresses must never reach our logs at the default level.
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    # bot.logsetup lets them through when log.level is DEBUG.
+    if logging.getLogger("mail.log").level == logging.NOTSET:
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
     loop = asyncio.get_running_loop()
     factory = partial(
         SMTP,

@@ -19,6 +19,7 @@ from typing import Any
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -48,6 +49,20 @@ def plain_text(text: str) -> str:
 def user_team(body: dict[str, Any], event: dict[str, Any]) -> str:
     """The user's own workspace: differs from the app's for Slack Connect users."""
     return str(event.get("user_team") or event.get("team") or body.get("team_id") or "")
+
+
+class _SameToken(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself, then warns at every start
+    that our client's token wins over it: it is the same token, so the warning says
+    nothing (an operator would only learn to ignore warnings)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_bolt_log = logging.getLogger("slack_bolt.AsyncApp")
+if not any(isinstance(f, _SameToken) for f in _bolt_log.filters):
+    _bolt_log.addFilter(_SameToken())
 
 
 class SlackChannel:

@@ -19,7 +19,7 @@ from typing import Any
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from vault import audit
+from vault import audit, metrics
 from vault.clock import Clock
 from vault.ingest.accounts import (
     account_ids,
@@ -96,6 +96,7 @@ async def import_csv(
             await on_issued(changed)
     finally:
         bar.close()
+    metrics.rows_ingested(kind, planned.created, planned.updated, planned.unchanged)
     return ImportResult(kind, planned.created, planned.updated, planned.unchanged, changed)
 
 

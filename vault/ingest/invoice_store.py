@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
-from vault import events
+from vault import events, metrics
 from vault.ingest.drafts import InvoiceDraft
 from vault.ingest.errors import ErrorLog, ImportFailed, ImportResult
 from vault.ingest.upsert import BATCH, chunks
@@ -257,4 +257,5 @@ async def upsert_invoices(
         changed = await apply_invoice_plan(plan, now)
     if on_issued is not None and changed:
         await on_issued(changed)
+    metrics.rows_ingested("invoices", plan.created, plan.updated, plan.unchanged)
     return ImportResult("invoices", plan.created, plan.updated, plan.unchanged, changed)

@@ -108,6 +108,9 @@ class OutboxMessage(Model):
     last_error = fields.TextField(default="")
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
+    # A reply's request, when it was received: sent_at - this is the time to retrieval
+    # (vault.metrics, vault.report). None for everything that answers no request.
+    request_received_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "outbox_message"

@@ -16,6 +16,7 @@ from vault.vocabulary.escalations import EscalationKind
 from vault.vocabulary.events import AlertEvent, EventKind
 from vault.vocabulary.inbound import InboundState
 from vault.vocabulary.outbox import OutboxKind, OutboxState
+from vault.vocabulary.outcomes import RequestOutcome
 from vault.vocabulary.roles import Role
 from vault.vocabulary.sources import Source
 from vault.vocabulary.statuses import InvoiceStatus
@@ -33,6 +34,7 @@ __all__ = [
     "NotificationState",
     "OutboxKind",
     "OutboxState",
+    "RequestOutcome",
     "Role",
     "Source",
 ]
