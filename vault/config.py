@@ -22,6 +22,7 @@ from stdnum.exceptions import ValidationError
 if TYPE_CHECKING:
     from vault.config_alerts import AlertsConfig
     from vault.config_chat import SlackConfig, TelegramConfig
+    from vault.config_mail import MailLimits
 
 
 class ConfigError(ValueError):
@@ -67,6 +68,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_size": "10MB",
         "notice_interval": "1d",
         "answer_thanks": True,  # "thanks!" alone gets a short answer; false: none at all
+        # What one peer, connection or message may cost (vault.config_mail says why).
+        "idle_timeout": "30s", "command_timeout": "60s", "max_connections": 200,
+        "max_connections_per_peer": 10, "message_rate": "30/min", "max_parts": 500,
+        "max_depth": 20, "max_headers": 200, "parse_timeout": "10s", "parse_memory": "512MB",
     },
     "slack": {
         "enabled": False,
@@ -149,6 +154,7 @@ class EmailConfig:
     # The From display name of every mail we send: the seller's name (seller.name).
     sender_name: str = ""
     answer_thanks: bool = True  # a short "you're welcome" to a thanks; false: no reply
+    limits: MailLimits = field(default_factory=lambda: _mail_module().MailLimits())
 
 
 @dataclass(frozen=True)
@@ -352,7 +358,15 @@ def _email(section: dict[str, Any], source: str, sender_name: str) -> EmailConfi
         notice_interval=parse_duration(section["notice_interval"], at("notice_interval")),
         sender_name=sender_name,
         answer_thanks=_bool(section["answer_thanks"], at("answer_thanks")),
+        limits=_mail_module().mail_limits(section, source),
     )
+
+
+def _mail_module() -> Any:
+    """vault.config_mail imports this module's helpers, so it is imported on use."""
+    from vault import config_mail
+
+    return config_mail
 
 
 def _seller(section: dict[str, Any], source: str) -> SellerConfig:

@@ -2,7 +2,9 @@
 
 The contract with senders (see INTERFACES.md): 550 for recipients we do not serve, 250
 only after the raw message is committed, 451 for any internal failure so the sender
-retries, 552 over the size limit (aiosmtpd's data_size_limit does that). The pipeline
+retries, 552 over the size limit (aiosmtpd's data_size_limit does that), 554 over the
+header or MIME caps (bot.mailscan); connection caps, rates and timeouts in
+bot.channels.smtpguard. The pipeline
 reads stored messages from the database later (bot.inbound), after a restart too.
 """
 
@@ -22,6 +24,8 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from tortoise.exceptions import IntegrityError
 
+from bot.channels.smtpguard import GuardedSMTP, PeerLimits
+from bot.mailscan import over_limits
 from vault.clock import Clock
 from vault.config import EmailConfig
 from vault.models import InboundMessage
@@ -95,6 +99,10 @@ class InboundHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
+        over = over_limits(raw, self.config.limits)  # bounded by the caps, not the message
+        if over is not None:
+            log.info("smtp: message refused (%d bytes): %s", len(raw), over)
+            return f"554 5.6.0 Message refused: {over}"
         try:
             row_id, created = await store_inbound(
                 raw, _peer_ip(session), str(envelope.mail_from or ""), list(envelope.rcpt_tos),
@@ -135,8 +143,9 @@ async def start_smtp_server(config: EmailConfig, handler: object) -> asyncio.Ser
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     loop = asyncio.get_running_loop()
     factory = partial(
-        SMTP,
+        GuardedSMTP,
         handler,
+        limits=PeerLimits(config),
         data_size_limit=config.max_size,
         enable_SMTPUTF8=True,
         ident="invoicebot",
