@@ -84,7 +84,6 @@ class InboundQueue(Generic[Row]):
         self._worker: asyncio.Task[None] | None = None
         # Row id -> loop time before which the sweep does not try it again (a backoff).
         self._not_before: dict[int, float] = {}
-        self._failures: dict[int, int] = {}  # tries that failed, recorded or not
 
     @property
     def name(self) -> str:
@@ -122,22 +121,23 @@ class InboundQueue(Generic[Row]):
             self.put(row_id)
         return len(fresh)
 
-    def _back_off(self, row_id: int) -> None:
-        """After a failed try: RETRY_EVERY, then twice that, four times..."""
-        failures = self._failures[row_id] = self._failures.get(row_id, 0) + 1
-        delay = self.retry_every.total_seconds() * 2 ** min(failures - 1, 6)
+    def _back_off(self, row_id: int, attempts: int = 1) -> None:
+        """After a failed try: retry_every after the first attempt, twice that after the
+        second. A database fault (no attempt recorded) waits retry_every each time, so
+        the sweep after the fault clears answers it, however long the fault lasted."""
+        delay = self.retry_every.total_seconds() * 2 ** min(max(attempts - 1, 0), 4)
         self._not_before[row_id] = asyncio.get_running_loop().time() + delay
 
     async def run(self) -> None:
         """The worker: one row at a time, in the order they were queued."""
         while True:
             row_id = await self._queue.get()
-            failures = self._failures.get(row_id, 0)
+            self._not_before.pop(row_id, None)
             try:
                 await self.process(row_id)
             except Exception:  # the database itself failed: the next requeue tries it again
                 log.exception("%s %s: not processed; tried again later", self.name, row_id)
-                if self._failures.get(row_id, 0) == failures:  # not counted by process
+                if row_id not in self._not_before:  # not backed off by process
                     self._back_off(row_id)
             finally:
                 self._queued.discard(row_id)
@@ -153,8 +153,6 @@ class InboundQueue(Generic[Row]):
             log.exception("%s %s: processing failed (attempt %d of %d)", self.name, row.id,
                           row.attempts + 1, MAX_ATTEMPTS)
         else:
-            self._not_before.pop(row.id, None)
-            self._failures.pop(row.id, None)
             return outcome
         return await self._failed(row)
 
@@ -172,8 +170,8 @@ class InboundQueue(Generic[Row]):
         return updated == 1
 
     async def _failed(self, row: Row) -> str:
-        self._back_off(row.id)  # first: the update below can fail as the try did
         attempts = row.attempts + 1
+        self._back_off(row.id, attempts)  # first: the update below can fail as the try did
         # Its own statement, outside the failed try's transaction: the count survives it.
         await self.table.filter(id=row.id).update(attempts=attempts)
         if attempts < MAX_ATTEMPTS:
@@ -190,7 +188,6 @@ class InboundQueue(Generic[Row]):
                                inbound=row.id, attempts=attempts, reason=why)
             await self.mark_processed(row.id, UNPROCESSABLE, state=InboundState.FAILED)
         self._not_before.pop(row.id, None)
-        self._failures.pop(row.id, None)
         return UNPROCESSABLE
 
 

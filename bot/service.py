@@ -3,8 +3,8 @@
 
 Start-up order matters: the database first (migrated), then the listeners open, then
 messages left from a previous run are queued and answered in the background (bot.inbound),
-so a backlog never keeps senders from connecting. Stopping closes listeners first so nothing is accepted that cannot be
-processed.
+so a backlog never keeps senders from connecting. Stopping closes listeners first so
+nothing is accepted that cannot be processed.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from tortoise.exceptions import IntegrityError
 
 from bot.channels.smtpguard import GuardedSMTP, PeerLimits
-from bot.mailscan import over_limits
+from bot.mailscan import header_size, over_limits
 from vault.clock import Clock
 from vault.config import EmailConfig
 from vault.models import InboundMessage
@@ -46,7 +46,8 @@ def message_key(raw: bytes) -> str:
 
     A sender that lost our 250 resends the same message: the key makes that a no-op.
     """
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw, headersonly=True)
+    headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:header_size(raw)],
+                                                           headersonly=True)
     values = headers.get_all("Message-ID") or []
     match = _MESSAGE_ID.match(str(values[0])) if len(values) == 1 else None
     return match[1] if match else "sha256:" + hashlib.sha256(raw).hexdigest()
@@ -99,7 +100,8 @@ class InboundHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
-        over = over_limits(raw, self.config.limits)  # bounded by the caps, not the message
+        # Bounded by the caps, not the message; in a thread so the loop keeps its turns.
+        over = await asyncio.to_thread(over_limits, raw, self.config.limits)
         if over is not None:
             log.info("smtp: message refused (%d bytes): %s", len(raw), over)
             return f"554 5.6.0 Message refused: {over}"
