@@ -112,7 +112,8 @@ class _YieldingReader:
         object.__setattr__(self, "_lines", lines)
         if lines % self._EVERY == 0:
             await asyncio.sleep(0)
-        return await self._stream.readuntil(separator)
+        stream: asyncio.StreamReader = self._stream
+        return await stream.readuntil(separator)
 
 
 class GuardedSMTP(SMTP):
