@@ -24,6 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from starlette.routing import BaseRoute
 
 from bot.channels.email import InboundHandler, start_smtp_server
+from bot.channels.smtpguard import PeerLimits
 from bot.chatinbox import prune_chat_state
 from bot.chatservice import ChatChannels
 from bot.commands_cli import invoice_issuer
@@ -116,7 +117,8 @@ class Service:
 
     async def _start_smtp(self) -> None:
         handler = InboundHandler(self.config.email, self.inbox.queue.put, self.clock)
-        self.smtp = await start_smtp_server(self.config.email, handler)
+        self.smtp_guard = PeerLimits(self.config.email)  # connection counts, message rates
+        self.smtp = await start_smtp_server(self.config.email, handler, self.smtp_guard)
         self.smtp_port = self.smtp.sockets[0].getsockname()[1]
 
     async def _start_http(self, signer: LinkSigner) -> None:

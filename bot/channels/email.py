@@ -137,7 +137,8 @@ def _peer_ip(session: Session) -> str:
     return str(peer[0]) if isinstance(peer, tuple) else str(peer)
 
 
-async def start_smtp_server(config: EmailConfig, handler: object) -> asyncio.Server:
+async def start_smtp_server(config: EmailConfig, handler: object,
+                            guard: PeerLimits | None = None) -> asyncio.Server:
     """Listen on email.listen in the running loop (not aiosmtpd's threaded Controller),
     so handlers share the loop and the ORM with the rest of the service."""
     # aiosmtpd logs every DATA line at DEBUG and MAIL FROM / RCPT TO at INFO; message
@@ -147,7 +148,7 @@ async def start_smtp_server(config: EmailConfig, handler: object) -> asyncio.Ser
     factory = partial(
         GuardedSMTP,
         handler,
-        limits=PeerLimits(config),
+        limits=guard or PeerLimits(config),
         data_size_limit=config.max_size,
         enable_SMTPUTF8=True,
         ident="invoicebot",

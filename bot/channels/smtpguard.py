@@ -10,8 +10,9 @@ smtpd and anvil do:
 - max_connections (all peers) and max_connections_per_peer: beyond either, the new
   connection gets `421` and is closed before the greeting, so it costs one accept;
 - message_rate per peer: beyond it, MAIL FROM gets `450` (the sender queues and retries).
-Trusted relays (email.trusted_relays) are exempt from the per-peer cap and the rate: all
-legitimate mail may come through them. The global cap holds for everyone.
+Trusted relays (email.trusted_relays) are exempt from the caps and the rate, though
+counted: all legitimate mail may come through them, and a flood from elsewhere must not
+lock our own relay out.
 """
 
 from __future__ import annotations
@@ -53,10 +54,10 @@ class PeerLimits:
 
     def admit(self, peer: str) -> str | None:
         """Count a new connection in; the refusal to send instead, if it is one too many."""
-        limits = self.config.limits
-        if self.total >= limits.max_connections:
+        limits, trusted = self.config.limits, self.trusted(peer)
+        if self.total >= limits.max_connections and not trusted:
             return TOO_MANY
-        if self.open[peer] >= limits.max_connections_per_peer and not self.trusted(peer):
+        if self.open[peer] >= limits.max_connections_per_peer and not trusted:
             return TOO_MANY_FROM_YOU
         self.open[peer] += 1
         self.total += 1
