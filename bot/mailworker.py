@@ -18,6 +18,7 @@ import email
 import email.policy
 import logging
 import multiprocessing
+import os
 import resource
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -65,10 +66,12 @@ def read_mail(raw: bytes, limits: MailLimits) -> Reading:
                    tuple(fresh_body_lines(text, keep_thanks=True)))
 
 
-def _limit_memory(max_bytes: int) -> None:
+def _limit_worker(max_bytes: int) -> None:
     """Pool initializer: the worker's address space, so a hostile message ends in a
-    MemoryError in the worker and never in the machine's OOM killer."""
+    MemoryError in the worker and never in the machine's OOM killer; and a lower CPU
+    priority, so on a busy machine the service's own process is served first."""
     resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
+    os.nice(10)
 
 
 def _ready() -> bool:
@@ -82,22 +85,26 @@ class MailReader:
     def __init__(self, limits: MailLimits) -> None:
         self.limits = limits
         self._pool: ProcessPoolExecutor | None = None
+        self._ready = False  # the worker has started and imported what it needs
 
     def _start(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn, not fork: a fork copies the service's address space (against the
             # memory cap) and its threads' locks in whatever state they are in.
             self._pool = ProcessPoolExecutor(
-                1, mp_context=multiprocessing.get_context("spawn"), initializer=_limit_memory,
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=_limit_worker,
                 initargs=(self.limits.parse_memory,))
         return self._pool
 
     async def warm_up(self) -> None:
-        """Start the worker now, so the first message does not wait for its imports."""
-        await asyncio.get_running_loop().run_in_executor(self._start(), _ready)
+        """Start the worker (on the first message, or after one was killed): its start-up
+        is not counted against a message's time budget."""
+        self._ready = await asyncio.get_running_loop().run_in_executor(self._start(), _ready)
 
     async def read(self, raw: bytes) -> Reading:
         """Read one message in the worker. Raises OverBudget."""
+        if not self._ready:
+            await self.warm_up()
         pool = self._start()
         budget = self.limits.parse_timeout.total_seconds()
         try:
@@ -113,7 +120,7 @@ class MailReader:
 
     def _kill(self) -> None:
         """End the worker at once; the next read starts a fresh one."""
-        pool, self._pool = self._pool, None
+        pool, self._pool, self._ready = self._pool, None, False
         if pool is None:
             return
         # The executor has no way to stop a running task: its processes are killed
