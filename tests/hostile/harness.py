@@ -40,11 +40,14 @@ def hostile_config(make_config: Callable[..., Config], sink: SmtpSink, **env: st
 
 @asynccontextmanager
 async def running_service(config: Config, sink: SmtpSink, renderer: PdfRenderer, *,
-                          retry: timedelta = RETRY_EVERY) -> AsyncIterator[Running]:
+                          retry: timedelta = RETRY_EVERY,
+                          data: bool = True) -> AsyncIterator[Running]:
+    """The service; with `data`, the e2e accounts, contacts and invoices loaded."""
     service = Service(config, clock=fixed_clock(), inbound_retry=retry)
     await service.start()
     try:
-        await load_e2e_data(config, renderer)
+        if data:
+            await load_e2e_data(config, renderer)
         yield Running(service=service, sink=sink, config=config)
     finally:
         await service.stop()

@@ -6,6 +6,7 @@ too fast gets a 450 at MAIL FROM."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import smtplib
 from collections import Counter
 from collections.abc import Callable
@@ -80,3 +81,32 @@ async def test_a_peer_sending_too_fast_is_told_to_retry_later(
         assert refused.value.smtp_code == 450  # temporary: the sender's queue retries
         await running.send(request_mail(CONTACT, "invoices March"))  # our relay: no rate
         await sink.wait_for(1)
+
+
+async def test_a_slow_upload_is_cut_by_the_command_timeout(
+    make_config: Callable[..., Config], sink: SmtpSink, renderer: PdfRenderer, orm: str,
+) -> None:
+    """DATA's content trickling in (a byte a second keeps no idle timer from firing on a
+    server that resets it per read) is cut when the command's own time is up."""
+    config = hostile_config(make_config, sink, INVOICEBOT_EMAIL_COMMAND_TIMEOUT="2s")
+    async with running_service(config, sink, renderer, data=False) as running:
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", running.service.smtp_port, local_addr=("127.0.0.40", 0))
+        await reader.readline()  # 220
+        for command in (b"HELO slow.example", b"MAIL FROM:<a@slow.example>",
+                        b"RCPT TO:<invoices@localhost>", b"DATA"):
+            writer.write(command + b"\r\n")
+            assert (await reader.readline())[:3] in (b"250", b"354")
+
+        async def trickle() -> None:
+            for byte in b"Subject: slow\r\n\r\n" * 10:
+                writer.write(bytes([byte]))
+                await asyncio.sleep(0.25)
+
+        sending = asyncio.create_task(trickle())
+        assert await asyncio.wait_for(reader.read(), 10) == b""  # cut: EOF, no 250
+        sending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sending
+        writer.close()
+        assert running.service.smtp_guard.total == 0
