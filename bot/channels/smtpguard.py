@@ -94,9 +94,10 @@ class PeerLimits:
 class _YieldingReader:
     """aiosmtpd reads DATA one line at a time and awaits nothing while lines are buffered:
     a 1 MB message of empty lines (80,000 MIME parts) would hold the event loop for over
-    a second. This reader lets the loop run other tasks every few hundred lines."""
+    a second. This reader lets the loop run other tasks every few dozen lines (a download
+    needs a dozen turns of the loop, so each turn must be short)."""
 
-    _EVERY = 256
+    _EVERY = 32
 
     def __init__(self, reader: asyncio.StreamReader) -> None:
         object.__setattr__(self, "_stream", reader)
