@@ -97,9 +97,11 @@ class MailReader:
         return self._pool
 
     async def warm_up(self) -> None:
-        """Start the worker (on the first message, or after one was killed): its start-up
-        is not counted against a message's time budget."""
-        self._ready = await asyncio.get_running_loop().run_in_executor(self._start(), _ready)
+        """Start the worker (at service start, or after one was killed): its start-up is
+        not counted against a message's time budget."""
+        pool = self._start()
+        ready = await asyncio.get_running_loop().run_in_executor(pool, _ready)
+        self._ready = ready and pool is self._pool  # not killed meanwhile
 
     async def read(self, raw: bytes) -> Reading:
         """Read one message in the worker. Raises OverBudget."""

@@ -102,6 +102,8 @@ class Service:
         await self._start_http(signer)
         # After the listeners: the backlog is answered in the background (bot.inbound).
         await self.inbox.queue.start()
+        # The parser worker's imports take a second: paid now, not by the first mail.
+        self._tasks.append(asyncio.create_task(self.inbox.reader.warm_up(), name="mail-reader"))
         await self.chats.start()
         self._start_scheduler()
         # In the background: thousands of PDFs left by a killed import must not hold up
