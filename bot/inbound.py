@@ -5,18 +5,24 @@ Slack or Telegram), so a crash after the acknowledgement loses nothing. Processi
 after, here, one message at a time per channel, in arrival order:
 
     received ──(handled: answer queued and row marked in one transaction)──> processed
-        ├──(the try raised)──> attempts + 1, still received: tried again at the next
-        │                      requeue (the service's scheduler, every RETRY_EVERY)
-        └──(MAX_ATTEMPTS tries raised)──> failed: set aside for AR (an Escalation of kind
-                                          unprocessable, an audit row), kept whole
+        ├──(the try raised)──> attempts + 1, still received: tried again by the sweep
+        │                      (the service's scheduler, every RETRY_EVERY) once its
+        │                      backoff has passed (RETRY_EVERY, then twice that, ...)
+        ├──(MAX_ATTEMPTS tries raised)──> failed: set aside for AR (an Escalation of kind
+        │                                 unprocessable, an audit row), kept whole
+        └──(over a budget: the channel calls set_aside)──> failed at once, the same way
+
+A try that fails because the database itself fails (locked, full) may not even record
+its attempt; it keeps its backoff in memory and the sweep tries it again once the fault
+clears, without a restart.
 
 A channel supplies only what differs: its table and two functions, how a stored row is
 answered (`handle`, which marks it processed in the transaction that queues its answer) and
 where it came from (`origin`, for AR). Everything else is here, once.
 
-Start-up: the rows a previous run left are queued, not processed, before the listeners
-open. They are still answered first (the queue is first in, first out, and they are in it
-first), but start-up does not wait for them: a backlog, or a message that breaks the
+Start-up: the rows a previous run left are queued, not processed, once the listeners
+are open. They are answered in the background, in arrival order; start-up does not wait
+for them: a backlog, or a message that breaks the
 pipeline, never keeps the service from accepting mail and chat deliveries, which senders
 would see as refused connections and platforms as failed webhooks they retry.
 """
@@ -64,8 +70,10 @@ class InboundQueue(Generic[Row]):
     """One channel's stored messages, processed by one worker; see the module docstring."""
 
     def __init__(self, table: type[Row], handle: Callable[[Row], Awaitable[str]],
-                 origin: Callable[[Row], Awaitable[Origin]], clock: Clock) -> None:
+                 origin: Callable[[Row], Awaitable[Origin]], clock: Clock,
+                 retry_every: timedelta = RETRY_EVERY) -> None:
         self.table: type[Row] = table
+        self.retry_every = retry_every
         self.handle: Callable[[Row], Awaitable[str]] = handle
         self.origin: Callable[[Row], Awaitable[Origin]] = origin
         self.clock = clock
@@ -74,6 +82,8 @@ class InboundQueue(Generic[Row]):
         # does not try it again straight after.
         self._queued: set[int] = set()
         self._worker: asyncio.Task[None] | None = None
+        # Row id -> loop time before which the sweep does not try it again (a backoff).
+        self._not_before: dict[int, float] = {}
 
     @property
     def name(self) -> str:
@@ -99,23 +109,36 @@ class InboundQueue(Generic[Row]):
             self._queued.add(row_id)
             self._queue.put_nowait(row_id)
 
-    async def requeue(self) -> int:
+    async def requeue(self, *, due_only: bool = False) -> int:
         """Queue every row still `received` that is not queued already: left by a previous
-        run, or its last try failed. Returns how many were queued."""
+        run, or its last try failed; with `due_only` (the sweep), only those whose backoff
+        has passed. Returns how many were queued."""
         rows = await self.table.filter(state=InboundState.RECEIVED).order_by("id").values("id")
-        fresh = [int(row["id"]) for row in rows if int(row["id"]) not in self._queued]
+        now = asyncio.get_running_loop().time()
+        fresh = [int(row["id"]) for row in rows if int(row["id"]) not in self._queued
+                 and not (due_only and self._not_before.get(int(row["id"]), now) > now)]
         for row_id in fresh:
             self.put(row_id)
         return len(fresh)
+
+    def _back_off(self, row_id: int, attempts: int = 1) -> None:
+        """After a failed try: retry_every after the first attempt, twice that after the
+        second. A database fault (no attempt recorded) waits retry_every each time, so
+        the sweep after the fault clears answers it, however long the fault lasted."""
+        delay = self.retry_every.total_seconds() * 2 ** min(max(attempts - 1, 0), 4)
+        self._not_before[row_id] = asyncio.get_running_loop().time() + delay
 
     async def run(self) -> None:
         """The worker: one row at a time, in the order they were queued."""
         while True:
             row_id = await self._queue.get()
+            self._not_before.pop(row_id, None)
             try:
                 await self.process(row_id)
             except Exception:  # the database itself failed: the next requeue tries it again
                 log.exception("%s %s: not processed; tried again later", self.name, row_id)
+                if row_id not in self._not_before:  # not backed off by process
+                    self._back_off(row_id)
             finally:
                 self._queued.discard(row_id)
 
@@ -125,10 +148,12 @@ class InboundQueue(Generic[Row]):
         if row is None:
             return "already processed"
         try:
-            return await self.handle(row)
+            outcome = await self.handle(row)
         except Exception:
             log.exception("%s %s: processing failed (attempt %d of %d)", self.name, row.id,
                           row.attempts + 1, MAX_ATTEMPTS)
+        else:
+            return outcome
         return await self._failed(row)
 
     async def mark_processed(self, row_id: int, outcome: str, *,
@@ -146,29 +171,37 @@ class InboundQueue(Generic[Row]):
 
     async def _failed(self, row: Row) -> str:
         attempts = row.attempts + 1
+        self._back_off(row.id, attempts)  # first: the update below can fail as the try did
+        # Its own statement, outside the failed try's transaction: the count survives it.
         await self.table.filter(id=row.id).update(attempts=attempts)
         if attempts < MAX_ATTEMPTS:
             return f"attempt {attempts} failed"
+        return await self.set_aside(row, f"failed {attempts} times", attempts=attempts)
+
+    async def set_aside(self, row: Row, why: str, *, attempts: int | None = None) -> str:
+        """No more tries: failed, an AR item saying `why`, an audit row; the row kept whole."""
+        attempts = row.attempts if attempts is None else attempts
         origin = await self.origin(row)
         async with in_transaction():
-            await _escalate(origin, row.id, attempts, self.clock.now())
+            await _escalate(origin, row.id, why, self.clock.now())
             await audit.record(f"bot.inbound.{UNPROCESSABLE}", channel=origin.channel.value,
-                               inbound=row.id, attempts=attempts)
+                               inbound=row.id, attempts=attempts, reason=why)
             await self.mark_processed(row.id, UNPROCESSABLE, state=InboundState.FAILED)
+        self._not_before.pop(row.id, None)
         return UNPROCESSABLE
 
 
-async def requeue(queues: Iterable[InboundQueue[Any]]) -> int:
+async def requeue(queues: Iterable[InboundQueue[Any]], *, due_only: bool = False) -> int:
     """Every channel's failed tries, queued again: the service's periodic retry."""
-    return sum([await queue.requeue() for queue in queues])
+    return sum([await queue.requeue(due_only=due_only) for queue in queues])
 
 
-async def _escalate(origin: Origin, row_id: int, attempts: int, now: datetime) -> None:
+async def _escalate(origin: Origin, row_id: int, why: str, now: datetime) -> None:
     """Set aside for AR, once per row however often called."""
     contact = await Contact.get_or_none(id=origin.contact_id) if origin.contact_id else None
     await escalate(
         EscalationKind.UNPROCESSABLE, f"{UNPROCESSABLE}:{origin.channel.value}:{row_id}",
         at=now, account_id=contact.account_id if contact else None,
         contact_id=origin.contact_id, address=origin.address,
-        summary=f"{origin.channel.label} message {origin.key[:80]} failed {attempts} times; "
+        summary=f"{origin.channel.label} message {origin.key[:80]} {why}; "
                 "kept in the inbound store")

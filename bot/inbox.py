@@ -10,18 +10,19 @@ processed, so reprocessing never sends a second reply.
 from __future__ import annotations
 
 import asyncio
-import email
 import email.policy
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.parser import BytesParser
 
 from tortoise.transactions import in_transaction
 
 from bot import bounces, conversation, mailauth
-from bot.inbound import InboundQueue, Origin
-from bot.mailtext import request_lines
+from bot.inbound import RETRY_EVERY, InboundQueue, Origin
+from bot.mailtext import bare_subject
+from bot.mailworker import MailReader, OverBudget
 from bot.messages import Link, Request
 from bot.outgoing import reply_message
 from bot.pipeline import Answer, Pipeline
@@ -47,13 +48,16 @@ class Inbox:
         self, config: EmailConfig, pipeline: Pipeline, wake_delivery: Callable[[], None],
         dnsfunc: Callable[..., bytes] | None = None,
         offers: Callable[[int, Sequence[str]], Awaitable[list[Link]]] | None = None,
+        retry_every: timedelta = RETRY_EVERY,
     ) -> None:
         self.config = config
         self.pipeline = pipeline
         self.wake_delivery = wake_delivery
         self.dnsfunc = dnsfunc  # injectable DKIM key lookup, for tests
         self.offers = offers  # one-click chat links offered under answers (chat enabled)
-        self.queue = InboundQueue(InboundMessage, self.handle, self.origin, pipeline.clock)
+        self.queue = InboundQueue(InboundMessage, self.handle, self.origin, pipeline.clock,
+                                  retry_every)
+        self.reader = MailReader(config.limits)
 
     def now(self) -> datetime:
         return self.pipeline.clock.now()  # the service's one clock
@@ -63,7 +67,14 @@ class Inbox:
         return Origin(Channel.EMAIL, row.message_key, row.mail_from)
 
     async def handle(self, row: InboundMessage) -> str:
-        msg = email.message_from_bytes(bytes(row.raw_message), policy=email.policy.default)
+        raw = bytes(row.raw_message)
+        try:
+            # The body is parsed in the reader's worker, within its budgets; the event
+            # loop parses only the top-level headers (at most 100 KB, bot.mailscan).
+            reading = await self.reader.read(raw)
+        except OverBudget as over:
+            return await self.queue.set_aside(row, f"set aside unread: {over}")
+        msg = BytesParser(policy=email.policy.default).parsebytes(raw[:reading.header_size])
         assert isinstance(msg, EmailMessage)
         # Before the sender checks: reports come from MAILER-DAEMON, often with a From
         # we would refuse, and are never answered.
@@ -72,7 +83,7 @@ class Inbox:
         forged = mailauth.header_refusal(msg, self.config.authserv_id)
         if forged is not None:
             return await self._drop(row, "refused_headers", forged)
-        bounce = bounces.parse_bounce(msg)
+        bounce = reading.bounce
         if bounce is not None:
             return await self._bounce(row, bounce)
         sender = mailauth.parse_sender(msg)
@@ -82,7 +93,9 @@ class Inbox:
             return await self._drop(row, "auto_generated", "no reply to automatic mail")
         # A reply to one of ours: our subject is not a request, the new text is.
         reply = await conversation.replies_to_ours(msg, sender)
-        lines = request_lines(msg, with_subject=not reply)
+        subject = bare_subject(msg)
+        lines = list(reading.reply_lines) if reply else [subject] * bool(subject) + list(
+            reading.lines)
         if reply and not lines:
             return await self._drop(row, "empty_reply", "a reply to ours with no new text")
         request = Request(

@@ -1,10 +1,10 @@
 """The running service: SMTP receiver, HTTP server, workers, scheduler and the feed folder
 (when `[ingest] watch` is set) in ONE event loop.
 
-Start-up order matters: the database first (migrated), then messages left from a previous
-run are queued (answered first, without holding up start-up: bot.inbound), then the
-listeners open. Stopping closes listeners first so nothing is accepted that cannot be
-processed.
+Start-up order matters: the database first (migrated), then the listeners open, then
+messages left from a previous run are queued and answered in the background (bot.inbound),
+so a backlog never keeps senders from connecting. Stopping closes listeners first so
+nothing is accepted that cannot be processed.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from starlette.routing import BaseRoute
 
 from bot.channels.email import InboundHandler, start_smtp_server
+from bot.channels.smtpguard import PeerLimits
 from bot.chatinbox import prune_chat_state
 from bot.chatservice import ChatChannels
 from bot.commands_cli import invoice_issuer
@@ -103,14 +104,18 @@ class Service:
         self.chats = ChatChannels(self.config, self.pipeline, self._wake.set, self.clock)
         self.senders = [self.sender, *self.chats.senders()]
         self.inbox = Inbox(self.config.email, self.pipeline, self._wake.set, self.dnsfunc,
-                           offers=self.chats.offers if self.chats.enabled else None)
+                           offers=self.chats.offers if self.chats.enabled else None,
+                           retry_every=self.inbound_retry)
         self.ticks = Ticks(AlertContext(self.config, signer), self.clock, self._wake.set)
         await self.ticks.sweep()
         self._inbound = [self.inbox.queue, *self.chats.queues()]
-        await self.inbox.queue.start()
         self._tasks.append(asyncio.create_task(self._delivery_worker(), name="delivery"))
         await self._start_smtp()
         await self._start_http(signer)
+        # After the listeners: the backlog is answered in the background (bot.inbound).
+        await self.inbox.queue.start()
+        # The parser worker's imports take a second: paid now, not by the first mail.
+        self._tasks.append(asyncio.create_task(self.inbox.reader.warm_up(), name="mail-reader"))
         await self.chats.start()
         self._start_scheduler()
         # In the background: thousands of PDFs left by a killed import must not hold up
@@ -140,8 +145,9 @@ class Service:
 
     async def _start_smtp(self) -> None:
         handler = InboundHandler(self.config.email, self.inbox.queue.put, self.clock)
+        self.smtp_guard = PeerLimits(self.config.email)  # connection counts, message rates
         try:
-            self.smtp = await start_smtp_server(self.config.email, handler)
+            self.smtp = await start_smtp_server(self.config.email, handler, self.smtp_guard)
         except OSError as exc:  # a port in use, an address this host does not have
             host, port = self.config.email.listen
             raise StartupError(f"email.listen {host}:{port}: {_reason(exc)}") from None
@@ -251,7 +257,7 @@ class Service:
                                args=[self.clock])
         self.scheduler.add_job(self.forget_idempotent_answers, "interval", hours=1,
                                id="api-idempotency-prune")
-        self.scheduler.add_job(self.retry_inbound, "interval", id="inbound-retry",
+        self.scheduler.add_job(self.sweep_inbound, "interval", id="inbound-retry",
                                seconds=self.inbound_retry.total_seconds())
         # The counts of sampled link refusals, written each minute even when traffic stops.
         self.scheduler.add_job(self.refused_links.flush, "interval", minutes=1,
@@ -304,6 +310,10 @@ class Service:
         """Queue again, on every channel, the stored messages whose last try failed."""
         return await requeue(self._inbound)
 
+    async def sweep_inbound(self) -> int:
+        """The scheduled retry: only the messages whose backoff has passed."""
+        return await requeue(self._inbound, due_only=True)
+
     async def _delivery_worker(self) -> None:
         while not self._stopping:
             # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
@@ -333,6 +343,7 @@ class Service:
             self.scheduler.shutdown(wait=False)
         if hasattr(self, "inbox"):
             await self.inbox.queue.stop()
+            await asyncio.to_thread(self.inbox.reader.close)
         for task in self._tasks:
             if task.get_name() == "pdf-sweep":  # the rest is rendered by the next start
                 task.cancel()

@@ -417,19 +417,15 @@ def nested_mail(depth: int) -> bytes:
     return b"\r\n".join(lines) + b"\r\n"
 
 
-async def test_a_message_that_breaks_the_parser_is_set_aside_for_ar_after_three_tries(
+async def test_a_deeply_nested_message_is_refused_at_data_and_never_stored(
     running: Running,
 ) -> None:
-    await running.send(nested_mail(1200))  # accepted: it is stored before it is read
-    row = await until(lambda: InboundMessage.get_or_none(message_key="deep@acme.example",
-                                                         attempts=1))
-    for attempts in (2, 3):  # as the service's periodic retry does (0 until the try is over)
-        await until(running.service.retry_inbound)
-        await until(lambda n=attempts: InboundMessage.get_or_none(id=row.id, attempts=n))
-    row = await until(lambda: InboundMessage.get_or_none(id=row.id, state="failed"))
-    assert (row.state, row.outcome, row.attempts) == ("failed", "unprocessable", 3)
-    assert len(bytes(row.raw_message)) > 50_000  # nothing lost: kept whole for AR
-    item = await Escalation.get(kind="unprocessable")
-    assert item.address == "bounce@sender.example" and "failed 3 times" in item.summary
+    """Over the nesting cap: 554 before any 250, so the sender's relay tells the sender.
+    Under looser caps it would be read in the parser worker and set aside at once
+    (tests/hostile/test_hostile_mail.py)."""
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        await running.send(nested_mail(1200))
+    assert refused.value.smtp_code == 554
+    assert b"MIME" in refused.value.smtp_error
+    assert await InboundMessage.all().count() == 0
     assert await OutboxMessage.all().count() == 0
-    assert await running.service.retry_inbound() == 0  # not retried any more

@@ -32,6 +32,7 @@ from vault.config_sources import (
 if TYPE_CHECKING:
     from vault.config_alerts import AlertsConfig
     from vault.config_chat import SlackConfig, TelegramConfig
+    from vault.config_mail import MailLimits
 
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
@@ -83,6 +84,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # verified (against the system's CAs, or this PEM bundle for a private CA).
         "outbound_ca_file": "",
         "outbound_require_tls": False,  # refuse to send to a relay that does not offer it
+        # What one peer, connection or message may cost (vault.config_mail says why).
+        "idle_timeout": "30s", "command_timeout": "60s", "max_connections": 200,
+        "max_connections_per_peer": 10, "message_rate": "30/min", "max_parts": 500,
+        "max_depth": 20, "max_headers": 200, "parse_timeout": "10s", "parse_memory": "512MB",
     },
     "slack": {
         "enabled": False,
@@ -177,6 +182,7 @@ class EmailConfig:
     # AUTH at the relay, from INVOICEBOT_SMTP_USERNAME / INVOICEBOT_SMTP_PASSWORD.
     outbound_username: str = ""
     outbound_password: str = field(default="", repr=False)
+    limits: MailLimits = field(default_factory=lambda: _mail_module().MailLimits())
 
 
 @dataclass(frozen=True)
@@ -375,6 +381,7 @@ def _email(section: dict[str, Any], origins: Origins, sender_name: str,
         sender_name=sender_name,
         answer_thanks=_bool(section["answer_thanks"], at("answer_thanks")),
         **_email_tls(section, origins, env),
+        limits=_mail_module().mail_limits(section, origins),
     )
 
 
@@ -407,6 +414,13 @@ def _pem_file(value: Any, where: str) -> Path | None:
     if not Path(text).is_file():
         raise ConfigError(f"{where}: {text!r} is not a file")
     return Path(text)
+
+
+def _mail_module() -> Any:
+    """vault.config_mail imports this module's helpers, so it is imported on use."""
+    from vault import config_mail
+
+    return config_mail
 
 
 def _seller(section: dict[str, Any], at: Origins) -> SellerConfig:

@@ -2,7 +2,9 @@
 
 The contract with senders (see INTERFACES.md): 550 for recipients we do not serve, 250
 only after the raw message is committed, 451 for any internal failure so the sender
-retries, 552 over the size limit (aiosmtpd's data_size_limit does that). The pipeline
+retries, 552 over the size limit (aiosmtpd's data_size_limit does that), 554 over the
+header or MIME caps (bot.mailscan); connection caps, rates and timeouts in
+bot.channels.smtpguard. The pipeline
 reads stored messages from the database later (bot.inbound), after a restart too.
 """
 
@@ -23,6 +25,8 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from tortoise.exceptions import IntegrityError
 
+from bot.channels.smtpguard import GuardedSMTP, PeerLimits
+from bot.mailscan import header_size, over_limits
 from vault.clock import Clock
 from vault.config import EmailConfig
 from vault.models import InboundMessage
@@ -43,7 +47,8 @@ def message_key(raw: bytes) -> str:
 
     A sender that lost our 250 resends the same message: the key makes that a no-op.
     """
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw, headersonly=True)
+    headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:header_size(raw)],
+                                                           headersonly=True)
     values = headers.get_all("Message-ID") or []
     match = _MESSAGE_ID.match(str(values[0])) if len(values) == 1 else None
     return match[1] if match else "sha256:" + hashlib.sha256(raw).hexdigest()
@@ -96,6 +101,11 @@ class InboundHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
+        # Bounded by the caps, not the message; in a thread so the loop keeps its turns.
+        over = await asyncio.to_thread(over_limits, raw, self.config.limits)
+        if over is not None:
+            log.info("smtp: message refused (%d bytes): %s", len(raw), over)
+            return f"554 5.6.0 Message refused: {over}"
         try:
             row_id, created = await store_inbound(
                 raw, _peer_ip(session), str(envelope.mail_from or ""), list(envelope.rcpt_tos),
@@ -128,7 +138,8 @@ def _peer_ip(session: Session) -> str:
     return str(peer[0]) if isinstance(peer, tuple) else str(peer)
 
 
-async def start_smtp_server(config: EmailConfig, handler: object) -> asyncio.Server:
+async def start_smtp_server(config: EmailConfig, handler: object,
+                            guard: PeerLimits | None = None) -> asyncio.Server:
     """Listen on email.listen in the running loop (not aiosmtpd's threaded Controller),
     so handlers share the loop and the ORM with the rest of the service."""
     # aiosmtpd logs every DATA line at DEBUG and MAIL FROM / RCPT TO at INFO; message
@@ -138,8 +149,9 @@ async def start_smtp_server(config: EmailConfig, handler: object) -> asyncio.Ser
         logging.getLogger("mail.log").setLevel(logging.WARNING)
     loop = asyncio.get_running_loop()
     factory = partial(
-        SMTP,
+        GuardedSMTP,
         handler,
+        limits=guard or PeerLimits(config),
         data_size_limit=config.max_size,
         enable_SMTPUTF8=True,
         ident="invoicebot",
