@@ -37,6 +37,7 @@ from notifier.email_send import Brand
 from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
 from vault import db, retention
+from vault.accept_errors import AcceptErrors
 from vault.api.http import Api
 from vault.api.idempotency import forget_expired
 from vault.api.ingest import OnIssued
@@ -44,6 +45,7 @@ from vault.api.stripe_hook import StripeWebhook
 from vault.clock import SYSTEM, Clock
 from vault.config import Config
 from vault.documents import DocumentStore, any_invoice_without_pdf, render_missing_pdfs
+from vault.http_limits import header_deadline_protocol
 from vault.ingest.csv import ImportResult, import_csv
 from vault.ingest.feed import FeedFolder
 from vault.links import LinkSigner
@@ -80,8 +82,11 @@ class Service:
     _stopping: bool = False
     _own_pdfs: LazyPdfRenderer | None = None
     _pdf_sweep: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _accept_errors: AcceptErrors = field(default_factory=AcceptErrors)
 
     async def start(self) -> None:
+        # Out of file descriptors: one log line, not a traceback per accept (both servers).
+        self._accept_errors.install(asyncio.get_running_loop())
         await db.migrate(self.config.database_url)
         await db.connect(self.config.database_url)
         signer = LinkSigner(self.config.secret_keys)
@@ -130,9 +135,14 @@ class Service:
                          not_found=api.not_found)
         self.refused_links = app.state.refused_links
         host, port = self.config.http_listen
+        limits = self.config.http_limits  # [http]: vault.http_limits says why each
         # Our own redacting access log replaces uvicorn's, which would log link tokens.
-        server_config = uvicorn.Config(app, host=host, port=port, lifespan="off",
-                                       access_log=False, log_config=None)
+        server_config = uvicorn.Config(
+            app, host=host, port=port, lifespan="off", access_log=False, log_config=None,
+            http=header_deadline_protocol(limits.header_timeout),
+            limit_concurrency=limits.max_connections,
+            timeout_keep_alive=limits.keep_alive_timeout,  # type: ignore[arg-type]
+            h11_max_incomplete_event_size=limits.max_header_size)
         self.http = uvicorn.Server(server_config)
         self._tasks.append(asyncio.create_task(self.http.serve(), name="http"))
         while not self.http.started:
@@ -277,3 +287,4 @@ class Service:
             with contextlib.suppress(Exception):  # counts only; the rows are written
                 await self.refused_links.flush()
         await db.close()
+        self._accept_errors.uninstall()

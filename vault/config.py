@@ -19,6 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from stdnum import bic, iban
 from stdnum.exceptions import ValidationError
 
+from vault.config_http import DEFAULTS as HTTP_LIMITS
+from vault.config_http import HttpLimits, http_limits
+
 if TYPE_CHECKING:
     from vault.config_alerts import AlertsConfig
     from vault.config_chat import SlackConfig, TelegramConfig
@@ -53,6 +56,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "http": {
         "listen": "127.0.0.1:8080", "public_url": "http://127.0.0.1:8080",
         "min_free_disk": "500MB",  # /readyz answers 503 below this much free space
+        **HTTP_LIMITS,  # connection and body limits (vault.config_http)
     },
     "links": {"ttl": "7d"},
     "email": {
@@ -228,6 +232,7 @@ class Config:
     min_free_disk: int = 500 * 1024 * 1024  # bytes free under vault.path for /readyz
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     stripe: StripeConfig | None = None  # None: stripe.enabled is false
+    http_limits: HttpLimits = field(default_factory=HttpLimits)
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -309,6 +314,7 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
         min_free_disk=parse_size(m["http"]["min_free_disk"], where("http", "min_free_disk")),
         retention=_retention(m["retention"], source),
         stripe=_stripe(m["stripe"], source, env),
+        http_limits=http_limits(m["http"], source),
     )
     if config.alerts.ar_slack_channel and config.slack is None:
         # Its posts would wait in the outbox for a Slack sender that never runs.

@@ -48,6 +48,7 @@ from vault import audit
 from vault.archive_index import INDEX_NAME, archive_index, safe_member_name
 from vault.clock import Clock
 from vault.config import Config
+from vault.http_limits import BodyLimit
 from vault.links import (
     LinkSigner,
     Refusal,
@@ -99,7 +100,9 @@ def create_app(
         *extra_routes,
     ]
     handlers = {} if not_found is None else {404: not_found}
-    app = Starlette(routes=routes, middleware=[Middleware(AccessLog)],
+    # BodyLimit first: no handler ever reads more of a body than its route's cap.
+    middleware = [Middleware(BodyLimit, limits=config.http_limits), Middleware(AccessLog)]
+    app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers=handlers)
     app.state.refused_links = downloads.refusals  # the service flushes its counts
     return app
