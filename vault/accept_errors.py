@@ -39,6 +39,8 @@ class AcceptErrors:
         self._loop = None
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if _retry_after_close(context):
+            return  # the listener closed while asyncio's retry was pending: nothing lost
         if context.get("message") != OUT_OF_RESOURCES:
             if self._previous is not None:
                 self._previous(loop, context)
@@ -53,3 +55,10 @@ class AcceptErrors:
             log.warning("not accepting connections for now: %s; retrying each second, "
                         "quietly, while it lasts", getattr(error, "strerror", None) or error)
         self._last = now
+
+
+def _retry_after_close(context: dict[str, Any]) -> bool:
+    """asyncio's accept retry (call_later(1, _start_serving)) is not cancelled when its
+    server closes; run after the close, it fails with "Invalid file descriptor: -1"."""
+    return (isinstance(context.get("exception"), ValueError)
+            and "_start_serving" in repr(context.get("handle")))
