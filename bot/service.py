@@ -89,7 +89,7 @@ class Service:
         self._accept_errors.install(asyncio.get_running_loop())
         await db.migrate(self.config.database_url)
         await db.connect(self.config.database_url)
-        signer = LinkSigner(self.config.secret_keys)
+        self.signer = signer = LinkSigner(self.config.secret_keys)
         self.sender = self.sender or sender_for(self.config.email.outbound,
                                                 brand=Brand.of(self.config.seller))
         self.pipeline = Pipeline(self.config, signer, self.clock, renderer=self.renderer)
@@ -254,7 +254,8 @@ class Service:
             self._wake.clear()
             try:
                 for sender in self.senders:  # email, then each enabled chat channel
-                    while await dispatch_once(sender, now=self.clock.now()):
+                    while await dispatch_once(sender, now=self.clock.now(),
+                                              signer=self.signer):
                         pass
             except Exception:
                 log.exception("delivery round failed; rows stay queued for the next tick")
