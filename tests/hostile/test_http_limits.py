@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +16,8 @@ from tests.chat_harness import chat_env, running_service
 from tests.fake_slack import FakeSlack
 from tests.fakes import SmtpSink
 from tests.harness import Running
+from vault.config import ConfigError, load_config
+from vault.config_http import HttpLimits
 from vault.invoices import AccountScope
 from vault.links import LinkSigner, grant, link_url
 from vault.models import Contact, Document
@@ -165,3 +169,26 @@ async def test_a_malformed_unsigned_slack_body_is_refused_without_a_traceback(
             assert response.status_code == 401, (body, response.status_code)
     assert "Traceback" not in caplog.text
     assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize(("key", "value", "says"), [
+    ("max_body", '"lots"', "http.max_body: 'lots' is not a size"),
+    ("header_timeout", '"0s"', "http.header_timeout: '0s' must be longer than 0s"),
+    ("max_connections", "0", "http.max_connections: 0 is not a positive number"),
+    ("max_api_body", '"10B"', "http.max_api_body: '10B' is under 1KB"),
+])
+def test_a_bad_http_limit_is_refused_naming_the_key(
+    tmp_path: Path, key: str, value: str, says: str,
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f"[http]\n{key} = {value}\n")
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        load_config(path, env={})
+
+
+def test_the_http_limits_default_as_documented() -> None:
+    limits = load_config(Path(__file__).parents[2] / "config.toml", env={}).http_limits
+    assert limits == HttpLimits()
+    assert (limits.max_connections, limits.header_timeout, limits.max_body) == (1000, 15, MB)
+    assert limits.body_cap("/slack/events") == MB
+    assert limits.body_cap("/api/v1/invoices") == 32 * MB
