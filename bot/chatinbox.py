@@ -28,7 +28,7 @@ from bot.pipeline import Pipeline
 from notifier import outbox
 from vault.clock import Clock
 from vault.models import ChatInbound, ChatLink, ChatLinkCode, ChatLinkToken
-from vault.vocabulary import Channel, EscalationKind, OutboxKind
+from vault.vocabulary import Channel, EscalationKind, InboundState, OutboxKind
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +123,22 @@ class ChatInbox:
 
 
 async def prune_chat_state(clock: Clock) -> None:
-    """Forget what no longer matters: old deliveries, spent codes and tokens."""
+    """Forget what no longer matters: old deliveries, spent codes and tokens; redact the
+    codes and start tokens kept in deliveries set aside for AR."""
     now = clock.now()
+    await redact_set_aside()
     await ChatInbound.filter(state="processed", received_at__lt=now - KEEP_PROCESSED).delete()
     await ChatLinkCode.filter(expires_at__lt=now - timedelta(days=1)).delete()
     await ChatLinkToken.filter(expires_at__lt=now - timedelta(days=1)).delete()
+
+
+async def redact_set_aside() -> int:
+    """Deliveries set aside after failed tries (state failed) are never tried again, so a
+    code or start token typed in them is of no more use to us: redact it as a processed
+    delivery's is (bot.chatlink.stored_text). How many rows changed."""
+    changed = 0
+    for row in await ChatInbound.filter(state=InboundState.FAILED).only("id", "text", "platform"):
+        if (kept := stored_text(row.text, row.platform)) != row.text:
+            changed += await ChatInbound.filter(id=row.id, state=InboundState.FAILED) \
+                .update(text=kept)
+    return changed

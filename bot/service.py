@@ -41,6 +41,7 @@ from notifier.email_send import Brand
 from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
 from vault import db, retention
+from vault.accept_errors import AcceptErrors
 from vault.api.http import Api
 from vault.api.idempotency import forget_expired
 from vault.api.ingest import OnIssued
@@ -48,6 +49,7 @@ from vault.api.stripe_hook import StripeWebhook
 from vault.clock import SYSTEM, Clock
 from vault.config import Config
 from vault.documents import DocumentStore, any_invoice_without_pdf, render_missing_pdfs
+from vault.http_limits import header_deadline_protocol
 from vault.ingest.csv import ImportResult, import_csv
 from vault.ingest.feed import FeedFolder
 from vault.links import LinkSigner
@@ -91,12 +93,15 @@ class Service:
     _stopping: bool = False
     _own_pdfs: LazyPdfRenderer | None = None
     _pdf_sweep: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _accept_errors: AcceptErrors = field(default_factory=AcceptErrors)
 
     async def start(self) -> None:
         """Start every part, or raise StartupError naming what failed (the caller stops what
         did start)."""
+        # Out of file descriptors: one log line, not a traceback per accept (both servers).
+        self._accept_errors.install(asyncio.get_running_loop())
         await self._open_storage()
-        signer = LinkSigner(self.config.secret_keys)
+        self.signer = signer = LinkSigner(self.config.secret_keys)
         self.sender = self.sender or sender_for(self.config.email.outbound,
                                                 brand=Brand.of(self.config.seller),
                                                 relay=RelayAccess.of(self.config.email))
@@ -168,13 +173,17 @@ class Service:
                          not_found=api.not_found)
         self.refused_links = app.state.refused_links
         host, port = self.config.http_listen
+        limits = self.config.http_limits  # [http]: vault.http_limits says why each
         # Our own redacting access log replaces uvicorn's, which would log link tokens.
         # X-Forwarded-For is believed only from http.trusted_proxies (uvicorn takes CIDRs).
         proxies = [str(network) for network in self.config.trusted_proxies]
-        server_config = uvicorn.Config(app, host=host, port=port, lifespan="off",
-                                       access_log=False, log_config=None,
-                                       proxy_headers=bool(proxies),
-                                       forwarded_allow_ips=proxies or None)
+        server_config = uvicorn.Config(
+            app, host=host, port=port, lifespan="off", access_log=False, log_config=None,
+            http=header_deadline_protocol(limits.header_timeout),
+            limit_concurrency=limits.max_connections,
+            timeout_keep_alive=limits.keep_alive_timeout,  # type: ignore[arg-type]
+            h11_max_incomplete_event_size=limits.max_header_size,
+            proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
         self.http = uvicorn.Server(server_config)
         # Bound here, not by uvicorn: its bind failure logs and calls sys.exit inside a task.
         listening = self._http_socket(host, port)
@@ -323,7 +332,8 @@ class Service:
             self._wake.clear()
             try:
                 for sender in self.senders:  # email, then each enabled chat channel
-                    while await dispatch_once(sender, now=self.clock.now()):
+                    while await dispatch_once(sender, now=self.clock.now(),
+                                              signer=self.signer):
                         pass
             except Exception:
                 log.exception("delivery round failed; rows stay queued for the next tick")
@@ -359,3 +369,4 @@ class Service:
             with contextlib.suppress(Exception):  # counts only; the rows are written
                 await self.refused_links.flush()
         await db.close()
+        self._accept_errors.uninstall()

@@ -26,6 +26,7 @@ from notifier import outbox
 from notifier.email_send import Brand, wire
 from vault import metrics
 from vault.config import EmailConfig, parse_hostport
+from vault.links import LinkSigner, has_sealed_links, unseal_links
 from vault.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,16 @@ def _wire(payload: bytes, brand: Brand | None) -> bytes:
         raise DeliveryError(str(exc), permanent=True) from exc
 
 
+def _with_links(payload: bytes, signer: LinkSigner | None) -> bytes:
+    """The payload with its sealed download links signed, ready to render."""
+    text = payload.decode("utf-8", "surrogateescape")  # a legacy row may be raw bytes
+    if not has_sealed_links(text):
+        return payload
+    if signer is None:
+        raise DeliveryError("download links to sign, and no link signer in this round")
+    return unseal_links(text, signer).encode("utf-8", "surrogateescape")
+
+
 def _by_code(code: int, message: str) -> DeliveryError:
     return DeliveryError(f"{code} {message}"[:300], permanent=500 <= code < 600)
 
@@ -221,6 +232,7 @@ async def dispatch_once(
     batch: int = 100,
     lease: timedelta = LEASE,
     claim: int = CLAIM,
+    signer: LinkSigner | None = None,
 ) -> int:
     """Send up to `batch` due messages of the sender's channel; returns how many were sent.
 
@@ -229,7 +241,9 @@ async def dispatch_once(
     the one message in flight to be sent again. The lease covers every row this worker
     holds: a send may take at most half a lease, and when less than half is left the
     remaining rows' leases are renewed before the next send. Sends share one connection
-    when the sender offers one (SmtpSender.connection).
+    when the sender offers one (SmtpSender.connection). `signer` signs the download
+    links the outbox stored sealed (vault.links.seal_links); without it a row that has
+    some waits for a round that has one.
     """
     clock = RoundClock(now)
     sent = taken = 0
@@ -242,7 +256,7 @@ async def dispatch_once(
             if not rows:
                 break
             taken += len(rows)
-            sent += await _deliver_held(sender, rows, clock, lease)
+            sent += await _deliver_held(sender, rows, clock, lease, signer)
     return sent
 
 
@@ -270,7 +284,8 @@ def _connection(sender: Sender) -> contextlib.AbstractAsyncContextManager[None]:
 
 
 async def _deliver_held(
-    sender: Sender, rows: list[OutboxMessage], clock: RoundClock, lease: timedelta
+    sender: Sender, rows: list[OutboxMessage], clock: RoundClock, lease: timedelta,
+    signer: LinkSigner | None,
 ) -> int:
     sent = 0
     while rows:
@@ -278,18 +293,19 @@ async def _deliver_held(
         if lease_until is None or lease_until - clock.lease_time() < lease / 2:
             rows = await outbox.renew(rows, lease, clock.lease_time())
             continue
-        sent += await _deliver(sender, rows.pop(0), clock.stamp(), limit=lease / 2)
+        sent += await _deliver(sender, rows.pop(0), clock.stamp(), lease / 2, signer)
     return sent
 
 
-async def _deliver(sender: Sender, row: OutboxMessage, now: datetime, limit: timedelta) -> int:
+async def _deliver(sender: Sender, row: OutboxMessage, now: datetime, limit: timedelta,
+                   signer: LinkSigner | None) -> int:
     if row.attempts > outbox.MAX_ATTEMPTS:  # reclaimed after crashes again and again
         await outbox.mark_failed(row, "gave up: worker lost the row repeatedly", True, now)
         return 0
     metrics.delivery_attempted(row.channel)
     try:
         async with asyncio.timeout(limit.total_seconds()):  # the lease must outlast a send
-            await sender.send(row.recipient, bytes(row.payload))
+            await sender.send(row.recipient, _with_links(bytes(row.payload), signer))
     except DeliveryError as exc:
         log.warning("outbox %s: delivery failed (%s): %s", row.id,
                     "permanent" if exc.permanent else "will retry", exc)

@@ -3,6 +3,8 @@
 A row holds one notifier.message.Outgoing (as JSON, stamped with its Message-ID and the
 time it was queued) and the contact it is for (`contact_id`; None for AR), so nothing
 has to be read back out of keys or addresses. Each channel renders it when it delivers.
+Its download links are stored sealed, as the grant ids they sign (vault.links.seal_links),
+and signed again when sent: the database holds no working link.
 
     pending ──claim──> sending ──mark_sent──> sent
                           │
@@ -32,6 +34,7 @@ from tortoise.transactions import in_transaction
 from notifier.message import Outgoing, dumps
 from vault import audit, metrics
 from vault.escalations import escalate
+from vault.links import seal_links
 from vault.models import Contact, OutboxMessage
 from vault.vocabulary import EscalationKind, OutboxState
 
@@ -95,9 +98,15 @@ def _fields(message: Outgoing, now: datetime) -> dict[str, object]:
     return {
         "channel": message.channel, "kind": message.kind, "recipient": message.recipient,
         "contact_id": message.contact_id, "message_id": message_id,
-        "payload": dumps(message.stamped(message_id, now)), "state": OutboxState.PENDING,
+        "payload": _stored(message.stamped(message_id, now)), "state": OutboxState.PENDING,
         "next_attempt_at": now, "created_at": now,
     }
+
+
+def _stored(message: Outgoing) -> bytes:
+    """The payload as stored: download links hold their grant id, not a working token
+    (vault.links.seal_links); notifier.delivery signs them again when it sends."""
+    return seal_links(dumps(message).decode("utf-8")).encode("utf-8")
 
 
 async def _lock_for_writing() -> None:

@@ -104,7 +104,8 @@ async def test_a_contact_who_chose_telegram_gets_the_alert_there_and_not_by_emai
     await alerting.invoices(("ACME", "A-2001", 0, 30, "500.00"))
     await alerting.tick()
     telegram = RecordingChatSender()
-    assert await dispatch_once(telegram, now=alerting.clock.now()) == 1
+    assert await dispatch_once(telegram, now=alerting.clock.now(),
+                               signer=alerting.service.signer) == 1
 
     (delivery,) = telegram.delivered
     assert delivery.recipient == "4242"
@@ -299,7 +300,7 @@ async def test_a_blocked_telegram_bot_switches_telegram_off_for_that_contact_onl
     await alerting.invoices(("GLOBEX", "G-1016", 0, 30, "10.00"))
     await alerting.tick()
     blocked = RecordingChatSender(refuse_with="403 Forbidden: bot was blocked by the user")
-    await dispatch_once(blocked, now=alerting.clock.now())
+    await dispatch_once(blocked, now=alerting.clock.now(), signer=alerting.service.signer)
     await alerting.tick()
 
     settings = await preferences.settings_for(contact, None)

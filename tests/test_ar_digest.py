@@ -102,7 +102,7 @@ async def dead_chat_alert(config: Config, unlink_after_release: bool = False) ->
     if unlink_after_release:
         await ChatLink.filter(contact=contact).delete()
     blocked = RecordingChatSender(refuse_with="403 Forbidden: bot was blocked by the user")
-    await dispatch_once(blocked, now=at(SELLER, 7, 45))
+    await dispatch_once(blocked, now=at(SELLER, 7, 45), signer=ctx.signer)
 
 
 async def mails(key_prefix: str) -> dict[str, EmailMessage]:

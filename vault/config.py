@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from stdnum import bic, iban
 from stdnum.exceptions import ValidationError
 
+from vault.config_http import DEFAULTS as HTTP_LIMITS
+from vault.config_http import HttpLimits, http_limits
 from vault.config_sources import (
     ConfigError as ConfigError,  # re-exported: callers catch vault.config.ConfigError
 )
@@ -63,6 +65,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client,
         # for audit rows and rate limits; from anyone else the header is ignored.
         "trusted_proxies": [],
+        **HTTP_LIMITS,  # connection and body limits (vault.config_http)
     },
     "links": {"ttl": "7d"},
     "email": {
@@ -292,6 +295,7 @@ class Config:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     metrics_listen: tuple[str, int] | None = None  # None: /metrics on the main HTTP port
     log: LogConfig = field(default_factory=lambda: LogConfig())
+    http_limits: HttpLimits = field(default_factory=HttpLimits)
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -336,6 +340,7 @@ def _build(m: dict[str, dict[str, Any]], at: Origins, env: dict[str, str]) -> Co
         retention=_retention(m["retention"], at),
         stripe=_stripe(m["stripe"], at, env),
         **_observability(m, at),
+        http_limits=http_limits(m["http"], at),
     )
     if config.alerts.ar_slack_channel and config.slack is None:
         # Its posts would wait in the outbox for a Slack sender that never runs.

@@ -12,6 +12,7 @@ with an older key verifies while that key is still listed; removing a key voids 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import secrets
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode
 
 from vault import audit
 from vault.invoices import AccountScope
@@ -32,6 +34,10 @@ LINK_PREFIX = "/d/"
 # notifier.unsubscribe) and one-click Slack link pages (/slack/link/, but not its /done).
 _TOKEN_IN_PATH = re.compile(r"/(d|u|slack/link)/(?!done\b)[^/?#\s\"']+")
 REDACTED = "/d/<redacted>"
+# A download link as our signer writes it: /d/<payload>.<timestamp>.<signature>.
+_DOWNLOAD_TOKEN = re.compile(r"/d/([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+# The same link as stored: the grant id it signs, and no signature (seal_links).
+_SEALED = re.compile(r"/d/\{grant:([A-Za-z0-9_-]{1,64})\}")
 
 
 class GrantRefused(PermissionError):
@@ -118,6 +124,33 @@ async def grant(
 
 def link_url(public_url: str, signer: LinkSigner, grant: Grant) -> str:
     return f"{public_url.rstrip('/')}{LINK_PREFIX}{signer.sign(grant.id)}"
+
+
+def seal_links(text: str) -> str:
+    """The text with each download link's token replaced by the id of the grant it
+    signs: `/d/<token>` becomes `/d/{grant:<id>}`. What is stored (outbox payloads), so a
+    copy of the database holds no working link; `unseal_links` signs them again when the
+    message is sent. Only tokens carrying a grant id are touched (the id is readable in
+    an itsdangerous token; only the signature needs the key)."""
+    return _DOWNLOAD_TOKEN.sub(_sealed, text)
+
+
+def _sealed(match: re.Match[str]) -> str:
+    try:
+        value = json.loads(base64_decode(match[1]))
+    except (BadData, ValueError):
+        return match[0]
+    ok = isinstance(value, str) and _SEALED.fullmatch(f"/d/{{grant:{value}}}")
+    return f"/d/{{grant:{value}}}" if ok else match[0]
+
+
+def unseal_links(text: str, signer: LinkSigner) -> str:
+    """Sealed links (seal_links) signed again: working download links, to send."""
+    return _SEALED.sub(lambda match: LINK_PREFIX + signer.sign(match[1]), text)
+
+
+def has_sealed_links(text: str) -> bool:
+    return _SEALED.search(text) is not None
 
 
 async def check_grant(

@@ -48,6 +48,7 @@ from vault import audit, metrics
 from vault.archive_index import INDEX_NAME, archive_index, safe_member_name
 from vault.clock import Clock
 from vault.config import Config
+from vault.http_limits import BodyLimit
 from vault.links import (
     LinkSigner,
     Refusal,
@@ -101,7 +102,8 @@ def create_app(
         *extra_routes,
     ]
     handlers = {} if not_found is None else {404: not_found}
-    middleware = [Middleware(AccessLog)]
+    # BodyLimit first: no handler ever reads more of a body than its route's cap.
+    middleware = [Middleware(BodyLimit, limits=config.http_limits), Middleware(AccessLog)]
     if config.public_url.startswith("https://"):  # links are https: browsers must keep to it
         middleware.append(Middleware(StrictTransport))
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)

@@ -20,8 +20,9 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_sdk.signature import SignatureVerifier
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.slack_send import web_client
@@ -87,6 +88,7 @@ class SlackChannel:
         self.app.command("/invoices")(self._on_command)
         self.app.action(re.compile(".*"))(self._on_action)
         self.handler = AsyncSlackRequestHandler(self.app)
+        self.verifier = SignatureVerifier(config.signing_secret)
         self.socket: AsyncSocketModeHandler | None = None
 
     def routes(self) -> list[BaseRoute]:
@@ -95,6 +97,10 @@ class SlackChannel:
         return [Route("/slack/events", self._http, methods=["POST"])]
 
     async def _http(self, request: Request) -> Response:
+        # Checked here first: bolt parses the body before it checks the signature, so
+        # junk from anyone became a 500 and a traceback. (BodyLimit capped the body.)
+        if not self.verifier.is_valid_request(await request.body(), request.headers):
+            return JSONResponse({"error": "invalid request"}, 401)
         return await self.handler.handle(request)
 
     async def start(self) -> None:
