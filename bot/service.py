@@ -43,6 +43,7 @@ from vault.api.ingest import OnIssued
 from vault.api.stripe_hook import StripeWebhook
 from vault.clock import SYSTEM, Clock
 from vault.config import Config
+from vault.credit_notes import credit_note_issuer
 from vault.documents import DocumentStore, any_invoice_without_pdf, render_missing_pdfs
 from vault.ingest.csv import ImportResult, import_csv
 from vault.ingest.feed import FeedFolder
@@ -123,10 +124,12 @@ class Service:
         if self.pdf_renderer is None:
             self.pdf_renderer = self._own_pdfs = LazyPdfRenderer()
         issuer = invoice_issuer(self.config, self.pdf_renderer, self.clock)
-        api = Api(self.config, self.clock, issuer)
+        credits = credit_note_issuer(self.pdf_renderer, DocumentStore(self.config.vault_path),
+                                     self.config.seller, self.clock)
+        api = Api(self.config, self.clock, issuer, on_credited=credits)
         app = create_app(self.config, self.config.vault_path, signer, self.clock,
                          extra_routes=[*self.chats.routes(), *unsubscribe.routes(),
-                                       *api.routes(), *self._stripe_routes(issuer)],
+                                       *api.routes(), *self._stripe_routes(issuer, credits)],
                          not_found=api.not_found)
         self.refused_links = app.state.refused_links
         host, port = self.config.http_listen
@@ -141,12 +144,12 @@ class Service:
             await asyncio.sleep(0.01)
         self.http_port = self.http.servers[0].sockets[0].getsockname()[1]
 
-    def _stripe_routes(self, issuer: OnIssued) -> list[BaseRoute]:
+    def _stripe_routes(self, issuer: OnIssued, credits: OnIssued) -> list[BaseRoute]:
         stripe = self.config.stripe
         if stripe is None:
             return []
         ledger = StripeLedger(stripe, self.clock, self.config.seller.timezone,
-                              StripeApi(stripe), issuer)
+                              StripeApi(stripe), issuer, credits)
         return StripeWebhook(ledger, stripe.webhook_secrets).routes()
 
     async def _start_feed(self, root: Path) -> None:
