@@ -3,6 +3,7 @@ tests/test_api.py): stored, updated and re-sent through POST /api/v1/credit-note
 with their invoice, issued as a Factur-X PDF/A-3 of type 381, and told in the bot's email
 answer about the invoice with the reduced amount due and a link to the credit note."""
 
+# ruff: noqa: F811  (`api` is tests.test_api's fixture, imported: each test names it)
 from __future__ import annotations
 
 import copy
@@ -53,7 +54,7 @@ async def stored_pdf(api: Api, number: str) -> bytes:
     return DocumentStore(api.alerting.config.vault_path).path(document).read_bytes()
 
 
-async def test_a_credit_note_is_created_updated_and_a_resend_changes_nothing(  # noqa: F811
+async def test_a_credit_note_is_created_updated_and_a_resend_changes_nothing(
     api: Api,
 ) -> None:
     assert (await api.post("invoices", invoice(NUMBER))).status_code == 201  # total 250.00
@@ -87,7 +88,7 @@ async def test_a_credit_note_is_created_updated_and_a_resend_changes_nothing(  #
     assert renumbered.json()["errors"][0]["pointer"] == "/external_id"
 
 
-async def test_a_credit_note_covering_the_balance_settles_the_invoice(  # noqa: F811
+async def test_a_credit_note_covering_the_balance_settles_the_invoice(
     api: Api,
 ) -> None:
     assert (await api.post("invoices", invoice(NUMBER))).status_code == 201
@@ -105,7 +106,7 @@ async def test_a_credit_note_covering_the_balance_settles_the_invoice(  # noqa: 
     assert (free.status_code, free.json()["invoice_number"]) == (201, None)
 
 
-async def test_a_batch_of_credit_notes_is_all_or_nothing_with_pointers(  # noqa: F811
+async def test_a_batch_of_credit_notes_is_all_or_nothing_with_pointers(
     api: Api,
 ) -> None:
     assert (await api.post("invoices", invoice(NUMBER))).status_code == 201
@@ -132,7 +133,7 @@ async def test_a_batch_of_credit_notes_is_all_or_nothing_with_pointers(  # noqa:
     assert (await api.get(f"/invoices/{NUMBER}")).json()["amount_due"] == "184.00"
 
 
-async def test_the_credit_note_pdf_is_a_factur_x_381_referencing_its_invoice(  # noqa: F811
+async def test_the_credit_note_pdf_is_a_factur_x_381_referencing_its_invoice(
     api: Api,
 ) -> None:
     assert (await api.post("invoices", invoice(NUMBER))).status_code == 201
@@ -156,7 +157,7 @@ async def test_the_credit_note_pdf_is_a_factur_x_381_referencing_its_invoice(  #
     assert "Damaged pallet" in page
 
 
-async def test_the_email_answer_shows_the_reduced_amount_due_and_the_credit_note(  # noqa: F811
+async def test_the_email_answer_shows_the_reduced_amount_due_and_the_credit_note(
     api: Api,
 ) -> None:
     assert (await api.post("invoices", invoice(NUMBER))).status_code == 201
@@ -176,7 +177,7 @@ async def test_the_email_answer_shows_the_reduced_amount_due_and_the_credit_note
     assert "Credit note" in pdf_text(pdf.content) and NUMBER in pdf_text(pdf.content)
 
 
-async def test_a_zip_of_the_period_holds_its_credit_notes(api: Api) -> None:  # noqa: F811
+async def test_a_zip_of_the_period_holds_its_credit_notes(api: Api) -> None:
     assert (await api.post("invoices", invoice(NUMBER))).status_code == 201
     assert (await api.post("credit-notes", credit_note())).status_code == 201
     running = Running(api.alerting.service, api.alerting.sink, api.alerting.config)

@@ -74,7 +74,8 @@ class StripeApi:
         return await asyncio.to_thread(self._all, kind, since)
 
     def _service(self, kind: str) -> Any:
-        return self.client.v1.customers if kind == "customers" else self.client.v1.invoices
+        """"customers", "invoices" or "credit_notes"."""
+        return getattr(self.client.v1, kind)
 
     def _fetch(self, kind: str, object_id: str) -> dict[str, Any]:
         return self._whole(kind, self._service(kind).retrieve(object_id).to_dict())
@@ -102,6 +103,7 @@ class Synced:
     invoices: int
     payments: int
     skipped: list[str]  # what could not be stored, and why
+    credit_notes: int = 0
 
 
 @dataclass
@@ -219,8 +221,9 @@ class StripeLedger:
         return True
 
     async def sync(self, since: date | None) -> Synced:
-        """Customers, then invoices and their payments, as Stripe has them now (the caller
-        silences alerts: history is not news). What cannot be stored is skipped and named."""
+        """Customers, then invoices and their payments, then credit notes, as Stripe has
+        them now (the caller silences alerts: history is not news). What cannot be stored
+        is skipped and named."""
         skipped: list[str] = []
         customers = invoices = payments = 0
         for customer in await self.api.all("customers", since):
@@ -235,7 +238,14 @@ class StripeLedger:
                 invoices += invoice.get("number") is not None and invoice["status"] != "draft"
             except Unusable as exc:
                 skipped.append(f"invoice {invoice.get('number') or invoice['id']}: {exc}")
-        return Synced(customers, invoices, payments, skipped)
+        credit_notes = 0
+        for note in await self.api.all("credit_notes", since):
+            try:
+                await self.credit_note(note)
+                credit_notes += 1
+            except Unusable as exc:
+                skipped.append(f"credit note {note.get('number') or note['id']}: {exc}")
+        return Synced(customers, invoices, payments, skipped, credit_notes)
 
     # ---- AR items -----------------------------------------------------------------------
 
