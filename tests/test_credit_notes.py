@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import io
 import zipfile
-from datetime import timedelta
 from typing import Any
 
 import facturx
@@ -24,7 +23,7 @@ from vault.models import CreditNote, Document
 from vault.pdf import PdfRenderer
 
 NUMBER = "GLX-2001"  # letters enough for the bot to read it as an invoice number
-ISSUED = (BASE_DAY + timedelta(days=2)).isoformat()
+ISSUED = BASE_DAY.isoformat()
 
 
 @pytest.fixture(autouse=True)
@@ -191,6 +190,24 @@ async def test_a_zip_of_the_period_holds_its_credit_notes(api: Api) -> None:
     archive = zipfile.ZipFile(io.BytesIO((await api.alerting.download(url)).content))
     assert {"GLX-2001.pdf", "CN-1.pdf", "index.csv"} <= set(archive.namelist())
     assert "CN-1" in archive.read("index.csv").decode()
+
+
+async def test_the_statement_lists_the_credit_note_reducing_the_balance(api: Api) -> None:
+    assert (await api.post("invoices", invoice(NUMBER))).status_code == 201
+    assert (await api.post("credit-notes", credit_note())).status_code == 201
+    boss = "controller@globex.example"
+    made = await api.post("contacts", {"account_id": "GLOBEX", "email": boss,
+                                       "role": "approver"})
+    assert made.status_code == 201, made.text
+    running = Running(api.alerting.service, api.alerting.sink, api.alerting.config)
+    before = len(api.alerting.sink.messages)
+    await running.send(request_mail(boss, f"statement {BASE_DAY.year}"))
+    await api.alerting.sink.wait_for(before + 1)
+    body = text_of(api.alerting.mails_to(boss)[-1])
+    url = next(word for word in body.split() if "/d/" in word)
+    page = pdf_text((await api.alerting.download(url)).content)
+    assert "Credit note" in page and "CN-1" in page and f"for {NUMBER}" in page, page
+    assert "Credit notes" in page and "228.00" in page  # the closing balance
 
 
 def _next_line(body: str, line: str) -> str:
