@@ -36,7 +36,7 @@ from notifier.delivery import Sender, dispatch_once, sender_for
 from notifier.email_send import Brand
 from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
-from vault import db, retention
+from vault import credit_notes, db, retention
 from vault.api.http import Api
 from vault.api.idempotency import forget_expired
 from vault.api.ingest import OnIssued
@@ -218,18 +218,20 @@ class Service:
             log.exception("missing-PDF sweep failed; the next one tries again")
 
     async def sweep_missing_pdfs(self) -> int:
-        """Render every invoice left without its PDF (vault.documents.render_missing_pdfs).
+        """Render every invoice and credit note left without its PDF
+        (vault.documents.render_missing_pdfs, vault.credit_notes.render_missing).
         A renderer is started only when one is missing: most sweeps cost one query."""
         async with self._pdf_sweep:
-            if not await any_invoice_without_pdf():
+            if not (await any_invoice_without_pdf() or await credit_notes.any_without_pdf()):
                 return 0
             own = LazyPdfRenderer() if self.pdf_renderer is None else None
             renderer = self.pdf_renderer or own
             assert renderer is not None
+            store, seller = DocumentStore(self.config.vault_path), self.config.seller
             try:
-                return await render_missing_pdfs(
-                    renderer, DocumentStore(self.config.vault_path), self.config.seller,
-                    clock=self.clock)
+                return (await render_missing_pdfs(renderer, store, seller, clock=self.clock)
+                        + await credit_notes.render_missing(renderer, store, seller,
+                                                           clock=self.clock))
             finally:
                 if own is not None:
                     await own.close()

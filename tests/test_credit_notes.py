@@ -210,6 +210,16 @@ async def test_the_statement_lists_the_credit_note_reducing_the_balance(api: Api
     assert "Credit notes" in page and "228.00" in page  # the closing balance
 
 
+async def test_a_credit_note_left_without_its_pdf_gets_it_at_the_next_sweep(api: Api) -> None:
+    assert (await api.post("invoices", invoice(NUMBER))).status_code == 201
+    assert (await api.post("credit-notes", credit_note())).status_code == 201
+    issued = await stored_pdf(api, "CN-1")
+    await CreditNote.filter(number="CN-1").update(document_id=None)  # a render that failed
+    assert await api.alerting.service.sweep_missing_pdfs() == 1
+    assert await stored_pdf(api, "CN-1") == issued  # the same bytes, stored once
+    assert await api.alerting.service.sweep_missing_pdfs() == 0
+
+
 def _next_line(body: str, line: str) -> str:
     lines = body.splitlines()
     index = lines.index(line)

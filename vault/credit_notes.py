@@ -78,3 +78,24 @@ def credit_note_issuer(renderer: Renderer, store: DocumentStore, seller: SellerC
                                for n in notes))
 
     return issue
+
+
+async def any_without_pdf() -> bool:
+    """One indexed query: whether render_missing has anything to do."""
+    return bool(await CreditNote.filter(document_id=None).exists())
+
+
+async def render_missing(renderer: Renderer, store: DocumentStore, seller: SellerConfig, *,
+                         clock: Clock) -> int:
+    """Issue the PDF of every credit note that has none (a render that failed, or a
+    process stopped between the commit and the render); how many were rendered. One that
+    fails is logged and left for the next sweep (vault.documents.render_missing_pdfs)."""
+    rendered = 0
+    for note in await CreditNote.filter(document_id=None).order_by("id"):
+        try:
+            await issue_credit_note_pdf(note, renderer, store, seller, clock=clock)
+            rendered += 1
+        except Exception as exc:  # the next sweep tries again; one bad note stops none
+            log.error("credit note %s: PDF still missing, render failed: %s: %.200s",
+                      note.number, type(exc).__name__, exc)
+    return rendered
