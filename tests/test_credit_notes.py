@@ -19,8 +19,9 @@ from tests.harness import Running, request_mail
 from tests.test_api import GLOBEX, Api, api, invoice  # noqa: F401  (the fixture)
 from tests.test_facturx import NS, business_rule_failures, embedded_xml, pdfa_part, texts
 from vault.documents import DocumentStore
-from vault.models import CreditNote, Document
+from vault.models import AlertPreference, Contact, CreditNote, Document
 from vault.pdf import PdfRenderer
+from vault.vocabulary import AlertEvent, Cadence, Channel
 
 NUMBER = "GLX-2001"  # letters enough for the bot to read it as an invoice number
 ISSUED = BASE_DAY.isoformat()
@@ -218,6 +219,19 @@ async def test_a_credit_note_left_without_its_pdf_gets_it_at_the_next_sweep(api:
     assert await api.alerting.service.sweep_missing_pdfs() == 1
     assert await stored_pdf(api, "CN-1") == issued  # the same bytes, stored once
     assert await api.alerting.service.sweep_missing_pdfs() == 0
+
+
+async def test_a_contact_who_chose_credit_note_alerts_is_told_of_one(api: Api) -> None:
+    contact = await Contact.get(email=GLOBEX)
+    await AlertPreference.create(contact=contact, channels=[Channel.EMAIL],
+                                 events=[AlertEvent.CREDIT_NOTE_ISSUED], cadence=Cadence.INSTANT,
+                                 updated_at=api.alerting.clock.now())
+    assert (await api.post("invoices", invoice(NUMBER))).status_code == 201
+    assert (await api.post("credit-notes", credit_note())).status_code == 201
+    await api.alerting.tick()
+    (alert,) = api.alerting.mails_to(GLOBEX)  # not the invoice: only credit notes chosen
+    assert alert["Subject"].startswith(f"Credit note for invoice {NUMBER}: $22.00")
+    assert "$228.00" in text_of(alert)  # what is still open
 
 
 def _next_line(body: str, line: str) -> str:
