@@ -40,7 +40,7 @@ from notifier.delivery import RelayAccess, Sender, dispatch_once, sender_for
 from notifier.email_send import Brand
 from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
-from vault import db, retention
+from vault import credit_notes, db, retention
 from vault.accept_errors import AcceptErrors
 from vault.api.http import Api
 from vault.api.idempotency import forget_expired
@@ -48,6 +48,7 @@ from vault.api.ingest import OnIssued
 from vault.api.stripe_hook import StripeWebhook
 from vault.clock import SYSTEM, Clock
 from vault.config import Config
+from vault.credit_notes import credit_note_issuer
 from vault.documents import DocumentStore, any_invoice_without_pdf, render_missing_pdfs
 from vault.http_limits import header_deadline_protocol
 from vault.ingest.csv import ImportResult, import_csv
@@ -165,10 +166,12 @@ class Service:
         if self.pdf_renderer is None:
             self.pdf_renderer = self._own_pdfs = LazyPdfRenderer()
         issuer = invoice_issuer(self.config, self.pdf_renderer, self.clock)
-        api = Api(self.config, self.clock, issuer)
+        credits = credit_note_issuer(self.pdf_renderer, DocumentStore(self.config.vault_path),
+                                     self.config.seller, self.clock)
+        api = Api(self.config, self.clock, issuer, on_credited=credits)
         app = create_app(self.config, self.config.vault_path, signer, self.clock,
                          extra_routes=[*self.chats.routes(), *unsubscribe.routes(),
-                                       *api.routes(), *self._stripe_routes(issuer),
+                                       *api.routes(), *self._stripe_routes(issuer, credits),
                                        *await self._metrics_routes()],
                          not_found=api.not_found)
         self.refused_links = app.state.refused_links
@@ -225,12 +228,12 @@ class Service:
         self.metrics_port = self.metrics_http.servers[0].sockets[0].getsockname()[1]
         return []
 
-    def _stripe_routes(self, issuer: OnIssued) -> list[BaseRoute]:
+    def _stripe_routes(self, issuer: OnIssued, credits: OnIssued) -> list[BaseRoute]:
         stripe = self.config.stripe
         if stripe is None:
             return []
         ledger = StripeLedger(stripe, self.clock, self.config.seller.timezone,
-                              StripeApi(stripe), issuer)
+                              StripeApi(stripe), issuer, credits)
         return StripeWebhook(ledger, stripe.webhook_secrets).routes()
 
     async def _start_feed(self, root: Path) -> None:
@@ -299,18 +302,20 @@ class Service:
             log.exception("missing-PDF sweep failed; the next one tries again")
 
     async def sweep_missing_pdfs(self) -> int:
-        """Render every invoice left without its PDF (vault.documents.render_missing_pdfs).
+        """Render every invoice and credit note left without its PDF
+        (vault.documents.render_missing_pdfs, vault.credit_notes.render_missing).
         A renderer is started only when one is missing: most sweeps cost one query."""
         async with self._pdf_sweep:
-            if not await any_invoice_without_pdf():
+            if not (await any_invoice_without_pdf() or await credit_notes.any_without_pdf()):
                 return 0
             own = LazyPdfRenderer() if self.pdf_renderer is None else None
             renderer = self.pdf_renderer or own
             assert renderer is not None
+            store, seller = DocumentStore(self.config.vault_path), self.config.seller
             try:
-                return await render_missing_pdfs(
-                    renderer, DocumentStore(self.config.vault_path), self.config.seller,
-                    clock=self.clock)
+                return (await render_missing_pdfs(renderer, store, seller, clock=self.clock)
+                        + await credit_notes.render_missing(renderer, store, seller,
+                                                           clock=self.clock))
             finally:
                 if own is not None:
                     await own.close()

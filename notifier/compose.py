@@ -51,6 +51,9 @@ def alert_for(event: InvoiceEvent, invoice: Invoice, fmt: Formats,
         headline = f"Payment received for invoice {number}: {paid}"
     elif event.kind == EventKind.DUE_SOON:
         headline = f"Invoice {number} is due on {due}: {total}"
+    elif event.kind == EventKind.CREDIT_NOTE_ISSUED:
+        credited = fmt.money(event.amount or Decimal(0), invoice.currency)
+        headline = f"Credit note for invoice {number}: {credited}"
     else:
         headline = f"Invoice {number}: {event.kind}"
     open_amount = fmt.money(amounts.due_of(invoice), invoice.currency)

@@ -66,10 +66,28 @@ def invoice(invoice_id: str, customer_id: str, number: str, *, created: int,
     }
 
 
+def credit_note(note_id: str, customer_id: str, number: str, invoice_id: str, *,
+                created: int) -> dict[str, Any]:
+    """A credit note of one line: 20.00 back on the freight, taxed 10 % (total 22.00)."""
+    line = {"id": "cnli_1", "object": "credit_note_line_item", "amount": 2000,
+            "description": "Freight refund", "quantity": 1, "unit_amount": 2000,
+            "type": "custom_line_item",
+            "tax_amounts": [{"amount": 200, "inclusive": False, "tax_rate": "txr_10"}]}
+    return {
+        "id": note_id, "object": "credit_note", "customer": customer_id, "number": number,
+        "invoice": invoice_id, "currency": "usd", "created": created, "effective_at": created,
+        "subtotal": 2000, "total": 2200, "amount": 2200, "status": "issued",
+        "reason": "product_unsatisfactory", "memo": None, "type": "pre_payment",
+        "lines": {"object": "list", "data": [line], "has_more": False,
+                  "url": f"/v1/credit_notes/{note_id}/lines"},
+    }
+
+
 @dataclass
 class FakeStripe:
     customers: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    credit_notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)  # "GET /v1/invoices/in_1"
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -94,7 +112,8 @@ class FakeStripe:
         await self._runner.cleanup()
 
     def _store(self, kind: str) -> dict[str, dict[str, Any]] | None:
-        return {"customers": self.customers, "invoices": self.invoices}.get(kind)
+        return {"customers": self.customers, "invoices": self.invoices,
+                "credit_notes": self.credit_notes}.get(kind)
 
     def _authorized(self, request: web.Request) -> bool:
         return request.headers.get("Authorization") == f"Bearer {API_KEY}"

@@ -1,5 +1,8 @@
 """Property: in a random world, every answer about money tells one set of amounts.
 
+The world has payments and credit notes (allocated to an invoice, or a credit on the
+account): a credit note reduces what its invoice owes as a payment does.
+
 For every contact, the unpaid, overdue and disputed listings, the balance, the aging, a
 statement up to today and the alerts of a digest agree on sums and counts, by the rule
 of vault.amounts: outstanding = unpaid + disputed; a disputed invoice is never overdue.
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -36,6 +39,7 @@ from vault.links import LinkSigner
 from vault.models import (
     Account,
     Contact,
+    CreditNote,
     Dispute,
     Invoice,
     InvoiceEvent,
@@ -63,6 +67,7 @@ class Drawn:
     paid_parts: tuple[int, ...]  # percent of the total, per payment
     disputed: bool
     void: bool
+    credit_parts: tuple[int, ...] = ()  # percent of the total, per credit note
 
 
 invoices_drawn = st.builds(
@@ -70,6 +75,7 @@ invoices_drawn = st.builds(
     issued_days_ago=st.integers(0, 380), terms=st.sampled_from((0, 14, 30, 60)),
     cents=st.integers(1, 2_000_000),
     paid_parts=st.lists(st.integers(1, 70), max_size=3).map(tuple),
+    credit_parts=st.lists(st.integers(1, 50), max_size=2).map(tuple),
     disputed=st.booleans(), void=st.integers(0, 9).map(lambda n: n == 0),
 )
 
@@ -90,10 +96,11 @@ async def config(world_db: tuple[Path, str]) -> AsyncIterator[Config]:
     await db.close()
 
 
-async def make_world(drawn: list[Drawn]) -> list[Contact]:
-    """One account, two contacts, the drawn invoices with their payments and disputes,
-    stored as the import stores them (status derived from payments and the day)."""
-    for model in (InvoiceEvent, Dispute, Payment, Invoice, Contact, Account):
+async def make_world(drawn: list[Drawn], on_account: int | None = None) -> list[Contact]:
+    """One account, two contacts, the drawn invoices with their payments, credit notes
+    and disputes, stored as the import stores them (status derived from payments, credits
+    and the day), and maybe a credit note on the account (`on_account` cents)."""
+    for model in (InvoiceEvent, Dispute, Payment, CreditNote, Invoice, Contact, Account):
         await model.all().delete()
     account = await Account.create(account_id="RAND", name="Random GmbH", locale="de",
                                    timezone="Europe/Berlin")
@@ -103,24 +110,38 @@ async def make_world(drawn: list[Drawn]) -> list[Contact]:
         total = Decimal(d.cents) / 100
         issued = TODAY - timedelta(days=d.issued_days_ago)
         parts = [(total * p / 100).quantize(Decimal("0.01")) for p in d.paid_parts]
+        credits = [(total * p / 100).quantize(Decimal("0.01")) for p in d.credit_parts]
         file_status = InvoiceStatus.VOID if d.void else (
             InvoiceStatus.DISPUTED if d.disputed else "")
         invoice = await Invoice.create(
             account=account, number=f"R-{n:04d}", issue_date=issued,
             due_date=issued + timedelta(days=d.terms), currency=d.currency,
             subtotal=total, tax_total=ZERO, total=total, amount_paid=sum(parts, ZERO),
-            file_status=file_status, content_hash=str(n),
+            amount_credited=sum(credits, ZERO), file_status=file_status, content_hash=str(n),
             status=derive_status(total, sum(parts, ZERO), issued + timedelta(days=d.terms),
-                                 file_status, TODAY))
+                                 file_status, TODAY, sum(credits, ZERO)))
         for k, amount in enumerate(parts):
             await Payment.create(account=account, invoice=invoice, natural_key=f"{n}:{k}",
                                  amount=amount,
                                  paid_on=min(issued + timedelta(days=k + 1), TODAY))
+        for k, amount in enumerate(credits):
+            await credit_note(account, f"CN-{n:04d}-{k}", amount, d.currency,
+                              min(issued + timedelta(days=k + 2), TODAY), invoice)
         if d.disputed and not d.void:
             await Dispute.create(account=account, invoice=invoice, contact_id=contacts[0].id,
                                  at=NOON - timedelta(days=1), reason="wrong quantity",
                                  previous_status="open")
+    if on_account is not None:
+        await credit_note(account, "CN-ACCOUNT", Decimal(on_account) / 100, "EUR",
+                          TODAY - timedelta(days=3), None)
     return contacts
+
+
+async def credit_note(account: Account, number: str, amount: Decimal, currency: str,
+                      day: date, invoice: Invoice | None) -> None:
+    await CreditNote.create(account=account, number=number, invoice=invoice, issue_date=day,
+                            currency=currency, subtotal=amount, tax_total=ZERO, amount=amount,
+                            content_hash=number)
 
 
 def by_currency(invoices: list[Invoice]) -> dict[str, tuple[int, Decimal]]:
@@ -143,13 +164,14 @@ def plus(a: dict[str, tuple[int, Decimal]], b: dict[str, tuple[int, Decimal]]
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(drawn=st.lists(invoices_drawn, max_size=14),
-       back=st.none() | st.integers(0, 200))
+       back=st.none() | st.integers(0, 200),
+       on_account=st.none() | st.integers(1, 100_000))
 async def test_every_answer_tells_the_same_amounts(
-    config: Config, drawn: list[Drawn], back: int | None
+    config: Config, drawn: list[Drawn], back: int | None, on_account: int | None
 ) -> None:
     """Live, or as of a past day (`invoicebot ask --today`): `back` days ago."""
     day = TODAY if back is None else TODAY - timedelta(days=back)
-    for contact in await make_world(drawn):
+    for contact in await make_world(drawn, on_account):
         scope = await AccountScope.for_contact(contact, None if back is None else day)
         unpaid = by_currency(await scope.search(InvoiceQuery(statuses=UNPAID)))
         overdue = by_currency(await scope.search(InvoiceQuery(statuses=OVERDUE)))

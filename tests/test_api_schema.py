@@ -63,7 +63,8 @@ async def test_the_api_answers_as_its_openapi_document_says(api: Api) -> None:  
     assert sorted(tried) == [
         "GET /api/v1/changes", "GET /api/v1/invoices/external/{source}/{external_id}",
         "GET /api/v1/invoices/{invoice_number}", "POST /api/v1/accounts",
-        "POST /api/v1/contacts", "POST /api/v1/invoices", "POST /api/v1/payments",
+        "POST /api/v1/contacts", "POST /api/v1/credit-notes", "POST /api/v1/invoices",
+        "POST /api/v1/payments",
     ]
     calls = await AuditEvent.filter(action="vault.api.call").values_list("data", flat=True)
     statuses = {(data["method"], data["path"].split("/")[3], data["status"]) for data in calls}

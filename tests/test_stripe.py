@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +24,8 @@ from vault.config import ConfigError
 from vault.models import (
     Account,
     Contact,
+    CreditNote,
+    CreditNoteLine,
     Escalation,
     Invoice,
     InvoiceEvent,
@@ -190,24 +193,47 @@ async def test_what_the_vault_does_not_follow_becomes_an_ar_item(hook: Hook) -> 
     await hook.send("charge.refunded", {"id": "ch_1", "object": "charge", "amount": 25000,
                                         "amount_refunded": 5000, "currency": "usd",
                                         "invoice": "in_1", "refunded": False})
-    await hook.send("credit_note.created", {"id": "cn_1", "object": "credit_note",
-                                            "number": "ST-0001-CN-01", "total": 3000,
-                                            "currency": "usd", "invoice": "in_1"})
     assert (await Invoice.get(number="ST-0001")).status == "open"  # still owed
     items = await Escalation.filter(kind=EscalationKind.BILLING).order_by("id")
     summaries = [e.summary for e in items]
-    assert len(summaries) == 4, summaries
+    assert len(summaries) == 3, summaries
     assert "payment attempt failed" in summaries[0] and "ST-0001" in summaries[0]
     assert "uncollectible" in summaries[1]
     assert "refunded 50.00 USD" in summaries[2]
-    assert "ST-0001-CN-01" in summaries[3] and "credit notes are not in the vault" in (
-        summaries[3])
     # What the vault refuses is not retried forever: answered 200, an AR item says why.
     yen = fs.invoice("in_9", "cus_G", "ST-0009", created=ISSUED) | {"currency": "jpy"}
     await hook.send("invoice.finalized", yen)
     assert not await Invoice.exists(number="ST-0009")
     refused = await Escalation.filter(kind=EscalationKind.BILLING).order_by("-id").first()
     assert refused is not None and "has no cents" in refused.summary
+
+
+async def credit_notes() -> list[tuple[Any, ...]]:
+    return [(n.number, n.source, n.external_id, str(n.amount), str(n.tax_total), n.invoice_id,
+             n.document_id is not None) for n in await CreditNote.all().order_by("number")]
+
+
+async def test_credit_note_created_stores_the_credit_note_and_twice_changes_nothing(
+    hook: Hook,
+) -> None:
+    # The invoice is not here yet: it is fetched from Stripe first.
+    hook.fake.invoices["in_1"] = fs.invoice("in_1", "cus_G", "ST-0001", created=ISSUED)
+    note = fs.credit_note("cn_1", "cus_G", "ST-0001-CN-01", "in_1", created=ISSUED)
+    event = fs.event("evt_cn", "credit_note.created", note)
+    assert (await hook.post(event)).json()["result"] == "handled"
+    invoice = await Invoice.get(number="ST-0001")
+    assert await credit_notes() == [
+        ("ST-0001-CN-01", "stripe", "cn_1", "22.00", "2.00", invoice.id, True)]
+    assert (invoice.amount_credited, invoice.status) == (Decimal("22.00"), "partially_paid")
+    assert not await Escalation.filter(kind=EscalationKind.BILLING).exists()
+    seen = (await state(), await credit_notes(),
+            await InvoiceEvent.all().count(), await CreditNoteLine.all().count())
+
+    again = await hook.post(event)  # the same event, delivered twice
+    assert again.json()["result"] == "duplicate"
+    await hook.send("credit_note.created", note)  # the same note in another event
+    assert (await state(), await credit_notes(), await InvoiceEvent.all().count(),
+            await CreditNoteLine.all().count()) == seen
 
 
 async def test_unknown_event_types_are_answered_200_and_ignored(hook: Hook) -> None:
@@ -243,6 +269,8 @@ async def test_stripe_sync_loads_a_history_silently(
         "in_4": fs.invoice("in_4", "cus_G", "ST-0004", created=old, status="void"),
     }
     fake.invoices["in_3"]["number"] = None
+    fake.credit_notes["cn_1"] = fs.credit_note("cn_1", "cus_N", "ST-0002-CN-01", "in_2",
+                                               created=ISSUED)
     for n in range(5, 130):  # more than one page of 100
         fake.invoices[f"in_{n}"] = fs.invoice(f"in_{n}", "cus_N", f"ST-{n:04d}",
                                               created=old + n)
@@ -251,7 +279,10 @@ async def test_stripe_sync_loads_a_history_silently(
                 "STRIPE_API_KEY": fs.API_KEY, "STRIPE_WEBHOOK_SECRET": fs.WEBHOOK_SECRET}
     code, out, err = await cli.run("stripe", "sync")
     assert code == 0, err
-    assert "stripe sync: 2 customers, 128 invoices, 1 payments; 0 skipped" in out
+    assert ("stripe sync: 2 customers, 128 invoices, 1 payments, 1 credit notes; 0 skipped"
+            in out), out
+    assert [n[:4] for n in await credit_notes()] == [
+        ("ST-0002-CN-01", "stripe", "cn_1", "22.00")]
     assert (await Invoice.get(number="ST-0001")).status == "paid"
     assert (await Invoice.get(number="ST-0004")).status == "void"
     assert (await Invoice.get(number="ST-0002").prefetch_related("account")).account.account_id \

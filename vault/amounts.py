@@ -10,7 +10,9 @@ and counted as disputed, never as overdue, whatever its due date. So:
     "unpaid" lists the first two, "overdue" the second, "disputed" the third.
 
 Void invoices were never owed; paid ones owe nothing (an overpayment is a credit, not a
-negative amount due).
+negative amount due). A credit note allocated to an invoice (vault.models.CreditNote)
+reduces what it owes as a payment does: due = total - paid - credited, never below zero,
+so a credit note that covers the balance settles the invoice.
 """
 
 from __future__ import annotations
@@ -38,15 +40,16 @@ class Standing:
         return self.due > 0
 
 
-def standing(total: Decimal, paid: Decimal, due_date: date, status: str, today: date
-             ) -> Standing:
+def standing(total: Decimal, paid: Decimal, due_date: date, status: str, today: date,
+             credited: Decimal = ZERO) -> Standing:
     """The one rule for an invoice's amount due, overdue flag and dispute state on `today`.
 
-    `paid` and `status` must be as of `today` (AccountScope.seen gives them for `as_of`).
+    `paid`, `credited` and `status` must be as of `today` (AccountScope.seen gives them
+    for `as_of`).
     """
     if status == InvoiceStatus.VOID:
         return Standing(ZERO, overdue=False, disputed=False)
-    due = max(total - paid, ZERO)
+    due = max(total - paid - credited, ZERO)
     disputed = status == InvoiceStatus.DISPUTED
     return Standing(due, overdue=due > 0 and not disputed and due_date < today,
                     disputed=disputed)
@@ -54,7 +57,8 @@ def standing(total: Decimal, paid: Decimal, due_date: date, status: str, today: 
 
 def of(invoice: Invoice, today: date) -> Standing:
     """`standing` of an invoice row as read (through AccountScope: as of its day)."""
-    return standing(invoice.total, invoice.amount_paid, invoice.due_date, invoice.status, today)
+    return standing(invoice.total, invoice.amount_paid, invoice.due_date, invoice.status, today,
+                    invoice.amount_credited)
 
 
 def due_of(invoice: Invoice) -> Decimal:

@@ -11,6 +11,7 @@ from vault.invoices import AccountScope
 from vault.models import Contact, Document
 
 INDEX_NAME = "index.csv"
+CREDIT_NOTE = "credit note"  # its status column in index.csv
 INDEX_COLUMNS = ("number", "issue_date", "due_date", "amount", "currency", "status", "file")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -19,13 +20,19 @@ async def archive_index(contact: Contact, documents: list[Document]) -> tuple[li
     """Member names and the index.csv describing them, read through the account scope.
 
     The index lists each invoice PDF (number, dates, amount, currency, status, file name)
-    as it stands now, in the ZIP's order; a document that is no invoice is left out.
+    as it stands now, in the ZIP's order, and each credit note PDF (its amount negative,
+    status "credit note", no due date); any other document is left out.
     """
     scope = await AccountScope.for_contact(contact)
     rows = await scope.invoices().filter(document_id__in=[d.id for d in documents]).values(
         "document_id", "number", "issue_date", "due_date", "total", "currency", "status"
     )
     invoices: dict[Any, dict[str, Any]] = {row["document_id"]: row for row in rows}
+    for note in await scope.credit_notes_between(None, None):
+        if note.document_id is not None and note.document_id not in invoices:
+            invoices[note.document_id] = {
+                "number": note.number, "issue_date": note.issue_date, "due_date": "",
+                "total": -note.amount, "currency": note.currency, "status": CREDIT_NOTE}
     names = [f"{invoices[d.id]['number']}.pdf" if d.id in invoices else f"document-{d.id}.pdf"
              for d in documents]
     out = io.StringIO()

@@ -20,7 +20,10 @@ Mapping choices, where our data is thinner than EN 16931:
 - with `[seller] iban` set, payment means 58 (SEPA credit transfer) with the IBAN and BIC;
   without it, no payment instructions (BG-16 is optional; code 1 "not defined" would say
   nothing more), and the printed payment terms still travel as BT-20.
-Credit notes (type code 381) are not made here: they are a concept of their own.
+Credit notes (vault.credit_notes) use the same snapshot: type code 381 (UNTDID 1001),
+amounts positive as the standard wants, the credited invoice as the preceding invoice
+reference (BT-25, with its issue date BT-26), no payment means, terms nor due date (the
+buyer has nothing to pay) and no payment reference.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
 
 PROFILE = "urn:cen.eu:en16931:2017"  # BT-24: Factur-X / ZUGFeRD profile EN 16931 (COMFORT)
 INVOICE = "380"  # UNTDID 1001 commercial invoice
+CREDIT_NOTE = "381"  # UNTDID 1001 credit note
 SEPA_CREDIT_TRANSFER = "58"  # UNTDID 4461
 UNIT = "C62"  # UN/ECE rec. 20 "one": our lines carry no unit of measure
 _NS = {
@@ -54,6 +58,7 @@ _NS = {
 RSM = ElementMaker(namespace=_NS["rsm"], nsmap=_NS)
 RAM = ElementMaker(namespace=_NS["ram"], nsmap=_NS)
 UDT = ElementMaker(namespace=_NS["udt"], nsmap=_NS)
+QDT = ElementMaker(namespace=_NS["qdt"], nsmap=_NS)
 _COUNTRY_PREFIX = re.compile(r"^[A-Z]{2}")
 _VAT_PREFIX_COUNTRY = {"EL": "GR", "XI": "GB"}  # Greece's and Northern Ireland's VAT prefixes
 
@@ -69,7 +74,8 @@ def cii_xml(s: InvoiceSnapshot) -> bytes:
     root = RSM.CrossIndustryInvoice(
         RSM.ExchangedDocumentContext(
             RAM.GuidelineSpecifiedDocumentContextParameter(RAM.ID(PROFILE))),
-        RSM.ExchangedDocument(RAM.ID(s.number), RAM.TypeCode(INVOICE),
+        RSM.ExchangedDocument(RAM.ID(s.number),
+                              RAM.TypeCode(CREDIT_NOTE if s.credit_note else INVOICE),
                               RAM.IssueDateTime(_date(s.issue_date))),
         RSM.SupplyChainTradeTransaction(
             *(_line(position, line) for position, line in enumerate(s.lines, start=1)),
@@ -197,20 +203,31 @@ def _is_vat_id(tax_id: str) -> bool:
 
 
 def _settlement(s: InvoiceSnapshot) -> etree._Element:
+    invoice = not s.credit_note
     return RAM.ApplicableHeaderTradeSettlement(
-        RAM.PaymentReference(s.number),
+        *([RAM.PaymentReference(s.number)] if invoice else []),
         RAM.InvoiceCurrencyCode(s.currency),
-        *_payment_means(s),
+        *(_payment_means(s) if invoice else []),
         *(RAM.ApplicableTradeTax(
             RAM.CalculatedAmount(_amount(row.tax)), RAM.TypeCode("VAT"),
             RAM.BasisAmount(_amount(row.net)), RAM.CategoryCode(_category(row.rate)),
             RAM.RateApplicablePercent(_number(row.rate)))
           for row in s.taxes()),
-        RAM.SpecifiedTradePaymentTerms(
+        *([RAM.SpecifiedTradePaymentTerms(
             *([RAM.Description(s.payment_terms)] if s.payment_terms else []),
-            RAM.DueDateDateTime(_date(s.due_date))),
+            RAM.DueDateDateTime(_date(s.due_date)))] if invoice else []),
         _summation(s),
+        *_preceding_invoice(s),
     )
+
+
+def _preceding_invoice(s: InvoiceSnapshot) -> list[etree._Element]:
+    """BT-25/BT-26: the invoice a credit note credits."""
+    if not s.credit_note or not s.credits:
+        return []
+    issued = ([RAM.FormattedIssueDateTime(QDT.DateTimeString(
+        s.credits_issued.strftime("%Y%m%d"), format="102"))] if s.credits_issued else [])
+    return [RAM.InvoiceReferencedDocument(RAM.IssuerAssignedID(s.credits), *issued)]
 
 
 def _payment_means(s: InvoiceSnapshot) -> list[etree._Element]:
@@ -262,10 +279,11 @@ def embed(pdf: bytes, xml: bytes, s: InvoiceSnapshot) -> bytes:
     is the same invoice in another form) and Factur-X XMP metadata (pdfaid:part 3)."""
     from facturx import generate_from_binary
 
-    metadata = {"author": s.seller.name, "title": f"Invoice {s.number}",
-                "subject": f"Invoice {s.number} from {s.seller.name} to {s.buyer.name}",
-                "keywords": ", ".join(k for k in ("invoice", s.number, s.account_id,
-                                                  s.po_number, "Factur-X") if k)}
+    what = "Credit note" if s.credit_note else "Invoice"
+    metadata = {"author": s.seller.name, "title": f"{what} {s.number}",
+                "subject": f"{what} {s.number} from {s.seller.name} to {s.buyer.name}",
+                "keywords": ", ".join(k for k in (what.lower(), s.number, s.credits,
+                                                  s.account_id, s.po_number, "Factur-X") if k)}
     with _stamped(s.issue_date):
         result: bytes = generate_from_binary(
             pdf, xml, flavor="factur-x", level="en16931", check_xsd=False,

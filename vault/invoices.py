@@ -29,6 +29,7 @@ from vault import events
 from vault.models import (
     Account,
     Contact,
+    CreditNote,
     Dispute,
     Document,
     Invoice,
@@ -46,16 +47,18 @@ ENTITY_CUTOFF = 85  # rapidfuzz WRatio: "acme freight" finds "ACME Freight GmbH"
 
 
 def derive_status(
-    total: Decimal, amount_paid: Decimal, due_date: date, file_status: str, today: date
+    total: Decimal, amount_paid: Decimal, due_date: date, file_status: str, today: date,
+    credited: Decimal = Decimal(0),
 ) -> InvoiceStatus:
-    """Void and disputed come from the source; the rest follows from payments and dates."""
+    """Void and disputed come from the source; the rest follows from payments, credit
+    notes and dates (a credit note settles as a payment does: vault.amounts)."""
     if file_status in (InvoiceStatus.VOID, InvoiceStatus.DISPUTED):
         return InvoiceStatus(file_status)
-    if amount_paid >= total:
+    if amount_paid + credited >= total:
         return InvoiceStatus.PAID
     if due_date < today:
         return InvoiceStatus.OVERDUE
-    if amount_paid > 0:
+    if amount_paid > 0 or credited > 0:
         return InvoiceStatus.PARTIALLY_PAID
     return InvoiceStatus.OPEN
 
@@ -116,13 +119,17 @@ class AccountScope:
         for invoice_id, amount in await self._payments().filter(invoice_id__in=ids).values_list(
                 "invoice_id", "amount"):
             paid[invoice_id] += amount
+        credited: dict[int, Decimal] = defaultdict(Decimal)
+        for invoice_id, amount in await self._credit_notes().filter(
+                invoice_id__in=ids).values_list("invoice_id", "amount"):
+            credited[invoice_id] += amount
         disputes: dict[int, list[Dispute]] = defaultdict(list)
         for dispute in await Dispute.filter(account_id=self.account.id, invoice_id__in=ids):
             disputes[dispute.invoice_id].append(dispute)
         for invoice in found:
-            invoice.amount_paid = paid[invoice.id]
-            invoice.status = _status_on(invoice, paid[invoice.id], disputes[invoice.id],
-                                        self.as_of)
+            invoice.amount_paid, invoice.amount_credited = paid[invoice.id], credited[invoice.id]
+            invoice.status = _status_on(invoice, paid[invoice.id], credited[invoice.id],
+                                        disputes[invoice.id], self.as_of)
         return found
 
     async def _listed(self, query: QuerySet[Invoice],
@@ -136,6 +143,26 @@ class AccountScope:
     def _payments(self) -> QuerySet[Payment]:
         found = Payment.filter(account_id=self.account.id)
         return found if self.as_of is None else found.filter(paid_on__lte=self.as_of)
+
+    def _credit_notes(self) -> QuerySet[CreditNote]:
+        found = CreditNote.filter(account_id=self.account.id)
+        return found if self.as_of is None else found.filter(issue_date__lte=self.as_of)
+
+    async def credit_notes(self, invoice: Invoice) -> list[CreditNote]:
+        """The credit notes allocated to the invoice (issued by `as_of`), oldest first."""
+        return await self._credit_notes().filter(invoice_id=invoice.id).order_by(
+            "issue_date", "number")
+
+    async def credit_notes_between(self, start: date | None, end: date | None
+                                   ) -> list[CreditNote]:
+        """The account's credit notes issued in [start, end] (allocated or not), oldest
+        first, with their invoices."""
+        query = self._credit_notes()
+        if start is not None:
+            query = query.filter(issue_date__gte=start)
+        if end is not None:
+            query = query.filter(issue_date__lte=end)
+        return await query.select_related("invoice").order_by("issue_date", "number")
 
     async def search(self, query: InvoiceQuery, limit: int | None = None,
                      oldest_first: bool = False) -> list[Invoice]:
@@ -253,8 +280,8 @@ class AccountScope:
         return {r.payment_id: documents[r.document_id] for r in found}
 
     async def documents(self, document_ids: list[int]) -> list[Document]:
-        """Documents of this account's invoices, receipts and statements only, in the
-        order asked."""
+        """Documents of this account's invoices, credit notes, receipts and statements
+        only, in the order asked."""
         invoice_docs = await self.invoices().filter(document_id__in=document_ids).values_list(
             "document_id", flat=True
         )
@@ -264,13 +291,15 @@ class AccountScope:
         receipt_docs = await Receipt.filter(
             account_id=self.account.id, document_id__in=document_ids
         ).values_list("document_id", flat=True)
-        owned = {*invoice_docs, *statement_docs, *receipt_docs}
+        credit_docs = await self._credit_notes().filter(
+            document_id__in=document_ids).values_list("document_id", flat=True)
+        owned = {*invoice_docs, *statement_docs, *receipt_docs, *credit_docs}
         found = {d.id: d for d in await Document.filter(id__in=list(owned))}
         return [found[i] for i in document_ids if i in found]
 
 
-def _status_on(invoice: Invoice, paid: Decimal, disputes: list[Dispute], day: date
-               ) -> InvoiceStatus:
+def _status_on(invoice: Invoice, paid: Decimal, credited: Decimal, disputes: list[Dispute],
+               day: date) -> InvoiceStatus:
     """The invoice's status on `day`. A void counts on every day: the ledger does not
     date it (the row's last change may be the import of a whole history), and a void
     invoice was never owed. A dispute is dated by its Dispute rows, or, with none, is the
@@ -283,7 +312,7 @@ def _status_on(invoice: Invoice, paid: Decimal, disputes: list[Dispute], day: da
         file_status = InvoiceStatus.DISPUTED if open_then else ""
     else:
         file_status = invoice.file_status
-    return derive_status(invoice.total, paid, invoice.due_date, file_status, day)
+    return derive_status(invoice.total, paid, invoice.due_date, file_status, day, credited)
 
 
 def _po_matches(written: str) -> Q:

@@ -43,7 +43,7 @@ from babel import Locale, UnknownLocaleError
 from vault import einvoice, metrics
 from vault.config import SellerConfig
 from vault.models import Account, Invoice, InvoiceLine
-from vault.pdf_html import invoice_html
+from vault.pdf_html import credit_note_html, invoice_html
 from vault.vocabulary import InvoiceStatus
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -99,6 +99,12 @@ class InvoiceSnapshot:
     e_invoicing: bool = False  # embed Factur-X XML (vault.einvoice); [seller] e_invoicing
     iban: str = ""  # the seller's, for the e-invoice's payment means
     bic: str = ""
+    # A credit note (vault.credit_notes) is printed and e-invoiced from the same snapshot:
+    # type code 381, referencing the invoice it credits (EN 16931 BT-25), if any.
+    credit_note: bool = False
+    credits: str = ""  # the credited invoice's number
+    credits_issued: date | None = None  # and its issue date
+    reason: str = ""
 
     @property
     def amount_due(self) -> Decimal:
@@ -280,14 +286,15 @@ def render_invoice(snapshot: InvoiceSnapshot) -> bytes:
     e-invoicing off, gives the plain PDF. Raises EInvoiceRejected (carrying the plain
     PDF/A) when the XML cannot be made valid.
     """
-    html = invoice_html(snapshot)
+    html = credit_note_html(snapshot) if snapshot.credit_note else invoice_html(snapshot)
     if not snapshot.e_invoicing or snapshot.status == InvoiceStatus.VOID:
         return html_to_pdf(html)
     pdf = html_to_pdf(html, variant="pdf/a-3b")
     try:
         return einvoice.embed(pdf, einvoice.cii_xml(snapshot), snapshot)
     except Exception as exc:  # XSD, totals, or the library: the invoice itself must survive
-        raise EInvoiceRejected(f"invoice {snapshot.number}: {exc}", pdf) from None
+        what = "credit note" if snapshot.credit_note else "invoice"
+        raise EInvoiceRejected(f"{what} {snapshot.number}: {exc}", pdf) from None
 
 
 def _exit_with_parent(poll_seconds: float = 0.5) -> None:

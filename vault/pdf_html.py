@@ -70,6 +70,45 @@ def invoice_html(s: InvoiceSnapshot) -> str:
     return template("invoice.html").substitute(escaped | fragments)
 
 
+def credit_note_html(s: InvoiceSnapshot) -> str:
+    """The complete HTML document for one credit note: the invoice's look, titled
+    "Credit note", naming the invoice it credits and why."""
+    f = Formats.of(s.locale, currency=s.currency)
+    credits = (f"Credit note {s.number} for invoice {s.credits}" if s.credits
+               else f"Credit note {s.number}")
+    values = {
+        "lang": s.locale.split("_")[0],
+        "title": f"Credit note {s.number}",
+        "description": f"{credits} from {s.seller.name} to {s.buyer.name}",
+        "keywords": ", ".join(k for k in ("credit note", s.number, s.credits, s.account_id)
+                              if k),
+        "created": s.issue_date.isoformat(), "seller_name": s.seller.name,
+        "seller_address": s.seller.address, "number": s.number,
+        "issue_date": f.day(s.issue_date), "buyer_name": s.buyer.name,
+        "buyer_address": s.buyer.address, "currency": s.currency,
+        "subtotal": f.money(s.subtotal), "tax_total": f.money(s.tax_total),
+        "total": f.money(s.total),
+        "credited": (f"This credit note reduces the amount due on invoice {s.credits} by "
+                     f"{f.money(s.total)}." if s.credits else
+                     f"This credit of {f.money(s.total)} is held on your account."),
+    }
+    facts = (("Credits invoice", s.credits),
+             ("Invoice date", f.day(s.credits_issued) if s.credits_issued else ""),
+             ("Account", s.account_id))
+    fragments = {
+        "seller_tax_id": _tax_id(s.seller), "buyer_tax_id": _tax_id(s.buyer),
+        "facts": "\n".join(f"<tr><th>{label}</th><td>{escape(value)}</td></tr>"
+                           for label, value in facts if value),
+        "reason": (f'<section class="terms"><h3>Reason</h3><p>{escape(s.reason)}</p></section>'
+                   if s.reason else ""),
+        "lines": "\n".join(_line(line, f) for line in s.lines),
+        "taxes": "\n".join(
+            _row(f.rate(t.rate), f.money(t.net), f.money(t.tax)) for t in s.taxes()),
+    }
+    return template("credit_note.html").substitute(
+        {k: escape(v) for k, v in values.items()} | fragments)
+
+
 def _tax_id(party: Party) -> str:
     return f'<p class="tax-id">Tax ID: {escape(party.tax_id)}</p>' if party.tax_id else ""
 

@@ -50,7 +50,9 @@ def _section(c: CurrencySection, locale: str, start: date, as_of: date) -> str:
         f'<tr{cls}><th>{label}</th><td class="num">{escape(f.money(amount))}</td></tr>'
         for label, amount, cls in (
             ("Opening balance", c.opening, ""), ("Invoices", c.invoiced, ""),
-            ("Payments", -c.paid, ""), ("Closing balance", c.closing, ' class="closing"'),
+            ("Payments", -c.paid, ""),
+            *((("Credit notes", -c.credited, ""),) if c.credited else ()),
+            ("Closing balance", c.closing, ' class="closing"'),
             ("Credit", c.credit, ""),
         )
     )
@@ -78,7 +80,8 @@ def _entries(c: CurrencySection, f: Formats, start: date, as_of: date) -> str:
         *(_row((f.day(e.day), e.kind, e.reference, _detail(e, f), _blank_zero(e.charge, f),
                 _blank_zero(e.payment, f), f.money(e.balance))) for e in c.entries),
         _total_row(f.day(as_of), "Closing balance",
-                   (f.money(c.invoiced), f.money(c.paid), f.money(c.closing)), "closing"),
+                   (f.money(c.invoiced), f.money(c.paid + c.credited), f.money(c.closing)),
+                   "closing"),
     ))
     # thead is display: table-header-group, so WeasyPrint repeats it on every page
     return (f'<table class="entries"><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>'

@@ -5,9 +5,11 @@ the account scope) is separate from rendering it (vault.statement_html, then a P
 worker). The rendered PDF goes into the document store and a Statement row ties the
 document to the account, which is what lets a signed link to it pass the scope check.
 
-Per currency: opening balance = invoiced - paid before the period; closing = opening +
-invoiced - paid in the period; credit = payments beyond an invoice's total; aging as of
-the period's end (or today, if the period has not ended), from payments received by then.
+Per currency: opening balance = invoiced - paid - credited before the period; closing =
+opening + invoiced - paid - credited in the period; credited = credit notes issued (lines
+of their own, reducing the balance as payments do); credit = payments and credit notes
+beyond an invoice's total, and credit notes on no invoice; aging as of the period's end
+(or today, if the period has not ended), from payments and credit notes by then.
 Void invoices are left out: they were never owed.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,19 +28,19 @@ from vault.amounts import standing
 from vault.config import SellerConfig
 from vault.documents import DocumentStore
 from vault.invoices import AccountScope
-from vault.models import Document, Invoice, InvoiceStatus, Payment, Statement
+from vault.models import CreditNote, Document, Invoice, InvoiceStatus, Payment, Statement
 from vault.pdf import InvoiceSnapshot, Party, PdfRenderer, babel_locale
 from vault.statement_html import statement_html
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One line of a statement: an invoice issued or a payment received."""
+    """One line of a statement: an invoice issued, a payment received or a credit note."""
 
     day: date
-    kind: str  # "Invoice" or "Payment"
-    reference: str  # the invoice number, or the payment's reference
-    detail: str  # "for INV-..." for payments
+    kind: str  # "Invoice", "Payment" or "Credit note"
+    reference: str  # the invoice number, the payment's reference, the credit note number
+    detail: str  # "for INV-..." for payments and credit notes
     due: date | None  # for invoices
     charge: Decimal
     payment: Decimal
@@ -53,10 +56,11 @@ class CurrencySection:
     credit: Decimal  # paid beyond invoice totals, as of the period's end
     entries: tuple[Entry, ...]
     aging: tuple[Decimal, ...]  # one per vault.aging.BUCKETS
+    credited: Decimal = ZERO  # by credit notes in the period
 
     @property
     def closing(self) -> Decimal:
-        return self.opening + self.invoiced - self.paid
+        return self.opening + self.invoiced - self.paid - self.credited
 
 
 @dataclass(frozen=True)
@@ -91,8 +95,11 @@ async def build_statement(
     by_id = {i.id: i for i in invoices}
     payments = [p for p in await scope.payments_between(None, end) if p.invoice_id in by_id]
     payments.sort(key=lambda p: (p.paid_on, p.id))
-    currencies = sorted({i.currency for i in invoices})
-    sections = [_section(c, invoices, payments, by_id, start, as_of) for c in currencies]
+    notes = [n for n in await scope.credit_notes_between(None, end)
+             if n.invoice_id is None or n.invoice_id in by_id]
+    currencies = sorted({i.currency for i in invoices} | {n.currency for n in notes})
+    sections = [_section(c, invoices, payments, by_id, start, as_of, notes)
+                for c in currencies]
     account = scope.account
     return StatementSnapshot(
         seller=Party(seller.name, seller.address, seller.tax_id),
@@ -104,19 +111,24 @@ async def build_statement(
 
 
 def _section(currency: str, invoices: list[Invoice], payments: list[Payment],
-             by_id: dict[int, Invoice], start: date, as_of: date) -> CurrencySection:
+             by_id: dict[int, Invoice], start: date, as_of: date,
+             notes: list[CreditNote]) -> CurrencySection:
     mine = [i for i in invoices if i.currency == currency]
     paid_to = [p for p in payments if by_id[p.invoice_id].currency == currency]
+    credits = [n for n in notes if n.currency == currency]
     opening = (sum((i.total for i in mine if i.issue_date < start), ZERO)
-               - sum((p.amount for p in paid_to if p.paid_on < start), ZERO))
-    entries = _entries(mine, paid_to, by_id, start, opening)
+               - sum((p.amount for p in paid_to if p.paid_on < start), ZERO)
+               - sum((n.amount for n in credits if n.issue_date < start), ZERO))
+    entries = _entries(mine, paid_to, by_id, start, opening, credits)
+    credited = sum((n.amount for n in credits if n.issue_date >= start), ZERO)
     return CurrencySection(
         currency=currency, opening=opening,
         invoiced=sum((e.charge for e in entries), ZERO),
-        paid=sum((e.payment for e in entries), ZERO),
-        credit=_credit(mine, paid_to),
+        paid=sum((e.payment for e in entries), ZERO) - credited,
+        credit=_credit(mine, paid_to, credits),
         entries=tuple(entries),
-        aging=_aging(_owed_at(mine, paid_to, as_of), as_of),
+        aging=_aging(_owed_at(mine, paid_to, as_of, credits), as_of),
+        credited=credited,
     )
 
 
@@ -126,20 +138,26 @@ def _aging(owed: list[Owed], as_of: date) -> tuple[Decimal, ...]:
 
 
 def _entries(invoices: list[Invoice], payments: list[Payment], by_id: dict[int, Invoice],
-             start: date, opening: Decimal) -> list[Entry]:
-    lines: list[tuple[date, int, str, str, date | None, Decimal, Decimal]] = [
-        (i.issue_date, 0, i.number, "", i.due_date, i.total, ZERO)
-        for i in invoices if i.issue_date >= start
-    ] + [
+             start: date, opening: Decimal, notes: Sequence[CreditNote] = ()) -> list[Entry]:
+    """The period's lines by day; a credit note reduces the balance in the payments
+    column, as a payment does."""
+    Line = tuple[date, int, str, str, date | None, Decimal, Decimal]
+    issued: list[Line] = [(i.issue_date, 0, i.number, "", i.due_date, i.total, ZERO)
+                          for i in invoices if i.issue_date >= start]
+    lines: list[Line] = issued + [
         (p.paid_on, 1, p.reference or "", f"for {by_id[p.invoice_id].number}", None,
          ZERO, p.amount)
         for p in payments if p.paid_on >= start
+    ] + [
+        (n.issue_date, 2, n.number, f"for {n.invoice.number}" if n.invoice else "on account",
+         None, ZERO, n.amount)
+        for n in notes if n.issue_date >= start
     ]
     balance, entries = opening, []
     for day, kind, reference, detail, due, charge, paid in sorted(lines, key=lambda x: x[:3]):
         balance += charge - paid
-        entries.append(Entry(day, ("Invoice", "Payment")[kind], reference, detail, due, charge,
-                             paid, balance))
+        entries.append(Entry(day, ("Invoice", "Payment", "Credit note")[kind], reference,
+                             detail, due, charge, paid, balance))
     return entries
 
 
@@ -151,19 +169,32 @@ def _paid_by_invoice(payments: list[Payment], until: date | None = None) -> dict
     return paid
 
 
-def _credit(invoices: list[Invoice], payments: list[Payment]) -> Decimal:
-    paid = _paid_by_invoice(payments)
-    return sum((max(paid[i.id] - i.total, ZERO) for i in invoices), ZERO)
+def _credited_by_invoice(notes: list[CreditNote], until: date | None = None
+                        ) -> dict[int, Decimal]:
+    credited: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for n in notes:
+        if n.invoice_id is not None and (until is None or n.issue_date <= until):
+            credited[n.invoice_id] += n.amount
+    return credited
 
 
-def _owed_at(invoices: list[Invoice], payments: list[Payment], as_of: date) -> list[Owed]:
+def _credit(invoices: list[Invoice], payments: list[Payment], notes: list[CreditNote]
+            ) -> Decimal:
+    paid, credited = _paid_by_invoice(payments), _credited_by_invoice(notes)
+    unallocated = sum((n.amount for n in notes if n.invoice_id is None), ZERO)
+    return unallocated + sum((max(paid[i.id] + credited[i.id] - i.total, ZERO)
+                              for i in invoices), ZERO)
+
+
+def _owed_at(invoices: list[Invoice], payments: list[Payment], as_of: date,
+             notes: list[CreditNote]) -> list[Owed]:
     """Each invoice's unpaid amount on `as_of`, by the one rule (vault.amounts); zero
     amounts still seed the row."""
-    paid = _paid_by_invoice(payments, as_of)
+    paid, credited = _paid_by_invoice(payments, as_of), _credited_by_invoice(notes, as_of)
     owed = []
     for i in invoices:
         if i.issue_date <= as_of:
-            now = standing(i.total, paid[i.id], i.due_date, i.status, as_of)
+            now = standing(i.total, paid[i.id], i.due_date, i.status, as_of, credited[i.id])
             owed.append(Owed(i.currency, i.due_date, now.due, now.disputed, now.overdue))
     return owed
 

@@ -13,9 +13,12 @@ What each event does (README "Connecting your billing system"):
   tax per line); drafts are ignored until they have a number;
 - invoice.voided: the invoice, void;
 - invoice.paid: a payment of amount_paid, keyed by the payment intent (or charge);
-- invoice.payment_failed, invoice.marked_uncollectible, charge.refunded,
-  credit_note.created: no change to the ledger (Stripe keeps the invoice owed, a refund is
-  not a payment, credit notes do not exist here yet): an AR item (EscalationKind.BILLING).
+- credit_note.created: the credit note (Stripe's number, keyed by its id), allocated to
+  its invoice (fetched first if it is not here yet), with Stripe's lines and tax when they
+  add up to Stripe's total, else as one line of that total;
+- invoice.payment_failed, invoice.marked_uncollectible, charge.refunded: no change to the
+  ledger (Stripe keeps the invoice owed, a refund is not a payment): an AR item
+  (EscalationKind.BILLING).
 """
 
 from __future__ import annotations
@@ -33,10 +36,11 @@ import stripe
 from pydantic import BaseModel, ValidationError
 
 from vault.api.ingest import Context, Invalid, OnIssued, ingest
-from vault.api.schemas import AccountIn, ContactIn, InvoiceIn, PaymentIn
+from vault.api.schemas import AccountIn, ContactIn, CreditNoteIn, InvoiceIn, PaymentIn
 from vault.clock import Clock
 from vault.config import StripeConfig
 from vault.escalations import escalate
+from vault.ingest.drafts import LineDraft, compute_totals
 from vault.models import Account, Invoice, StripeCustomer, StripeEvent
 from vault.vocabulary import EscalationKind, InvoiceStatus, Source
 
@@ -70,7 +74,8 @@ class StripeApi:
         return await asyncio.to_thread(self._all, kind, since)
 
     def _service(self, kind: str) -> Any:
-        return self.client.v1.customers if kind == "customers" else self.client.v1.invoices
+        """"customers", "invoices" or "credit_notes"."""
+        return getattr(self.client.v1, kind)
 
     def _fetch(self, kind: str, object_id: str) -> dict[str, Any]:
         return self._whole(kind, self._service(kind).retrieve(object_id).to_dict())
@@ -98,6 +103,7 @@ class Synced:
     invoices: int
     payments: int
     skipped: list[str]  # what could not be stored, and why
+    credit_notes: int = 0
 
 
 @dataclass
@@ -109,6 +115,7 @@ class StripeLedger:
     timezone: ZoneInfo  # the seller's: Stripe's timestamps become our dates there
     api: StripeApi
     on_issued: OnIssued | None = None
+    on_credited: OnIssued | None = None  # renders the PDFs of credit notes stored
 
     async def handle(self, event: dict[str, Any]) -> str:
         """Apply one event once; answers what was done (for the log and the tests)."""
@@ -214,8 +221,9 @@ class StripeLedger:
         return True
 
     async def sync(self, since: date | None) -> Synced:
-        """Customers, then invoices and their payments, as Stripe has them now (the caller
-        silences alerts: history is not news). What cannot be stored is skipped and named."""
+        """Customers, then invoices and their payments, then credit notes, as Stripe has
+        them now (the caller silences alerts: history is not news). What cannot be stored
+        is skipped and named."""
         skipped: list[str] = []
         customers = invoices = payments = 0
         for customer in await self.api.all("customers", since):
@@ -230,7 +238,14 @@ class StripeLedger:
                 invoices += invoice.get("number") is not None and invoice["status"] != "draft"
             except Unusable as exc:
                 skipped.append(f"invoice {invoice.get('number') or invoice['id']}: {exc}")
-        return Synced(customers, invoices, payments, skipped)
+        credit_notes = 0
+        for note in await self.api.all("credit_notes", since):
+            try:
+                await self.credit_note(note)
+                credit_notes += 1
+            except Unusable as exc:
+                skipped.append(f"credit note {note.get('number') or note['id']}: {exc}")
+        return Synced(customers, invoices, payments, skipped, credit_notes)
 
     # ---- AR items -----------------------------------------------------------------------
 
@@ -252,12 +267,36 @@ class StripeLedger:
                            + "; the payment stays recorded here")
 
     async def credit_note(self, note: dict[str, Any]) -> None:
-        amount = Decimal(note.get("total", 0)) / _CENTS
-        await self.tell_ar(f"stripe:credit_note:{note['id']}", None,
-                           f"Stripe credit note {note.get('number') or note['id']} of "
-                           f"{amount:.2f} {str(note.get('currency', '')).upper()} for invoice "
-                           f"{_id(note.get('invoice'))}: credit notes are not in the vault "
-                           "yet; settle it by hand")
+        """Store the credit note, allocated to its invoice (stored first if need be)."""
+        if str(note["currency"]).upper() in _ZERO_DECIMAL:
+            raise Unusable(f"currency {note['currency']!r} has no cents")
+        body: dict[str, Any] = {
+            "external_id": note["id"], "credit_note_number": note.get("number") or note["id"],
+            "account_id": await self.account_of(note["customer"]),
+            "issue_date": self._date(note.get("effective_at") or note["created"]).isoformat(),
+            "currency": str(note["currency"]).upper(),
+            "amount": str(Decimal(note["total"]) / _CENTS),
+            "reason": str(note.get("memo") or (note.get("reason") or "").replace("_", " ")),
+        }
+        if invoice := _id(note.get("invoice")):
+            body["invoice_number"] = await self._number_of(invoice)
+        lines = [_line(line) for line in (note.get("lines") or {}).get("data", [])]
+        drafts = tuple(LineDraft(ln["description"], Decimal(ln["quantity"]),
+                                 Decimal(ln["unit_price"]), Decimal(ln["tax_rate"]))
+                       for ln in lines)
+        if lines and compute_totals(drafts).total == Decimal(body["amount"]):
+            body["lines"] = lines  # else Stripe's total stands alone, untaxed as one line
+        await self._store("credit-notes", CreditNoteIn, body)
+
+    async def _number_of(self, invoice_id: str) -> str:
+        """Our number of a Stripe invoice, storing it first if it is not here yet."""
+        stored = await Invoice.get_or_none(source=Source.STRIPE, external_id=invoice_id)
+        if stored is not None:
+            return stored.number
+        number = await self.invoice(await self.api.fetch("invoices", invoice_id))
+        if number is None:
+            raise Unusable(f"its invoice {invoice_id} is still a draft")
+        return number
 
     async def _ar_invoice(self, invoice: dict[str, Any], what: str, summary: str) -> None:
         number = await self.invoice(invoice)
@@ -279,7 +318,7 @@ class StripeLedger:
             raise Unusable("; ".join(str(e["msg"]) for e in exc.errors())) from None
         now = self.clock.now()
         ctx = Context(now.astimezone(self.timezone).date(), now, self.on_issued, "stripe",
-                      source=Source.STRIPE)
+                      source=Source.STRIPE, on_credited=self.on_credited)
         try:
             await ingest(kind, [item], False, ctx)
         except Invalid as exc:

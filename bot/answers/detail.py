@@ -1,5 +1,6 @@
-"""One invoice in detail: lines, tax, payments applied, amount due, status history, and
-links to its PDF (as issued) and to a receipt per payment (vault.receipts).
+"""One invoice in detail: lines, tax, payments and credit notes applied, amount due, status
+history, and links to its PDF (as issued), to a receipt per payment (vault.receipts) and
+to each credit note's PDF.
 
 The number is resolved inside the contact's account (vault.numbers): one match is shown,
 several are listed for the contact to choose, none gets "did you mean" from this
@@ -17,7 +18,7 @@ from bot.messages import Link, Reply
 from bot.replies import ambiguous, not_found
 from vault import amounts
 from vault.history import status_history
-from vault.models import Invoice
+from vault.models import CreditNote, Invoice
 from vault.numbers import resolve
 from vault.receipts import receipts
 
@@ -37,12 +38,33 @@ async def show_invoice(ctx: Context, command: ShowInvoice) -> Reply:
     if isinstance(invoice, Reply):
         return invoice
     (row,) = await invoice_rows(ctx, [invoice])
+    credit_notes = await ctx.scope.credit_notes(invoice)
     notes = [*_facts(invoice), *await _lines(ctx, invoice), *_totals(ctx, invoice),
-             *await _payments(ctx, invoice), *await _history(ctx, invoice)]
-    receipts = await _receipts(ctx, invoice)
+             *await _payments(ctx, invoice), *_credits(ctx, invoice, credit_notes),
+             *await _history(ctx, invoice)]
+    links = (*await _receipts(ctx, invoice), *await _credit_links(ctx, invoice, credit_notes))
     return Reply(subject=f"Invoice {invoice.number}", intro=f"Here is invoice {invoice.number}.",
-                 rows=(row,), links=receipts, notes=tuple(notes),
-                 links_expire=ctx.expiry() if row.link or receipts else "")
+                 rows=(row,), links=links, notes=tuple(notes),
+                 links_expire=ctx.expiry() if row.link or links else "")
+
+
+def _credits(ctx: Context, invoice: Invoice, credit_notes: list[CreditNote]) -> list[str]:
+    return [f"Credit note {note.number} of {ctx.fmt.day(note.issue_date)}: "
+            f"{ctx.fmt.money(note.amount, invoice.currency)}"
+            + (f" ({note.reason})" if note.reason else "") for note in credit_notes]
+
+
+async def _credit_links(ctx: Context, invoice: Invoice, credit_notes: list[CreditNote]
+                        ) -> tuple[Link, ...]:
+    """A link to each credit note's PDF (those rendered yet), through the account scope."""
+    found = []
+    for note in credit_notes:
+        documents = await ctx.scope.documents([note.document_id] if note.document_id else [])
+        if documents:
+            found.append(await ctx.link(documents, f"Credit note {note.number} for invoice "
+                                        f"{invoice.number} "
+                                        f"({ctx.fmt.money(note.amount, invoice.currency)})"))
+    return tuple(found)
 
 
 async def _receipts(ctx: Context, invoice: Invoice) -> tuple[Link, ...]:

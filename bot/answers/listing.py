@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 
 from tortoise.transactions import in_transaction
@@ -20,7 +21,7 @@ from bot.messages import Link, ListingRow, Reply
 from bot.replies import invoice_row
 from vault import amounts
 from vault.formats import plural
-from vault.models import Invoice
+from vault.models import CreditNote, Invoice
 
 
 async def list_invoices(ctx: Context, command: ListInvoices) -> Reply:
@@ -97,10 +98,12 @@ async def _pdf_link(ctx: Context, invoice: Invoice) -> Link | None:
     return await ctx.link(documents, invoice.number) if documents else None
 
 
-async def zip_link(ctx: Context, invoices: list[Invoice], title: str) -> Link | None:
-    """One link to a ZIP of these invoices' PDFs; None if none has a PDF yet."""
-    documents = await ctx.scope.documents(
-        [i.document_id for i in invoices if i.document_id is not None])
+async def zip_link(ctx: Context, invoices: list[Invoice], title: str,
+                   credit_notes: Sequence[CreditNote] = ()) -> Link | None:
+    """One link to a ZIP of these invoices' PDFs (and credit notes'); None if none has a
+    PDF yet."""
+    ids = [i.document_id for i in invoices] + [n.document_id for n in credit_notes]
+    documents = await ctx.scope.documents([i for i in ids if i is not None])
     if not documents:
         return None
     return await ctx.link(documents, zip_name(title))

@@ -71,6 +71,9 @@ EVENTS = {
                                   "pagamenti", "betalingen", "pagamentos"),
     AlertEvent.STATUS_CHANGED: ("status change", "status changes", "status", "statusanderungen",
                                 "changements de statut", "cambios de estado"),
+    AlertEvent.CREDIT_NOTE_ISSUED: ("credit note", "credit notes", "credits", "gutschrift",
+                                    "gutschriften", "avoirs", "notas de credito",
+                                    "note di credito", "creditnota's"),
 }
 EVERYTHING = ("everything", "all events", "alles", "tout", "todo", "tutto", "tudo")
 STOP = ("stop", "stop alerts", "no more alerts", "unsubscribe", "opt out", "mute", "pause",

@@ -30,6 +30,7 @@ from vault.api.ratelimit import RateLimiter
 from vault.api.views import dump, invoices_out
 from vault.clock import Clock
 from vault.config import Config
+from vault.ingest.credit_notes import credit_note_of
 from vault.ingest.invoice_store import ConcurrentChange
 from vault.models import ApiKey, Invoice, InvoiceEvent
 from vault.vocabulary import ApiScope, Source
@@ -59,6 +60,7 @@ class Api:
     config: Config
     clock: Clock
     on_issued: OnIssued | None = None  # renders the PDFs of invoices stored (after commit)
+    on_credited: OnIssued | None = None  # and of credit notes
     limiter: RateLimiter = field(init=False)
     idempotency: IdempotencyKeys = field(default_factory=IdempotencyKeys)
 
@@ -162,7 +164,7 @@ class Api:
             return invalid(validation_problems(exc))
         items = list(getattr(parsed, "items", [parsed])) if batch else [parsed]
         ctx = Context(self.clock.today(self.config.seller.timezone.key), self.clock.now(),
-                      self.on_issued, key.name)
+                      self.on_issued, key.name, on_credited=self.on_credited)
         try:
             outcome = await ingest(kind, items, batch, ctx)
         except Invalid as exc:
@@ -206,7 +208,8 @@ class Api:
             int(limit)).select_related("invoice", "account")
         changes = [s.Change(
             cursor=str(e.id), at=e.at.isoformat(), kind=str(e.kind),
-            invoice_number=e.invoice.number, account_id=e.account.account_id,
+            invoice_number=e.invoice.number, credit_note_number=credit_note_of(e.key),
+            account_id=e.account.account_id,
             source=str(e.invoice.source), external_id=e.invoice.external_id,
             old_status=None if e.old_status is None else str(e.old_status),
             new_status=None if e.new_status is None else str(e.new_status),

@@ -17,13 +17,25 @@ from pydantic import BaseModel
 from tortoise.transactions import in_transaction
 
 from vault import audit
-from vault.api.schemas import AccountIn, ContactIn, InvoiceIn, PaymentIn
-from vault.api.views import accounts_out, contacts_out, dump, invoices_out, payments_out
+from vault.api.schemas import AccountIn, ContactIn, CreditNoteIn, InvoiceIn, PaymentIn
+from vault.api.views import (
+    accounts_out,
+    contacts_out,
+    credit_notes_out,
+    dump,
+    invoices_out,
+    payments_out,
+)
 from vault.ingest.accounts import (
     account_ids,
     drop_chat_links_of_inactive,
     plan_accounts,
     plan_contacts,
+)
+from vault.ingest.credit_notes import (
+    CreditNoteDraft,
+    apply_credit_note_plan,
+    plan_credit_notes,
 )
 from vault.ingest.drafts import InvoiceDraft, LineDraft
 from vault.ingest.errors import ErrorLog
@@ -68,6 +80,7 @@ class Context:
     on_issued: OnIssued | None
     key_name: str  # the API key's, for the audit trail
     source: Source = Source.API  # what the invoices and payments stored say they came from
+    on_credited: OnIssued | None = None  # renders the PDFs of credit notes stored
 
 
 def pointer(batch: bool, index: int | None, field_name: str = "") -> str:
@@ -101,6 +114,8 @@ async def ingest(kind: str, items: list[BaseModel], batch: bool, ctx: Context) -
                            results=planned.counts())
     if changed and ctx.on_issued is not None and kind == "invoices":
         await ctx.on_issued(changed)
+    if changed and ctx.on_credited is not None and kind == "credit-notes":
+        await ctx.on_credited(changed)
     stored = await planned.read()
     return Outcome([{**dump(stored[key]), "result": planned.results[key]}
                     for key in planned.keys])
@@ -180,10 +195,8 @@ def _draft(index: int, invoice: InvoiceIn, log: ErrorLog, source: Source) -> Inv
     if invoice.due_date < invoice.issue_date:
         log.add(index, f"due_date {invoice.due_date} is before issue_date {invoice.issue_date}")
         return None
-    lines = tuple(LineDraft(ln.description, ln.quantity, ln.unit_price, ln.tax_rate)
-                  for ln in invoice.lines)
-    if any(abs(line.amount) >= MAX_AMOUNT for line in lines):
-        log.add(index, "lines: a quantity × unit_price is too large")
+    lines = _lines(index, invoice.lines, log)
+    if lines is None:
         return None
     return InvoiceDraft(
         account=invoice.account_id, number=invoice.invoice_number,
@@ -235,11 +248,42 @@ async def _payments(items: list[Any], log: ErrorLog, ctx: Context) -> Planned:
                    write, lambda: payments_out(keys))
 
 
+def _lines(index: int, lines: list[Any], log: ErrorLog) -> tuple[LineDraft, ...] | None:
+    found = tuple(LineDraft(ln.description, ln.quantity, ln.unit_price, ln.tax_rate)
+                  for ln in lines)
+    if any(abs(line.amount) >= MAX_AMOUNT for line in found):
+        log.add(index, "lines: a quantity × unit_price is too large")
+        return None
+    return found
+
+
+async def _credit_notes(items: list[Any], log: ErrorLog, ctx: Context) -> Planned:
+    notes: list[CreditNoteIn] = items
+    keys = [n.credit_note_number for n in notes]
+    _no_repeats(list(keys), log, "credit_note_number")
+    _no_repeats([n.external_id for n in notes], log, "external_id")
+    drafts = [CreditNoteDraft(
+        line=index, account=n.account_id, number=n.credit_note_number,
+        invoice_number=n.invoice_number, issue_date=n.issue_date, currency=n.currency,
+        amount=n.amount, reason=n.reason, lines=lines, source=ctx.source,
+        external_id=n.external_id,
+    ) for index, n in enumerate(notes) if (lines := _lines(index, n.lines, log)) is not None]
+    plan = await plan_credit_notes(drafts, await account_ids(), log)
+
+    async def write() -> list[int]:
+        return await apply_credit_note_plan(plan, ctx.today, ctx.now)
+
+    return Planned(keys, _results(keys, plan.created, plan.updated), write,
+                   lambda: credit_notes_out(keys))
+
+
 _MODELS: dict[str, type[BaseModel]] = {
     "accounts": AccountIn, "contacts": ContactIn, "invoices": InvoiceIn, "payments": PaymentIn,
+    "credit-notes": CreditNoteIn,
 }
 _PLANNERS: dict[str, Callable[[list[Any], ErrorLog, Context], Awaitable[Planned]]] = {
     "accounts": _accounts, "contacts": _contacts, "invoices": _invoices, "payments": _payments,
+    "credit-notes": _credit_notes,
 }
 KINDS = tuple(_MODELS)
 MODELS = _MODELS

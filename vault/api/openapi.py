@@ -17,7 +17,7 @@ from vault.vocabulary import Source
 
 _OUT: dict[str, type[BaseModel]] = {
     "accounts": s.AccountOut, "contacts": s.ContactOut, "invoices": s.InvoiceOut,
-    "payments": s.PaymentOut,
+    "payments": s.PaymentOut, "credit-notes": s.CreditNoteOut,
 }
 _REF = "#/components/schemas/{model}"
 
@@ -73,7 +73,7 @@ def _post(kind: str) -> dict[str, Any]:
     return {
         "summary": f"Create or update {kind} (one object, or a batch of up to "
                    f"{s.MAX_BATCH}, all or nothing)",
-        "operationId": f"post_{kind}",
+        "operationId": f"post_{kind.replace('-', '_')}",
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                         "schema": {"type": "string", "minLength": 1, "maxLength": 255}}],
         "requestBody": {"required": True,

@@ -118,6 +118,22 @@ class PaymentIn(_In):
     method: Annotated[str, _cell(_text(64), "method")] = ""
 
 
+class CreditNoteIn(_In):
+    """A credit note; `amount` is its total with tax. Give `lines` (as an invoice's) to
+    state the tax; without them the amount is one line of no tax, described by `reason`."""
+
+    external_id: ExternalId | None = None
+    credit_note_number: Annotated[str, _cell(f.identifier, "credit_note_number")]
+    account_id: Annotated[str, _cell(f.identifier, "account_id")]
+    invoice_number: Annotated[str, _cell(f.identifier, "invoice_number"), Field(
+        description="the invoice it credits; leave out for an unallocated credit")] | None = None
+    issue_date: Annotated[date, _cell(f.iso_date, "issue_date"), _DATE]
+    currency: Annotated[str, _cell(f.currency, "currency"), Field(min_length=3, max_length=3)]
+    amount: Annotated[Decimal, _cell(f.money, "amount"), _DECIMAL] | None = None
+    reason: Annotated[str, _cell(_text(2000), "reason")] = ""
+    lines: list[LineIn] = Field(default_factory=list, max_length=MAX_BATCH)
+
+
 class Batch(BaseModel, Generic[T]):
     """Up to 1,000 objects of one kind, stored all or none."""
 
@@ -161,6 +177,22 @@ class LineOut(BaseModel):
     amount: str
 
 
+class CreditNoteOut(BaseModel):
+    credit_note_number: str
+    account_id: str
+    invoice_number: str | None
+    source: str
+    external_id: str | None
+    issue_date: date
+    currency: str
+    subtotal: str
+    tax_total: str
+    amount: str
+    reason: str
+    lines: list[LineOut]
+    result: Result | None = Field(default=None, description="on POST: what the call did")
+
+
 class InvoiceOut(BaseModel):
     invoice_number: str
     account_id: str
@@ -176,7 +208,10 @@ class InvoiceOut(BaseModel):
     tax_total: str
     total: str
     amount_paid: str
+    amount_credited: str = Field(description="the sum of its credit notes")
+    amount_due: str
     lines: list[LineOut]
+    credit_notes: list[CreditNoteOut] = Field(description="the credit notes allocated to it")
     result: Result | None = Field(default=None, description="on POST: what the call did")
 
 
@@ -201,6 +236,8 @@ class Change(BaseModel):
     at: str
     kind: str
     invoice_number: str
+    credit_note_number: str | None = Field(
+        default=None, description="the credit note, on a credit_note.issued change")
     account_id: str
     source: str
     external_id: str | None

@@ -10,9 +10,25 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from vault.api.schemas import AccountOut, ContactOut, InvoiceOut, LineOut, PaymentOut
+from vault import amounts
+from vault.api.schemas import (
+    AccountOut,
+    ContactOut,
+    CreditNoteOut,
+    InvoiceOut,
+    LineOut,
+    PaymentOut,
+)
 from vault.ingest.upsert import chunks
-from vault.models import Account, Contact, Invoice, InvoiceLine, Payment
+from vault.models import (
+    Account,
+    Contact,
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+    Payment,
+)
 
 
 def _text(value: Decimal | None) -> str:
@@ -54,16 +70,46 @@ async def invoices_out(numbers: Sequence[str]) -> dict[str, InvoiceOut]:
             "invoice_id", "position")
         by_invoice: dict[int, list[LineOut]] = {}
         for line in lines:
-            by_invoice.setdefault(line.invoice_id, []).append(LineOut(
-                description=line.description, quantity=_text(line.quantity),
-                unit_price=_text(line.unit_price), tax_rate=_text(line.tax_rate),
-                amount=_text(line.amount)))
+            by_invoice.setdefault(line.invoice_id, []).append(_line_out(line))
+        credits: dict[int, list[CreditNoteOut]] = {}
+        for note in await _credit_notes(CreditNote.filter(invoice_id__in=[i.id for i in rows])):
+            credits.setdefault(note[0], []).append(note[1])
         for i in rows:
-            found[i.number] = invoice_out(i, by_invoice.get(i.id, []))
+            found[i.number] = invoice_out(i, by_invoice.get(i.id, []), credits.get(i.id, []))
     return found
 
 
-def invoice_out(invoice: Invoice, lines: list[LineOut]) -> InvoiceOut:
+def _line_out(line: InvoiceLine | CreditNoteLine) -> LineOut:
+    return LineOut(description=line.description, quantity=_text(line.quantity),
+                   unit_price=_text(line.unit_price), tax_rate=_text(line.tax_rate),
+                   amount=_text(line.amount))
+
+
+async def _credit_notes(query: Any) -> list[tuple[int, CreditNoteOut]]:
+    """(invoice id or 0, the note) for the credit notes `query` finds, oldest first."""
+    notes = await query.order_by("issue_date", "number").select_related("account", "invoice")
+    lines: dict[int, list[LineOut]] = {}
+    for line in await CreditNoteLine.filter(
+            credit_note_id__in=[n.id for n in notes]).order_by("credit_note_id", "position"):
+        lines.setdefault(line.credit_note_id, []).append(_line_out(line))
+    return [(n.invoice_id or 0, CreditNoteOut(
+        credit_note_number=n.number, account_id=n.account.account_id,
+        invoice_number=n.invoice.number if n.invoice else None, source=str(n.source),
+        external_id=n.external_id, issue_date=n.issue_date, currency=n.currency,
+        subtotal=_text(n.subtotal), tax_total=_text(n.tax_total), amount=_text(n.amount),
+        reason=n.reason, lines=lines.get(n.id, []))) for n in notes]
+
+
+async def credit_notes_out(numbers: Sequence[str]) -> dict[str, CreditNoteOut]:
+    found: dict[str, CreditNoteOut] = {}
+    for batch in chunks(numbers):
+        for _, note in await _credit_notes(CreditNote.filter(number__in=list(batch))):
+            found[note.credit_note_number] = note
+    return found
+
+
+def invoice_out(invoice: Invoice, lines: list[LineOut],
+                credit_notes: list[CreditNoteOut]) -> InvoiceOut:
     """`invoice` with its account fetched (select_related)."""
     return InvoiceOut(
         invoice_number=invoice.number, account_id=invoice.account.account_id,
@@ -71,7 +117,9 @@ def invoice_out(invoice: Invoice, lines: list[LineOut]) -> InvoiceOut:
         issue_date=invoice.issue_date, due_date=invoice.due_date, currency=invoice.currency,
         entity=invoice.entity, po_number=invoice.po_number, status=str(invoice.status),
         subtotal=_text(invoice.subtotal), tax_total=_text(invoice.tax_total),
-        total=_text(invoice.total), amount_paid=_text(invoice.amount_paid), lines=lines,
+        total=_text(invoice.total), amount_paid=_text(invoice.amount_paid),
+        amount_credited=_text(invoice.amount_credited),
+        amount_due=_text(amounts.due_of(invoice)), lines=lines, credit_notes=credit_notes,
     )
 
 

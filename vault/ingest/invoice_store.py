@@ -44,6 +44,7 @@ class StoredInvoice:
     account_id: int
     content_hash: str
     amount_paid: Decimal
+    amount_credited: Decimal  # by credit notes (vault.ingest.credit_notes)
     status: InvoiceStatus
     source: Source
     external_id: str | None
@@ -113,9 +114,9 @@ async def plan_invoices(
                 draft):
             log.add(line, f"invoice_number {draft.number!r} is stored with another external_id")
         elif stored is None:
-            plan.writes.append(_planned(draft, account, Decimal(0), today, now))
+            plan.writes.append(_planned(draft, account, today, now))
         elif not stored.same_as(draft):
-            planned = _planned(draft, account, stored.amount_paid, today, now, stored)
+            planned = _planned(draft, account, today, now, stored)
             plan.writes.append(replace(planned, replaces=stored.id, old_status=stored.status))
         else:
             plan.unchanged += 1
@@ -141,24 +142,27 @@ async def _existing(numbers: list[str]) -> dict[str, StoredInvoice]:
     found: dict[str, StoredInvoice] = {}
     for batch in chunks(numbers):
         rows = await Invoice.filter(number__in=list(batch)).values_list(
-            "number", "id", "account_id", "content_hash", "amount_paid", "status", "source",
-            "external_id",
+            "number", "id", "account_id", "content_hash", "amount_paid", "amount_credited",
+            "status", "source", "external_id",
         )
-        for number, pk, account, content_hash, paid, status, source, external in rows:
+        for number, pk, account, content_hash, paid, credited, status, source, external in rows:
             found[str(number)] = StoredInvoice(
-                int(pk), int(account), str(content_hash), paid, InvoiceStatus(status),
+                int(pk), int(account), str(content_hash), paid, credited, InvoiceStatus(status),
                 Source(source), None if external is None else str(external),
             )
     return found
 
 
 def _planned(
-    draft: InvoiceDraft, account: int, amount_paid: Decimal, today: date, now: datetime,
+    draft: InvoiceDraft, account: int, today: date, now: datetime,
     stored: StoredInvoice | None = None,
 ) -> PlannedInvoice:
-    """The row for a draft, with its totals and derived status, and its lines. A draft
-    without an external id (a CSV file) leaves the stored source and id as they are."""
+    """The row for a draft, with its totals and derived status (its stored payments and
+    credit notes still count), and its lines. A draft without an external id (a CSV file)
+    leaves the stored source and id as they are."""
     totals = draft.totals()
+    paid = Decimal(0) if stored is None else stored.amount_paid
+    credited = Decimal(0) if stored is None else stored.amount_credited
     source, external_id = draft.source, draft.external_id
     if external_id is None and stored is not None:
         source, external_id = stored.source, stored.external_id
@@ -166,8 +170,10 @@ def _planned(
         account_id=account, number=draft.number, issue_date=draft.issue_date,
         due_date=draft.due_date, currency=draft.currency, entity=draft.entity,
         po_number=draft.po_number, subtotal=totals.subtotal, tax_total=totals.tax_total,
-        total=totals.total, amount_paid=amount_paid, file_status=draft.file_status,
-        status=derive_status(totals.total, amount_paid, draft.due_date, draft.file_status, today),
+        total=totals.total, amount_paid=paid, amount_credited=credited,
+        file_status=draft.file_status,
+        status=derive_status(totals.total, paid, draft.due_date, draft.file_status, today,
+                             credited),
         content_hash=draft.content_hash(), document_id=None, updated_at=now, source=source,
         external_id=external_id,
     )

@@ -1,5 +1,5 @@
 """payments files: money received against invoices; each invoice's paid amount and status
-are re-derived from all of its payments after the file is written.
+are re-derived from all of its payments (and credit notes) after the file is written.
 
 A payment is matched on re-import by its natural key: the source's own id (external_id,
 from the API) when there is one, else the invoice number with the reference when there is
@@ -23,7 +23,7 @@ from vault.ingest.errors import ErrorLog
 from vault.ingest.table import Row
 from vault.ingest.upsert import BATCH, Upserts, chunks
 from vault.invoices import derive_status
-from vault.models import Invoice, Payment
+from vault.models import CreditNote, Invoice, Payment
 from vault.vocabulary import EventKind, InvoiceStatus, Source
 
 
@@ -155,10 +155,13 @@ async def apply_payment_plan(plan: PaymentPlan, today: date, now: datetime) -> l
     return await rederive_paid(sorted(touched), today, now)
 
 
-async def rederive_paid(invoice_ids: list[int], today: date, now: datetime) -> list[int]:
-    """Set amount_paid (the sum of all payments) and status, recording status events (call
-    inside a transaction); returns the ids that changed."""
+async def rederive_paid(invoice_ids: list[int], today: date, now: datetime,
+                        cause: str = "payments") -> list[int]:
+    """Set amount_paid (the sum of all payments), amount_credited (of all credit notes)
+    and status, recording status events (call inside a transaction); returns the ids that
+    changed."""
     paid: dict[int, Decimal] = defaultdict(Decimal)
+    credited: dict[int, Decimal] = defaultdict(Decimal)
     last_paid: dict[int, date] = {}  # when the payments that move a status happened
     changed: list[Invoice] = []
     moved: list[tuple[Invoice, InvoiceStatus]] = []
@@ -168,19 +171,22 @@ async def rederive_paid(invoice_ids: list[int], today: date, now: datetime) -> l
         for invoice_id, amount, paid_on in rows:
             paid[int(invoice_id)] += Decimal(amount)
             last_paid[int(invoice_id)] = max(paid_on, last_paid.get(int(invoice_id), paid_on))
+        for invoice_id, amount in await CreditNote.filter(
+                invoice_id__in=list(batch)).values_list("invoice_id", "amount"):
+            credited[int(invoice_id)] += Decimal(amount)
         for invoice in await Invoice.filter(id__in=list(batch)):
-            amount_paid = paid[invoice.id]
-            status = derive_status(
-                invoice.total, amount_paid, invoice.due_date, invoice.file_status, today
-            )
-            if (invoice.amount_paid, invoice.status) != (amount_paid, status):
+            now_paid, now_credited = paid[invoice.id], credited[invoice.id]
+            status = derive_status(invoice.total, now_paid, invoice.due_date,
+                                   invoice.file_status, today, now_credited)
+            if (invoice.amount_paid, invoice.amount_credited, invoice.status) != (
+                    now_paid, now_credited, status):
                 moved.append((invoice, invoice.status))
-                invoice.amount_paid, invoice.status = amount_paid, status
-                invoice.updated_at = now
+                invoice.amount_paid, invoice.amount_credited = now_paid, now_credited
+                invoice.status, invoice.updated_at = status, now
                 changed.append(invoice)
     if changed:
         await Invoice.bulk_update(
-            changed, ("amount_paid", "status", "updated_at"), batch_size=BATCH
-        )
-    await events.record(events.status_events(moved, cause="payments", days=last_paid), now)
+            changed, ("amount_paid", "amount_credited", "status", "updated_at"),
+            batch_size=BATCH)
+    await events.record(events.status_events(moved, cause=cause, days=last_paid), now)
     return [i.id for i in changed]

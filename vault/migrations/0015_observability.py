@@ -10,7 +10,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('vault', '0012_stripe')]
+    dependencies = [('vault', '0013_credit_notes')]
 
     initial = False
 

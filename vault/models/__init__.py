@@ -23,6 +23,8 @@ from vault.models.chat import (
 from vault.models.ledger import (
     Account,
     Contact,
+    CreditNote,
+    CreditNoteLine,
     Dispute,
     Document,
     Invoice,
@@ -54,6 +56,8 @@ __all__ = [
     "ChatLinkLock",
     "ChatLinkToken",
     "Contact",
+    "CreditNote",
+    "CreditNoteLine",
     "Digest",
     "DigestItem",
     "Dispute",

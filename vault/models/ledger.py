@@ -15,8 +15,8 @@ from tortoise.models import Model
 from vault.vocabulary import InvoiceStatus, Role, Source
 
 __all__ = [
-    "Account", "Contact", "Dispute", "Document", "Invoice", "InvoiceLine", "InvoiceStatus",
-    "Payment", "Receipt", "Role", "Statement",
+    "Account", "Contact", "CreditNote", "CreditNoteLine", "Dispute", "Document", "Invoice",
+    "InvoiceLine", "InvoiceStatus", "Payment", "Receipt", "Role", "Statement",
 ]
 
 
@@ -85,6 +85,9 @@ class Invoice(Model):
     tax_total = fields.DecimalField(max_digits=18, decimal_places=2)
     total = fields.DecimalField(max_digits=18, decimal_places=2)
     amount_paid = fields.DecimalField(max_digits=18, decimal_places=2, default=0)
+    # The sum of the credit notes allocated to it (vault.ingest.credit_notes keeps it).
+    amount_credited = fields.DecimalField(max_digits=18, decimal_places=2, default=0,
+                                          db_default=0)
     # file_status: what the source said (void/disputed or ""); status: derived from it,
     # payments and the date.
     file_status = fields.CharField(max_length=16, default="")
@@ -227,3 +230,62 @@ class Dispute(Model):
     class Meta:
         table = "dispute"
         indexes = (("account_id", "invoice_id"),)
+
+
+class CreditNote(Model):
+    """A credit note: money the seller owes back to the account, issued once with its own
+    number and PDF. Allocated to an invoice, it reduces what that invoice still owes
+    (vault.amounts); with no invoice it is an unallocated credit on the account."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "vault.Account", related_name="credit_notes", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    # Unique across the seller, as invoice numbers are (credit notes are a number series).
+    number = fields.CharField(max_length=64, unique=True)
+    invoice: fields.ForeignKeyNullableRelation[Invoice] = fields.ForeignKeyField(
+        "vault.Invoice", related_name="credit_notes", null=True, on_delete=fields.RESTRICT
+    )
+    invoice_id: int | None
+    issue_date = fields.DateField()
+    currency = fields.CharField(max_length=3)
+    subtotal = fields.DecimalField(max_digits=18, decimal_places=2)
+    tax_total = fields.DecimalField(max_digits=18, decimal_places=2)
+    amount = fields.DecimalField(max_digits=18, decimal_places=2)  # the total credited
+    reason = fields.TextField(default="")
+    content_hash = fields.CharField(max_length=64)  # unchanged = no-op, as for invoices
+    source = fields.CharEnumField(Source, max_length=16, default=Source.CSV)
+    external_id = fields.CharField(max_length=200, null=True)
+    document: fields.ForeignKeyNullableRelation[Document] = fields.ForeignKeyField(
+        "vault.Document", related_name=False, null=True, on_delete=fields.RESTRICT
+    )
+    document_id: int | None
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    lines: fields.ReverseRelation[CreditNoteLine]
+
+    class Meta:
+        table = "credit_note"
+        indexes = (("account_id", "issue_date"), ("account_id", "document_id"))
+        unique_together = (("source", "external_id"),)
+
+
+class CreditNoteLine(Model):
+    """What a credit note credits, as invoice lines do (net amount, tax rate)."""
+
+    id = fields.IntField(primary_key=True)
+    credit_note: fields.ForeignKeyRelation[CreditNote] = fields.ForeignKeyField(
+        "vault.CreditNote", related_name="lines", on_delete=fields.CASCADE
+    )
+    credit_note_id: int
+    position = fields.IntField()
+    description = fields.TextField()
+    quantity = fields.DecimalField(max_digits=18, decimal_places=4)
+    unit_price = fields.DecimalField(max_digits=18, decimal_places=4)
+    tax_rate = fields.DecimalField(max_digits=7, decimal_places=3, default=0)
+    amount = fields.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        table = "credit_note_line"
+        unique_together = (("credit_note", "position"),)

@@ -15,6 +15,7 @@ class EventKind(StrEnum):
     STATUS_CHANGED = "invoice.status_changed"
     PAYMENT_RECEIVED = "payment.received"
     DUE_SOON = "invoice.due_soon"
+    CREDIT_NOTE_ISSUED = "credit_note.issued"  # a credit note reduced the invoice's amount due
 
 
 class AlertEvent(StrEnum):
@@ -23,6 +24,7 @@ class AlertEvent(StrEnum):
     PAYMENT_RECEIVED = "payment.received"
     OVERDUE = "invoice.overdue"
     DUE_SOON = "invoice.due_soon"
+    CREDIT_NOTE_ISSUED = "credit_note.issued"
 
     @property
     def label(self) -> str:
@@ -30,7 +32,8 @@ class AlertEvent(StrEnum):
 
     @property
     def short(self) -> str:
-        """The CLI's short name: issued, status_changed, payment, overdue, due_soon."""
+        """The CLI's short name: issued, status_changed, payment, overdue, due_soon,
+        credit_note."""
         return _SHORT[self]
 
 
@@ -40,6 +43,7 @@ _LABELS = {
     AlertEvent.PAYMENT_RECEIVED: "payments received",
     AlertEvent.OVERDUE: "overdue invoices",
     AlertEvent.DUE_SOON: "invoices due soon",
+    AlertEvent.CREDIT_NOTE_ISSUED: "credit notes",
 }
 _SHORT = {
     AlertEvent.ISSUED: "issued",
@@ -47,4 +51,5 @@ _SHORT = {
     AlertEvent.PAYMENT_RECEIVED: "payment",
     AlertEvent.OVERDUE: "overdue",
     AlertEvent.DUE_SOON: "due_soon",
+    AlertEvent.CREDIT_NOTE_ISSUED: "credit_note",
 }
