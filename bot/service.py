@@ -23,6 +23,7 @@ import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from starlette.routing import BaseRoute
 
+from bot.account.wiring import account_links, account_routes
 from bot.channels.email import InboundHandler, start_smtp_server
 from bot.chatinbox import prune_chat_state
 from bot.chatservice import ChatChannels
@@ -32,6 +33,7 @@ from bot.inbox import Inbox
 from bot.pipeline import Pipeline
 from notifier import outbox
 from notifier.alerts import AlertContext
+from notifier.account_link import AccountLinked
 from notifier.delivery import Sender, dispatch_once, sender_for
 from notifier.email_send import Brand
 from notifier.scheduler import Ticks, add_jobs
@@ -89,7 +91,8 @@ class Service:
                                                 brand=Brand.of(self.config.seller))
         self.pipeline = Pipeline(self.config, signer, self.clock, renderer=self.renderer)
         self.chats = ChatChannels(self.config, self.pipeline, self._wake.set, self.clock)
-        self.senders = [self.sender, *self.chats.senders()]
+        links = account_links(self.config, self.clock)  # "Open your account" in each message
+        self.senders = [AccountLinked(s, links) for s in [self.sender, *self.chats.senders()]]
         self.inbox = Inbox(self.config.email, self.pipeline, self._wake.set, self.dnsfunc,
                            offers=self.chats.offers if self.chats.enabled else None)
         self.ticks = Ticks(AlertContext(self.config, signer), self.clock, self._wake.set)
@@ -126,7 +129,9 @@ class Service:
         api = Api(self.config, self.clock, issuer)
         app = create_app(self.config, self.config.vault_path, signer, self.clock,
                          extra_routes=[*self.chats.routes(), *unsubscribe.routes(),
-                                       *api.routes(), *self._stripe_routes(issuer)],
+                                       *api.routes(), *self._stripe_routes(issuer),
+                                       *account_routes(self.config, self.clock,
+                                                       self.pdf_renderer, self._wake.set)],
                          not_found=api.not_found)
         self.refused_links = app.state.refused_links
         host, port = self.config.http_listen

@@ -55,6 +55,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "min_free_disk": "500MB",  # /readyz answers 503 below this much free space
     },
     "links": {"ttl": "7d"},
+    # The contact's account page (/a/{token} starts a session, pages under /account/).
+    "access": {
+        "session_idle": "30m",  # a session unused this long ends
+        "session_max": "12h",  # and none lives longer than this
+        "session_rate": "120/min",  # requests per session, as for api.rate
+    },
     "email": {
         "listen": "127.0.0.1:2525",
         "addresses": ["invoices@localhost"],
@@ -205,6 +211,15 @@ class StripeConfig:
 
 
 @dataclass(frozen=True)
+class AccessConfig:
+    """[access]: sessions on the contact's account page."""
+
+    session_idle: timedelta = timedelta(minutes=30)
+    session_max: timedelta = timedelta(hours=12)
+    session_rate: ApiRate = field(default_factory=lambda: ApiRate(120, timedelta(minutes=1)))
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -228,6 +243,7 @@ class Config:
     min_free_disk: int = 500 * 1024 * 1024  # bytes free under vault.path for /readyz
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     stripe: StripeConfig | None = None  # None: stripe.enabled is false
+    access: AccessConfig = field(default_factory=lambda: AccessConfig())
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -309,11 +325,21 @@ def _build(m: dict[str, dict[str, Any]], source: str, env: dict[str, str]) -> Co
         min_free_disk=parse_size(m["http"]["min_free_disk"], where("http", "min_free_disk")),
         retention=_retention(m["retention"], source),
         stripe=_stripe(m["stripe"], source, env),
+        access=_access(m["access"], source),
     )
     if config.alerts.ar_slack_channel and config.slack is None:
         # Its posts would wait in the outbox for a Slack sender that never runs.
         raise ConfigError(f"{where('ar', 'slack_channel')}: set, but slack.enabled is false")
     return config
+
+
+def _access(section: dict[str, Any], source: str) -> AccessConfig:
+    idle = parse_duration(section["session_idle"], f"{source}: access.session_idle")
+    longest = parse_duration(section["session_max"], f"{source}: access.session_max")
+    if idle > longest:
+        raise ConfigError(f"{source}: access.session_idle is longer than access.session_max")
+    rate = parse_rate(section["session_rate"], f"{source}: access.session_rate")
+    return AccessConfig(session_idle=idle, session_max=longest, session_rate=rate)
 
 
 def _retention(section: dict[str, Any], source: str) -> RetentionConfig:
