@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
@@ -32,8 +32,8 @@ from bot.inbound import RETRY_EVERY, InboundQueue, requeue
 from bot.inbox import Inbox
 from bot.pipeline import Pipeline
 from notifier import outbox
-from notifier.alerts import AlertContext
 from notifier.account_link import AccountLinked
+from notifier.alerts import AlertContext
 from notifier.delivery import Sender, dispatch_once, sender_for
 from notifier.email_send import Brand
 from notifier.scheduler import Ticks, add_jobs
@@ -126,12 +126,14 @@ class Service:
         if self.pdf_renderer is None:
             self.pdf_renderer = self._own_pdfs = LazyPdfRenderer()
         issuer = invoice_issuer(self.config, self.pdf_renderer, self.clock)
+        # Both renderers the service runs with (PdfRenderer, LazyPdfRenderer) render HTML too.
+        statement_renderer = cast(HtmlRenderer, self.pdf_renderer)
         api = Api(self.config, self.clock, issuer)
         app = create_app(self.config, self.config.vault_path, signer, self.clock,
                          extra_routes=[*self.chats.routes(), *unsubscribe.routes(),
                                        *api.routes(), *self._stripe_routes(issuer),
                                        *account_routes(self.config, self.clock,
-                                                       self.pdf_renderer, self._wake.set)],
+                                                       statement_renderer, self._wake.set)],
                          not_found=api.not_found)
         self.refused_links = app.state.refused_links
         host, port = self.config.http_listen

@@ -155,15 +155,14 @@ async def test_the_page_lists_filters_downloads_disputes_and_saves_preferences(
     soon = await Invoice.get(number="INV-G-SOON")
     async with browser(alerting) as client:
         await open_session(client, link)
-        listed = await client.get("/account/invoices", params={"due_from": soon.due_date.isoformat(),
-                                                                "due_to": soon.due_date.isoformat()})
+        due = soon.due_date.isoformat()
+        listed = await client.get("/account/invoices", params={"due_from": due, "due_to": due})
         assert "INV-G-SOON" in listed.text and "INV-G-LATER" not in listed.text
         csrf = csrf_of(listed.text)
         pdf = await client.get(f"/account/invoices/{soon.id}/pdf")
         assert pdf.content.startswith(b"%PDF") and "INV-G-SOON" in pdf_text(pdf.content)
         archive = await client.post("/account/invoices/zip", data={
-            "csrf": csrf, "which": "all", "due_from": soon.due_date.isoformat(),
-            "due_to": soon.due_date.isoformat()})
+            "csrf": csrf, "which": "all", "due_from": due, "due_to": due})
         names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
         assert any("INV-G-SOON" in n for n in names) and not any("LATER" in n for n in names)
         disputed = await client.post(f"/account/invoices/{soon.id}/dispute",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from operator import attrgetter
 from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
@@ -116,9 +117,8 @@ async def matching(scope: AccountScope, filters: Filters) -> list[Invoice]:
     if filters.number:
         wanted = filters.number.lower()
         found = [i for i in found if wanted in i.number.lower()]
-    for key in reversed(SORTS[filters.sort]):
-        name = key.lstrip("-")
-        found.sort(key=lambda i, n=name: getattr(i, n), reverse=key.startswith("-"))
+    for key in reversed(SORTS[filters.sort]):  # a stable sort per key, last key first
+        found.sort(key=attrgetter(key.lstrip("-")), reverse=key.startswith("-"))
     return found
 
 

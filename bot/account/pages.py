@@ -13,8 +13,8 @@ from starlette.routing import BaseRoute, Route
 
 from bot.account import listing, strings
 from bot.account.guard import COOKIE, HEADERS, Guard, Visit, plain_page
-from bot.registry import entry_for
 from bot.intents import Aging, Dispute, Preferences, Statement
+from bot.registry import entry_for
 from notifier import preferences
 from vault import aging, amounts, audit, sessions
 from vault.archive_index import archive_index

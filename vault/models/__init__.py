@@ -43,8 +43,8 @@ from vault.models.messaging import (
 )
 
 __all__ = [
-    "AccountSession",
     "Account",
+    "AccountSession",
     "AlertPreference",
     "ApiKey",
     "AuditEvent",
