@@ -176,3 +176,25 @@ async def test_the_page_lists_filters_downloads_disputes_and_saves_preferences(
     assert await Escalation.filter(kind="dispute").exists()
     assert (await AlertPreference.get()).cadence == "weekly"
     assert await AuditEvent.filter(action="vault.document.download").count() >= 2
+
+
+async def test_an_ap_clerk_sees_no_statement_or_aging_as_in_the_bot(alerting: Alerting) -> None:
+    await alerting.invoices(("GLOBEX", "INV-G-4", -40, -5, "100.00"))
+    link = await account_link_by_mail(alerting, CLERK)  # GLOBEX's clerk has the role ap
+    async with browser(alerting) as client:
+        home = await open_session(client, link)
+        statement = await client.get("/account/statement")
+        posted = await client.post("/account/statement", data={
+            "csrf": csrf_of(home.text), "start": "2026-01-01", "end": "2026-02-01"})
+    assert "Aging" not in home.text and "/account/statement" not in home.text
+    assert statement.status_code == posted.status_code == 404
+
+
+async def test_a_tampered_or_download_link_opens_no_account(alerting: Alerting) -> None:
+    link = await account_link_by_mail(alerting, CLERK)
+    token = local(link).removeprefix("/a/")
+    async with browser(alerting) as client:
+        tampered = await client.get(f"/a/{token[:-2]}xx")
+        as_download = await client.get(f"/d/{token}")
+    assert tampered.status_code == as_download.status_code == 410
+    assert await AccountSession.all().count() == 0

@@ -34,6 +34,8 @@ class Opening:
         self.guard = guard
         self.clock = clock
         self.send_fresh_link = send_fresh_link
+        # Refusals are what anonymous traffic causes: one row per IP per minute.
+        self.refusals = audit.SampledAudit("vault.account.link_refused")
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/a/{token}", self.show, methods=["GET"]),  # Starlette adds HEAD
@@ -92,8 +94,8 @@ class Opening:
         return plain_page("message.html", title=strings.SENT_TITLE, text=strings.SENT_INTRO)
 
     async def refuse(self, request: Request, why: Refusal) -> Response:
-        await audit.record("vault.account.link_refused", account_id=why.account_id,
-                           contact_id=why.contact_id, ip=client_ip(request),
-                           reason=why.reason, grant=why.grant_id)
+        await self.refusals.record(account_id=why.account_id, contact_id=why.contact_id,
+                                   ip=client_ip(request), reason=why.reason,
+                                   grant=why.grant_id)
         return plain_page("message.html", REFUSED_STATUS, title=strings.LINK_GONE,
                           text=strings.LINK_GONE_TEXT)
