@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.account_page import (
     account_link_by_mail,
@@ -13,7 +18,8 @@ from tests.account_page import (
     local,
     open_session,
 )
-from tests.alerting import Alerting, pdf_text
+from tests.alerting import Alerting, alert_config, pdf_text, running_alerts
+from tests.fakes import SmtpSink
 from tests.harness import until
 from vault.models import (
     AccountSession,
@@ -24,6 +30,7 @@ from vault.models import (
     Escalation,
     Invoice,
 )
+from vault.pdf import PdfRenderer
 from vault.vocabulary import InvoiceStatus
 
 CLERK = "ap@globex.example"
@@ -198,3 +205,20 @@ async def test_a_tampered_or_download_link_opens_no_account(alerting: Alerting) 
         as_download = await client.get(f"/d/{token}")
     assert tampered.status_code == as_download.status_code == 410
     assert await AccountSession.all().count() == 0
+
+
+@pytest.fixture
+async def limited(make_config: Any, sink: SmtpSink, renderer: PdfRenderer, orm: str,
+                  tmp_path: Path) -> AsyncIterator[Alerting]:
+    """The running service with a small per-session rate: 5 requests a minute."""
+    config = alert_config(make_config, sink, INVOICEBOT_ACCESS_SESSION_RATE="5/min")
+    async with running_alerts(config, sink, renderer, tmp_path) as run:
+        yield run
+
+
+async def test_a_session_making_too_many_requests_is_slowed_down(limited: Alerting) -> None:
+    link = await account_link_by_mail(limited, CLERK)
+    async with browser(limited) as client:
+        await open_session(client, link)  # the first request of the session
+        statuses = [(await client.get("/account/invoices")).status_code for _ in range(6)]
+    assert statuses[:4] == [200] * 4 and statuses[-1] == 429
