@@ -105,12 +105,6 @@ async def end(row: AccountSession, now: datetime, reason: str) -> None:
                            reason=reason)
 
 
-async def end_for_contact(contact_id: int, now: datetime) -> int:
-    """End every session of a contact (deactivated, or moved)."""
-    return await AccountSession.filter(contact_id=contact_id, ended_at=None).update(
-        ended_at=now)
-
-
 @dataclass(frozen=True)
 class DocumentGate:
     """Whether a session may get a document now, and if not, what it must do first."""

@@ -8,7 +8,7 @@ from datetime import date
 from importlib.resources import files
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.account import listing, strings
@@ -22,7 +22,7 @@ from vault.config import Config
 from vault.disputes import open_dispute
 from vault.documents import DocumentStore
 from vault.history import status_history
-from vault.models import Document, Invoice
+from vault.models import Document, Invoice, InvoiceStatus
 from vault.statements import HtmlRenderer, build_statement, issue_statement
 from vault.vocabulary import AlertEvent, Cadence, Channel
 from vault.web import client_ip, pdf_response, zip_response
@@ -75,8 +75,8 @@ class Pages:
         shown, pages = listing.page_of(found, filters.page)
         return visit.page("invoices.html", filters=filters, invoices=shown, count=len(found),
                           pages=pages, page=min(filters.page, pages),
-                          entities=await visit.scope.entity_names(), due=_due_of(visit),
-                          sorts=listing.SORTS, statuses=_statuses())
+                          entities=await visit.scope.entity_names(),
+                          statuses=[s.value for s in InvoiceStatus])
 
     async def _invoice(self, visit: Visit) -> Invoice | None:
         return await visit.scope.invoices().get_or_none(id=visit.request.path_params["id"])
@@ -153,6 +153,10 @@ class Pages:
             return await self.statement_form(visit, strings.BAD_PERIOD)
         if start > end:
             return await self.statement_form(visit, strings.BAD_PERIOD)
+        gate = await sessions.may_fetch_documents(visit.session, visit.contact,
+                                                  self.guard.clock.now())
+        if not gate.allowed:
+            return not_found()
         snapshot = await build_statement(visit.scope, start, end, visit.today,
                                          self.config.seller)
         document = await issue_statement(visit.scope, snapshot, self.renderer, self.store,
@@ -226,18 +230,5 @@ async def _downloaded(visit: Visit, documents: list[Document]) -> None:
                            via="account_page")
 
 
-def _due_of(visit: Visit) -> dict[int, object]:
-    return {}
-
-
-def _statuses() -> list[str]:
-    from vault.models import InvoiceStatus
-    return [s.value for s in InvoiceStatus]
-
-
 def _channels() -> list[Channel]:
     return [Channel.EMAIL, Channel.SLACK, Channel.TELEGRAM]
-
-
-def redirect_home() -> Response:
-    return RedirectResponse("/account/", 303)
