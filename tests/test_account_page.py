@@ -222,3 +222,15 @@ async def test_a_session_making_too_many_requests_is_slowed_down(limited: Alerti
         await open_session(client, link)  # the first request of the session
         statuses = [(await client.get("/account/invoices")).status_code for _ in range(6)]
     assert statuses[:4] == [200] * 4 and statuses[-1] == 429
+
+
+async def test_a_link_opened_again_in_a_signed_in_browser_goes_straight_in(
+        alerting: Alerting) -> None:
+    first = await account_link_by_mail(alerting, CLERK)
+    second = await account_link_by_mail(alerting, CLERK, "balance")
+    async with browser(alerting) as client:
+        await open_session(client, first)
+        for link in (first, second):
+            again = await client.get(local(link))
+            assert again.status_code == 303 and again.headers["location"] == "/account/"
+    assert await AccountSession.all().count() == 1

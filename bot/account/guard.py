@@ -26,7 +26,7 @@ from vault.models import AccountSession, Contact
 from vault.vocabulary.roles import Role
 from vault.web import client_ip
 
-COOKIE = "invoicebot_account"
+COOKIE = "invoicebot_account"  # path "/": the link's page (/a/) sees a live session too
 # No inline script or style anywhere: one stylesheet of our own, no frames, no referrer.
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "base-uri 'none'; frame-ancestors 'none'")
@@ -130,11 +130,11 @@ class Guard:
 
     def ended(self) -> Response:
         response = plain_page("message.html", 401, title=strings.EXPIRED, text=strings.EXPIRED)
-        response.delete_cookie(COOKIE, path="/account", secure=self.secure, httponly=True,
+        response.delete_cookie(COOKIE, path="/", secure=self.secure, httponly=True,
                                samesite="lax")
         return response
 
     def set_cookie(self, response: Response, secret: str) -> None:
-        response.set_cookie(COOKIE, self.signer.sign(secret), path="/account",
+        response.set_cookie(COOKIE, self.signer.sign(secret), path="/",
                             max_age=int(self.rules.longest.total_seconds()),
                             secure=self.secure, httponly=True, samesite="lax")

@@ -52,7 +52,10 @@ class Opening:
         checked = await self._grant(request)
         if isinstance(checked, Refusal):
             return await self.refuse(request, checked)
-        grant, _contact = checked
+        grant, contact = checked
+        visit = await self.guard.visit(request)
+        if visit is not None and visit.contact.id == contact.id:
+            return RedirectResponse("/account/", 303)  # this browser is signed in already
         form = self.forms.sign(grant.id)
         if await AccountSession.exists(grant_id=grant.id):
             return plain_page("open.html", used=True, form=form, path=request.url.path)

@@ -205,7 +205,7 @@ class Pages:
     async def signout(self, visit: Visit) -> Response:
         await sessions.end(visit.session, self.guard.clock.now(), "signed_out")
         response = plain_page("message.html", title=strings.SIGNED_OUT, text=strings.SIGNED_OUT)
-        response.delete_cookie(COOKIE, path="/account", secure=self.guard.secure,
+        response.delete_cookie(COOKIE, path="/", secure=self.guard.secure,
                                httponly=True, samesite="lax")
         return response
 
