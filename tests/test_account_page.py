@@ -234,3 +234,13 @@ async def test_a_link_opened_again_in_a_signed_in_browser_goes_straight_in(
             again = await client.get(local(link))
             assert again.status_code == 303 and again.headers["location"] == "/account/"
     assert await AccountSession.all().count() == 1
+
+
+async def test_filters_that_cannot_be_read_are_named_not_failed(alerting: Alerting) -> None:
+    link = await account_link_by_mail(alerting, CLERK)
+    async with browser(alerting) as client:
+        await open_session(client, link)
+        page = await client.get("/account/invoices", params={
+            "min": "NaN", "max": "lots", "due_from": "2026-13-01", "page": "x", "sort": "evil"})
+    assert page.status_code == 200
+    assert "not understood" in page.text and "min: NaN" in page.text and "max: lots" in page.text

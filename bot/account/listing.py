@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from operator import attrgetter
+from typing import Any
 from urllib.parse import urlencode
 
-from starlette.datastructures import QueryParams
+from starlette.datastructures import ImmutableMultiDict
 
 from vault.invoices import AccountScope, InvoiceQuery
 from vault.models import Invoice, InvoiceStatus
@@ -63,10 +64,13 @@ def _money(text: str, name: str, problems: list[str]) -> Decimal | None:
     if not text:
         return None
     try:
-        return Decimal(text.replace(",", "."))
+        value = Decimal(text.replace(",", "."))
     except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():  # "NaN" and "Infinity" are Decimals too
         problems.append(f"{name}: {text}")
         return None
+    return value
 
 
 def due_window(preset: str, today: date) -> tuple[date | None, date | None]:
@@ -83,8 +87,9 @@ def due_window(preset: str, today: date) -> tuple[date | None, date | None]:
     return None, None
 
 
-def read(params: QueryParams, today: date) -> Filters:
-    values = {name: params.get(name, "").strip()[:100] for name in FIELDS}
+def read(params: ImmutableMultiDict[str, Any], today: date) -> Filters:
+    """The filters of a query string (the list) or a form (the ZIP of that list)."""
+    values = {name: str(params.get(name, "")).strip()[:100] for name in FIELDS}
     problems: list[str] = []
     due_start, due_end = due_window(values["due"], today)
     due_start = _day(values["due_from"], "due from", problems) or due_start
@@ -105,7 +110,7 @@ def read(params: QueryParams, today: date) -> Filters:
         due_start=due_start, due_end=due_end)
     sort = values["sort"] if values["sort"] in SORTS else "issued_desc"
     try:
-        page = max(1, int(params.get("page", "1")))
+        page = max(1, int(str(params.get("page", "1"))[:9]))
     except ValueError:
         page = 1
     return Filters(values, query, values["number"], sort, page, problems)

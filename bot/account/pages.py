@@ -120,7 +120,7 @@ class Pages:
 
     async def zip(self, visit: Visit) -> Response:
         form = await visit.request.form()
-        filters = listing.read(form, visit.today)  # type: ignore[arg-type]
+        filters = listing.read(form, visit.today)
         found = await listing.matching(visit.scope, filters)
         if form.get("which") == "selected":
             chosen = {str(v) for v in form.getlist("id")}
