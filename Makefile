@@ -14,7 +14,7 @@ NATIVE_LIBS := libpango-1.0-0 libpangoft2-1.0-0
 TEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: run test suite lint bench check-native migrations clean
+.PHONY: run test suite lint bench check-native migrations clean browser-deps
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 2; }
@@ -49,6 +49,11 @@ suite: check-native $(STAMP)
 # (python -m tests.bench --help lists them). The built vault is cached in var/bench/.
 bench: check-native $(STAMP)
 	$(BIN)/python -m tests.bench $(ARGS)
+
+# Debian's Chromium for the account page's browser tests (tests/test_account_browser.py;
+# without it they skip and say so). Playwright drives it with executable_path: no download.
+browser-deps:
+	@command -v chromium >/dev/null || sudo apt-get install -y chromium chromium-driver
 
 # Regenerate the schema migration after changing vault/models/.
 migrations: $(STAMP)

@@ -19,12 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from starlette.routing import BaseRoute
 
+from bot.account.wiring import account_links, account_routes
 from bot.channels.email import InboundHandler, start_smtp_server
 from bot.channels.smtpguard import PeerLimits
 from bot.chatinbox import prune_chat_state
@@ -35,6 +36,7 @@ from bot.inbound import RETRY_EVERY, InboundQueue, requeue
 from bot.inbox import Inbox
 from bot.pipeline import Pipeline
 from notifier import outbox
+from notifier.account_link import AccountLinked
 from notifier.alerts import AlertContext
 from notifier.delivery import RelayAccess, Sender, dispatch_once, sender_for
 from notifier.email_send import Brand
@@ -108,7 +110,8 @@ class Service:
                                                 relay=RelayAccess.of(self.config.email))
         self.pipeline = Pipeline(self.config, signer, self.clock, renderer=self.renderer)
         self.chats = ChatChannels(self.config, self.pipeline, self._wake.set, self.clock)
-        self.senders = [self.sender, *self.chats.senders()]
+        links = account_links(self.config, self.clock)  # "Open your account" in each message
+        self.senders = [AccountLinked(s, links) for s in [self.sender, *self.chats.senders()]]
         self.inbox = Inbox(self.config.email, self.pipeline, self._wake.set, self.dnsfunc,
                            offers=self.chats.offers if self.chats.enabled else None,
                            retry_every=self.inbound_retry)
@@ -169,10 +172,14 @@ class Service:
         credits = credit_note_issuer(self.pdf_renderer, DocumentStore(self.config.vault_path),
                                      self.config.seller, self.clock)
         api = Api(self.config, self.clock, issuer, on_credited=credits)
+        # Both renderers the service runs with (PdfRenderer, LazyPdfRenderer) render HTML too.
+        statement_renderer = cast(HtmlRenderer, self.pdf_renderer)
         app = create_app(self.config, self.config.vault_path, signer, self.clock,
                          extra_routes=[*self.chats.routes(), *unsubscribe.routes(),
                                        *api.routes(), *self._stripe_routes(issuer, credits),
-                                       *await self._metrics_routes()],
+                                       *await self._metrics_routes(),
+                                       *account_routes(self.config, self.clock,
+                                                       statement_renderer, self._wake.set)],
                          not_found=api.not_found)
         self.refused_links = app.state.refused_links
         host, port = self.config.http_listen

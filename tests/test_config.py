@@ -42,6 +42,10 @@ def test_environment_overrides_a_key(tmp_path: Path) -> None:
         ("[seller]\nfiscal_year_start = true\n", "seller.fiscal_year_start"),
         ("[api]\nrate = 'fast'\n", "api.rate: 'fast' is not a rate (use e.g. 600/min"),
         ("[api]\nrate = '0/s'\n", "api.rate"),
+        ("[access]\nsession_idle = 'soon'\n", "access.session_idle"),
+        ("[access]\nsession_idle = '13h'\n", "access.session_idle is longer than"),
+        ("[access]\nsession_rate = 'lots'\n", "access.session_rate"),
+        ("[access]\nstep_up_please = 'yes'\n", "unknown key access.step_up_please"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, toml: str, message: str) -> None:
@@ -51,6 +55,14 @@ def test_bad_config_names_file_and_key(tmp_path: Path, toml: str, message: str) 
         load_config(path, env={})
     assert message in str(caught.value)
     assert str(path) in str(caught.value)
+
+
+def test_account_sessions_are_configured_in_access(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[access]\nsession_idle = '10m'\nsession_max = '1h'\n")
+    config = load_config(path, env={})
+    assert config.access.session_idle == timedelta(minutes=10)
+    assert config.access.session_max == timedelta(hours=1)
 
 
 def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:

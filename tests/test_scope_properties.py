@@ -11,26 +11,31 @@ B's account (disputes, escalations).
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bot.account.wiring import account_routes
 from bot.messages import Request
 from bot.pipeline import Pipeline
 from tests.harness import fixed_clock
 from tests.worlds import load_intents_data, scratch_database, world_config
-from vault import db
+from vault import db, sessions
 from vault.clock import FixedClock
 from vault.links import LinkSigner
 from vault.models import (
     Account,
+    Contact,
     Dispute,
     Escalation,
     Grant,
@@ -40,6 +45,7 @@ from vault.models import (
     Statement,
 )
 from vault.pdf import PdfRenderer
+from vault.web import create_app
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -158,3 +164,81 @@ async def _written_for_others(others: Others) -> tuple[int, int]:
     ids = list(others.account_ids)
     return (await Dispute.filter(account_id__in=ids).count(),
             await Escalation.filter(account_id__in=ids).count())
+
+
+# ---- the account page ---------------------------------------------------------------------
+
+PAGE_VALUES = ("", "overdue", "paid", "open", "disputed", "next_week", "this_week", "2026-03-01",
+               "2025-01-01", "1000", "PO-7781", "ACME Freight", "INV-2026", "0042", "x")
+FILTER_NAMES = ("due", "status", "entity", "po", "min", "max", "number", "issued_from",
+                "issued_to", "due_from", "due_to", "sort", "page")
+
+
+@dataclass
+class Site:
+    client: httpx.AsyncClient
+    invoice_ids: tuple[int, ...]  # every account's
+    clock: FixedClock
+    keys: tuple[str, ...]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def site(world: World, renderer: PdfRenderer) -> AsyncIterator[Site]:
+    config, clock = world.pipeline.config, world.pipeline.clock
+    assert isinstance(clock, FixedClock)
+    app = create_app(config, config.vault_path, LinkSigner(config.secret_keys), clock,
+                     extra_routes=account_routes(config, clock, renderer, lambda: None))
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
+    ids = tuple(await Invoice.all().values_list("id", flat=True))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Site(client, tuple(int(i) for i in ids), clock, config.secret_keys)
+
+
+def page_filters() -> st.SearchStrategy[dict[str, str]]:
+    value = st.sampled_from(PAGE_VALUES) | st.text(max_size=8)
+    return st.dictionaries(st.sampled_from(FILTER_NAMES), value, max_size=5)
+
+
+async def _session(site: Site, who: str) -> str:
+    """A fresh session for `who` (a new account link, opened); its CSRF token."""
+    contact = await Contact.get(email=who)
+    grant = await sessions.account_grant(contact, timedelta(days=1), site.clock.now())
+    token = LinkSigner(site.keys, salt=sessions.ACCOUNT_SALT).sign(grant.id)
+    form = LinkSigner(site.keys, salt=sessions.OPEN_SALT).sign(grant.id)
+    site.client.cookies.clear()
+    opened = await site.client.post(f"/a/{token}", data={"csrf": form})
+    assert opened.status_code == 303, opened.text
+    home = await site.client.get("/account/")
+    found = re.search(r'name="csrf" value="([^"]+)"', home.text)
+    assert found
+    return found[1]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(who=st.sampled_from(A_CONTACTS), filters=page_filters(), pick=st.integers(0, 10_000),
+       selected=st.lists(st.integers(0, 10_000), max_size=4))
+async def test_every_account_page_shows_only_the_contacts_account(
+    world: World, site: Site, who: str, filters: dict[str, str], pick: int,
+    selected: list[int],
+) -> None:
+    site.clock.advance(timedelta(minutes=1))
+    csrf = await _session(site, who)
+    asked = " ".join(filters.values())
+    invoice_id = site.invoice_ids[pick % len(site.invoice_ids)]
+    chosen = [str(site.invoice_ids[i % len(site.invoice_ids)]) for i in selected]
+    pages = [await site.client.get(path, params=filters) for path in (
+        "/account/", "/account/invoices", "/account/statement", "/account/preferences")]
+    pages.append(await site.client.get(f"/account/invoices/{invoice_id}"))
+    for page in pages:
+        assert page.status_code in (200, 404), page.text
+        for token in world.others.tokens:
+            if token.lower() in page.text.lower():
+                assert echoed(token, asked), f"{token!r} of another account on {page.url}"
+    archive = await site.client.post("/account/invoices/zip", data={
+        **filters, "csrf": csrf, "which": "selected" if chosen else "all", "id": chosen})
+    if archive.headers["content-type"] == "application/zip":
+        names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+        a_numbers = set(await Invoice.filter(account__account_id="ACME").values_list(
+            "number", flat=True))
+        assert {n.removesuffix(".pdf") for n in names if n.endswith(".pdf")} <= a_numbers

@@ -103,6 +103,9 @@ async def test_unlinked_user_is_refused_then_links_by_emailed_code_and_gets_marc
     assert "INV-2026-0210" not in text and "INV-2026-0305" not in text
     assert "INV-2026-0301" in call.params["text"]  # the plain-text fallback
     buttons = slack_buttons(call)
+    # Every reply ends with the link to the contact's account page.
+    assert buttons[-1]["text"]["text"] == "Open your account"
+    buttons = buttons[:-1]
     assert sorted(b["text"]["text"] for b in buttons) == ["Download INV-2026-0301",
                                                           "Download INV-2026-0302"]
     for button in buttons:

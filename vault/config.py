@@ -68,6 +68,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         **HTTP_LIMITS,  # connection and body limits (vault.config_http)
     },
     "links": {"ttl": "7d"},
+    # The contact's account page (/a/{token} starts a session, pages under /account/).
+    "access": {
+        "session_idle": "30m",  # a session unused this long ends
+        "session_max": "12h",  # and none lives longer than this
+        "session_rate": "120/min",  # requests per session, as for api.rate
+    },
     "email": {
         "listen": "127.0.0.1:2525",
         "addresses": ["invoices@localhost"],
@@ -268,6 +274,15 @@ def _observability(m: dict[str, dict[str, Any]], at: Origins) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class AccessConfig:
+    """[access]: sessions on the contact's account page."""
+
+    session_idle: timedelta = timedelta(minutes=30)
+    session_max: timedelta = timedelta(hours=12)
+    session_rate: ApiRate = field(default_factory=lambda: ApiRate(120, timedelta(minutes=1)))
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -296,6 +311,7 @@ class Config:
     metrics_listen: tuple[str, int] | None = None  # None: /metrics on the main HTTP port
     log: LogConfig = field(default_factory=lambda: LogConfig())
     http_limits: HttpLimits = field(default_factory=HttpLimits)
+    access: AccessConfig = field(default_factory=lambda: AccessConfig())
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -341,11 +357,21 @@ def _build(m: dict[str, dict[str, Any]], at: Origins, env: dict[str, str]) -> Co
         stripe=_stripe(m["stripe"], at, env),
         **_observability(m, at),
         http_limits=http_limits(m["http"], at),
+        access=_access(m["access"], at),
     )
     if config.alerts.ar_slack_channel and config.slack is None:
         # Its posts would wait in the outbox for a Slack sender that never runs.
         raise ConfigError(f"{at('ar', 'slack_channel')}: set, but slack.enabled is false")
     return config
+
+
+def _access(section: dict[str, Any], at: Origins) -> AccessConfig:
+    idle = parse_duration(section["session_idle"], at("access", "session_idle"))
+    longest = parse_duration(section["session_max"], at("access", "session_max"))
+    if idle > longest:
+        raise ConfigError(f"{at('access', 'session_idle')}: longer than access.session_max")
+    rate = parse_rate(section["session_rate"], at("access", "session_rate"))
+    return AccessConfig(session_idle=idle, session_max=longest, session_rate=rate)
 
 
 def _retention(section: dict[str, Any], at: Origins) -> RetentionConfig:

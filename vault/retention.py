@@ -1,6 +1,7 @@
 """Stored data is kept as long as [retention] says, then pruned by a scheduled sweep
 (bot.service runs it hourly): processed inbound mail, mail from unknown senders (trimmed
-to its headers and size first), audit rows and download grants past their expiry. The
+to its headers and size first), audit rows, download grants past their expiry and the
+account page's sessions (which never outlive access.session_max) as old as them. The
 outbox prunes its own rows (notifier.outbox.prune)."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from vault.config import RetentionConfig
-from vault.models import AuditEvent, Grant, InboundMessage
+from vault.models import AccountSession, AuditEvent, Grant, InboundMessage
 from vault.vocabulary import EscalationKind, InboundState
 
 UNKNOWN_SENDER_OUTCOME = f"refused:{EscalationKind.UNKNOWN_SENDER.value}"
@@ -36,6 +37,7 @@ async def prune(retention: RetentionConfig, now: datetime) -> Pruned:
         state=InboundState.PROCESSED, received_at__lt=now - retention.inbound).delete()
     audit = await AuditEvent.filter(at__lt=now - retention.audit).delete()
     grants = await Grant.filter(expires_at__lt=now - retention.grants).delete()
+    await AccountSession.filter(created_at__lt=now - retention.grants).delete()
     return Pruned(inbound=int(inbound), trimmed=trimmed, audit=int(audit), grants=int(grants))
 
 

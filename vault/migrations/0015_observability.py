@@ -10,7 +10,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('vault', '0013_credit_notes')]
+    dependencies = [('vault', '0014_account_sessions')]
 
     initial = False
 

@@ -3,6 +3,7 @@
 Tortoise discovers the models of the app from this package's namespace.
 """
 
+from vault.models.access import AccountSession
 from vault.models.alerts import (
     AlertPreference,
     Digest,
@@ -45,6 +46,7 @@ from vault.models.messaging import (
 
 __all__ = [
     "Account",
+    "AccountSession",
     "AlertPreference",
     "ApiKey",
     "AuditEvent",
