@@ -16,7 +16,6 @@ import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 
-from bot.service import Service
 from notifier.delivery import SmtpSender
 from tests.alerting import text_of
 from tests.bench import alerts, mail
@@ -31,7 +30,8 @@ from vault import db
 def test_the_bench_entry_point_lists_its_parts() -> None:
     shown = subprocess.run([sys.executable, "-m", "tests.bench", "--help"], check=True,
                            capture_output=True, text=True, cwd=Path(__file__).parents[1])
-    assert "--only {email,alerts,pdf}" in shown.stdout and "--alerts-baseline" in shown.stdout
+    assert "--only {email,alerts,ingest,pdf}" in shown.stdout
+    assert "--alerts-baseline" in shown.stdout and "--ingest-count" in shown.stdout
 
 
 async def test_alerts_bench_delivers_each_alert_once_both_ways(orm: str) -> None:
@@ -86,7 +86,7 @@ async def test_a_bench_vault_answers_a_bench_request_end_to_end(
     finally:
         await db.close()
     assert new == 1
-    service = Service(config, clock=mail.BenchClock())
+    service = mail.bench_service(config)
     await service.start()
     try:
         await Running(service, sink, config).send(request_mail(ask.sender, ask.text))
