@@ -1,6 +1,7 @@
 """The benchmark's code runs (make bench is too slow for the suite): its entry point, the
-alerts part on 200 alerts against this test's database and a real sink process, and the
-email part's vault builder with one request through the real service."""
+alerts part on 200 alerts against this test's database and a real sink process, the
+email part's vault builder with one request through the real service, and the ingest part
+on a few invoices."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pytest
 
 from notifier.delivery import SmtpSender
 from tests.alerting import text_of
-from tests.bench import alerts, mail
+from tests.bench import alerts, ingest, mail
 from tests.bench import data as bench_data
 from tests.bench.data import Shape
 from tests.fakes import SmtpSink
@@ -102,3 +103,15 @@ async def test_a_bench_vault_answers_a_bench_request_end_to_end(
     assert reply.rcpt_tos == [ask.sender]
     assert f"Here is {ask.text}." in text
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+async def test_ingest_bench_stores_and_issues_each_invoice_every_way(tmp_path: Path) -> None:
+    """The ingest part at a tiny scale on the suite's database server: every row (API and
+    CSV, PDFs on and off) stores its invoices with a PDF each, or the part raises."""
+    args = argparse.Namespace(ingest_count=3, ingest_pdf_count=1, pg=PG_URL or None)
+    rows, _ = await ingest.backend("postgresql" if PG_URL else "sqlite", args, root=tmp_path)
+    figures = dict(rows)
+    assert len(figures) == 4
+    for source, pdfs in ingest.ROWS:
+        count = 3 if pdfs == "off" else 1
+        assert float(figures[ingest.figure(source, pdfs, count)].split()[0]) > 0

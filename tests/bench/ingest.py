@@ -236,8 +236,8 @@ def figure(source: str, pdfs: str, count: int) -> str:
     return f"ingest: {how}, PDFs {pdfs}: invoices/s (s)"
 
 
-async def backend(label: str, args: argparse.Namespace) -> Column:
-    folder = ROOT / f"ingest-{label}-{uuid.uuid4().hex[:8]}"
+async def backend(label: str, args: argparse.Namespace, root: Path = ROOT) -> Column:
+    folder = root / f"ingest-{label}-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)
     today = SYSTEM.today()
     rows: Rows = []
