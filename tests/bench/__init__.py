@@ -3,7 +3,8 @@
     make bench                                  # 1M invoices, 20k accounts, SQLite
     make bench ARGS="--rebuild"                 # build the cached vault again
     make bench ARGS="--pg postgres://postgres@127.0.0.1:5432/postgres"   # + PostgreSQL
-    make bench ARGS="--only alerts"             # one part (email, alerts, pdf; repeatable)
+    make bench ARGS="--only alerts"             # one part (email, alerts, ingest, pdf; repeatable)
+    make bench ARGS="--only ingest --pg postgres://postgres@127.0.0.1:5432/postgres"
     .venv/bin/python -m tests.bench --help
 
 A benchmark, not a test: it prints one table of figures and asserts nothing. Loopback only.
@@ -30,5 +31,10 @@ alerts  Per database, in a process of its own, on a fresh database (tests/bench/
         ours: outbox.enqueue_many (500 rows per transaction); delivery by dispatch_once as
           the service runs it: claims of 10 rows, each row marked sent once the relay
           accepted it, one SMTP connection per round.
+ingest  Per database, in a process of its own, on a scratch database (tests/bench/ingest.py):
+        invoices/s stored through the API (batches of 1,000 over HTTP, a real API key) and
+        through CSV import (what `invoicebot import invoices FILE` runs), each with PDF
+        rendering on (as the product does) and off (a stand-in renderer: no WeasyPrint,
+        everything else as is).
 pdf     tests.bench.pdf.run(n): renders/second next to plain WeasyPrint.
 """

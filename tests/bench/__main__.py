@@ -13,7 +13,7 @@ from tests import bench
 from tests.bench.common import ROOT, Column, Rows, console, loopback_only, machine, run_isolated
 from tests.bench.pdf import pdf_bench
 
-PARTS = ("email", "alerts", "pdf")
+PARTS = ("email", "alerts", "ingest", "pdf")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,6 +40,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     alerts.add_argument("--alerts", type=int, default=50_000, help="alerts enqueued and sent")
     alerts.add_argument("--alerts-baseline", type=int, default=5_000,
                         help="alerts for the baseline (one at a time is slow)")
+    ingest = parser.add_argument_group("ingest")
+    ingest.add_argument("--ingest-count", type=int, default=1000, metavar="N",
+                        help="invoices per row with PDFs off (API in batches of 1,000)")
+    ingest.add_argument("--ingest-pdf-count", type=int, default=100, metavar="N",
+                        help="invoices per row with PDFs on (rendering takes most of it)")
     pdf = parser.add_argument_group("pdf")
     pdf.add_argument("--no-pdf", action="store_true", help="skip the pdf part")
     pdf.add_argument("--pdf-renders", type=int, default=40, help="renders per figure")
@@ -76,6 +81,8 @@ async def column(label: str, args: argparse.Namespace) -> Column:
         rows, profile = await run_isolated("tests.bench.mail", label, args)
     if "alerts" in args.parts:
         rows += (await run_isolated("tests.bench.alerts", label, args))[0]
+    if "ingest" in args.parts:
+        rows += (await run_isolated("tests.bench.ingest", label, args))[0]
     return rows, profile
 
 

@@ -14,6 +14,7 @@ import os
 import platform
 import socket
 import sqlite3
+import subprocess
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -69,11 +70,23 @@ def machine(load_at_start: tuple[float, ...]) -> list[tuple[str, str]]:
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     mem = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
     load = "{:.2f} / {:.2f} / {:.2f}"
-    return [("nproc", str(os.cpu_count())), ("CPU", cpu), ("RAM", f"{mem / 2**20:.1f} GiB"),
+    return [("git commit", commit()),
+            ("nproc", str(os.cpu_count())), ("CPU", cpu), ("RAM", f"{mem / 2**20:.1f} GiB"),
             ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
             ("SQLite library", sqlite3.sqlite_version),
             ("load average 1/5/15 min, at start", load.format(*load_at_start)),
             ("load average 1/5/15 min, at end", load.format(*os.getloadavg()))]
+
+
+def commit() -> str:
+    """The commit measured, and whether the work tree differed from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT.parents[1], capture_output=True,
+                              text=True, check=False).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown (not a git checkout)"
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return head + (" (with uncommitted changes)" if changed else "")
 
 
 def _isolated_main(module: str, label: str, args: argparse.Namespace,

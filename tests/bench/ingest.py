@@ -1,0 +1,279 @@
+"""Ingestion throughput: invoices/s through the API and through CSV import, PDFs on and off.
+
+Per database, in a process of its own, on a scratch database made for the run and
+dropped after it (SQLite: a file under var/bench/; PostgreSQL: invoicebot_bench_ingest_*
+next to --pg's). Accounts and contacts are loaded first and not timed; each row then
+stores --ingest-count new invoices (two lines each, distinct numbers per row) after a
+one-invoice warm-up through the same path. Rows with PDFs on store fewer invoices
+(--ingest-pdf-count): rendering dominates them, at a few per second per core.
+
+API   The real Service (bot.service) on loopback; a real API key (made by the function
+      `invoicebot apikey create` calls); `POST /api/v1/invoices` with {"items": [...]} of
+      1,000 invoices per request, one request at a time over HTTP. Timed from the first
+      request sent to the last answer (201 with every item stored) received.
+CSV   What `invoicebot import invoices FILE` runs (bot.commands_cli.import_file):
+      import_csv through the same writer, then the issuer renders the PDFs. Timed from
+      the start of the import to its end (process start-up, migrations and the PDF
+      workers' start not counted).
+
+PDFs on: what the product does. The service renders the PDFs of API invoices before it
+answers, with its one PDF worker; the CLI renders with one worker per core.
+PDFs off: the renderer is replaced by a stand-in that returns a copy of one real invoice
+PDF with the invoice's number appended (no WeasyPrint). Everything else still runs: the
+writer's transaction with its events, the snapshot read, the document stored (its own
+fsync'd file per invoice) and linked to the invoice. "on" minus "off" is rendering.
+
+The notifier is off ([notifier] enabled = false): events are recorded, no alert is sent
+during the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.bench.common import ROOT, Column, Rows, console
+from vault.clock import SYSTEM
+from vault.pdf import InvoiceSnapshot, PdfRenderer, render_invoice
+
+BATCH = 1000  # the API's largest batch
+ACCOUNTS = 50
+ROWS = (("API", "off"), ("CSV", "off"), ("API", "on"), ("CSV", "on"))
+
+
+class StandInRenderer:
+    """"PDFs off": one real render (the warm-up invoice's), then copies of it that differ
+    by a trailing PDF comment, so each invoice still gets a document of its own."""
+
+    def __init__(self) -> None:
+        self.template: bytes | None = None
+
+    async def render(self, snapshot: InvoiceSnapshot) -> bytes:
+        if self.template is None:
+            self.template = await asyncio.to_thread(render_invoice, snapshot)
+        return self.template + f"%invoicebot-bench {snapshot.number}\n".encode()
+
+
+# ---- data -------------------------------------------------------------------------------------
+
+def invoices(prefix: str, count: int, today: date) -> list[dict[str, Any]]:
+    """API items (the CSV rows say the same): two lines each, spread over the accounts."""
+    return [{
+        "account_id": f"BENCH-{n % ACCOUNTS:03d}", "invoice_number": f"{prefix}-{n:06d}",
+        "external_id": f"{prefix}-{n:06d}", "issue_date": today.isoformat(),
+        "due_date": (today + timedelta(days=30)).isoformat(), "currency": "EUR",
+        "po_number": f"PO-{n:06d}", "lines": [
+            {"description": "Container freight", "quantity": "2", "unit_price": "1200.00",
+             "tax_rate": "19"},
+            {"description": "Customs handling", "quantity": "1", "unit_price": f"{n % 500}.50",
+             "tax_rate": "7"},
+        ]} for n in range(1, count + 1)]
+
+
+def write_csv(path: Path, items: list[dict[str, Any]]) -> Path:
+    header = ("account_id", "invoice_number", "issue_date", "due_date", "currency",
+              "description", "quantity", "unit_price", "tax_rate", "po_number")
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(header)
+        for item in items:
+            for line in item["lines"]:
+                out.writerow([item[c] if c in item else line[c] for c in header])
+    return path
+
+
+def write_parties(folder: Path) -> tuple[Path, Path]:
+    accounts, contacts = folder / "accounts.csv", folder / "contacts.csv"
+    with accounts.open("w", newline="") as a, contacts.open("w", newline="") as c:
+        wa, wc = csv.writer(a), csv.writer(c)
+        wa.writerow(("account_id", "name", "timezone", "locale"))
+        wc.writerow(("account_id", "email", "name", "role"))
+        for n in range(ACCOUNTS):
+            wa.writerow((f"BENCH-{n:03d}", f"Bench Customer {n:03d} GmbH", "Europe/Berlin",
+                         "de_DE"))
+            wc.writerow((f"BENCH-{n:03d}", f"ap@bench{n:03d}.example", f"AP {n:03d}", "ap"))
+    return accounts, contacts
+
+
+# ---- a scratch database --------------------------------------------------------------------
+
+@asynccontextmanager
+async def scratch_database(label: str, pg: str | None, folder: Path) -> AsyncIterator[str]:
+    """A new, empty database for this run; removed afterwards."""
+    if label == "sqlite":
+        path = folder / "ingest.db"
+        yield f"sqlite://{path}"
+        return
+    import asyncpg  # type: ignore[import-untyped]
+
+    assert pg
+    name = f"invoicebot_bench_ingest_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(pg)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield f"{pg.rpartition('/')[0]}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def bench_config(url: str, folder: Path) -> Any:
+    from vault.config import load_config
+
+    env = {
+        "INVOICEBOT_DATABASE_URL": url,
+        "INVOICEBOT_VAULT_PATH": str(folder / "vault"),
+        "INVOICEBOT_EMAIL_OUTBOUND": f"maildir:{folder / 'outbox'}",
+        "INVOICEBOT_EMAIL_LISTEN": "127.0.0.1:0",
+        "INVOICEBOT_HTTP_LISTEN": "127.0.0.1:0",
+        "INVOICEBOT_SECRET_KEYS": "bench-" + "k" * 40,
+        "INVOICEBOT_NOTIFIER_ENABLED": "false",
+    }
+    return load_config(folder / "no-such-config.toml", env=env)  # defaults + env only
+
+
+async def load_parties(config: Any, folder: Path) -> str:
+    """Accounts and contacts (not timed) and an ingest key; returns the key."""
+    from bot.commands_cli import database
+    from vault.api.keys import create_key
+    from vault.ingest.csv import import_csv
+    from vault.vocabulary import ApiScope
+
+    accounts, contacts = write_parties(folder)
+    async with database(config):
+        for kind, path in (("accounts", accounts), ("contacts", contacts)):
+            await import_csv(kind, path, clock=SYSTEM, progress=False)
+        return await create_key("bench", ApiScope.INGEST, SYSTEM.now())
+
+
+# ---- the two paths ---------------------------------------------------------------------------
+
+async def through_api(config: Any, key: str, pdfs: str, items: list[dict[str, Any]],
+                      warm: list[dict[str, Any]]) -> float:
+    """Seconds to store `items` through the running service's API, in batches of BATCH."""
+    from bot.service import Service
+
+    service = Service(config, pdf_renderer=StandInRenderer() if pdfs == "off" else None)
+    await service.start()
+    try:
+        url = f"http://127.0.0.1:{service.http_port}/api/v1/invoices"
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        bodies = [json.dumps({"items": items[i:i + BATCH]}).encode()
+                  for i in range(0, len(items), BATCH)]
+        async with httpx.AsyncClient(timeout=None, headers=headers) as client:
+            await _post(client, url, json.dumps({"items": warm}).encode(), len(warm))
+            started = time.perf_counter()
+            for body in bodies:
+                await _post(client, url, body, min(BATCH, len(items)))
+            return time.perf_counter() - started
+    finally:
+        await service.stop()
+
+
+async def _post(client: httpx.AsyncClient, url: str, body: bytes, count: int) -> None:
+    answer = await client.post(url, content=body)
+    if answer.status_code != 201:
+        raise RuntimeError(f"POST {url}: {answer.status_code} {answer.text[:300]}")
+    stored = answer.json()["items"]
+    if len(stored) != count or any(i.get("result") != "created" for i in stored):
+        raise RuntimeError(f"POST {url}: expected {count} created, got {answer.text[:300]}")
+
+
+async def through_csv(config: Any, pdfs: str, items: list[dict[str, Any]],
+                      warm: list[dict[str, Any]], folder: Path) -> float:
+    """Seconds `invoicebot import invoices FILE` spends importing `items` (rendering their
+    PDFs included), as bot.commands_cli.import_file runs it."""
+    from bot.commands_cli import database, invoice_issuer, pdf_issuer
+    from vault.ingest.csv import import_csv
+
+    path = write_csv(folder / f"invoices-{pdfs}.csv", items)
+    first = write_csv(folder / f"warm-{pdfs}.csv", warm)
+    async with database(config):
+        if pdfs == "off":
+            return await _import(invoice_issuer(config, StandInRenderer()), config, first, path,
+                                 len(items), import_csv)
+        # The CLI's pool (one worker per core), every worker started before the timing, as
+        # the service's one worker is started by the API rows' warm-up.
+        renderer = PdfRenderer()
+        try:
+            await renderer.warm_up()
+            async with pdf_issuer(config, renderer) as issue:
+                return await _import(issue, config, first, path, len(items), import_csv)
+        finally:
+            renderer.close()
+
+
+async def _import(issue: Callable[[list[int]], Awaitable[None]], config: Any, first: Path,
+                  path: Path, count: int, import_csv: Any) -> float:
+    tz = config.seller.timezone.key
+    await import_csv("invoices", first, on_issued=issue, progress=False, clock=SYSTEM,
+                     timezone=tz)
+    started = time.perf_counter()
+    result = await import_csv("invoices", path, on_issued=issue, progress=False,
+                              clock=SYSTEM, timezone=tz)
+    seconds = time.perf_counter() - started
+    if result.created != count:
+        raise RuntimeError(f"{path.name}: {result.created} created, expected {count}")
+    return seconds
+
+
+async def documents_missing(config: Any, prefix: str) -> int:
+    from bot.commands_cli import database
+    from vault.models import Invoice
+
+    async with database(config):
+        return await Invoice.filter(number__startswith=prefix, document_id=None).count()
+
+
+# ---- one database's column ---------------------------------------------------------------
+
+def figure(source: str, pdfs: str, count: int) -> str:
+    how = f"API, {count:,} in batches of up to 1,000" if source == "API" else \
+        f"CSV import of {count:,}"
+    return f"ingest: {how}, PDFs {pdfs}: invoices/s (s)"
+
+
+async def backend(label: str, args: argparse.Namespace, root: Path = ROOT) -> Column:
+    folder = root / f"ingest-{label}-{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
+    today = SYSTEM.today()
+    rows: Rows = []
+    try:
+        async with scratch_database(label, args.pg, folder) as url:
+            config = bench_config(url, folder)
+            key = await load_parties(config, folder)
+            for source, pdfs in ROWS:
+                prefix = f"{source}-{pdfs.upper()}"
+                count = args.ingest_count if pdfs == "off" else args.ingest_pdf_count
+                items = invoices(prefix, count, today)
+                warm = invoices(f"{prefix}-WARM", 1, today)
+                console.log(f"{label}: ingest: {count:,} invoices, {source}, PDFs {pdfs}")
+                if source == "API":
+                    seconds = await through_api(config, key, pdfs, items, warm)
+                else:
+                    seconds = await through_csv(config, pdfs, items, warm, folder)
+                missing = await documents_missing(config, f"{prefix}-")
+                if missing:
+                    raise RuntimeError(f"{source}, PDFs {pdfs}: {missing} invoices without PDF")
+                rate = f"{count / seconds:.1f} ({seconds:.1f} s)"
+                rows.append((figure(source, pdfs, count), rate))
+    finally:
+        _remove(folder)
+    return rows, ""
+
+
+def _remove(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
