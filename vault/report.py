@@ -31,9 +31,7 @@ from vault.vocabulary import Channel, EscalationKind, OutboxKind, OutboxState, R
 REQUEST_ACTIONS = ("bot.request.answered", "bot.request.refused")
 DOWNLOAD_ACTION = "vault.document.download"
 DISPUTE_ACTION = "vault.invoice.disputed"
-# The account page (being built) records its sign-ins under this action; until it lands
-# page_logins stays 0.
-PAGE_LOGIN_ACTION = "vault.page.login"
+PAGE_LOGIN_ACTION = "vault.account.session_started"  # a sign-in to the account page
 TOP_NOT_UNDERSTOOD = 10
 _UNVERIFIED_REASONS = {EscalationKind.UNAUTHENTICATED.value, EscalationKind.UNLINKED.value}
 _NUMBER = re.compile(r"\d[\d.,:/-]*")
