@@ -43,7 +43,7 @@ def test_environment_overrides_a_key(tmp_path: Path) -> None:
         ("[api]\nrate = 'fast'\n", "api.rate: 'fast' is not a rate (use e.g. 600/min"),
         ("[api]\nrate = '0/s'\n", "api.rate"),
         ("[access]\nsession_idle = 'soon'\n", "access.session_idle"),
-        ("[access]\nsession_idle = '13h'\n", "access.session_idle is longer than"),
+        ("[access]\nsession_idle = '13h'\n", "access.session_idle: is longer than"),
         ("[access]\nsession_rate = 'lots'\n", "access.session_rate"),
         ("[access]\nstep_up_please = 'yes'\n", "unknown key access.step_up_please"),
     ],

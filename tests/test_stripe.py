@@ -314,7 +314,8 @@ async def test_stripe_sync_needs_stripe_enabled_and_an_api_key(
 def test_stripe_config_needs_its_secret_and_keeps_secrets_out_of_repr(make_config) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET is not set"):
         make_config(INVOICEBOT_STRIPE_ENABLED="true")
-    with pytest.raises(ConfigError, match=r"stripe\.account_id_from: 'email' must be"):
+    named = r"INVOICEBOT_STRIPE_ACCOUNT_ID_FROM \(environment\): 'email' must be"
+    with pytest.raises(ConfigError, match=named):
         make_config(INVOICEBOT_STRIPE_ENABLED="true", STRIPE_WEBHOOK_SECRET="whsec_a",
                     INVOICEBOT_STRIPE_ACCOUNT_ID_FROM="email")
     config = make_config(INVOICEBOT_STRIPE_ENABLED="true",

@@ -369,7 +369,7 @@ def _access(section: dict[str, Any], at: Origins) -> AccessConfig:
     idle = parse_duration(section["session_idle"], at("access", "session_idle"))
     longest = parse_duration(section["session_max"], at("access", "session_max"))
     if idle > longest:
-        raise ConfigError(f"{at('access', 'session_idle')}: longer than access.session_max")
+        raise ConfigError(f"{at('access', 'session_idle')}: is longer than access.session_max")
     rate = parse_rate(section["session_rate"], at("access", "session_rate"))
     return AccessConfig(session_idle=idle, session_max=longest, session_rate=rate)
 

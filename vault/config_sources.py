@@ -19,8 +19,10 @@ ENV_PREFIX = "INVOICEBOT_"
 # INVOICEBOT_* variables that are not a section.key override. The test database URL is the
 # suite's own (tests/conftest.py); an operator's environment never needs it, but a developer
 # who exported it must still be able to run the CLI.
-OTHER_VARIABLES = ("INVOICEBOT_CONFIG", "INVOICEBOT_SECRET_KEYS", "INVOICEBOT_TEST_DATABASE_URL",
-                   "INVOICEBOT_SMTP_USERNAME", "INVOICEBOT_SMTP_PASSWORD")
+OTHER_VARIABLES = ("INVOICEBOT_CONFIG", "INVOICEBOT_SECRET_KEYS", "INVOICEBOT_SMTP_USERNAME",
+                   "INVOICEBOT_SMTP_PASSWORD",
+                   # the suite's own: its database, and where browser tests put screenshots
+                   "INVOICEBOT_TEST_DATABASE_URL", "INVOICEBOT_SCREENSHOTS")
 
 
 class ConfigError(ValueError):

@@ -48,11 +48,12 @@ async def database_problem(database_url: str) -> str | None:
 def _sqlite_problem(path: Path) -> str | None:
     # The file first: SQLite shares one open descriptor per file within a process, so once
     # the service has it open a new connection writes through that, and would not notice.
-    if path.exists():
-        try:
-            os.close(os.open(path, os.O_RDWR))
-        except OSError as exc:
-            return f"{path.name}: {exc.strerror}"
+    # access(), not open() and close(): closing any descriptor of the file would drop the
+    # process's POSIX locks on it, and another process could then corrupt the database.
+    # It reports a read-only mount (EROFS) and an immutable file (EPERM) to root too.
+    for place in (path, path.parent):
+        if place.exists() and not os.access(place, os.W_OK):
+            return f"{place.name}: {_why_not_writable(place)}"
     try:
         connection = sqlite3.connect(path, isolation_level=None, timeout=5)
     except sqlite3.Error as exc:
@@ -81,3 +82,11 @@ def vault_problem(root: Path) -> str | None:
     except OSError as exc:
         return exc.strerror or str(exc)
     return None
+
+
+def _why_not_writable(place: Path) -> str:
+    try:  # the same check, for its errno: access() itself only says no
+        os.utime(place, None)
+    except OSError as exc:
+        return exc.strerror or "not writable"
+    return "not writable"
