@@ -116,7 +116,8 @@ async def test_a_digest_on_telegram_has_a_button_per_invoice(alerting: Alerting)
     alerting.clock.at = at(BERLIN, 8)
     await digest_tick(alerting)
     telegram = RecordingChatSender()
-    assert await dispatch_once(telegram, now=alerting.clock.now()) == 1
+    assert await dispatch_once(telegram, now=alerting.clock.now(),
+                               signer=alerting.service.signer) == 1
 
     (delivery,) = telegram.delivered
     assert delivery.recipient == "99"
@@ -149,7 +150,7 @@ async def test_a_digest_refused_for_good_switches_that_route_off(alerting: Alert
     alerting.clock.at = at(BERLIN, 8)
     await digest_tick(alerting)
     blocked = RecordingChatSender(refuse_with="403 Forbidden: bot was blocked by the user")
-    await dispatch_once(blocked, now=alerting.clock.now())
+    await dispatch_once(blocked, now=alerting.clock.now(), signer=alerting.service.signer)
     await alerting.tick()  # reconciles
 
     assert [d.state for d in await Digest.filter(recipient__startswith="contact:")

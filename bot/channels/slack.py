@@ -88,7 +88,9 @@ class SlackChannel:
         self.app.command("/invoices")(self._on_command)
         self.app.action(re.compile(".*"))(self._on_action)
         self.handler = AsyncSlackRequestHandler(self.app)
-        self.verifier = SignatureVerifier(config.signing_secret)
+        # Socket mode has no signing secret and no HTTP route to check a signature on.
+        self.verifier = (SignatureVerifier(config.signing_secret) if config.signing_secret
+                         else None)
         self.socket: AsyncSocketModeHandler | None = None
 
     def routes(self) -> list[BaseRoute]:
@@ -99,7 +101,8 @@ class SlackChannel:
     async def _http(self, request: Request) -> Response:
         # Checked here first: bolt parses the body before it checks the signature, so
         # junk from anyone became a 500 and a traceback. (BodyLimit capped the body.)
-        if not self.verifier.is_valid_request(await request.body(), request.headers):
+        if self.verifier is None or not self.verifier.is_valid_request(await request.body(),
+                                                                      request.headers):
             return JSONResponse({"error": "invalid request"}, 401)
         return await self.handler.handle(request)
 
