@@ -14,7 +14,7 @@ NATIVE_LIBS := libpango-1.0-0 libpangoft2-1.0-0
 TEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: run test suite lint bench check-native migrations clean browser-deps
+.PHONY: run test suite lint bench check-native migrations clean browser-deps catalogues catalogues-compile
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 2; }
@@ -31,23 +31,23 @@ check-native:
 	  echo "error: WeasyPrint needs Debian packages that are missing:$$missing"; \
 	  echo "install them with:  sudo apt-get install -y$$missing fonts-dejavu-core"; exit 2; fi
 
-run: check-native $(STAMP)
+run: check-native $(STAMP) catalogues-compile
 	$(BIN)/invoicebot serve --demo
 
-test: check-native $(STAMP)
+test: check-native $(STAMP) catalogues-compile
 	$(BIN)/ruff check bot vault notifier tests
 	$(BIN)/mypy
 	$(PYTEST)
 
 # The test suite alone, as `make test` runs it: .ci/run uses it for the PostgreSQL run
 # (INVOICEBOT_TEST_DATABASE_URL=postgres://... make suite).
-suite: check-native $(STAMP)
+suite: check-native $(STAMP) catalogues-compile
 	$(PYTEST)
 
 # Benchmark (prints figures, asserts nothing): email latency at 1M invoices + PDF renders/s.
 # Options: make bench ARGS="--rebuild --pg postgres://postgres@127.0.0.1:5432/postgres"
 # (python -m tests.bench --help lists them). The built vault is cached in var/bench/.
-bench: check-native $(STAMP)
+bench: check-native $(STAMP) catalogues-compile
 	$(BIN)/python -m tests.bench $(ARGS)
 
 # Debian's Chromium for the account page's browser tests (tests/test_account_browser.py;
@@ -61,3 +61,24 @@ migrations: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var
+
+# Translations (vault/i18n.py): one catalogue per domain, its sources named by
+# vault/locale/DOMAIN.cfg. `make catalogues` extracts the English strings into DOMAIN.pot
+# and merges them into every language's .po (new strings arrive untranslated, for a
+# translator; tests/test_catalogues.py fails until they are translated). The .mo files are
+# compiled here, at install, and never committed.
+LANGUAGES := de fr es it nl pt
+catalogues: $(STAMP)
+	@for cfg in vault/locale/*.cfg; do d=$$(basename $$cfg .cfg); \
+	  $(BIN)/pybabel --quiet extract -F $$cfg -k _ -k N_ -k ngettext:1,2 -k pgettext:1c,2 \
+	    --sort-by-file --no-wrap --project invoicebot -o vault/locale/$$d.pot . && \
+	  for lang in $(LANGUAGES); do \
+	    if [ -f vault/locale/$$lang/LC_MESSAGES/$$d.po ]; then \
+	      $(BIN)/pybabel --quiet update --no-wrap --no-fuzzy-matching --ignore-obsolete -D $$d -l $$lang \
+	        -i vault/locale/$$d.pot -d vault/locale; \
+	    else $(BIN)/pybabel --quiet init --no-wrap -D $$d -l $$lang \
+	        -i vault/locale/$$d.pot -d vault/locale; fi; done; done
+
+catalogues-compile: $(STAMP)
+	@for po in vault/locale/*/LC_MESSAGES/*.po; do [ -f "$$po" ] || continue; \
+	  $(BIN)/pybabel --quiet compile -i $$po -o $${po%.po}.mo || exit 2; done

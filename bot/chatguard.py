@@ -29,8 +29,11 @@ from bot.outgoing import reply_message
 from notifier import outbox
 from notifier.message import mail_from
 from vault import audit
+from vault.answer_language import answer_language
+from vault.codes import CODE_TTL
 from vault.config import EmailConfig
 from vault.escalations import escalate
+from vault.i18n import SOURCE_LANGUAGE, Catalogue, catalogue
 from vault.models import (
     Account,
     ChatLink,
@@ -96,18 +99,22 @@ class Guard:
             return "budget_exhausted"
         return None
 
-    async def paused(self, user: ChatUser, now: datetime) -> Reply | None:
+    async def paused(self, user: ChatUser, now: datetime,
+                     language: str | None = None) -> Reply | None:
         """The answer when linking is paused for this chat account or for everyone (too
-        many wrong codes), or None. It names no contact, so it may say why."""
+        many wrong codes), or None. It names no contact, so it may say why; in the
+        language the message was written in (`language`), else English."""
+        _ = _words(language).gettext
         if await ChatLinkFailure.filter(at__gte=now - GLOBAL_WINDOW).count() >= GLOBAL_LIMIT:
-            return Reply(subject="Linking paused", intro=(
+            return Reply(subject=_("Linking paused"), intro=_(
                 "Linking chats is paused for everyone for a while: too many wrong codes were "
-                "typed in the last hour."), outro="Please try again in an hour.")
+                "typed in the last hour."), outro=_("Please try again in an hour."))
         if await ChatLinkFailure.filter(chat_address=user.address,
                                         at__gte=now - ACCOUNT_WINDOW).count() >= ACCOUNT_LIMIT:
-            return Reply(subject="Linking paused", intro=(
-                f"This chat account typed {ACCOUNT_LIMIT} wrong codes within a day, so it "
-                "cannot link for now."), outro="Please try again tomorrow.")
+            # ACCOUNT_LIMIT is a constant well over one: always the plural sentence.
+            return Reply(subject=_("Linking paused"), intro=_(
+                "This chat account typed {count} wrong codes within a day, so it cannot link "
+                "for now.").format(count=ACCOUNT_LIMIT), outro=_("Please try again tomorrow."))
         return None
 
     async def failed(self, contact: Contact, user: ChatUser, now: datetime) -> None:
@@ -160,14 +167,15 @@ class Guard:
                        summary=f"{BUDGET} wrong chat-link codes in total; linking locked "
                                "until `invoicebot chat unlock --contact "
                                f"{contact.email}`")
+        _ = _words(await _language(contact)).gettext
         reply = Reply(
-            subject="Chat linking locked for your address",
-            intro=(f"Wrong codes were typed {BUDGET} times in total while trying to link a "
-                   "chat account to your address. To protect your invoices, linking chats "
-                   "to your address is locked until our accounts receivable team unlocks "
-                   "it."),
-            outro="Nothing was linked. Please tell your contact at our accounts receivable "
-                  "team whether it was you.",
+            subject=_("Chat linking locked for your address"),
+            intro=_("Wrong codes were typed {count} times in total while trying to link a "
+                    "chat account to your address. To protect your invoices, linking chats "
+                    "to your address is locked until our accounts receivable team unlocks "
+                    "it.").format(count=BUDGET),
+            outro=_("Nothing was linked. Please tell your contact at our accounts receivable "
+                    "team whether it was you."),
         )
         await self._mail(contact, reply, f"chat-link-exhausted:{contact.id}:{now.isoformat()}",
                          OutboxKind.LINK_LOCKED, now)
@@ -201,47 +209,54 @@ class Guard:
                        address=contact.email,
                        summary=f"{LOCK_AFTER} wrong chat-link codes within an hour; "
                                "linking locked")
+        _ = _words(await _language(contact)).gettext
         reply = Reply(
-            subject="Chat linking locked for your address",
-            intro=(f"Someone typed wrong codes {LOCK_AFTER} times within an hour while trying "
-                   "to link a chat account to your address. To protect your invoices, linking "
-                   f"chats to your address is locked for {LOCK_FOR.total_seconds() / 3600:g} "
-                   "hours."),
-            outro="Nothing was linked. If this was not you, please tell your contact at our "
-                  "accounts receivable team.",
+            subject=_("Chat linking locked for your address"),
+            intro=_("Someone typed wrong codes {count} times within an hour while trying to "
+                    "link a chat account to your address. To protect your invoices, linking "
+                    "chats to your address is locked for {hours} hours.").format(
+                count=LOCK_AFTER, hours=f"{LOCK_FOR.total_seconds() / 3600:g}"),
+            outro=_("Nothing was linked. If this was not you, please tell your contact at our "
+                    "accounts receivable team."),
         )
         await self._mail(contact, reply, f"chat-link-locked:{contact.id}:{now.isoformat()}",
                          OutboxKind.LINK_LOCKED, now)
 
-    async def email_linked(self, contact: Contact, link: ChatLink, now: datetime) -> None:
+    async def email_linked(self, contact: Contact, link: ChatLink, now: datetime,
+                           language: str | None = None) -> None:
         """Tell the contact a chat was linked to their address, with a one-click unlink:
-        whoever linked it without them is cut off at once."""
-        where = Channel(link.platform).label
+        whoever linked it without them is cut off at once. `language`: the contact's
+        answer language (vault.answer_language)."""
+        _ = _words(language).gettext
+        where = Channel(link.platform).label  # Slack, Telegram: names, not words
         links: tuple[Link, ...] = ()
         if self.unlink_url is not None:
-            links = (Link(f"Unlink this {where} account", self.unlink_url(link),
-                          now + UNLINK_TTL),)
+            links = (Link(_("Unlink this {chat} account").format(chat=where),
+                          self.unlink_url(link), now + UNLINK_TTL),)
         reply = Reply(
-            subject=f"A {where} account was linked to your address",
-            intro=(f"A {where} account (user id {link.user_id}) was linked to {contact.email}: "
-                   "it can now ask for your company's invoices and get them there."),
+            subject=_("A {chat} account was linked to your address").format(chat=where),
+            intro=_("A {chat} account (user id {user_id}) was linked to {address}: it can now "
+                    "ask for your company's invoices and get them there.").format(
+                chat=where, user_id=link.user_id, address=contact.email),
             links=links,
-            outro=("If that was you, nothing to do. If not, unlink it with the link above (or "
-                   'write "unlink" in that chat) and tell your contact at our accounts '
-                   "receivable team."),
+            outro=_('If that was you, nothing to do. If not, unlink it with the link above (or '
+                    'write "unlink" in that chat) and tell your contact at our accounts '
+                    'receivable team.'),
         )
         await self._mail(contact, reply, f"chat-linked:{link.id}:{now.isoformat()}",
                          OutboxKind.LINK_LINKED, now)
 
     async def email_code(self, contact: Contact, code: str, platform: str, code_id: int,
-                         now: datetime) -> None:
-        where = Channel(platform).label
+                         now: datetime, language: str | None = None) -> None:
+        _ = _words(language).gettext
         reply = Reply(
-            subject="Your code to link a chat",
-            intro=f"Your code is {code}. Type it in the {where} chat where you asked for it, "
-                  "within 10 minutes.",
-            outro="If you did not ask for it, ignore this email: nothing is linked without "
-                  "the code.",
+            subject=_("Your code to link a chat"),
+            intro=_("Your code is {code}. Type it in the {chat} chat where you asked for it, "
+                    "within {minutes} minutes.").format(
+                code=code, chat=Channel(platform).label,
+                minutes=int(CODE_TTL.total_seconds() // 60)),
+            outro=_("If you did not ask for it, ignore this email: nothing is linked without "
+                    "the code."),
         )
         await self._mail(contact, reply, f"chat-link-code:{code_id}", OutboxKind.LINK_CODE, now)
 
@@ -251,3 +266,14 @@ class Guard:
         await outbox.enqueue(reply_message(
             reply, key=key, channel=Channel.EMAIL, kind=kind, recipient=contact.email,
             contact_id=contact.id, mail=mail_from(self.email)), now=now)
+
+
+def _words(language: str | None) -> Catalogue:
+    """The messages catalogue in `language`; English when nothing told us one."""
+    return catalogue(language or SOURCE_LANGUAGE, "messages")
+
+
+async def _language(contact: Contact) -> str:
+    """The contact's answer language (vault.answer_language), for the lock emails."""
+    account = await Account.get(id=contact.account_id)
+    return answer_language(contact, account)

@@ -1,12 +1,13 @@
 """The chat channels after the acknowledgement: a stored message becomes a queued answer.
 
 Slack and Telegram handlers only translate a delivery into a ChatMessage and call
-`receive`, which stores it under the delivery's id before the platform gets its ack: a
-retry or a replayed delivery finds the row and changes nothing, and a crash after the ack
-loses nothing. Processing runs off the request, in bot.inbound (the state machine every
-channel shares: queue, attempts, set-aside); what is chat's own is here: linking commands
-go to the Linker, everything else to the one pipeline, and the answer is queued in the
-outbox in the same transaction that marks the row processed.
+`receive`, which stores it under the delivery's id before the platform gets its ack
+(deliveries arriving together share one commit): a retry or a replayed delivery finds
+the row and changes nothing, and a crash after the ack loses nothing. Processing runs
+off the request, in bot.inbound (the state machine every channel shares: queue,
+attempts, set-aside); what is chat's own is here: linking commands go to the Linker,
+everything else to the one pipeline, and the answer is queued in the outbox in the same
+transaction that marks the row processed.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from tortoise.transactions import in_transaction
 from bot.chatguard import ChatUser
 from bot.chatlink import Linker, how_to_link, link_command, stored_text
 from bot.inbound import InboundQueue, Origin
+from bot.language.detect import written_in
 from bot.messages import Reply, Request, printable
 from bot.outgoing import reply_message
 from bot.pipeline import Pipeline
 from notifier import outbox
 from vault.clock import Clock
+from vault.group_commit import GroupCommit
 from vault.models import ChatInbound, ChatLink, ChatLinkCode, ChatLinkToken
 from vault.vocabulary import Channel, EscalationKind, InboundState, OutboxKind
 
@@ -60,23 +63,22 @@ class ChatInbox:
         self.linker = linker
         self.wake_delivery = wake_delivery
         self.queue = InboundQueue(ChatInbound, self.handle, self.origin, pipeline.clock)
+        self.stored = GroupCommit(ChatInbound, store_deliveries)
 
     async def receive(self, message: ChatMessage) -> bool:
         """Store a delivery once; False for a retry or replay of one already stored.
 
         Call before acknowledging it to the platform; the work happens later, in the queue.
+        Deliveries arriving together share one commit (vault.group_commit).
         """
-        user = message.user
         try:
-            row = await ChatInbound.create(
-                key=message.key, platform=user.platform, team_id=user.team_id,
-                user_id=user.user_id, chat_id=user.chat_id, text=printable(message.text)[:4000],
-                received_at=message.received_at,
-            )
-        except IntegrityError:
+            row_id = await self.stored.submit(message)
+        except IntegrityError:  # stored at once by another instance
+            row_id = None
+        if row_id is None:
             log.info("chat delivery %s already received; ignored", message.key)
             return False
-        self.queue.put(row.id)
+        self.queue.put(row_id)
         return True
 
     async def origin(self, row: ChatInbound) -> Origin:
@@ -106,20 +108,42 @@ class ChatInbox:
     async def _answer(self, row: ChatInbound, user: ChatUser) -> ChatAnswer:
         command = link_command(row.text, user.platform)
         if command is not None:
-            return ChatAnswer(await self.linker.run(command, user), user.chat_id,
-                           f"link:{command.verb}")
+            reply = await self.linker.run(command, user, command.written_in(row.text))
+            return ChatAnswer(reply, user.chat_id, f"link:{command.verb}")
         answer = await self.pipeline.handle(Request(
             channel=user.platform, address=user.address, text=row.text, authenticated=True,
             received_at=row.received_at, reference=row.key,
         ))
         if answer.refused == EscalationKind.UNLINKED:
-            return ChatAnswer(how_to_link(), user.chat_id, "refused:unlinked")
+            return ChatAnswer(how_to_link(written_in(row.text)), user.chat_id,
+                              "refused:unlinked")
         if answer.refused:  # wrong workspace, inactive contact: nothing at all
             return ChatAnswer(None, "", f"refused:{answer.refused}")
         link = await ChatLink.get_or_none(platform=user.platform, team_id=user.team_id,
                                           user_id=user.user_id)
         return ChatAnswer(answer.reply, link.chat_id if link else user.chat_id, "answered",
                        answer.contact_id)
+
+
+async def store_deliveries(messages: list[ChatMessage]) -> list[int | None]:
+    """Within the caller's transaction: each delivery's new row id, or None for a key
+    already stored (a platform's retry), also earlier in the same list."""
+    known = {str(key) for key in await ChatInbound.filter(
+        key__in={m.key for m in messages}).values_list("key", flat=True)}
+    ids: list[int | None] = []
+    for message in messages:
+        if message.key in known:
+            ids.append(None)
+            continue
+        user = message.user
+        row = await ChatInbound.create(
+            key=message.key, platform=user.platform, team_id=user.team_id,
+            user_id=user.user_id, chat_id=user.chat_id, text=printable(message.text)[:4000],
+            received_at=message.received_at,
+        )
+        known.add(message.key)
+        ids.append(row.id)
+    return ids
 
 
 async def prune_chat_state(clock: Clock) -> None:

@@ -25,6 +25,7 @@ from notifier import outbox
 from notifier.delivery import Sender
 from vault.clock import Clock
 from vault.config import Config
+from vault.leases import Keeper, Leases
 from vault.models import ChatLink, Contact
 from vault.vocabulary import Channel, OutboxKind
 
@@ -32,9 +33,11 @@ from vault.vocabulary import Channel, OutboxKind
 class ChatChannels:
     def __init__(self, config: Config, pipeline: Pipeline,
                  wake_delivery: Callable[[], None],
-                 clock: Clock) -> None:
+                 clock: Clock, leases: Leases) -> None:
         self.wake_delivery = wake_delivery
         self.clock = clock
+        self.leases = leases
+        self.keepers: list[Keeper] = []
         self.offer_ttl = config.link_ttl  # one-click offers expire with the download links
         # The newest secret key keys the code HMACs (a rotation voids codes in flight:
         # they live ten minutes).
@@ -77,18 +80,25 @@ class ChatChannels:
 
     async def start(self) -> None:
         """Queue what arrived before a crash, then connect (call with HTTP listening:
-        Telegram posts to the webhook as soon as it is set)."""
+        Telegram posts to the webhook as soon as it is set). Slack socket mode and
+        Telegram polling receive in one instance only: the holder of their lease
+        (vault.leases), which another instance takes over when the holder dies."""
         if not self.enabled:
             return
         await self.inbox.queue.start()
-        for channel in (self.slack, self.telegram):
-            if channel is not None:
-                await channel.start()
+        if self.telegram is not None:
+            await self.telegram.start()
+        for name, channel in (("slack-socket", self.slack), ("telegram-polling", self.telegram)):
+            if channel is not None and channel.runs_once:
+                keeper = self.leases.keeper(name, channel.connect, channel.disconnect)
+                self.keepers.append(keeper)
+                await keeper.start()
 
     async def stop(self) -> None:
-        for channel in (self.slack, self.telegram):
-            if channel is not None:
-                await channel.stop()
+        for keeper in self.keepers:
+            await keeper.stop()
+        if self.telegram is not None:
+            await self.telegram.stop()
         await self.inbox.queue.stop()
 
     async def offers(self, contact_id: int, platforms: Sequence[str]) -> list[Link]:

@@ -19,8 +19,10 @@ from starlette.routing import BaseRoute, Route
 
 from notifier.unsubscribe import page
 from vault import audit
+from vault.i18n import catalogue
 from vault.links import LinkSigner
 from vault.models import ChatLink
+from vault.pages import DOMAIN, contact_language
 from vault.vocabulary import Channel
 from vault.web import REFUSED_STATUS
 
@@ -50,18 +52,23 @@ class ChatUnlink:
             return None
         return await ChatLink.get_or_none(
             id=int(number), platform=platform, team_id=team_id, user_id=user_id
-        ).select_related("contact")
+        ).select_related("contact__account")
 
     async def confirm(self, request: Request) -> Response:
         link = await self._link(request.path_params["token"])
         if link is None:
             return _invalid()
-        where = Channel(link.platform).label
-        body = (f"<p>Unlink the {where} account (user id {html.escape(link.user_id)}) "
-                "that was linked to "
-                f"{html.escape(link.contact.email)}? It will no longer get your invoices.</p>"
-                '<form method="post"><button type="submit">Unlink it</button></form>')
-        return page(f"Unlink {where}", body)
+        language = contact_language(link.contact, link.contact.account)
+        _ = catalogue(language, DOMAIN).gettext
+        where = Channel(link.platform).label  # Slack, Telegram: names, not words
+        question = _text(_("Unlink the %(chat)s account (user id %(user_id)s) that was "
+                           "linked to %(address)s? It will no longer get your invoices.")) % {
+            "chat": where, "user_id": html.escape(link.user_id),
+            "address": html.escape(link.contact.email)}
+        button = _text(_("Unlink it"))
+        body = (f"<p>{question}</p><form method=\"post\"><button type=\"submit\">"
+                f"{button}</button></form>")
+        return page(_("Unlink %(chat)s") % {"chat": where}, body, language=language)
 
     async def unlink(self, request: Request) -> Response:
         link = await self._link(request.path_params["token"])
@@ -70,15 +77,26 @@ class ChatUnlink:
         await audit.record("bot.chat.link.unlinked", account_id=link.contact.account_id,
                            contact_id=link.contact_id, via="email_link", platform=link.platform,
                            team_id=link.team_id, user_id=link.user_id)
+        language = contact_language(link.contact, link.contact.account)
+        _ = catalogue(language, DOMAIN).gettext
         where = Channel(link.platform).label
-        body = (f"<p>The {where} account no longer gets invoices for "
-                f"{html.escape(link.contact.email)}.</p><p>If you did not link it yourself, "
-                "please tell your contact at our accounts receivable team.</p>")
-        return page(f"{where} unlinked", body)
+        done = _text(_("The %(chat)s account no longer gets invoices for %(address)s.")) % {
+            "chat": where, "address": html.escape(link.contact.email)}
+        tell = _("If you did not link it yourself, please tell your contact at our accounts "
+                 "receivable team.")
+        body = f"<p>{done}</p><p>{_text(tell)}</p>"
+        return page(_("%(chat)s unlinked") % {"chat": where}, body, language=language)
 
 
 def _invalid() -> Response:
-    return page("This unlink link is not valid", (
-        "<p>It has expired, or the chat is no longer linked. To unlink a chat yourself, "
-        'write "unlink" in it.</p>'), REFUSED_STATUS)
+    # No valid token, so no contact whose language we know: English, from the catalogue.
+    _ = catalogue("en", DOMAIN).gettext
+    why = _('It has expired, or the chat is no longer linked. To unlink a chat yourself, '
+            'write "unlink" in it.')
+    return page(_("This unlink link is not valid"), f"<p>{_text(why)}</p>",
+                REFUSED_STATUS)
 
+
+def _text(words: str) -> str:
+    """A translated sentence as HTML text (its quotes and apostrophes kept as typed)."""
+    return html.escape(words, quote=False)

@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bot import (
+    cli_access,
     cli_apikey,
     cli_backup,
     cli_chat,
@@ -25,11 +26,12 @@ from bot import (
     cli_notify,
     cli_report,
     cli_stripe,
+    cli_vault,
     logsetup,
 )
 from bot.errors import StartupError, UsageError
 from vault.config import Config, ConfigError, load_config
-from vault.ingest.csv import ImportFailed
+from vault.ingest.csv import KINDS, ImportFailed
 from vault.permissions import PRIVATE_UMASK
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
@@ -47,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="load demo data into an empty db")
     sub.add_parser("migrate", help="create or upgrade the database schema")
     imp = sub.add_parser("import", help="import a CSV file")
-    imp.add_argument("kind", choices=["accounts", "contacts", "invoices", "payments"])
+    imp.add_argument("kind", choices=KINDS)
     imp.add_argument("file", type=Path)
     shown = imp.add_mutually_exclusive_group()
     shown.add_argument("--progress", action="store_true",
@@ -72,10 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     cli_notify.add_parser(sub)
     cli_apikey.add_parser(sub)
     cli_chat.add_parser(sub)
+    cli_access.add_parser(sub)
     cli_stripe.add_parser(sub)
     cli_config.add_parser(sub)
     cli_backup.add_parser(sub)
     cli_report.add_parser(sub)
+    cli_vault.add_parser(sub)
     _accept_config_anywhere(parser)
     return parser
 
@@ -151,10 +155,12 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         "notify": cli_notify.run,
         "apikey": cli_apikey.run,
         "chat": cli_chat.run,
+        "access": cli_access.run,
         "stripe": cli_stripe.run,
         "backup": cli_backup.backup,
         "restore": cli_backup.restore,
         "report": cli_report.run,
+        "vault": cli_vault.run,
     }
     return await handlers[args.command](args, config)
 

@@ -29,10 +29,19 @@ def add_parser(sub: Any) -> None:
     back.add_argument("folder", type=Path, metavar="DIR")
 
 
+def vault_folder(config: Config) -> Path:
+    """The vault folder; an object-store vault is refused with what to use instead."""
+    if config.vault.folder is None:
+        raise UsageError(f"{config.vault.setting} is {config.vault.url}: backup copies a vault "
+                         "folder; for object storage use bucket versioning, or copy it with "
+                         "`invoicebot vault migrate --to file:FOLDER`")
+    return config.vault.folder
+
+
 async def backup(args: argparse.Namespace, config: Config) -> int:
     try:
         summary = await asyncio.to_thread(
-            backups.backup, config.database_url, config.vault_path, args.folder, SYSTEM,
+            backups.backup, config.database_url, vault_folder(config), args.folder, SYSTEM,
             metadata.version("invoicebot"))
     except backups.BackupError as exc:
         raise UsageError(str(exc)) from None
@@ -44,9 +53,9 @@ async def backup(args: argparse.Namespace, config: Config) -> int:
 async def restore(args: argparse.Namespace, config: Config) -> int:
     try:
         summary = await asyncio.to_thread(
-            backups.restore, args.folder, config.database_url, config.vault_path)
+            backups.restore, args.folder, config.database_url, vault_folder(config))
     except backups.BackupError as exc:
         raise UsageError(str(exc)) from None
     print(f"restored {summary.folder}: database and {summary.documents} documents into "
-          f"{config.vault_path}; `invoicebot migrate` upgrades it if this version is newer")
+          f"{config.vault.shown}; `invoicebot migrate` upgrades it if this version is newer")
     return EXIT_OK

@@ -119,7 +119,7 @@ async def _show(config: Config, contact: Contact) -> None:
 async def _test(config: Config, contact: Contact) -> int:
     from bot.commands_cli import with_secret_keys
     from notifier.alerts import AlertContext
-    from notifier.delivery import RelayAccess, Sender, sender_for
+    from notifier.delivery import RelayAccess, Sender, close_sender, sender_for
     from notifier.email_send import Brand
     from notifier.probe import send_test_alerts
     from vault.links import LinkSigner
@@ -130,7 +130,10 @@ async def _test(config: Config, contact: Contact) -> int:
                                   brand=Brand.of(config.seller),
                                   relay=RelayAccess.of(config.email))}
     context = AlertContext(config, LinkSigner(config.secret_keys))
-    outcomes = await send_test_alerts(context, contact, senders, SYSTEM.now())
+    try:
+        outcomes = await send_test_alerts(context, contact, senders, SYSTEM.now())
+    finally:
+        await close_sender(senders[Channel.EMAIL])
     for outcome in outcomes:
         print(outcome.line())
     return EXIT_ERROR if any(o.failed for o in outcomes) else EXIT_OK

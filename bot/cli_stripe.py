@@ -38,7 +38,6 @@ def _day(value: str) -> date:
 async def run(args: argparse.Namespace, config: Config) -> int:
     from bot.commands_cli import database, pdf_issuer  # on use: it loads the PDF renderer
     from vault.credit_notes import credit_note_issuer
-    from vault.documents import DocumentStore
     from vault.pdf import PdfRenderer
 
     stripe = config.stripe
@@ -48,9 +47,8 @@ async def run(args: argparse.Namespace, config: Config) -> int:
         raise UsageError("STRIPE_API_KEY is not set; `stripe sync` reads Stripe's API with it")
     renderer = PdfRenderer()
     try:
-        async with database(config), pdf_issuer(config, renderer) as issue:
-            credits = credit_note_issuer(renderer, DocumentStore(config.vault_path),
-                                         config.seller, SYSTEM)
+        async with database(config), pdf_issuer(config, renderer, history_later=True) as issue:
+            credits = credit_note_issuer(renderer, issue.store, config.seller, SYSTEM)
             ledger = StripeLedger(stripe, SYSTEM, config.seller.timezone, StripeApi(stripe),
                                   issue, credits)
             with events.silenced():

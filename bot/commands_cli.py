@@ -12,17 +12,17 @@ import os
 import secrets
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Protocol
 
 from bot.errors import UsageError
 from bot.messages import Request
 from bot.pipeline import Pipeline
-from vault import db, events
+from vault import db, events, render_queue
 from vault.clock import SYSTEM, Clock, FixedClock
 from vault.config import Config, ConfigError
+from vault.credit_notes import credit_note_issuer
 from vault.csvsafe import SafeCsvWriter
 from vault.documents import DocumentStore, issue_invoice_pdf
 from vault.ingest.csv import import_csv
@@ -37,7 +37,9 @@ log = logging.getLogger("invoicebot")
 
 
 def demo_key_file(config: Config) -> Path:
-    return config.vault_path.parent / "secret_key"
+    """Beside the vault folder (var/secret_key by default); with an S3 vault, var/."""
+    folder = config.vault.folder
+    return (folder.parent if folder is not None else Path("var")) / "secret_key"
 
 
 def with_secret_keys(config: Config, generate: bool) -> Config:
@@ -66,45 +68,79 @@ async def database(config: Config) -> AsyncIterator[None]:
         await db.close()
 
 
-class IssuePdfs(Protocol):
-    def __call__(self, invoice_ids: list[int], each: Callable[[], None] = ...
-                 ) -> Awaitable[None]: ...
-
-
 @contextlib.asynccontextmanager
 async def pdf_issuer(
-    config: Config, renderer: PdfRenderer | None = None
-) -> AsyncIterator[IssuePdfs]:
-    """Renders the PDFs of issued invoices, after their rows are committed."""
+    config: Config, renderer: PdfRenderer | None = None, *, history_later: bool = False
+) -> AsyncIterator[PdfIssuer]:
+    """Renders the PDFs of issued invoices and credit notes, after their rows are committed;
+    with `history_later`, history is left to serve's render queue (vault.render_queue)."""
     own = renderer is None
     renderer = renderer or PdfRenderer()
     stopped = False
+    issuer = PdfIssuer(config, renderer, deferred=(lambda: None) if history_later else None)
     try:
-        yield invoice_issuer(config, renderer)
+        yield issuer
     except BaseException as exc:
         stopped = not isinstance(exc, Exception)  # cancelled, Ctrl-C or SIGTERM
         raise
     finally:
+        await issuer.close()
         if own:
             # Stopped: end the workers now; the missing-PDF sweep renders what is left.
             renderer.abort() if stopped else renderer.close()
 
 
-def invoice_issuer(config: Config, renderer: Renderer, clock: Clock = SYSTEM) -> IssuePdfs:
-    """Renders and stores the PDFs of the invoices with these ids (committed ones)."""
-    store = DocumentStore(config.vault_path)
+class PdfIssuer:
+    """Renders and stores the PDFs of committed invoices (call it with their ids) and credit
+    notes (`credit_notes(ids)`). Given `deferred` (a render queue will run: serve, or an
+    import whose history serve renders), history (issued before the alert window) is left to
+    the queue (vault.render_queue) and `deferred` is called, so an import, sync or API call
+    of a backlog returns as soon as its rows are stored. Without it, all are rendered."""
 
-    async def issue(invoice_ids: list[int], each: Callable[[], None] = lambda: None) -> None:
-        """Render and store the PDFs; `each` is called as each one is stored."""
+    def __init__(self, config: Config, renderer: Renderer, clock: Clock = SYSTEM,
+                 store: DocumentStore | None = None,
+                 deferred: Callable[[], None] | None = None) -> None:
+        """`store`: the service's; without one the issuer opens its own (`close()` it)."""
+        self.config, self.renderer, self.clock = config, renderer, clock
+        self._own_store: DocumentStore | None = None
+        if store is None:
+            store = self._own_store = DocumentStore.open(config.vault)
+        self.store = store
+        self.deferred = deferred
+
+    async def close(self) -> None:
+        """Close the store this issuer opened, if it opened one."""
+        if self._own_store is not None:
+            await self._own_store.close()
+
+    async def news(self, invoice_ids: list[int]) -> list[Invoice]:
+        """The invoices to render now; the others are history, for the render queue."""
         invoices = await Invoice.filter(id__in=invoice_ids)
+        if self.deferred is None:
+            return list(invoices)
+        news_from = render_queue.first_news_day(self.clock.now(), self.config.alerts.alert_window,
+                                                self.config.seller.timezone)
+        news = [i for i in invoices if not render_queue.is_history(i, news_from)]
+        if len(news) < len(invoices):
+            self.deferred()
+        return news
+
+    async def __call__(self, invoice_ids: list[int], each: Callable[[], None] = lambda: None
+                       ) -> None:
+        """Render and store the PDFs of those that are news; `each` is called as each one
+        is stored."""
+        invoices = await self.news(invoice_ids)
 
         async def one(invoice: Invoice) -> None:
-            await issue_invoice_pdf(invoice, renderer, store, config.seller, clock=clock)
+            await issue_invoice_pdf(invoice, self.renderer, self.store, self.config.seller,
+                                    clock=self.clock)
             each()
 
         await asyncio.gather(*(one(i) for i in invoices))
 
-    return issue
+    async def credit_notes(self, note_ids: list[int]) -> None:
+        await credit_note_issuer(self.renderer, self.store, self.config.seller,
+                                 self.clock)(note_ids)
 
 
 async def migrate(args: argparse.Namespace, config: Config) -> int:
@@ -120,12 +156,14 @@ async def import_file(args: argparse.Namespace, config: Config) -> int:
     progress = ImportProgress(args.file.name, enabled=not args.no_progress,
                               always=args.progress)
 
-    async with database(config), pdf_issuer(config) as issue:
+    async with database(config), pdf_issuer(config, history_later=True) as issue:
         async def issue_counted(ids: list[int]) -> None:
-            await issue(ids, progress.rendering(len(ids)))
+            news = [i.id for i in await issue.news(ids)]  # history: serve renders it later
+            await issue(news, progress.rendering(len(news)))
 
         with quiet:
             result = await import_csv(args.kind, args.file, on_issued=issue_counted,
+                                      on_credited=issue.credit_notes,
                                       progress=progress, decimal_comma=args.decimal_comma,
                                       clock=SYSTEM, timezone=config.seller.timezone.key)
     print(f"{args.file}: {result.created} created, {result.updated} updated, "
@@ -216,7 +254,7 @@ async def serve(args: argparse.Namespace, config: Config) -> int:
         # accepting mail that no one will process, and the process can exit.
         await service.stop()
         raise
-    await asyncio.to_thread(warn_if_wide, config.database_url, config.vault_path)
+    await asyncio.to_thread(warn_if_wide, config.database_url, config.vault.folder)
     _print_banner(service, config, args.demo)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

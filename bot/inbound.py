@@ -20,6 +20,13 @@ A channel supplies only what differs: its table and two functions, how a stored 
 answered (`handle`, which marks it processed in the transaction that queues its answer) and
 where it came from (`origin`, for AR). Everything else is here, once.
 
+Many instances (PostgreSQL): whichever instance stored a message queues it, and any
+instance's sweep may queue it too; before a try the row is claimed for this instance
+(`claimant`, vault.leases.claimable: one conditional UPDATE), so each is processed by
+one instance. A claim lasts as long as its instance's lease: a killed instance's rows are
+claimed by the next sweep elsewhere once that lease has expired. With one instance
+(SQLite) `claimant` is "" and nothing is claimed.
+
 Start-up: the rows a previous run left are queued, not processed, once the listeners
 are open. They are answered in the background, in arrival order; start-up does not wait
 for them: a backlog, or a message that breaks the
@@ -42,6 +49,7 @@ from tortoise.transactions import in_transaction
 from vault import audit
 from vault.clock import Clock
 from vault.escalations import escalate
+from vault.leases import claimable
 from vault.models import ChatInbound, Contact, InboundMessage
 from vault.vocabulary import Channel, EscalationKind, InboundState
 
@@ -84,6 +92,8 @@ class InboundQueue(Generic[Row]):
         self._worker: asyncio.Task[None] | None = None
         # Row id -> loop time before which the sweep does not try it again (a backoff).
         self._not_before: dict[int, float] = {}
+        # This instance's name when several share the database (see the module docstring).
+        self.claimant = ""
 
     @property
     def name(self) -> str:
@@ -113,7 +123,10 @@ class InboundQueue(Generic[Row]):
         """Queue every row still `received` that is not queued already: left by a previous
         run, or its last try failed; with `due_only` (the sweep), only those whose backoff
         has passed. Returns how many were queued."""
-        rows = await self.table.filter(state=InboundState.RECEIVED).order_by("id").values("id")
+        query = self.table.filter(state=InboundState.RECEIVED)
+        if self.claimant:  # not those another live instance is processing
+            query = query.filter(claimable(self.claimant, self.clock.now()))
+        rows = await query.order_by("id").values("id")
         now = asyncio.get_running_loop().time()
         fresh = [int(row["id"]) for row in rows if int(row["id"]) not in self._queued
                  and not (due_only and self._not_before.get(int(row["id"]), now) > now)]
@@ -144,6 +157,10 @@ class InboundQueue(Generic[Row]):
 
     async def process(self, row_id: int) -> str:
         """Try one stored row once; returns what happened to it."""
+        if self.claimant and not await self.table.filter(
+                claimable(self.claimant, self.clock.now()), id=row_id,
+                state=InboundState.RECEIVED).update(claimed_by=self.claimant):
+            return "processed or claimed by another instance"
         row = await self.table.get_or_none(id=row_id, state=InboundState.RECEIVED)
         if row is None:
             return "already processed"

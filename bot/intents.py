@@ -175,6 +175,14 @@ class Preferences:
 
 
 @dataclass(frozen=True)
+class AnswerIn:
+    """"answer in German", "auf Englisch bitte", "réponds en français": the language the
+    contact wants every answer, alert and digest in from now on (vault.answer_language)."""
+
+    language: str  # a catalogue language of vault.i18n: en, de, fr, es, it, nl, pt
+
+
+@dataclass(frozen=True)
 class Unclear:
     text: str
     # Example phrasings that were close, as templates the reply fills from the contact's
@@ -184,5 +192,5 @@ class Unclear:
 
 Command = (
     ListInvoices | ShowInvoice | Balance | Aging | Statement | Payments | Archive | Dispute
-    | TalkToPerson | Help | Preferences | Thanks | ConnectChat
+    | TalkToPerson | Help | Preferences | Thanks | ConnectChat | AnswerIn
 )

@@ -28,6 +28,7 @@ from email.message import EmailMessage
 from bot import bounces, mailscan
 from bot.mailtext import body_text, fresh_body_lines
 from vault.config_mail import MailLimits
+from vault.pool_worker import exit_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ def _limit_worker(max_bytes: int) -> None:
     """Pool initializer: the worker's address space, so a hostile message ends in a
     MemoryError in the worker and never in the machine's OOM killer; and a lower CPU
     priority, so on a busy machine the service's own process is served first."""
+    exit_with_parent()
     resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
     os.nice(10)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from vault.i18n import SOURCE_LANGUAGE, Catalogue
+
 
 @dataclass(frozen=True)
 class Request:
@@ -55,10 +57,12 @@ class ListingRow:
     link: Link | None
     still_due: str = ""  # what is left to pay, when part of the amount was paid
 
-    @property
-    def amount_due(self) -> str:
+    def amount_due(self, words: Catalogue) -> str:
         """The total, and what is still due of it: "€228.48 (€114.24 due)"."""
-        return f"{self.amount} ({self.still_due} due)" if self.still_due else self.amount
+        if not self.still_due:
+            return self.amount
+        return words.gettext("{amount} ({still_due} due)").format(
+            amount=self.amount, still_due=self.still_due)
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,9 @@ class Reply:
     # Chat platforms the contact asked to connect ("connect telegram"): only then does an
     # email reply carry one-click linking offers.
     chat_offers: tuple[str, ...] = ()
+    # The language of its words (vault.i18n), for the words a renderer adds ("issued",
+    # "Links expire"): set by the pipeline from the contact's answer language.
+    language: str = SOURCE_LANGUAGE
 
     def as_text(self) -> str:
         from bot.replies import reply_text

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 from bot.messages import Link as ReplyLink
 from bot.messages import ListingRow, Reply
+from bot.replies import expiry_note
 from notifier.message import InvoiceRow, Link, MailHeaders, Outgoing, Section
+from vault.i18n import Catalogue, catalogue
 from vault.vocabulary import Channel, OutboxKind
-
-OFFER_INTRO = "Prefer chat? Link your chat account in one click and ask us there:"
 
 
 def reply_message(
@@ -23,27 +23,30 @@ def reply_message(
 ) -> Outgoing:
     """`mail` is needed for email and ignored elsewhere; `offers` are one-click links to
     ask in a chat instead (Telegram deep link, Slack sign-in page)."""
-    sections = _sections(reply)
+    words = catalogue(reply.language, "messages")
+    sections = _sections(reply, words)
     if offers:
-        sections.append(Section(text=(OFFER_INTRO,), links=_links(offers)))
+        intro = words.gettext("Prefer chat? Link your chat account in one click and ask us "
+                              "there:")
+        sections.append(Section(text=(intro,), links=_links(offers)))
     channel = Channel(channel)
     return Outgoing(kind=kind, channel=channel, recipient=recipient, key=key,
                     title=reply.subject, sections=tuple(sections), contact_id=contact_id,
-                    mail=mail if channel == Channel.EMAIL else None)
+                    mail=mail if channel == Channel.EMAIL else None, language=reply.language)
 
 
-def _sections(reply: Reply) -> list[Section]:
+def _sections(reply: Reply, words: Catalogue) -> list[Section]:
     if not reply.sections:
-        return [_section(reply, "", with_expiry=True)]
+        return [_section(reply, "", words, with_expiry=True)]
     parts = [Section(text=(reply.intro,))]
-    parts += [_section(part, f"{number}. {part.subject}", with_expiry=False)
+    parts += [_section(part, f"{number}. {part.subject}", words, with_expiry=False)
               for number, part in enumerate(reply.sections, 1)]
-    closing = (*_expiry(reply.links_expire), *((reply.outro,) if reply.outro else ()))
+    closing = (*_expiry(reply.links_expire, words), *((reply.outro,) if reply.outro else ()))
     return parts + ([Section(after=closing)] if closing else [])
 
 
-def _section(reply: Reply, heading: str, *, with_expiry: bool) -> Section:
-    expiry = _expiry(reply.links_expire) if with_expiry else ()
+def _section(reply: Reply, heading: str, words: Catalogue, *, with_expiry: bool) -> Section:
+    expiry = _expiry(reply.links_expire, words) if with_expiry else ()
     return Section(
         heading=heading, text=(reply.intro,) if reply.intro else (),
         rows=tuple(_row(line) for line in reply.rows), links=_links(reply.links),
@@ -60,5 +63,5 @@ def _links(links: Sequence[ReplyLink]) -> tuple[Link, ...]:
     return tuple(Link(link.label, link.url) for link in links)
 
 
-def _expiry(expires: str) -> tuple[str, ...]:
-    return (f"Links expire {expires}. Ask again for fresh ones.",) if expires else ()
+def _expiry(expires: str, words: Catalogue) -> tuple[str, ...]:
+    return (expiry_note(expires, words),) if expires else ()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from bot import registry, replies
@@ -17,17 +17,20 @@ from bot.answers import Context, Tools
 from bot.answers.escalate import tell_ar_if_needed
 from bot.commands import parse_request
 from bot.identity import Refusal, identify
-from bot.intents import Command, Dispute, TalkToPerson, Unclear
+from bot.intents import AnswerIn, Command, Dispute, TalkToPerson, Unclear
+from bot.language.detect import written_in
 from bot.messages import Reply, Request
 from vault import audit, links, metrics
+from vault.answer_language import answer_language
 from vault.clock import Clock
 from vault.config import Config
 from vault.documents import DocumentStore
 from vault.escalations import escalate
 from vault.formats import Formats
+from vault.i18n import SOURCE_LANGUAGE
 from vault.invoices import AccountScope
 from vault.models import Contact
-from vault.statements import HtmlRenderer, LazyPdfRenderer
+from vault.statements import DocumentRenderer, LazyPdfRenderer
 from vault.vocabulary import EscalationKind, RequestOutcome
 
 MAX_REQUESTS = 10  # per message: enough for a real list, not for a denial of service
@@ -54,7 +57,8 @@ class Pipeline:
         config: Config,
         signer: links.LinkSigner,
         clock: Clock,
-        renderer: HtmlRenderer | None = None,
+        renderer: DocumentRenderer | None = None,
+        store: DocumentStore | None = None,
     ) -> None:
         self.config = config
         # Now and today (what "March" means, in the contact's time zone); its as_of
@@ -62,8 +66,12 @@ class Pipeline:
         self.clock = clock
         own = LazyPdfRenderer()  # starts no process until a statement is asked for
         self._own_renderer = own if renderer is None else None
+        # Its own store when not given the service's (closed by close()).
+        self._own_store: DocumentStore | None = None
+        if store is None:
+            store = self._own_store = DocumentStore.open(config.vault)
         self.tools = Tools(config=config, signer=signer, clock=clock,
-                           renderer=renderer or own, store=DocumentStore(config.vault_path))
+                           renderer=renderer or own, store=store)
 
     async def handle(self, request: Request) -> Answer:
         started = time.perf_counter()
@@ -84,6 +92,7 @@ class Pipeline:
         fmt = Formats.of(who.locale or scope.account.locale, who.timezone or scope.account.timezone)
         today = self.clock.today(fmt.timezone)
         requests = commands or self._requests(request.text, today, fmt)
+        fmt = replace(fmt, language=_language(who, scope, request, requests))
         parts = [await self._answer(Context(scope, fmt, today, request, n, self.tools), command)
                  for n, command in enumerate(requests)]
         reply = replies.combine(parts, today, fmt)
@@ -124,14 +133,25 @@ class Pipeline:
                            outcome=outcome.value, received_at=request.received_at.isoformat())
         # A notice only ever goes to an address on file, never to whoever wrote.
         recipient = contact.email if contact and contact.active else None
-        return Answer(reply=replies.neutral_notice(), recipient=recipient,
+        language = written_in(request.text) or SOURCE_LANGUAGE
+        return Answer(reply=replies.neutral_notice(language), recipient=recipient,
                       contact_id=contact.id if contact else None, refused=refusal.kind,
                       outcome=outcome)
 
     async def close(self) -> None:
-        """Stop the statement renderer this pipeline started, if it started one."""
+        """Stop the statement renderer and close the store this pipeline started, if any."""
         if self._own_renderer is not None:
             await self._own_renderer.close()
+        if self._own_store is not None:
+            await self._own_store.close()
+
+
+def _language(who: Contact, scope: AccountScope, request: Request,
+              requests: list[Command | Unclear]) -> str:
+    """The answer's language (vault.answer_language); "answer in German" in this very
+    message already counts, so its confirmation comes in German."""
+    chosen = next((c.language for c in requests if isinstance(c, AnswerIn)), None)
+    return chosen or answer_language(who, scope.account, written_in(request.text))
 
 
 def _outcome(requests: list[Command | Unclear]) -> RequestOutcome:

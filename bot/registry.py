@@ -26,6 +26,7 @@ from bot.answers.courtesy import thanks
 from bot.answers.detail import show_invoice
 from bot.answers.escalate import dispute, talk_to_person
 from bot.answers.help import help_reply, not_allowed
+from bot.answers.language import answer_in
 from bot.answers.listing import list_invoices
 from bot.answers.money import aging, balance
 from bot.answers.payments import payments
@@ -33,6 +34,7 @@ from bot.answers.preferences import answer_preferences
 from bot.answers.statement import statement
 from bot.intents import (
     Aging,
+    AnswerIn,
     Archive,
     Balance,
     Command,
@@ -54,6 +56,12 @@ from vault.vocabulary import Role
 Handler = Callable[[Context, Any], Awaitable[Reply]]
 
 
+def N_(text: str) -> str:
+    """Marks an English text for the `messages` catalogue (Babel's extract finds it); the
+    help translates it when it shows it, in the asking contact's language."""
+    return text
+
+
 @dataclass(frozen=True)
 class Entry:
     """One command: what parses to it, what answers it, who may ask, how to ask."""
@@ -61,8 +69,8 @@ class Entry:
     kind: type[Command]
     handler: Handler
     minimum: Role
-    name: str  # what it is called in a sentence: "lists of invoices"
-    examples: tuple[str, ...]  # templates: fields filled from the contact's account
+    name: str  # what it is called in a sentence: "lists of invoices" (English; N_)
+    examples: tuple[str, ...]  # templates: fields filled from the contact's account (N_)
 
     def allows(self, role: Role) -> bool:
         return role.at_least(self.minimum)
@@ -78,25 +86,30 @@ async def _help(ctx: Context, command: Help) -> Reply:
 
 # In the order help lists them.
 REGISTRY: tuple[Entry, ...] = (
-    Entry(ListInvoices, list_invoices, Role.AP, "lists of invoices", (
-        "invoices {month}", "unpaid", "overdue invoices", "paid invoices {year}",
-        "invoices over {amount}", "invoices for {entity}", "invoices {po}",
-        "last 3 invoices", "invoices due this week")),
-    Entry(ShowInvoice, show_invoice, Role.AP, "an invoice in detail", ("invoice {invoice}",)),
-    Entry(Balance, balance, Role.AP, "your balance", ("balance",)),
-    Entry(Payments, payments, Role.AP, "payments", ("payments", "payments {month}")),
-    Entry(Archive, archive, Role.AP, "archives", ("all {year} as zip",)),
-    Entry(Statement, statement, Role.APPROVER, "statements", ("statement", "statement Q1")),
-    Entry(Aging, aging, Role.APPROVER, "aging reports", ("aging",)),
-    Entry(Dispute, dispute, Role.AP, "disputes", ("dispute {invoice} wrong quantity",)),
-    Entry(TalkToPerson, talk_to_person, Role.AP, "talking to a person", ("talk to a person",)),
-    Entry(Preferences, answer_preferences, Role.AP, "notification settings",
-          ("my notification settings",)),
-    Entry(ConnectChat, connect_chat, Role.AP, "asking us in Slack or Telegram",
-          ("connect telegram", "connect slack")),
-    Entry(Help, _help, Role.AP, "help", ("help",)),
+    Entry(ListInvoices, list_invoices, Role.AP, N_("lists of invoices"), (
+        N_("invoices {month}"), N_("unpaid"), N_("overdue invoices"),
+        N_("paid invoices {year}"), N_("invoices over {amount}"), N_("invoices for {entity}"),
+        N_("invoices {po}"), N_("last 3 invoices"), N_("invoices due this week"))),
+    Entry(ShowInvoice, show_invoice, Role.AP, N_("an invoice in detail"),
+          (N_("invoice {invoice}"),)),
+    Entry(Balance, balance, Role.AP, N_("your balance"), (N_("balance"),)),
+    Entry(Payments, payments, Role.AP, N_("payments"), (N_("payments"), N_("payments {month}"))),
+    Entry(Archive, archive, Role.AP, N_("archives"), (N_("all {year} as zip"),)),
+    Entry(Statement, statement, Role.APPROVER, N_("statements"),
+          (N_("statement"), N_("statement Q1"))),
+    Entry(Aging, aging, Role.APPROVER, N_("aging reports"), (N_("aging"),)),
+    Entry(Dispute, dispute, Role.AP, N_("disputes"), (N_("dispute {invoice} wrong quantity"),)),
+    Entry(TalkToPerson, talk_to_person, Role.AP, N_("talking to a person"),
+          (N_("talk to a person"),)),
+    Entry(Preferences, answer_preferences, Role.AP, N_("notification settings"),
+          (N_("my notification settings"),)),
+    Entry(AnswerIn, answer_in, Role.AP, N_("the language of our answers"),
+          (N_("answer in German"),)),
+    Entry(ConnectChat, connect_chat, Role.AP, N_("asking us in Slack or Telegram"),
+          (N_("connect telegram"), N_("connect slack"))),
+    Entry(Help, _help, Role.AP, N_("help"), (N_("help"),)),
     # No examples: help never offers it; "thanks" alone gets a short answer, not the help.
-    Entry(Thanks, thanks, Role.AP, "thanks", ()),
+    Entry(Thanks, thanks, Role.AP, N_("thanks"), ()),
 )
 _BY_KIND = {entry.kind: entry for entry in REGISTRY}
 
@@ -112,5 +125,5 @@ async def answer(ctx: Context, command: Command | Unclear) -> Reply:
         return await help_reply(ctx, REGISTRY, unclear=command)
     entry, role = entry_for(command), Role.of(ctx.scope.contact.role)
     if not entry.allows(role):
-        return not_allowed(role, entry)
+        return not_allowed(role, entry, ctx.fmt)
     return await entry.handler(ctx, command)

@@ -21,7 +21,6 @@ from vault.links import LinkSigner
 from vault.models import Contact, Grant
 from vault.vocabulary import OutboxKind
 
-OPEN_ACCOUNT = "Open your account"
 LINKED_KINDS = (OutboxKind.REPLY, OutboxKind.ALERT, OutboxKind.DIGEST, OutboxKind.TEST)
 
 
@@ -51,7 +50,8 @@ class AccountLinks:
         url = await self.url_for(message)
         if not url:
             return message
-        section = Section(links=(Link(OPEN_ACCOUNT, url),))
+        label = message.words.gettext("Open your account")  # in the message's language
+        section = Section(links=(Link(label, url),))
         return replace(message, sections=(*message.sections, section))
 
 

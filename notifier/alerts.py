@@ -28,6 +28,7 @@ from notifier import compose, outbox, preferences
 from notifier.message import MailHeaders, Outgoing, mail_from
 from notifier.unsubscribe import unsubscribe_signer, unsubscribe_url
 from vault import links
+from vault.answer_language import answer_language
 from vault.config import Config
 from vault.formats import Formats
 from vault.invoices import AccountScope
@@ -148,7 +149,9 @@ class Recipient:
     @property
     def fmt(self) -> Formats:
         zone = preferences.contact_zone(self.contact, self.account)
-        return Formats.of(self.contact.locale or self.account.locale, zone.key)
+        # The contact's answer language (their choice, else the locales): no request here.
+        return Formats.of(self.contact.locale or self.account.locale, zone.key,
+                          language=answer_language(self.contact, self.account))
 
     def address(self, channel: str) -> str | None:
         """Where this channel's messages go now, or None if the route is gone."""
@@ -249,19 +252,20 @@ async def document_link(ctx: AlertContext, who: Recipient, invoice: Invoice,
         return None
     grant = await links.grant(scope, documents, invoice.number, ctx.config.link_ttl, now)
     url = links.link_url(ctx.config.public_url, ctx.signer, grant)
-    return compose.DocumentLink(f"Invoice {invoice.number} (PDF)", url,
-                                who.fmt.moment(grant.expires_at))
+    label = who.fmt.words.gettext("Invoice {number} (PDF)").format(number=invoice.number)
+    return compose.DocumentLink(label, url, who.fmt.moment(grant.expires_at))
 
 
 def outgoing(ctx: AlertContext, key: str, channel: str, kind: OutboxKind, who: Recipient,
              address: str, subject: str, alerts: list[compose.Alert]) -> Outgoing:
     """An alert or digest for the outbox; email opens with a line on whose account."""
-    email = channel == Channel.EMAIL
-    intro = f"An update from {ctx.config.seller.name} on your account {who.account.name}:"
+    email, fmt = channel == Channel.EMAIL, who.fmt
+    intro = fmt.words.gettext("An update from {seller} on your account {account}:").format(
+        seller=ctx.config.seller.name, account=who.account.name)
     return compose.alert_message(
         key=key, kind=kind, channel=Channel(channel), recipient=address,
         contact_id=who.contact.id, title=subject, intro=intro if email else "", alerts=alerts,
-        mail=ctx.mail_headers(who.contact) if email else None)
+        mail=ctx.mail_headers(who.contact) if email else None, language=fmt.language)
 
 
 # ---- reconcile ----------------------------------------------------------------------------

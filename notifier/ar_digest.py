@@ -23,6 +23,7 @@ from notifier.alerts import AlertContext
 from notifier.digests import last_period
 from notifier.message import Outgoing, Section, mail_from
 from vault import report
+from vault.i18n import SOURCE_LANGUAGE, Catalogue, catalogue
 from vault.models import Account, Contact, Digest, DigestItem, Escalation, OutboxMessage
 from vault.vocabulary import Channel, DigestState, EscalationKind, OutboxKind
 
@@ -50,10 +51,17 @@ class Item:
     summary: str
     action: str
 
-    def section(self) -> Section:
+    def section(self, words: Catalogue) -> Section:
+        _ = words.gettext
         return Section(heading=f"{self.what} - {self.account}", details=(
-            f"who: {self.who}", f"when: {self.when}", f"details: {self.summary}",
-            f"what you can do: {self.action}"))
+            _("who: {who}").format(who=self.who), _("when: {when}").format(when=self.when),
+            _("details: {details}").format(details=self.summary),
+            _("what you can do: {action}").format(action=self.action)))
+
+
+def ar_words(ctx: AlertContext) -> Catalogue:
+    """AR reads in the seller's language (seller.locale), not a contact's."""
+    return catalogue(ctx.config.seller.locale, "messages")
 
 
 async def items_of(escalations: list[Escalation], ctx: AlertContext) -> list[Item]:
@@ -61,25 +69,26 @@ async def items_of(escalations: list[Escalation], ctx: AlertContext) -> list[Ite
     contacts = {c.id: c for c in await Contact.filter(id__in=contact_ids)}
     account_ids = {e.account_id for e in escalations} | {c.account_id for c in contacts.values()}
     accounts = {a.id: a for a in await Account.filter(id__in=account_ids - {None})}
-    zone = ctx.config.seller.timezone
+    zone, _ = ctx.config.seller.timezone, ar_words(ctx).gettext
     found = []
     for esc in escalations:
         what, action = EscalationKind(esc.kind).label, EscalationKind(esc.kind).action
         contact = contacts.get(esc.contact_id or 0)
         account = accounts.get(esc.account_id or (contact.account_id if contact else 0))
-        who = contact.email if contact else (esc.address or "unknown")
+        who = contact.email if contact else (esc.address or _("unknown"))
         if contact and esc.address and esc.address.lower() != contact.email:
-            who += f" (at {esc.address})"  # e.g. a chat id
+            who = _("{email} (at {address})").format(email=who, address=esc.address)  # chat id
         found.append(Item(
             kind=esc.kind, what=what, who=who, summary=esc.summary or "-", action=action,
-            account=f"{account.name} ({account.account_id})" if account else "no account",
+            account=f"{account.name} ({account.account_id})" if account else _("no account"),
             when=esc.at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
         ))
     return found
 
 
-def sections_of(items: list[Item]) -> tuple[Section, ...]:
+def sections_of(items: list[Item], words: Catalogue | None = None) -> tuple[Section, ...]:
     """The items in order, capped per sender and in all; the rest counted per sender."""
+    words = words or catalogue(SOURCE_LANGUAGE, "messages")
     listed: list[Item] = []
     per_sender: dict[str, int] = {}
     left_out: dict[str, int] = {}
@@ -90,29 +99,34 @@ def sections_of(items: list[Item]) -> tuple[Section, ...]:
             per_sender[item.who] = seen + 1
         else:
             left_out[item.who] = left_out.get(item.who, 0) + 1
-    sections = [item.section() for item in listed]
+    sections = [item.section(words) for item in listed]
     if left_out:
         most = sorted(left_out.items(), key=lambda pair: -pair[1])
-        lines = [f"and {n} more from {who}" for who, n in most[:MAX_SENDER_LINES]]
+        lines = [words.ngettext("and {count} more from {who}", "and {count} more from {who}", n
+                                ).format(count=n, who=who) for who, n in most[:MAX_SENDER_LINES]]
         rest = [n for _, n in most[MAX_SENDER_LINES:]]
         if rest:
-            lines.append(f"and {sum(rest)} more from {len(rest)} other senders")
-        sections.append(Section(heading="Not listed one by one", notes=tuple(lines)))
+            lines.append(words.ngettext("and {count} more from {senders} other sender",
+                                        "and {count} more from {senders} other senders",
+                                        len(rest)).format(count=sum(rest), senders=len(rest)))
+        sections.append(Section(heading=words.gettext("Not listed one by one"),
+                                notes=tuple(lines)))
     return tuple(sections)
 
 
 def _message(ctx: AlertContext, key: str, channel: Channel, recipient: str, subject: str,
              items: list[Item], extra: tuple[Section, ...] = ()) -> Outgoing:
-    mail = mail_from(ctx.config.email)
+    mail, words = mail_from(ctx.config.email), ar_words(ctx)
     return Outgoing(
         kind=OutboxKind.DIGEST, channel=channel, recipient=recipient, key=key, title=subject,
-        sections=sections_of(items) + extra, mail=mail if channel == Channel.EMAIL else None)
+        sections=sections_of(items, words) + extra,
+        mail=mail if channel == Channel.EMAIL else None, language=words.language)
 
 
-async def week_summary(now: datetime) -> Section:
+async def week_summary(now: datetime, words: Catalogue) -> Section:
     """The week's figures in one line (vault.report, as `invoicebot report` prints them)."""
     figures = await report.build(now - SUMMARY_WEEK)
-    return Section(heading="The last 7 days", text=(figures.summary_line(),))
+    return Section(heading=words.gettext("The last 7 days"), text=(figures.summary_line(),))
 
 
 async def _send(
@@ -147,9 +161,11 @@ async def ar_digest(ctx: AlertContext, now: datetime) -> int:
             await DigestItem.bulk_create(
                 [DigestItem(digest_id=digest.id, escalation_id=e.id) for e in escalations])
             if items:
-                day = period.moment.date().isoformat()
-                subject = f"AR digest {day}: {len(items)} item{'s' if len(items) != 1 else ''}"
-                await _send(ctx, key, subject, items, now, (await week_summary(now),))
+                words = ar_words(ctx)
+                subject = words.ngettext("AR digest {day}: {count} item",
+                                         "AR digest {day}: {count} items", len(items)).format(
+                    day=period.moment.date().isoformat(), count=len(items))
+                await _send(ctx, key, subject, items, now, (await week_summary(now, words),))
     except IntegrityError:  # another process made this period's digest
         return 0
     return len(items)

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from notifier.message import Link, MailHeaders, Outgoing, Section
+from notifier.words import status_label
 from vault import amounts
 from vault.formats import Formats
+from vault.i18n import SOURCE_LANGUAGE, Catalogue, catalogue
 from vault.models import Invoice, InvoiceEvent
-from vault.vocabulary import Channel, EventKind, InvoiceStatus, OutboxKind
+from vault.vocabulary import Channel, EventKind, OutboxKind
 
 
 @dataclass(frozen=True)
@@ -37,28 +39,40 @@ class Alert:
 
 def alert_for(event: InvoiceEvent, invoice: Invoice, fmt: Formats,
               link: DocumentLink | None) -> Alert:
-    number, total = invoice.number, fmt.money(invoice.total, invoice.currency)
+    words, _ = fmt.words, fmt.words.gettext
+    total = fmt.money(invoice.total, invoice.currency)
     due = fmt.day(invoice.due_date)
-    status = InvoiceStatus.label_of(invoice.status)
-    if event.kind == EventKind.ISSUED:
-        headline = f"New invoice {number}: {total}, due {due}"
-    elif event.kind == EventKind.STATUS_CHANGED:
-        old = InvoiceStatus.label_of(event.old_status or "")
-        new = InvoiceStatus.label_of(event.new_status or "")
-        headline = f"Invoice {number}: {old} -> {new}"
-    elif event.kind == EventKind.PAYMENT_RECEIVED:
-        paid = fmt.money(event.amount or Decimal(0), invoice.currency)
-        headline = f"Payment received for invoice {number}: {paid}"
-    elif event.kind == EventKind.DUE_SOON:
-        headline = f"Invoice {number} is due on {due}: {total}"
-    elif event.kind == EventKind.CREDIT_NOTE_ISSUED:
-        credited = fmt.money(event.amount or Decimal(0), invoice.currency)
-        headline = f"Credit note for invoice {number}: {credited}"
-    else:
-        headline = f"Invoice {number}: {event.kind}"
     open_amount = fmt.money(amounts.due_of(invoice), invoice.currency)
-    details = (f"Amount: {total} (open: {open_amount})", f"Due date: {due}", f"Status: {status}")
-    return Alert(headline, details, link)
+    details = (_("Amount: {total} (open: {open})").format(total=total, open=open_amount),
+               _("Due date: {day}").format(day=due),
+               _("Status: {status}").format(status=status_label(invoice.status, words)))
+    return Alert(_headline(event, invoice, fmt), details, link)
+
+
+def _headline(event: InvoiceEvent, invoice: Invoice, fmt: Formats) -> str:
+    """What happened, one whole sentence per kind of event."""
+    words, _ = fmt.words, fmt.words.gettext
+    number, total = invoice.number, fmt.money(invoice.total, invoice.currency)
+    due, amount = fmt.day(invoice.due_date), fmt.money(event.amount or Decimal(0),
+                                                        invoice.currency)
+    if event.kind == EventKind.ISSUED:
+        return _("New invoice {number}: {total}, due {due}").format(
+            number=number, total=total, due=due)
+    if event.kind == EventKind.STATUS_CHANGED:
+        return _("Invoice {number}: {old} -> {new}").format(
+            number=number, old=status_label(event.old_status or "", words),
+            new=status_label(event.new_status or "", words))
+    if event.kind == EventKind.PAYMENT_RECEIVED:
+        return _("Payment received for invoice {number}: {amount}").format(
+            number=number, amount=amount)
+    if event.kind == EventKind.DUE_SOON:
+        return _("Invoice {number} is due on {due}: {total}").format(
+            number=number, due=due, total=total)
+    if event.kind == EventKind.CREDIT_NOTE_ISSUED:
+        return _("Credit note for invoice {number}: {amount}").format(
+            number=number, amount=amount)
+    # An event kind without its own sentence yet: named by its code.
+    return _("Invoice {number}: {event}").format(number=number, event=event.kind)
 
 
 # ---- the message -------------------------------------------------------------------------
@@ -66,18 +80,20 @@ def alert_for(event: InvoiceEvent, invoice: Invoice, fmt: Formats,
 def alert_message(
     *, key: str, kind: OutboxKind, channel: Channel, recipient: str, contact_id: int,
     title: str, intro: str, alerts: Sequence[Alert], mail: MailHeaders | None,
+    language: str = SOURCE_LANGUAGE,
 ) -> Outgoing:
     """Alerts to one contact: each a card headed by what happened, with its facts and a
     download link."""
     sections = [Section(text=(intro,))] if intro else []
-    sections += [_card(alert) for alert in alerts]
+    words = catalogue(language, "messages")
+    sections += [_card(alert, words) for alert in alerts]
     return Outgoing(kind=kind, channel=channel, recipient=recipient, key=key, title=title,
                     sections=tuple(sections), contact_id=contact_id,
-                    mail=mail if channel == Channel.EMAIL else None)
+                    mail=mail if channel == Channel.EMAIL else None, language=language)
 
 
-def _card(alert: Alert) -> Section:
+def _card(alert: Alert, words: Catalogue) -> Section:
     links = () if alert.link is None else (Link(
-        f"Download {alert.link.label}", alert.link.url,
-        f"link valid until {alert.link.expires}"),)
+        words.gettext("Download {document}").format(document=alert.link.label), alert.link.url,
+        words.gettext("link valid until {moment}").format(moment=alert.link.expires)),)
     return Section(heading=alert.headline, details=alert.details, links=links)

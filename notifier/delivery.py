@@ -7,23 +7,22 @@ permanent -> dead (and AR hears of it), temporary -> retry later.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import mailbox
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from email.utils import getaddresses
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 import aiosmtplib
 
 from notifier import outbox
 from notifier.email_send import Brand, wire
+from notifier.smtp_pool import IDLE_TIMEOUT, KEEP, RelayConnection, RelayPool
 from vault import metrics
 from vault.config import EmailConfig, parse_hostport
 from vault.links import LinkSigner, has_sealed_links, unseal_links
@@ -51,14 +50,6 @@ class Sender(Protocol):
         channel's renderer, or a row queued before it) or raise DeliveryError."""
 
 
-@runtime_checkable
-class Connected(Protocol):
-    """A sender that can keep one connection open for a round of sends."""
-
-    def connection(self) -> contextlib.AbstractAsyncContextManager[None]:
-        """Within this block, sends may share one connection."""
-
-
 class MaildirSender:
     """Writes each message into a Maildir: the embedded default, and what demos read."""
 
@@ -82,11 +73,14 @@ class MaildirSender:
 class SmtpSender:
     """Hands each message to an SMTP relay; 5xx is permanent, the rest is worth a retry.
 
-    Inside `async with sender.connection():` the sends share one SMTP connection (opened
-    on first use, opened again after it broke, QUIT at the end of the block); outside it,
-    each send has a connection of its own. A refusal (RCPT or DATA) belongs to that message
-    only: aiosmtplib answers it with RSET, and the next message goes over the same
-    connection. `timeout` bounds each SMTP command, not a whole send.
+    Connections are kept for the next message (notifier.smtp_pool: per relay, closed
+    when idle; `keep=0` opens one per message). A refusal (RCPT or DATA) belongs to that
+    message only: aiosmtplib answers it with RSET and the connection goes on. A kept
+    connection the relay dropped before our DATA went out is replaced and the message
+    sent on a fresh one at once; once DATA went out, the relay may have accepted it, so a
+    lost connection is a temporary failure the outbox retries (the recipient may then get
+    it twice, as with any SMTP client; the Message-ID stays the same). `timeout` bounds
+    each SMTP command, not a whole send.
     """
 
     channel = "email"
@@ -94,81 +88,87 @@ class SmtpSender:
     def __init__(
         self, host: str, port: int, timeout: float = 30.0, envelope_from: str = "",
         brand: Brand | None = None, relay: RelayAccess | None = None,
+        idle_timeout: float = IDLE_TIMEOUT, keep: int = KEEP,
     ) -> None:
         self.host, self.port, self.timeout = host, port, timeout
         self.envelope_from = envelope_from
         self.brand = brand
         self.relay = relay or RelayAccess()
-        self._client: aiosmtplib.SMTP | None = None
-        self._reuse = False
-
-    @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[None]:
-        """Share one connection among the sends made inside this block."""
-        self._reuse = True
-        try:
-            yield
-        finally:
-            self._reuse = False
-            await self._hang_up()
+        self.pool = RelayPool(self._client, idle_timeout=idle_timeout, keep=keep)
 
     async def send(self, recipient: str, payload: bytes) -> None:
         payload = _wire(payload, self.brand)
         sender = self.envelope_from or _header_from(payload)
         try:
-            client = await self._connected(sender)
+            client, kept = await self.pool.take(sender)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise _not_connected(exc) from exc
+        try:
+            await self._transaction(client, sender, recipient, payload, retry=kept)
+        except _Stale:  # nothing reached the relay: once more, on a fresh connection
+            log.info("smtp relay %s:%s closed a kept connection; sending on a new one",
+                     self.host, self.port)
+            try:
+                client = await self.pool.open(sender)
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                raise _not_connected(exc) from exc
+            await self._transaction(client, sender, recipient, payload, retry=False)
+
+    async def _transaction(self, client: RelayConnection, sender: str, recipient: str,
+                           payload: bytes, *, retry: bool) -> None:
+        """One message on `client`; the client goes back to the pool when it is fit."""
+        client.data_sent = False
+        try:
             await client.sendmail(sender, [recipient], payload)
         except aiosmtplib.SMTPRecipientsRefused as exc:
+            self.pool.put_back(client)  # RSET was sent: fit for the next message
             raise _by_code(exc.recipients[0].code, exc.recipients[0].message) from exc
-        except aiosmtplib.SMTPServerDisconnected as exc:
-            self._drop()
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
         except aiosmtplib.SMTPResponseException as exc:
-            if exc.code == 421:  # the relay is closing this connection
-                self._drop()
+            if exc.code != 421:  # refused, RSET sent: the connection goes on
+                self.pool.put_back(client)
+                raise _by_code(exc.code, exc.message) from exc
+            client.close()  # 421: the relay is closing this connection
+            if retry and not client.data_sent:
+                raise _Stale from exc
             raise _by_code(exc.code, exc.message) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            self._drop()  # the conversation is in an unknown state: start a fresh one
+            client.close()  # the conversation is in an unknown state: never reused
+            if retry and not client.data_sent and isinstance(
+                    exc, (aiosmtplib.SMTPServerDisconnected, ConnectionError)):
+                raise _Stale from exc
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
         except asyncio.CancelledError:
-            self._drop()  # maybe mid-DATA: a QUIT now would become part of the message
+            client.close()  # maybe mid-DATA: a QUIT now would become part of the message
             raise
-        finally:
-            if not self._reuse:
-                await self._hang_up()
+        self.pool.put_back(client)
 
-    async def _connected(self, sender: str) -> aiosmtplib.SMTP:
-        # is_connected turns False once the loop has seen the relay close an idle
-        # connection, so a stale connection is replaced before anything is sent on it.
-        if self._client is None or not self._client.is_connected:
-            self._drop()
-            relay = self.relay
-            client = aiosmtplib.SMTP(
-                hostname=self.host, port=self.port, timeout=self.timeout,
-                # Explicit: the default (socket.getfqdn) may block on a DNS lookup.
-                local_hostname=sender.rpartition("@")[2] or "localhost",
-                # None: STARTTLS whenever the relay offers it; True: refuse one that doesn't.
-                # The certificate is always verified, against the system's CAs or ours.
-                start_tls=True if relay.require_tls else None, validate_certs=True,
-                cert_bundle=str(relay.ca_file) if relay.ca_file else None,
-                username=relay.username or None, password=relay.password or None,
-            )
-            await client.connect()
-            self._client = client
-        return self._client
+    def _client(self, sender: str) -> RelayConnection:
+        relay = self.relay
+        return RelayConnection(
+            hostname=self.host, port=self.port, timeout=self.timeout,
+            # Explicit: the default (socket.getfqdn) may block on a DNS lookup.
+            local_hostname=sender.rpartition("@")[2] or "localhost",
+            # None: STARTTLS whenever the relay offers it; True: refuse one that doesn't.
+            # The certificate is always verified, against the system's CAs or ours.
+            start_tls=True if relay.require_tls else None, validate_certs=True,
+            cert_bundle=str(relay.ca_file) if relay.ca_file else None,
+            username=relay.username or None, password=relay.password or None,
+        )
 
-    def _drop(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+    async def close(self) -> None:
+        """QUIT the kept connections (the service stopping)."""
+        await self.pool.close()
 
-    async def _hang_up(self) -> None:
-        client, self._client = self._client, None
-        if client is not None and client.is_connected:
-            try:
-                await client.quit()
-            except (aiosmtplib.SMTPException, OSError, TimeoutError):
-                client.close()  # a relay that will not say goodbye still gets closed
+
+def _not_connected(exc: Exception) -> DeliveryError:
+    """Connecting failed: a relay's answer (a 5xx to AUTH is permanent) or the network."""
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return _by_code(exc.code, exc.message)
+    return DeliveryError(f"{type(exc).__name__}: {exc}")
+
+
+class _Stale(Exception):
+    """A kept connection was lost before the message's DATA went out."""
 
 
 def _wire(payload: bytes, brand: Brand | None) -> bytes:
@@ -213,6 +213,12 @@ class RelayAccess:
                    email.outbound_username, email.outbound_password)
 
 
+async def close_sender(sender: Sender) -> None:
+    """Let go of what a sender keeps open (SmtpSender's connections); others keep nothing."""
+    if isinstance(sender, SmtpSender):
+        await sender.close()
+
+
 def sender_for(outbound: str, *, envelope_from: str = "", timeout: float = 30.0,
                brand: Brand | None = None, relay: RelayAccess | None = None) -> Sender:
     """The sender for email.outbound: "maildir:PATH" or "smtp://HOST:PORT"; `brand`
@@ -233,6 +239,7 @@ async def dispatch_once(
     lease: timedelta = LEASE,
     claim: int = CLAIM,
     signer: LinkSigner | None = None,
+    claimant: str = "",
 ) -> int:
     """Send up to `batch` due messages of the sender's channel; returns how many were sent.
 
@@ -240,23 +247,24 @@ async def dispatch_once(
     marked sent as soon as the relay accepted it, so a worker that dies leaves at most
     the one message in flight to be sent again. The lease covers every row this worker
     holds: a send may take at most half a lease, and when less than half is left the
-    remaining rows' leases are renewed before the next send. Sends share one connection
-    when the sender offers one (SmtpSender.connection). `signer` signs the download
+    remaining rows' leases are renewed before the next send. SmtpSender keeps its
+    connections between sends and rounds (notifier.smtp_pool). `signer` signs the download
     links the outbox stored sealed (vault.links.seal_links); without it a row that has
-    some waits for a round that has one.
+    some waits for a round that has one. `claimant` names this instance when several
+    share the database (notifier.outbox.claim).
     """
     clock = RoundClock(now)
     sent = taken = 0
-    async with _connection(sender):
-        while taken < batch:
-            # Rows of dead workers once a round: on PostgreSQL every row that went
-            # through `sending` leaves index entries that this query reads until vacuum.
-            rows = await outbox.claim(min(claim, batch - taken), lease, clock.lease_time(),
-                                      channel=sender.channel, reclaim=taken == 0)
-            if not rows:
-                break
-            taken += len(rows)
-            sent += await _deliver_held(sender, rows, clock, lease, signer)
+    while taken < batch:
+        # Rows of dead workers once a round: on PostgreSQL every row that went
+        # through `sending` leaves index entries that this query reads until vacuum.
+        rows = await outbox.claim(min(claim, batch - taken), lease, clock.lease_time(),
+                                  channel=sender.channel, reclaim=taken == 0,
+                                  claimant=claimant)
+        if not rows:
+            break
+        taken += len(rows)
+        sent += await _deliver_held(sender, rows, clock, lease, signer)
     return sent
 
 
@@ -275,12 +283,6 @@ class RoundClock:
 
     def stamp(self) -> datetime:
         return self.given
-
-
-def _connection(sender: Sender) -> contextlib.AbstractAsyncContextManager[None]:
-    if isinstance(sender, Connected):
-        return sender.connection()
-    return contextlib.nullcontext()
 
 
 async def _deliver_held(

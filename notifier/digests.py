@@ -133,6 +133,11 @@ def _address(who: Recipient, channel: str) -> str:
 
 
 def _subject(who: Recipient, period: Period, count: int) -> str:
-    kind = "weekly" if who.settings.cadence == Cadence.WEEKLY else "daily"
-    updates = f"{count} update{'s' if count != 1 else ''}"
-    return f"Your {kind} invoice digest for {who.fmt.day(period.moment.date())}: {updates}"
+    words, day = who.fmt.words, who.fmt.day(period.moment.date())
+    if who.settings.cadence == Cadence.WEEKLY:
+        return words.ngettext("Your weekly invoice digest for {day}: {count} update",
+                              "Your weekly invoice digest for {day}: {count} updates",
+                              count).format(day=day, count=count)
+    return words.ngettext("Your daily invoice digest for {day}: {count} update",
+                          "Your daily invoice digest for {day}: {count} updates",
+                          count).format(day=day, count=count)

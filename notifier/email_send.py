@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from notifier.message import Legacy, Outgoing, Section, loads
 from vault.config import DEFAULT_ACCENT, SellerConfig
+from vault.i18n import Catalogue
 
 # RFC 5322 allows 998 characters a line. At the default 78, a header holding a long URL
 # (List-Unsubscribe) is RFC 2047-encoded, and mail clients no longer see the URL.
@@ -31,7 +32,6 @@ EMAIL_POLICY = default_policy.clone(max_line_length=998)
 # not trusted: an encoded CR/LF, or any other text, is dropped rather than copied.
 _MSG_ID = re.compile(r"<[^<>\s\"]{1,250}>")
 MAX_REFERENCES = 20  # the newest ones; enough for any client to thread
-SETTINGS_HINT = "Change how you are alerted: reply \"my notification settings\"."
 
 
 def wire(payload: bytes, brand: Brand | None = None) -> bytes:
@@ -69,6 +69,7 @@ def render(message: Outgoing, brand: Brand | None = None) -> EmailMessage:
     msg.add_alternative(html(message, brand or Brand()), subtype="html")
     # From the Message-ID, not random: a retry renders the very same bytes.
     msg.set_boundary("=_" + hashlib.sha256(message.message_id.encode()).hexdigest()[:32])
+    msg["Content-Language"] = message.language  # RFC 3282; after the body (it resets them)
     return msg
 
 
@@ -79,15 +80,22 @@ def _one_line(value: str) -> str:
 # ---- text -------------------------------------------------------------------------------
 
 def text(message: Outgoing) -> str:
+    words = message.words
     blocks = [[message.title]] if message.title_in_body else []
     for section in message.sections:
-        blocks += _text_blocks(section)
+        blocks += _text_blocks(section, words)
     if message.mail and message.mail.unsubscribe_url:
-        blocks.append([SETTINGS_HINT, f"Stop these alerts: {message.mail.unsubscribe_url}"])
+        blocks.append([_settings_hint(words), words.gettext(
+            "Stop these alerts: {url}").format(url=message.mail.unsubscribe_url)])
     return "\n\n".join("\n".join(block) for block in blocks if block) + "\n"
 
 
-def _text_blocks(section: Section) -> list[list[str]]:
+def _settings_hint(words: Catalogue) -> str:
+    """Under every alert and digest, in the message's language (Outgoing.language)."""
+    return words.gettext('Change how you are alerted: reply "my notification settings".')
+
+
+def _text_blocks(section: Section, words: Catalogue) -> list[list[str]]:
     """Paragraphs. A card keeps its facts and links under its heading, indented."""
     links = [[f"{link.label}: {link.url}", *([f"({link.note})"] if link.note else [])]
              for link in section.links]
@@ -101,8 +109,9 @@ def _text_blocks(section: Section) -> list[list[str]]:
         blocks = [[title, "-" * min(72, len(title))]] if title else []
     rows: list[str] = []
     for row in section.rows:
-        rows.append(f"{row.number}  issued {row.issued}  due {row.due}  {row.amount_due}  "
-                    f"{row.status}")
+        rows.append(words.gettext("{number}  issued {issued}  due {due}  {amount}  {status}")
+                    .format(number=row.number, issued=row.issued, due=row.due,
+                            amount=row.amount_due(words), status=row.status))
         if row.link:
             rows.append(f"  {row.link}")
     blocks += [[paragraph] for paragraph in section.text]
@@ -141,18 +150,20 @@ class Brand:
 
 
 def html(message: Outgoing, brand: Brand = Brand()) -> str:
-    accent = brand.accent
+    accent, words = brand.accent, message.words
     parts = [f'<h2 style="margin:0 0 14px;font-size:20px;line-height:1.3;color:{_INK}">'
              f"{escape(message.title)}</h2>"] if message.title_in_body else []
     for section in message.sections:
-        parts += _html_parts(section, accent)
+        parts += _html_parts(section, accent, words)
     if message.mail and message.mail.unsubscribe_url:
         url = escape(message.mail.unsubscribe_url)
-        parts.append(f'<p style="{_SMALL};margin:24px 0 0">{escape(SETTINGS_HINT)}<br>'
-                     f'<a href="{url}" style="color:{_MUTED}">Stop these alerts</a></p>')
+        parts.append(f'<p style="{_SMALL};margin:24px 0 0">'
+                     f'{escape(_settings_hint(words))}<br><a href="{url}" '
+                     f'style="color:{_MUTED}">{escape(words.gettext("Stop these alerts"))}'
+                     '</a></p>')
     name = brand.name or (message.mail.display_name if message.mail else "")
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html><html lang="{escape(message.language)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="color-scheme" content="light">'
         '<meta name="supported-color-schemes" content="light">'
@@ -180,7 +191,7 @@ def _header(name: str, logo_url: str) -> str:
             f'background:{_PAPER};color:{_INK}">{logo}{title}</div>')
 
 
-def _html_parts(section: Section, accent: str) -> list[str]:
+def _html_parts(section: Section, accent: str, words: Catalogue) -> list[str]:
     parts = []
     if section.heading:
         parts.append(f'<h3 style="margin:18px 0 6px;font-size:16px;color:{_INK}">'
@@ -190,7 +201,7 @@ def _html_parts(section: Section, accent: str) -> list[str]:
                      + "".join(f"<li>{escape(d)}</li>" for d in section.details) + "</ul>")
     parts += [f'<p style="{_P}">{escape(paragraph)}</p>' for paragraph in section.text]
     if section.rows:
-        parts.append(_rows(section, accent))
+        parts.append(_rows(section, accent, words))
     button = (f"display:inline-block;margin:4px 8px 4px 0;padding:9px 16px;border-radius:6px;"
               f"background:{accent};color:#ffffff;text-decoration:none;font-weight:600")
     for link in section.links:
@@ -203,24 +214,27 @@ def _html_parts(section: Section, accent: str) -> list[str]:
     return parts + [f'<p style="{_P}">{escape(paragraph)}</p>' for paragraph in section.after]
 
 
-def _rows(section: Section, accent: str) -> str:
+def _rows(section: Section, accent: str, words: Catalogue) -> str:
     """One block per invoice: number and dates | amount and status | its PDF. The three
     fit side by side in the 604 px of a wide card and stack below about 560 px."""
     cell = "display:inline-block;vertical-align:top;width:100%;font-size:15px;"
     out = []
     for row in section.rows:
         pdf = (f'<a href="{escape(row.link)}" style="color:{accent};font-weight:600;'
-               f'white-space:nowrap">Download PDF</a>') if row.link else ""
+               f'white-space:nowrap">{escape(words.gettext("Download PDF"))}</a>') \
+            if row.link else ""
+        dates = words.gettext("Issued {issued} · due {due}").format(issued=row.issued,
+                                                                     due=row.due)
+        still_due = words.gettext("{still_due} due").format(still_due=row.still_due)
         out.append(
             # font-size:0 removes the gaps between inline blocks; each block resets it
             f'<div style="font-size:0;padding:9px 0;border-bottom:1px solid {_LINE}">'
             f'<div style="{cell}max-width:300px">'
             f'<strong style="white-space:nowrap;color:{_INK}">{escape(row.number)}</strong>'
-            f'<br><span style="{_SMALL}">Issued {escape(row.issued)} · due '
-            f"{escape(row.due)}</span></div>"
+            f'<br><span style="{_SMALL}">{escape(dates)}</span></div>'
             f'<div style="{cell}max-width:170px">'
             f'<strong style="white-space:nowrap;color:{_INK}">{escape(row.amount)}</strong>'
-            + (f'<br><span style="{_SMALL}">{escape(row.still_due)} due</span>'
+            + (f'<br><span style="{_SMALL}">{escape(still_due)}</span>'
                if row.still_due else "") +
             f'<br><span style="{_SMALL}">{escape(row.status)}</span></div>'
             f'<div style="{cell}max-width:130px;padding-top:2px">{pdf}</div></div>')

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from vault.config import EmailConfig
+from vault.i18n import SOURCE_LANGUAGE, Catalogue, catalogue
 from vault.vocabulary import Channel, OutboxKind
 
 FORMAT = 1  # the "outgoing" marker in a stored payload; old payloads have none
@@ -50,10 +51,12 @@ class InvoiceRow:
     link: str = ""
     still_due: str = ""  # what is left to pay, when part of the amount was paid
 
-    @property
-    def amount_due(self) -> str:
+    def amount_due(self, words: Catalogue) -> str:
         """The total, and what is still due of it: "€228.48 (€114.24 due)"."""
-        return f"{self.amount} ({self.still_due} due)" if self.still_due else self.amount
+        if not self.still_due:
+            return self.amount
+        return words.gettext("{amount} ({still_due} due)").format(
+            amount=self.amount, still_due=self.still_due)
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,13 @@ class Outgoing:
     mail: MailHeaders | None = None
     message_id: str = ""
     queued_at: datetime | None = None
+    # The language of its words (vault.i18n): the renderers write theirs ("issued",
+    # "Download", "Open your account") in it. Rows queued before it existed read English.
+    language: str = SOURCE_LANGUAGE
+
+    @property
+    def words(self) -> Catalogue:
+        return catalogue(self.language, "messages")
 
     @property
     def title_in_body(self) -> bool:
@@ -183,15 +193,18 @@ def legacy_chat(payload: bytes) -> tuple[str, list[dict[str, str]]]:
 
 # ---- what every chat shows ---------------------------------------------------------------
 
-def row_line(row: InvoiceRow) -> str:
-    return f"{row.number} · issued {row.issued} · due {row.due} · {row.amount_due} · {row.status}"
+def row_line(row: InvoiceRow, words: Catalogue) -> str:
+    return words.gettext("{number} · issued {issued} · due {due} · {amount} · {status}").format(
+        number=row.number, issued=row.issued, due=row.due, amount=row.amount_due(words),
+        status=row.status)
 
 
 def chat_buttons(message: Outgoing) -> tuple[list[Link], int]:
     """The message's links as chat buttons (a download per linked invoice row first, each
     URL once: a digest may tell two events of one invoice), and how many were left out:
     alerts and digests show MAX_CHAT_BUTTONS at most."""
-    links = [Link(f"Download {row.number}", row.link)
+    words = message.words
+    links = [Link(words.gettext("Download {number}").format(number=row.number), row.link)
              for section in message.sections for row in section.rows if row.link]
     links += [link for section in message.sections for link in section.links]
     unique: dict[str, Link] = {}
@@ -203,14 +216,16 @@ def chat_buttons(message: Outgoing) -> tuple[list[Link], int]:
     return links[:MAX_CHAT_BUTTONS], len(links) - MAX_CHAT_BUTTONS
 
 
-def more_note(left_out: int) -> str:
-    return f"(+{left_out} more: ask me for any invoice)"
+def more_note(left_out: int, words: Catalogue) -> str:
+    return words.ngettext("(+{count} more: ask me for any invoice)",
+                          "(+{count} more: ask me for any invoice)", left_out
+                          ).format(count=left_out)
 
 
-def chat_lines(section: Section) -> list[str]:
+def chat_lines(section: Section, words: Catalogue) -> list[str]:
     """A section as plain chat lines, without its heading and without URLs."""
     lines = [f"  {detail}" for detail in section.details]
-    lines += [*section.text, *(row_line(row) for row in section.rows)]
+    lines += [*section.text, *(row_line(row, words) for row in section.rows)]
     lines += [f"• {note}" for note in section.notes]
     return lines + list(section.after)
 
@@ -219,8 +234,9 @@ def plain_text(message: Outgoing) -> str:
     """The whole message as plain chat text: a fallback and what tests read."""
     lines = [message.title] if message.title_in_body else []
     for section in message.sections:
-        lines += [""] + ([section.heading] if section.heading else []) + chat_lines(section)
+        lines += [""] + ([section.heading] if section.heading else []) \
+            + chat_lines(section, message.words)
     left_out = chat_buttons(message)[1]
     if left_out:
-        lines.append(more_note(left_out))
+        lines.append(more_note(left_out, message.words))
     return "\n".join(lines).strip()

@@ -12,8 +12,10 @@ and signed again when sent: the database holds no working link.
                           └─mark_failed(permanent, or MAX_ATTEMPTS reached)──> dead
 
 A worker owns a row while its lease runs; a row whose lease ran out (the worker died) is
-claimed again. Every transition is a conditional UPDATE that must touch exactly one row,
-so two workers (or two processes) never both send the same message. `attempts` counts
+claimed again, and so is one claimed by an instance (`claimant`, vault.leases) whose
+instance lease has expired: a killed instance's rows wait no longer than that. Every
+transition is a conditional UPDATE that must touch exactly one row, so two workers (or
+two processes) never both send the same message. `attempts` counts
 delivery attempts started: it is raised when a row is claimed, so a message that kills
 its worker still runs out of attempts.
 """
@@ -34,6 +36,7 @@ from tortoise.transactions import in_transaction
 from notifier.message import Outgoing, dumps
 from vault import audit, metrics
 from vault.escalations import escalate
+from vault.leases import dead_claims
 from vault.links import seal_links
 from vault.models import Contact, OutboxMessage
 from vault.vocabulary import EscalationKind, OutboxState
@@ -125,7 +128,8 @@ def _due(now: datetime) -> list[tuple[Q, str]]:
     """The kinds of due row, in the order a claim takes them, each with its sort column:
     rows a dead worker held, retries that are due, then new rows."""
     return [
-        (Q(state=OutboxState.SENDING, lease_until__lt=now), "lease_until"),
+        (Q(state=OutboxState.SENDING) & (Q(lease_until__lt=now) | dead_claims(now)),
+         "lease_until"),
         (Q(state=OutboxState.FAILED, next_attempt_at__lte=now), "next_attempt_at"),
         (Q(state=OutboxState.PENDING, next_attempt_at__lte=now), "next_attempt_at"),
     ]
@@ -133,10 +137,11 @@ def _due(now: datetime) -> list[tuple[Q, str]]:
 
 async def claim(
     batch: int, lease: timedelta, now: datetime, channel: str | None = None,
-    *, reclaim: bool = True,
+    *, reclaim: bool = True, claimant: str = "",
 ) -> list[OutboxMessage]:
-    """Take up to `batch` due rows for this worker until now + lease; with `reclaim`,
-    rows whose lease ran out (their worker died) first.
+    """Take up to `batch` due rows for this worker until now + lease, in the name of
+    instance `claimant` ("" with one instance); with `reclaim`, rows whose lease ran out
+    or whose instance died first.
 
     One query per kind of due row, each walking the (state, next_attempt_at) index in
     order, so a claim reads about `batch` rows however long the queue is (a single query
@@ -164,7 +169,7 @@ async def claim(
                 continue
             updated = await OutboxMessage.filter(due, id__in=[row.id for row in candidates]) \
                 .update(state=OutboxState.SENDING, lease_until=lease_until,
-                        attempts=F("attempts") + 1)
+                        attempts=F("attempts") + 1, claimed_by=claimant)
             if updated != len(candidates):  # the locks above say this cannot happen
                 raise RuntimeError(f"outbox claim: read {len(candidates)} rows, took {updated}")
             for row in candidates:

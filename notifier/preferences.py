@@ -14,10 +14,14 @@ from enum import StrEnum
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names
 from tortoise.transactions import in_transaction
 
+from notifier.words import channel_label, event_label
 from vault import audit
+from vault.config_alerts import WEEKDAYS
 from vault.formats import Formats
+from vault.i18n import SOURCE_LANGUAGE, Catalogue, catalogue
 from vault.models import Account, AlertPreference, ChatLink, Contact, Notification
 from vault.vocabulary import AlertEvent, Cadence, Channel, EventKind, InvoiceStatus
 from vault.vocabulary import NotificationState as State
@@ -245,25 +249,34 @@ def _quiet_text(quiet: tuple[time, time] | None) -> str:
 
 
 def describe(settings: Settings, linked: set[str], zone: str, digest_time: time,
-             weekday: str) -> list[str]:
-    """The settings in words, one line each, as the bot and the CLI show them."""
+             weekday: str, words: Catalogue | None = None) -> list[str]:
+    """The settings in words, one line each, as the bot and the CLI show them; in the
+    contact's language (`words`), English without it."""
+    words = words or catalogue(SOURCE_LANGUAGE, "messages")
+    _ = words.gettext
     if settings.stopped:
-        return ["Alerts are stopped. Say \"resume alerts\" to get them again."]
+        return [_('Alerts are stopped. Say "resume alerts" to get them again.')]
     routes = settings.routes(linked)
-    channel_text = ", ".join(Channel(c).label for c in routes) or "none"
-    lines = [f"Channels: {channel_text}"]
-    lines += [f"{c.label}: switched off after failed deliveries; choose it again "
-              "to switch it back on" for c in settings.disabled if c in settings.channels]
-    lines.append("How: " + {
-        Cadence.INSTANT: "each alert at once",
-        Cadence.DAILY: f"a daily digest at {digest_time:%H:%M}",
-        Cadence.WEEKLY: f"a weekly digest on {weekday.capitalize()} at {digest_time:%H:%M}",
+    channels = ", ".join(channel_label(Channel(c), words) for c in routes)
+    lines = [_("Channels: {channels}").format(channels=channels) if channels
+             else _("Channels: none")]
+    lines += [_("{channel}: switched off after failed deliveries; choose it again to switch "
+                "it back on").format(channel=channel_label(c, words))
+              for c in settings.disabled if c in settings.channels]
+    at = f"{digest_time:%H:%M}"
+    day = str(get_day_names("wide", locale=words.language)[WEEKDAYS.index(weekday)])
+    lines.append({
+        Cadence.INSTANT: _("How: each alert at once"),
+        Cadence.DAILY: _("How: a daily digest at {time}").format(time=at),
+        Cadence.WEEKLY: _("How: a weekly digest on {weekday} at {time}").format(
+            weekday=day[:1].upper() + day[1:], time=at),
     }[settings.cadence])
-    lines.append("About: " + (", ".join(e.label for e in settings.events) or "nothing"))
+    about = ", ".join(event_label(e, words) for e in settings.events)
+    lines.append(_("About: {events}").format(events=about) if about else _("About: nothing"))
     if settings.quiet:
-        zone_name = Formats.of("en", zone).zone()
-        lines.append(f"Quiet hours: {_quiet_text(settings.quiet)} ({zone_name}); instant alerts "
-                     "wait until they end")
+        zone_name = Formats.of("en", zone, language=words.language).zone()
+        lines.append(_("Quiet hours: {hours} ({zone}); instant alerts wait until they end")
+                     .format(hours=_quiet_text(settings.quiet), zone=zone_name))
     if not settings.stored:
-        lines.append("These are your account's defaults.")
+        lines.append(_("These are your account's defaults."))
     return lines

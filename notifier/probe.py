@@ -41,10 +41,12 @@ async def send_test_alerts(
     """One test alert per linked channel (email always), whatever the settings say, so an
     operator can check a route before switching alerts to it."""
     who = (await recipients(ctx, {contact.id}))[contact.id]
+    fmt, seller = who.fmt, ctx.config.seller.name
+    _ = fmt.words.gettext
     alert = compose.Alert(
-        f"Test alert from {ctx.config.seller.name}",
-        ("This is a test: invoice alerts can reach you here.",
-         f"Your settings: {'; '.join(_settings(ctx, who))}"),
+        _("Test alert from {seller}").format(seller=seller),
+        (_("This is a test: invoice alerts can reach you here."),
+         _("Your settings: {settings}").format(settings="; ".join(_settings(ctx, who)))),
     )
     outcomes = []
     routes = {Channel.EMAIL.value: contact.email, **who.chats}
@@ -52,8 +54,8 @@ async def send_test_alerts(
         message = compose.alert_message(
             key=f"test:{contact.id}:{channel}:{secrets.token_hex(6)}", kind=OutboxKind.TEST,
             channel=Channel(channel), recipient=address, contact_id=contact.id,
-            title=alert.headline, intro=f"A test message from {ctx.config.seller.name}:",
-            alerts=[alert], mail=ctx.mail_headers(contact))
+            title=alert.headline, intro=_("A test message from {seller}:").format(seller=seller),
+            alerts=[alert], mail=ctx.mail_headers(contact), language=fmt.language)
         row = await outbox.enqueue(message, now=now)
         outcomes.append(await _deliver(senders.get(channel), row, now))
     return outcomes
@@ -63,7 +65,8 @@ def _settings(ctx: AlertContext, who: Recipient) -> list[str]:
     alerts = ctx.config.alerts
     zone = preferences.contact_zone(who.contact, who.account).key
     return preferences.describe(who.settings, {Channel.EMAIL, *who.chats}, zone,
-                                alerts.digest_time, WEEKDAYS[alerts.digest_weekday])
+                                alerts.digest_time, WEEKDAYS[alerts.digest_weekday],
+                                who.fmt.words)
 
 
 async def _deliver(sender: Sender | None, row: OutboxMessage, now: datetime) -> ProbeResult:

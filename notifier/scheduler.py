@@ -1,6 +1,7 @@
 """What runs when. The scheduler only triggers: every tick is stateless and reads the truth
 from the database, so a tick that fires twice, late, or in two processes does nothing
-twice (unique keys, conditional updates, SKIP LOCKED on PostgreSQL).
+twice (unique keys, conditional updates, SKIP LOCKED on PostgreSQL). With several
+instances each tick is also taken in turns (`claimed`): one instance runs it at a time.
 
     alerts    every notifier.tick  events -> notifications -> outbox; AR "at once" items;
                                    dead routes switched off; then wakes delivery
@@ -12,7 +13,7 @@ twice (unique keys, conditional updates, SKIP LOCKED on PostgreSQL).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,6 +25,7 @@ from vault.clock import Clock
 from vault.invoices import sweep_overdue
 
 log = logging.getLogger(__name__)
+Tick = Callable[[], Awaitable[object]]
 
 
 def _no_wake() -> None:
@@ -67,16 +69,26 @@ class Ticks:
             self.wake_delivery()
 
 
+def _unclaimed(name: str, tick: Tick) -> Tick:
+    return tick
+
+
 def add_jobs(
-    scheduler: AsyncIOScheduler, ticks: Ticks, tick_seconds: float, *, alerting: bool = True
+    scheduler: AsyncIOScheduler, ticks: Ticks, tick_seconds: float, *, alerting: bool = True,
+    claimed: Callable[[str, Tick], Tick] = _unclaimed,
 ) -> None:
     """Register the ticks (without `alerting`, notifier.enabled = false: the sweep only).
     One run of each at a time in this process (max_instances=1); a run missed while the
-    loop was busy is run once, not many times (coalesce)."""
+    loop was busy is run once, not many times (coalesce). `claimed` wraps each tick so
+    that, with several instances, one runs it at a time (vault.leases.Turns)."""
     common = {"max_instances": 1, "coalesce": True}
-    scheduler.add_job(ticks.sweep, "interval", hours=1, id="overdue-sweep", **common)
+    scheduler.add_job(claimed("overdue-sweep", ticks.sweep), "interval", hours=1,
+                      id="overdue-sweep", **common)
     if not alerting:
         return
-    scheduler.add_job(ticks.alerts, "interval", seconds=tick_seconds, id="alerts", **common)
-    scheduler.add_job(ticks.due_soon, "interval", hours=1, id="due-soon", **common)
-    scheduler.add_job(ticks.digests, "interval", minutes=5, id="digests", **common)
+    scheduler.add_job(claimed("alerts", ticks.alerts), "interval", seconds=tick_seconds,
+                      id="alerts", **common)
+    scheduler.add_job(claimed("due-soon", ticks.due_soon), "interval", hours=1, id="due-soon",
+                      **common)
+    scheduler.add_job(claimed("digests", ticks.digests), "interval", minutes=5, id="digests",
+                      **common)

@@ -20,15 +20,17 @@ from starlette.routing import BaseRoute, Route
 
 from notifier import preferences
 from vault.clock import Clock
+from vault.i18n import catalogue
 from vault.links import LinkSigner
 from vault.models import Contact
+from vault.pages import language_for
 from vault.web import PAGE_HEADERS, REFUSED_STATUS
 
 UNSUBSCRIBE_SALT = "invoicebot.unsubscribe"
 PREFIX = "/u/"
 
 _PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="robots" content="noindex">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
 <style>body {{ font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto;
 padding: 0 1rem; line-height: 1.5 }}</style></head>
@@ -67,11 +69,15 @@ class Unsubscribe:
         contact = await contact_of(self.signer, request.path_params["token"])
         if contact is None:
             return self._invalid()
+        language = await language_for(contact.id)
+        _ = catalogue(language, "pages").gettext
+        title = _("Stop invoice alerts")
         form = ('<form method="post"><input type="hidden" name="List-Unsubscribe" '
-                'value="One-Click"><button type="submit">Stop invoice alerts</button></form>')
-        body = (f"<p>Stop all invoice alerts to {html.escape(contact.email)}?</p>{form}"
-                "<p>You can still ask for invoices at any time.</p>")
-        return page("Stop invoice alerts", body)
+                f'value="One-Click"><button type="submit">{html.escape(title)}</button></form>')
+        question = _("Stop all invoice alerts to %(address)s?") % {"address": contact.email}
+        still = _("You can still ask for invoices at any time.")
+        body = f"<p>{html.escape(question)}</p>{form}<p>{html.escape(still)}</p>"
+        return page(title, body, language=language)
 
     async def unsubscribe(self, request: Request) -> Response:
         contact = await contact_of(self.signer, request.path_params["token"])
@@ -80,18 +86,23 @@ class Unsubscribe:
         change = preferences.Change(stop=True)
         await preferences.apply(contact, change, self.quiet_default, via="unsubscribe_link",
                                 now=self.clock.now())
-        body = (f"<p>{html.escape(contact.email)} will get no more invoice alerts.</p>"
-                f"<p>To get them again, write \"resume alerts\" to "
-                f"{html.escape(self.sender)}.</p>")
-        return page("You are unsubscribed", body)
+        language = await language_for(contact.id)
+        _ = catalogue(language, "pages").gettext
+        stopped = _("%(address)s will get no more invoice alerts.") % {"address": contact.email}
+        again = _('To get them again, write "resume alerts" to %(address)s.') % {
+            "address": self.sender}
+        body = f"<p>{html.escape(stopped)}</p><p>{html.escape(again)}</p>"
+        return page(_("You are unsubscribed"), body, language=language)
 
     def _invalid(self) -> Response:
+        # No valid token, so no contact whose language we know: English.
         body = (f"<p>Write \"stop alerts\" to {html.escape(self.sender)} instead, from the "
                 "address that gets the alerts.</p>")
         return page("This unsubscribe link is not valid", body, REFUSED_STATUS)
 
 
-def page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    """A small page of our own (unsubscribe, chat unlink): the one layout for both."""
-    return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status,
-                        PAGE_HEADERS)
+def page(title: str, body: str, status: int = 200, language: str = "en") -> HTMLResponse:
+    """A small page of our own (unsubscribe, chat unlink): the one layout for both;
+    `body` is HTML, escaped by the caller."""
+    return HTMLResponse(_PAGE.format(title=html.escape(title), body=body, lang=language),
+                        status, PAGE_HEADERS)

@@ -22,10 +22,15 @@ from tests.fake_telegram import FakeTelegram
 from tests.fakes import SmtpSink
 from tests.harness import PUBLIC_URL, Running, fixed_clock, load_e2e_data, until
 from vault.config import Config
+from vault.i18n import LANGUAGES, catalogue
 from vault.models import ChatInbound
 from vault.pdf import PdfRenderer
 
-CODE = re.compile(r"Your code is (\d{8})")
+# "Your code is 12345678." in whichever language the contact reads (vault.answer_language).
+CODE = re.compile("(?:{}) (\\d{{8}})".format("|".join(
+    re.escape(catalogue(language, "messages").gettext(
+        "Your code is {code}. Type it in the {chat} chat where you asked for it, within "
+        "{minutes} minutes.").split(" {code}")[0]) for language in LANGUAGES)))
 _ids = itertools.count(1000)
 
 

@@ -22,7 +22,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from tortoise import Tortoise, connections
 
+from tests.fake_slack import FakeSlack
+from tests.fake_telegram import FakeTelegram
 from tests.fakes import SmtpSink
+from tests.s3 import CREDENTIALS, MotoS3, VaultPlace
 from tests.scratchdb import PG_URL, scratch_pg
 from vault import db
 from vault.config import Config, load_config
@@ -107,6 +110,8 @@ def make_config(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-d
             "INVOICEBOT_SECRET_KEYS": TEST_KEYS,
         }
         base.update(env)
+        if "INVOICEBOT_VAULT_URL" in env:  # the vault named by url (its older name: path)
+            del base["INVOICEBOT_VAULT_PATH"]
         config = load_config(path, env=base)
         if config.telegram is not None:  # Telegram's pacing, shortened: no test waits a second
             telegram = dataclasses.replace(config.telegram, per_chat_period=TELEGRAM_PACING)
@@ -119,6 +124,31 @@ def make_config(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-d
 @pytest.fixture
 def config(make_config) -> Config:  # type: ignore[no-untyped-def]
     return make_config()  # type: ignore[no-any-return]
+
+
+# ---- the vault's storage: a folder, or an S3 bucket ---------------------------------------------
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[MotoS3]:
+    """A local S3 server (moto) for the session; the S3 cases skip, saying why, without it."""
+    try:
+        server = MotoS3()
+        server.start()
+    except Exception as exc:  # not installed, no port, or its thread failed to start
+        pytest.skip(f"the local S3 server (moto) could not start: {type(exc).__name__}: {exc}")
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in CREDENTIALS.items():
+            env.setenv(name, value)
+        yield server
+    server.stop()
+
+
+@pytest.fixture(params=["file", "s3"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> VaultPlace:
+    """Where this test's vault lives: run once with a folder and once with an S3 bucket."""
+    if request.param == "file":
+        return VaultPlace.folder(tmp_path / "vault")
+    return VaultPlace.bucket(request.getfixturevalue("moto_s3"))
 
 
 # ---- database -------------------------------------------------------------------------------
@@ -208,3 +238,17 @@ async def alerting(  # type: ignore[no-untyped-def]
 
     async with running_alerts(alert_config(make_config, sink), sink, renderer, tmp_path) as run:
         yield run
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    """A fake Slack Web API on loopback (tests/fake_slack.py), for the real slack-sdk."""
+    async with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    """A fake Telegram Bot API on loopback (tests/fake_telegram.py), for the real PTB."""
+    async with FakeTelegram() as fake:
+        yield fake

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import sys
 from datetime import datetime, timedelta
@@ -42,9 +41,6 @@ class PausingSender:
 
     def __init__(self, inner: SmtpSender, after: int) -> None:
         self.inner, self.after, self.accepted = inner, after, 0
-
-    def connection(self) -> contextlib.AbstractAsyncContextManager[None]:
-        return self.inner.connection()
 
     async def send(self, recipient: str, payload: bytes) -> None:
         await self.inner.send(recipient, payload)

@@ -174,7 +174,9 @@ class FakeSlack:
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        self._sockets.append(ws)
+        async with self._changed:
+            self._sockets.append(ws)
+            self._changed.notify_all()
         await ws.send_json({"type": "hello", "num_connections": 1})
         async for message in ws:
             if message.type == WSMsgType.TEXT:
@@ -182,6 +184,12 @@ class FakeSlack:
                     self.socket_acks.append(json.loads(message.data))
                     self._changed.notify_all()
         return ws
+
+    async def wait_for_socket(self, n: int, timeout: float = 10) -> None:
+        """Until the n-th Socket Mode connection is open (socket_send uses the newest)."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self._sockets) >= n),
+                                   timeout)
 
     async def socket_send(self, envelope: dict[str, Any]) -> dict[str, Any]:
         """Push an envelope to the connected app; returns its acknowledgement."""

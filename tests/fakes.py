@@ -6,6 +6,9 @@ same port to play a relay that is down:
 
     async with SmtpSink() as sink:
         sink.answer("451 4.3.0 try later")          # first DATA: 451, then 250 again
+        sink.answer(DROP)                            # next DATA: the connection is dropped
+        sink.hang_up_after = 3                       # 3 messages per connection, then
+                                                     #   dropped at the next MAIL
         ... send to ("127.0.0.1", sink.port) ...
         (mail_from, rcpt_tos, message), = await sink.wait_for(1)
 """
@@ -22,6 +25,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+DROP = "drop"  # a scripted reply: the relay drops the connection instead of answering
 
 
 class Received(NamedTuple):
@@ -40,6 +45,8 @@ class SmtpSink:
         self.messages: list[Received] = []  # accepted (250) messages
         self.attempts: list[EmailMessage] = []  # every DATA, whatever we answered
         self.connections = 0  # SMTP sessions opened by clients, across restarts
+        self.hang_up_after = 0  # > 0: drop a connection at MAIL after this many messages
+        self._carried: dict[int, int] = {}  # id(session) -> messages it accepted
         self._scripts: dict[str, deque[str]] = {"MAIL": deque(), "RCPT": deque(), "DATA": deque()}
         self._server: asyncio.Server | None = None
         self._sessions: list[SMTP] = []
@@ -100,8 +107,17 @@ class SmtpSink:
         script = self._scripts[command]
         return script.popleft() if script else "250 OK"
 
+    @staticmethod
+    def _drop(server: SMTP) -> str:
+        """Abort the connection: the client sees it end, with no answer to what it sent."""
+        if server.transport is not None:
+            server.transport.abort()
+        return "421 4.3.2 dropped"  # never reaches the client
+
     async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, options: list[str]) -> str:
+        if self.hang_up_after and self._carried.get(id(session), 0) >= self.hang_up_after:
+            return self._drop(server)
         reply = self._next("MAIL")
         if reply.startswith("2"):
             envelope.mail_from = address
@@ -120,7 +136,10 @@ class SmtpSink:
                                           policy=default_policy)
         self.attempts.append(message)
         reply = self._next("DATA")
+        if reply == DROP:
+            return self._drop(server)
         if reply.startswith("2"):
+            self._carried[id(session)] = self._carried.get(id(session), 0) + 1
             async with self._changed:
                 self.messages.append(
                     Received(str(envelope.mail_from), list(envelope.rcpt_tos), message))

@@ -7,6 +7,7 @@ import asyncio
 import re
 import smtplib
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
@@ -69,6 +70,14 @@ def request_mail(
     return msg
 
 
+# The test's SMTP clients get threads of their own. On the loop's default executor they
+# would compete with the service under test, which does blocking work there while it holds
+# an SMTP session (checking a DATA's size limits): six concurrent sends on a two-core machine
+# took all six default threads, and every session then waited for a thread until smtplib's
+# timeout. Real senders are other machines; they never share the service's threads.
+SMTP_CLIENTS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="test-smtp-client")
+
+
 @dataclass
 class Running:
     service: Service
@@ -86,7 +95,7 @@ class Running:
             with smtplib.SMTP("127.0.0.1", port, source_address=(source, 0), timeout=10) as smtp:
                 smtp.sendmail("bounce@sender.example", ["invoices@localhost"], raw)
 
-        await asyncio.to_thread(deliver)
+        await asyncio.get_running_loop().run_in_executor(SMTP_CLIENTS, deliver)
 
     async def processed(self, msg: EmailMessage) -> InboundMessage:
         """Wait (bounded) until the service has processed this message."""

@@ -109,7 +109,7 @@ async def test_a_contact_who_chose_telegram_gets_the_alert_there_and_not_by_emai
 
     (delivery,) = telegram.delivered
     assert delivery.recipient == "4242"
-    assert delivery.text.startswith("New invoice A-2001: 500,00\xa0€")  # de_DE
+    assert delivery.text.startswith("Neue Rechnung A-2001: 500,00\xa0€")  # de_DE, no choice
     (button,) = delivery.buttons
     assert (await alerting.download(button["url"])).status_code == 200
     assert alerting.mails_to(ACME) == []

@@ -137,7 +137,9 @@ async def test_balance_aging_and_statement_as_of_the_day(world: Cli) -> None:
     statement = await Statement.get(as_of=date(2026, 3, 15))
     document = await Document.get(id=statement.document_id)
     config = load_config(world.config, env=world.env)
-    data = DocumentStore(config.vault_path).path(document).read_bytes()
+    store = DocumentStore.open(config.vault)
+    data = await store.read(document)
+    await store.close()
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
     assert "As of 15 Mar 2026" in text
     assert "INV-2026-0103" not in text  # issued 2026-03-25

@@ -82,9 +82,6 @@ async def answer_with_pdfs(running: Running, text: str) -> tuple[str, list[bytes
     return re.sub(r"/a/[A-Za-z0-9._-]+", "/a/<link>", LINK.sub("<link>", body)), pdfs
 
 
-@pytest.mark.skip(reason="since the merge of 2026-12-01 the burst's SMTP sends time out while "
-                  "the backup runs (cause not yet found; see the closing note); backup and "
-                  "restore themselves are covered by the next test")
 async def test_a_backup_taken_while_serving_restores_to_the_same_answers_and_pdfs(
     make_config, sink: SmtpSink, renderer: PdfRenderer, tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:

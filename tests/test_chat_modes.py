@@ -3,10 +3,7 @@ clients against the fakes (a websocket and getUpdates on loopback)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 
 from tests import fake_slack
 from tests.chat_harness import chat_env, running_service, slack_dm, slack_text, telegram_update
@@ -16,18 +13,6 @@ from tests.fakes import SmtpSink
 from tests.harness import Running
 from vault.models import ChatInbound
 from vault.pdf import PdfRenderer
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
 
 
 async def not_found(running: Running, path: str) -> bool:

@@ -327,3 +327,20 @@ async def test_identity_resolves_a_linked_chat_and_respects_the_workspace(
 def test_linking_commands_are_recognised(text: str, platform: str,
                                          expected: LinkCommand | None) -> None:
     assert link_command(text, platform) == expected
+
+
+@pytest.mark.parametrize(("text", "platform"), [
+    ("start the-IS_my-en-y-u", "telegram"),  # a random token's letters can read as words
+    ("link les.factures@acme.example", "slack"),  # so can an address
+    ("12345678", "telegram"),
+])
+def test_a_linking_command_has_no_language_from_its_argument(text: str, platform: str) -> None:
+    """The answer to it is then in the contact's language (their locale, the account's)."""
+    command = link_command(text, platform)
+    assert command is not None and command.argument
+    assert command.written_in(text) is None
+
+
+def test_unlink_is_english_by_its_own_word() -> None:
+    command = link_command("unlink", "slack")
+    assert command is not None and command.written_in("unlink") == "en"

@@ -137,7 +137,9 @@ async def test_what_a_command_creates_is_0600_and_0700(
     if orm.startswith("sqlite://"):  # a database the command creates, not the test
         cli.env["INVOICEBOT_DATABASE_URL"] = f"sqlite://{tmp_path / 'created.db'}"
         assert (await cli.run("migrate"))[0] == 0
-    await cli.load("accounts", "contacts", "invoices")  # renders PDFs into a new vault
+    await cli.load("accounts", "contacts", "invoices")  # history: left to the render queue
+    # so a request renders its PDF into the new vault (vault.render_queue.ensure_pdfs)
+    assert (await cli.run("ask", "--from", "ap@acme.example", "invoice", "INV-2026-0301"))[0] == 0
     vault_path = Path(cli.env["INVOICEBOT_VAULT_PATH"])
     made = [vault_path, *vault_path.rglob("*")]
     assert any(p.suffix == ".pdf" for p in made)

@@ -66,7 +66,7 @@ def test_config_check_shows_each_value_with_its_source_and_masks_secrets(tmp_pat
     config = tmp_path / "config.toml"
     config.write_text('[links]\nttl = "2h"\n')
     env = clean_env(tmp_path, INVOICEBOT_DATABASE_URL="postgres://app:s3cret-pw@db:5432/ib",
-                    STRIPE_API_KEY="sk_live_do_not_show")
+                    STRIPE_API_KEY="sk_live_do_not_show", METRICS_TOKEN="scrape-token-hidden")
     done = invoicebot("config", "check", "--config", str(config), env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -76,8 +76,10 @@ def test_config_check_shows_each_value_with_its_source_and_masks_secrets(tmp_pat
     assert "# INVOICEBOT_SECRET_KEYS: set" in lines
     assert "# STRIPE_API_KEY: set" in lines
     assert "# TELEGRAM_BOT_TOKEN: not set" in lines
+    assert "# METRICS_TOKEN: set" in lines
     assert lines[-1] == "# configuration is valid"
-    for secret in ("s3cret-pw", "sk_live_do_not_show", TEST_KEYS.split(",")[0]):
+    for secret in ("s3cret-pw", "sk_live_do_not_show", "scrape-token-hidden",
+                   TEST_KEYS.split(",")[0]):
         assert secret not in done.stdout + done.stderr
 
 

@@ -102,7 +102,8 @@ async def test_test_sends_an_alert_on_each_channel_and_reports_it(
     assert telegram_line == "Telegram 33: queued: the running service delivers it"
 
     (message,) = mailbox.Maildir(tmp_path / "outbox").values()
-    assert message["Subject"] == "Test alert from Northwind Supply Co."
+    # ACME's contact has no locale of her own: the account's de_DE (README Languages).
+    assert message["Subject"] == "Testbenachrichtigung von Northwind Supply Co."
     assert message["Message-ID"] in email_line
     assert message["List-Unsubscribe"].startswith("<https://links.invoicebot.test/u/")
     assert await OutboxMessage.filter(channel="telegram", kind="test", state="pending").exists()

@@ -31,7 +31,7 @@ WALL_CLOCK = {
 BARE = {"utcnow", "today_in"}  # the helpers vault/timeutil.py used to have
 SYSTEM_USERS = {Path("bot/service.py"), Path("bot/commands_cli.py"), Path("bot/cli_notify.py"),
                 Path("bot/cli_apikey.py"), Path("bot/cli_chat.py"), Path("bot/cli_stripe.py"),
-                Path("bot/cli_backup.py"),
+                Path("bot/cli_backup.py"), Path("bot/cli_access.py"),
                 Path("vault/audit.py")}
 
 

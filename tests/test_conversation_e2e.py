@@ -26,6 +26,10 @@ ACME = "ap@acme.example"  # de_DE, daily digest by default
 GLOBEX = "ap@globex.example"  # en_US, instant alerts by default
 WELCOME = "You're welcome!"
 HELP = "Here is what you can ask for"
+# The short answer to thanks, in the language the thanks was written in (ACME's contact
+# has no locale of her own: README "Languages"), and a word of its one line.
+SHORT = {"en": (WELCOME, "invoice"), "de": ("Gern geschehen!", "rechnung"),
+         "fr": ("Avec plaisir !", "facture")}
 
 
 class Conversation:
@@ -82,7 +86,8 @@ class Conversation:
         await self.alerting.service.ticks.digests()
         await self.alerting.settled()
         (digest,) = self.alerting.mails_to(ACME)
-        assert digest["Subject"].startswith("Your daily invoice digest")
+        # No request to read: ACME's locale (de_DE) speaks (README "Languages").
+        assert digest["Subject"].startswith("Ihre tägliche Rechnungsübersicht")
         return digest
 
 
@@ -136,7 +141,7 @@ LANGUAGES = {
     "en": ("Re: ", "Thanks!", "Could you also send the overdue invoices?", "Overdue invoices",
            "On Mon, 2 Mar 2026 at 10:00, Invoices <invoices@localhost> wrote:"),
     "de": ("AW: ", "Vielen Dank, passt so!", "Bitte schicken Sie mir noch die überfälligen "
-           "Rechnungen.", "Overdue invoices",
+           "Rechnungen.", "Überfällige Rechnungen",
            "Am Mo., 2. März 2026 um 10:00 Uhr schrieb Invoices <invoices@localhost>:"),
 }
 
@@ -147,10 +152,11 @@ def quoted(ours: EmailMessage, attribution: str) -> str:
     return f"{attribution}\n> {ours['Subject']}\n" + "\n".join(lines) + "\n"
 
 
-def is_short_answer(answer: EmailMessage | None) -> bool:
+def is_short_answer(answer: EmailMessage | None, language: str = "en") -> bool:
     assert answer is not None
     body = text_of(answer)
-    return answer["Subject"] == WELCOME and HELP not in body and "invoice" in body.lower() \
+    welcome, word = SHORT[language]
+    return answer["Subject"] == welcome and HELP not in body and word in body.lower() \
         and len(body) < 400
 
 
@@ -163,11 +169,13 @@ async def test_a_reply_to_our_mail_is_read_for_its_new_text_only(
     ours = await KINDS[kind](conversation)
     contact = str(ours["To"])
     subject = prefix + str(ours["Subject"])
+    if contact == GLOBEX:  # her own locale (en_US) wins over the language she writes in
+        language, answered = "en", LANGUAGES["en"][3]
 
     # "thanks", bare and above the quoted history: the short answer, never the help.
     for body in (f"{thanks}\n", f"{thanks}\n\n{quoted(ours, attribution)}"):
         sent = await conversation.write(contact, subject, body, replying_to=ours)
-        assert is_short_answer(conversation.answer_to(sent)), (kind, body)
+        assert is_short_answer(conversation.answer_to(sent), language), (kind, body)
 
     # A new request above the quoted history: exactly that request, nothing from our
     # subject (a listing, a balance, an invoice) or from the quoted lines.
@@ -218,7 +226,7 @@ async def test_thanks_and_a_request_in_one_reply_answer_the_request_only(
 
 async def test_a_fresh_thanks_is_answered_briefly_too(conversation: Conversation) -> None:
     sent = await conversation.write(ACME, "Merci beaucoup", "")
-    assert is_short_answer(conversation.answer_to(sent))
+    assert is_short_answer(conversation.answer_to(sent), "fr")
 
 
 @pytest.fixture

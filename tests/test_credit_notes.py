@@ -18,7 +18,6 @@ from tests.alerting import BASE_DAY, pdf_text, text_of
 from tests.harness import Running, request_mail
 from tests.test_api import GLOBEX, Api, api, invoice  # noqa: F401  (the fixture)
 from tests.test_facturx import NS, business_rule_failures, embedded_xml, pdfa_part, texts
-from vault.documents import DocumentStore
 from vault.models import AlertPreference, Contact, CreditNote, Document
 from vault.pdf import PdfRenderer
 from vault.vocabulary import AlertEvent, Cadence, Channel
@@ -51,7 +50,7 @@ async def stored_pdf(api: Api, number: str) -> bytes:
     note = await CreditNote.get(number=number)
     assert note.document_id is not None, "the credit note has no PDF"
     document = await Document.get(id=note.document_id)
-    return DocumentStore(api.alerting.config.vault_path).path(document).read_bytes()
+    return await api.alerting.service.store.read(document)
 
 
 async def test_a_credit_note_is_created_updated_and_a_resend_changes_nothing(
@@ -238,3 +237,25 @@ def _next_line(body: str, line: str) -> str:
     lines = body.splitlines()
     index = lines.index(line)
     return lines[index + 1] if index + 1 < len(lines) else ""
+
+
+async def test_a_receipt_counts_the_credit_notes_issued_by_its_payments_day(api: Api) -> None:
+    """250.00 invoiced, 22.00 credited, then 100.00 paid: the receipt's "Still due" is
+    128.00, as the invoice's status says, not the 150.00 payments alone would leave."""
+    assert (await api.post("invoices", invoice(NUMBER))).status_code == 201
+    assert (await api.post("credit-notes", credit_note())).status_code == 201
+    payment = {"account_id": "GLOBEX", "invoice_number": NUMBER, "amount": "100.00",
+               "paid_on": ISSUED, "reference": "WIRE-7"}
+    assert (await api.post("payments", payment)).status_code == 201
+
+    running = Running(api.alerting.service, api.alerting.sink, api.alerting.config)
+    before = len(api.alerting.sink.messages)
+    await running.send(request_mail(GLOBEX, f"invoice {NUMBER}"))
+    await api.alerting.sink.wait_for(before + 1)
+    body = text_of(api.alerting.mails_to(GLOBEX)[-1])
+    assert "Amount due: $128.00" in body, body
+    link = next(line for line in body.splitlines() if line.startswith(f"Receipt {NUMBER}"))
+    url = next(word for word in (link + " " + _next_line(body, link)).split() if "/d/" in word)
+    receipt = pdf_text((await api.alerting.download(url)).content)
+    assert "Credited to date $22.00" in receipt, receipt
+    assert "Still due $128.00" in receipt

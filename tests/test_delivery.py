@@ -1,9 +1,11 @@
 """Delivery over real SMTP to a local sink: refusals attributed to their own message, a
-relay that is down or silent, and one connection shared by a round of sends."""
+relay that is down or silent, and connections kept across sends and rounds, also when
+the relay drops them."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -12,7 +14,7 @@ from notifier import outbox
 from notifier.delivery import DeliveryError, SmtpSender, dispatch_once
 from notifier.message import dumps
 from notifier.outbox import enqueue
-from tests.fakes import SmtpSink
+from tests.fakes import DROP, SmtpSink
 from tests.test_outbox import NOW, mail, reload, text_of
 from vault.clock import SYSTEM
 from vault.models import Account, AuditEvent, Contact, Escalation, OutboxMessage
@@ -193,3 +195,48 @@ async def test_a_long_round_renews_the_leases_of_the_rows_it_still_holds(
     assert slow.taken_by_another == []  # renewed before they lapsed
     assert [(await reload(row)).attempts for row in rows] == [1] * 4
     assert len(await sink.wait_for(4)) == 4
+
+
+# ---- connections kept across messages and rounds (notifier.smtp_pool) ----------------------
+
+async def test_connections_are_kept_across_rounds(
+    orm: str, sink: SmtpSink, smtp: SmtpSender
+) -> None:
+    for round_ in range(3):
+        await enqueue(mail(f"r{round_}", f"c{round_}@example.com", kind="notice"), now=NOW)
+        assert await dispatch_once(smtp, now=NOW) == 1
+    assert len(await sink.wait_for(3)) == 3
+    assert sink.connections == 1
+    await smtp.close()  # QUIT: the next message opens a new one
+    await enqueue(mail("after", "d@example.com", kind="notice"), now=NOW)
+    assert await dispatch_once(smtp, now=NOW) == 1
+    assert sink.connections == 2
+
+
+async def test_a_relay_dropping_kept_connections_loses_and_duplicates_nothing(
+    orm: str, sink: SmtpSink, smtp: SmtpSender
+) -> None:
+    sink.hang_up_after = 3  # each connection is dropped at the MAIL after its third message
+    rows = await queue(10)
+    assert await dispatch_once(smtp, now=NOW) == 10
+    received = await sink.wait_for(10)
+    ids = Counter(str(r.message["Message-ID"]) for r in received)
+    assert ids == Counter(f"<{row.message_id}>" for row in rows)  # each once
+    assert {(await reload(row)).state for row in rows} == {OutboxState.SENT}
+    assert [(await reload(row)).attempts for row in rows] == [1] * 10  # no retry needed
+    assert sink.connections == 4  # 3 + 3 + 3 + 1
+
+
+async def test_a_connection_dropped_during_data_is_retried_later_and_arrives_once(
+    orm: str, sink: SmtpSink, smtp: SmtpSender
+) -> None:
+    first, second, third = await queue(3)
+    sink.answer("250 OK", DROP)  # the relay vanishes while taking the second message
+    assert await dispatch_once(smtp, now=NOW) == 2
+    dropped = await reload(second)
+    assert dropped.state == OutboxState.FAILED  # it may or may not have arrived: retried
+    assert await dispatch_once(smtp, now=dropped.next_attempt_at) == 1
+    received = await sink.wait_for(3)
+    assert sorted(str(r.message["Message-ID"]) for r in received) == sorted(
+        f"<{row.message_id}>" for row in (first, second, third))
+    assert {(await reload(row)).state for row in (first, second, third)} == {OutboxState.SENT}

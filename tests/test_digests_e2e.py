@@ -51,11 +51,13 @@ async def test_a_daily_digest_holds_all_of_the_periods_items_and_goes_out_once(
     await asyncio.gather(alerting.service.ticks.digests(), alerting.service.ticks.digests())
     await digest_tick(alerting)
     (digest,) = alerting.mails_to(ACME)
-    assert digest["Subject"] == f"Your daily invoice digest for {BASE_DAY:%d.%m.%Y}: 3 updates"
+    # ACME's contact has no locale of her own: the account's de_DE speaks (README Languages).
+    assert digest["Subject"] == (f"Ihre tägliche Rechnungsübersicht vom {BASE_DAY:%d.%m.%Y}: "
+                                 "3 Neuigkeiten")
     body = text_of(digest)
-    assert "New invoice A-3001: 100,00\xa0€" in body
-    assert "New invoice A-3002: 50,00\xa0€" in body
-    assert "Invoice A-3002: open -> paid" in body
+    assert "Neue Rechnung A-3001: 100,00\xa0€" in body
+    assert "Neue Rechnung A-3002: 50,00\xa0€" in body
+    assert "Rechnung A-3002: offen -> bezahlt" in body
     assert len(set(LINK.findall(body))) == 2  # one link per invoice
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert await Digest.filter(recipient__startswith="contact:").count() == 1
@@ -70,7 +72,7 @@ async def test_a_daily_digest_holds_all_of_the_periods_items_and_goes_out_once(
     alerting.clock.at = at(BERLIN, 8, 0, days=1)
     await digest_tick(alerting)
     _first, second = alerting.mails_to(ACME)
-    assert "1 update" in second["Subject"]
+    assert "1 Neuigkeit" in second["Subject"]
     assert "A-3003" in text_of(second) and "A-3001" not in text_of(second)
 
 
@@ -99,7 +101,7 @@ async def test_a_weekly_digest_goes_out_on_monday(alerting: Alerting) -> None:
     alerting.clock.at = at(BERLIN, 8, 0, days=tuesday + 6)
     await digest_tick(alerting)
     (digest,) = alerting.mails_to(ACME)
-    assert digest["Subject"].startswith("Your weekly invoice digest")
+    assert digest["Subject"].startswith("Ihre wöchentliche Rechnungsübersicht")
     (row,) = await Digest.filter(recipient__startswith="contact:")
     year, week, _ = (BASE_DAY + timedelta(days=tuesday + 6)).isocalendar()
     assert row.period == f"{year}-W{week:02d}"
@@ -121,9 +123,9 @@ async def test_a_digest_on_telegram_has_a_button_per_invoice(alerting: Alerting)
 
     (delivery,) = telegram.delivered
     assert delivery.recipient == "99"
-    assert "New invoice A-3301" in delivery.text and "New invoice A-3302" in delivery.text
-    assert [b["label"] for b in delivery.buttons] == ["Download Invoice A-3301 (PDF)",
-                                                      "Download Invoice A-3302 (PDF)"]
+    assert "Neue Rechnung A-3301" in delivery.text and "Neue Rechnung A-3302" in delivery.text
+    assert [b["label"] for b in delivery.buttons] == ["Rechnung A-3301 (PDF) herunterladen",
+                                                      "Rechnung A-3302 (PDF) herunterladen"]
     assert (await alerting.download(delivery.buttons[0]["url"])).status_code == 200
     assert alerting.mails_to(ACME) == []
 

@@ -23,6 +23,7 @@ from vault.documents import DocumentStore, issue_invoice_pdf
 from vault.ingest.csv import import_csv
 from vault.models import Account, Escalation, Invoice, InvoiceLine
 from vault.pdf import InvoiceSnapshot, PdfRenderer, render_invoice, snapshot
+from vault.storage import FileStorage
 from vault.vocabulary import EscalationKind, InvoiceStatus
 
 DATA = Path(__file__).parent / "data"
@@ -46,7 +47,7 @@ class InProcessRenderer:
 
 @pytest.fixture
 def store(tmp_path: Path) -> DocumentStore:
-    return DocumentStore(tmp_path / "vault")
+    return DocumentStore(FileStorage(tmp_path / "vault"))
 
 
 async def make_invoice(lines: list[tuple[str, str, str, str]] = THREE_RATES,
@@ -74,7 +75,7 @@ async def make_invoice(lines: list[tuple[str, str, str, str]] = THREE_RATES,
 async def issued_pdf(store: DocumentStore, invoice: Invoice,
                      seller: SellerConfig = SELLER) -> bytes:
     document = await issue_invoice_pdf(invoice, InProcessRenderer(), store, seller, clock=SYSTEM)
-    return store.path(document).read_bytes()
+    return await store.read(document)
 
 
 def embedded_xml(pdf: bytes) -> etree._Element:
@@ -248,7 +249,7 @@ async def test_totals_that_do_not_add_up_issue_the_plain_pdf_and_tell_ar(
     for _ in range(2):  # the pool: the refusal and its plain PDF come back from a worker
         document = await issue_invoice_pdf(invoice, renderer, store, SELLER, clock=clock)
 
-    pdf = store.path(document).read_bytes()
+    pdf = await store.read(document)
     assert (await Invoice.get(id=invoice.id)).document_id == document.id
     assert "INV-1001" in pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert dict(pypdf.PdfReader(io.BytesIO(pdf)).attachments) == {}
@@ -267,10 +268,9 @@ async def test_every_invoice_issued_by_csv_import_is_an_e_invoice(
         await import_csv("accounts", DATA / "accounts.csv", clock=clock, progress=False)
         await import_csv("invoices", DATA / "invoices.csv", clock=clock, progress=False,
                          on_issued=issue)
-        store = DocumentStore(config.vault_path)
         for invoice in await Invoice.exclude(status=InvoiceStatus.VOID).order_by("number"):
             await invoice.fetch_related("document")
-            pdf = store.path(invoice.document).read_bytes()
+            pdf = await issue.store.read(invoice.document)
             assert texts(embedded_xml(pdf), "//rsm:ExchangedDocument/ram:ID") == [invoice.number]
             assert pdfa_part(pdf) == "3"
         assert await Invoice.exclude(status=InvoiceStatus.VOID).count() == 3

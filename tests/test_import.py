@@ -479,6 +479,17 @@ async def test_accounts_may_name_their_slack_workspace(orm: str, tmp_path: Path)
         "bad.csv line 2: slack_team_id 'acme-slack' is not a Slack team id (e.g. T0123ABCD)"]
 
 
+async def test_accounts_may_set_their_step_up(orm: str, tmp_path: Path) -> None:
+    path = write(tmp_path, "accounts.csv",
+                 "account_id,name,step_up\nACME,ACME Freight,Session\nGLOBEX,Globex,\n")
+    await import_csv("accounts", path, progress=False, clock=SYSTEM)
+    assert (await Account.get(account_id="ACME")).step_up == "session"
+    assert (await Account.get(account_id="GLOBEX")).step_up == ""  # the tier's or global
+    bad = write(tmp_path, "bad.csv", "account_id,name,step_up\nACME,ACME,always\n")
+    assert await failure("accounts", bad) == [
+        "bad.csv line 2: step_up 'always' is not one of never, downloads, session (or empty)"]
+
+
 async def test_a_contact_made_inactive_loses_every_linked_chat_at_once(
     orm: str, tmp_path: Path
 ) -> None:

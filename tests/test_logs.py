@@ -65,8 +65,6 @@ def test_smtp_protocol_chatter_shows_only_at_debug() -> None:
         logging.getLogger().setLevel(logging.WARNING)
         logging.getLogger("mail.log").setLevel(logging.NOTSET)
 
-@pytest.mark.skip(reason="hangs past its timeout since the merge of 2026-12-01 (serve with "
-                  "Slack in a subprocess; cause not yet found; see the closing note)")
 
 async def test_serve_with_slack_starts_without_a_warning(
     cli: Cli, orm: str, unused_tcp_port_factory  # type: ignore[no-untyped-def]

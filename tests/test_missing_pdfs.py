@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from bot.service import Service
 from tests.fakes import SmtpSink
 from tests.harness import DATA, PUBLIC_URL, Running, fixed_clock, request_mail, until
+from tests.s3 import VaultPlace
 from vault import events
 from vault.ingest.csv import import_csv
 from vault.models import Invoice
@@ -33,11 +34,12 @@ async def no_invoice_without_pdf() -> bool:
 
 
 async def test_invoices_left_without_pdfs_are_rendered_at_start_and_download(
-    make_config, sink: SmtpSink, renderer: PdfRenderer, orm: str  # type: ignore[no-untyped-def]
+    make_config, sink: SmtpSink, renderer: PdfRenderer, orm: str,  # type: ignore[no-untyped-def]
+    storage: VaultPlace,
 ) -> None:
     config = make_config(INVOICEBOT_EMAIL_OUTBOUND=f"smtp://127.0.0.1:{sink.port}",
                          INVOICEBOT_HTTP_PUBLIC_URL=PUBLIC_URL,
-                         INVOICEBOT_EMAIL_TRUSTED_RELAYS="127.0.0.1/32")
+                         INVOICEBOT_EMAIL_TRUSTED_RELAYS="127.0.0.1/32", **storage.env)
     await import_without_pdfs()
     missing = await Invoice.filter(document_id=None).count()
     assert missing == await Invoice.all().count() > 0

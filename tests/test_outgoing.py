@@ -4,14 +4,11 @@ the headers email needs, and rows queued before Outgoing still delivered."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
-
-import pytest
 
 from bot.channels import slack_send, telegram_send
 from bot.channels.slack_send import SlackSender, web_client
@@ -173,12 +170,6 @@ async def test_enqueue_stores_the_contact_and_a_stable_stamp(orm: str) -> None:
     stored = loads(bytes(row.payload))
     assert isinstance(stored, Outgoing) and stored.queued_at == NOW
     assert stored.message_id == row.message_id and row.message_id.endswith("@localhost")
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as fake:
-        yield fake
 
 
 async def test_rows_queued_before_outgoing_still_deliver(orm: str, slack: FakeSlack) -> None:

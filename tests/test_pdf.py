@@ -80,11 +80,12 @@ async def test_pdf_shows_parties_numbers_lines_and_totals(orm: str) -> None:
                      "Pallet of copier paper", "Łódź courier surcharge",
                      "Payment within 30 days by bank transfer."):
         assert expected in text
-    # German formats: 187,50 net + 7,13 + 10,50 tax = 205,13. The PDF is the invoice as
-    # issued: the 50,00 paid since is on its receipt, not here (it would go stale).
-    assert "Total (EUR) 205,13\xa0€" in text
-    assert "Amount paid" not in text
-    assert "Amount due 205,13\xa0€" in text
+    # A German buyer: German words and formats, 187,50 net + 7,13 + 10,50 tax = 205,13.
+    # The PDF is the invoice as issued: the 50,00 paid since is on its receipt, not here
+    # (it would go stale).
+    assert "Gesamtbetrag (EUR) 205,13\xa0€" in text
+    assert "Bezahlt" not in text and "Amount paid" not in text
+    assert "Zahlbetrag 205,13\xa0€" in text
     assert "01.03.2025" in text and "31.03.2025" in text
 
 
@@ -92,7 +93,7 @@ async def test_pdf_metadata_names_invoice_seller_and_account(orm: str) -> None:
     metadata = pypdf.PdfReader(io.BytesIO(await rendered(orm))).metadata
 
     assert metadata is not None
-    assert metadata.title == "Invoice INV-1042"
+    assert metadata.title == "Rechnung INV-1042"  # the buyer's language, as <html lang>
     assert metadata.author == "Northwind Supply Co."
     assert "INV-1042" in (metadata.subject or "")
     keywords = [k.strip() for k in str(metadata["/Keywords"]).split(",")]
@@ -121,7 +122,11 @@ async def test_markup_in_names_prints_as_text(orm: str) -> None:
 
 
 async def test_void_invoice_is_stamped(orm: str) -> None:
-    assert "VOID" in pdf_text(await rendered(orm, status="void"))
+    assert "STORNIERT" in pdf_text(await rendered(orm, status="void"))  # a German buyer
+
+
+async def test_void_invoice_is_stamped_in_english_for_an_english_buyer(orm: str) -> None:
+    assert "VOID" in pdf_text(await rendered(orm, status="void", locale="en"))
 
 
 async def test_characters_beyond_the_bundled_font_still_print(orm: str) -> None:

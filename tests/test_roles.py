@@ -12,6 +12,7 @@ from bot.answers.help import examples, not_allowed
 from bot.commands import parse_request
 from bot.intents import (
     Aging,
+    AnswerIn,
     Archive,
     Balance,
     Command,
@@ -31,8 +32,9 @@ from bot.registry import REGISTRY, Entry, entry_for
 from tests.harness import TODAY
 from vault.vocabulary import Role
 
+# The AP clerk is usually the one who finds the error (Dispute).
 AP_MAY = (ListInvoices, ShowInvoice, Balance, Payments, Archive, Help, TalkToPerson, Preferences,
-          Dispute, Thanks, ConnectChat)  # the AP clerk is usually the one who finds the error
+          Dispute, Thanks, ConnectChat, AnswerIn)
 # One account's values for every template field.
 SAMPLES = Samples({"invoice": "INV-2026-0042", "entity": "ACME Freight GmbH", "month": "March",
                    "year": "2025", "po": "PO-7781", "amount": "5000 EUR"})

@@ -21,8 +21,7 @@ async def test_the_service_schedules_alerts_sweep_due_soon_and_digests(  # type:
     finally:
         await service.stop()
     assert jobs == {"dispatch", "alerts", "overdue-sweep", "due-soon", "digests", "chat-prune",
-                    "inbound-retry", "api-idempotency-prune", "pdf-sweep",
-                    "refusal-counts", "retention"}
+                    "inbound-retry", "api-idempotency-prune", "refusal-counts", "retention"}
 
 
 async def test_with_the_notifier_off_only_delivery_and_the_sweep_run(  # type: ignore[no-untyped-def]
@@ -34,7 +33,7 @@ async def test_with_the_notifier_off_only_delivery_and_the_sweep_run(  # type: i
         jobs = {job.id for job in service.scheduler.get_jobs()}
     finally:
         await service.stop()
-    assert jobs == {"dispatch", "overdue-sweep", "chat-prune", "inbound-retry", "pdf-sweep",
+    assert jobs == {"dispatch", "overdue-sweep", "chat-prune", "inbound-retry",
                     "refusal-counts", "retention", "api-idempotency-prune"}
 
 

@@ -110,6 +110,49 @@ def test_a_vault_that_cannot_be_written_stops_start_up(tmp_path: Path) -> None:
     assert_stopped_with(done, f"vault.path {vault}: not writable: Operation not permitted")
 
 
+def test_a_second_serve_on_the_same_sqlite_database_is_refused(tmp_path: Path) -> None:
+    first = tmp_path / "first"
+    first.mkdir()
+    env = serve_env(tmp_path)
+    running = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=first,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert running.stdout is not None
+        while b"invoicebot: SMTP on" not in (line := running.stdout.readline()):
+            assert line, "the first serve ended"
+        done = serve(tmp_path)  # the same database, ports of its own
+    finally:
+        running.kill()
+        running.communicate()  # reaps it and closes its pipe
+    assert_stopped_with(
+        done, f"database.url sqlite://{tmp_path / 'db.sqlite3'}: another invoicebot serve "
+              f"(pid {running.pid}) runs on this SQLite database; SQLite means one instance "
+              "(run more than one on PostgreSQL)")
+    assert serve_briefly(tmp_path)  # killed: the kernel let go of its lock
+
+
+def serve_env(tmp_path: Path) -> dict[str, str]:
+    """serve on tmp_path's SQLite database, on ports of its own, with its output unbuffered."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("INVOICEBOT_")} | {
+        "INVOICEBOT_DATABASE_URL": f"sqlite://{tmp_path / 'db.sqlite3'}",
+        "INVOICEBOT_VAULT_PATH": str(tmp_path / "vault"), "INVOICEBOT_SECRET_KEYS": TEST_KEYS,
+        "INVOICEBOT_EMAIL_LISTEN": "127.0.0.1:0", "INVOICEBOT_HTTP_LISTEN": "127.0.0.1:0",
+        "PYTHONPATH": str(Path(__file__).parent.parent), "PYTHONUNBUFFERED": "1"}
+
+
+def serve_briefly(tmp_path: Path) -> bool:
+    """Whether serve starts (it is stopped as soon as it says where it listens)."""
+    env = serve_env(tmp_path)
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env,
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert process.stdout is not None
+        return b"invoicebot: SMTP on" in process.stdout.readline()
+    finally:
+        process.kill()
+        process.communicate()
+
+
 def test_a_schema_from_a_newer_version_stops_start_up(tmp_path: Path) -> None:
     path = migrated(tmp_path)
     with sqlite3.connect(path) as connection:

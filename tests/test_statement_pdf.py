@@ -1,5 +1,6 @@
 """The statement PDF as its reader sees it: columns that stay apart, headers on every page,
-"Page N of M", and no invented references.
+"Seite N von M", and no invented references. The statement is German (its reader's
+locale): long German words must fit the columns too.
 
 The snapshot is built by hand (the figures are not the point here, the layout is) and
 rendered in this process with the real template, stylesheets and fonts.
@@ -35,7 +36,7 @@ def entries(count: int) -> tuple[Entry, ...]:
             balance -= amount
             reference = "" if i % 2 else f"BANK-{i:05d}"
             out.append(Entry(day, "Payment", reference, f"for INV-2026-{i - 1:04d}", None,
-                             Decimal(0), amount, balance))
+                             Decimal(0), amount, balance, f"INV-2026-{i - 1:04d}"))
         else:
             amount = Decimal("12867.11") + i * 7
             balance += amount
@@ -66,16 +67,16 @@ def long_statement() -> list[str]:
 
 def test_aging_headers_and_buckets_are_separate_tokens(long_statement: list[str]) -> None:
     text = "\n".join(long_statement)
-    assert "Current 1-30 days 31-60 days 61-90 days Over 90 days Total" in text
+    assert "Nicht fällig 1–30 Tage 31–60 Tage 61–90 Tage Über 90 Tage Gesamt" in text
     assert "12.867,11 € 15.119,19 € 3.001,00 € 0,00 € 998,50 € 31.985,80 €" in text
 
 
 def test_money_columns_do_not_run_together(long_statement: list[str]) -> None:
     text = "\n".join(long_statement)
     # A payment line: its amount, then the running balance, as two tokens.
-    assert re.search(r"for INV-2026-0001 814,40 € 26\.126,82 €", text)
+    assert re.search(r"zu INV-2026-0001 814,40 € 26\.126,82 €", text)
     # An invoice line: due date, charge, balance.
-    assert "INV-2026-0000 due 02.02.2026 12.867,11 € 14.067,11 €" in text
+    assert "INV-2026-0000 fällig 02.02.2026 12.867,11 € 14.067,11 €" in text
     for page in long_statement:
         assert not re.search(r"€\d", page), page  # an amount never touches the next
 
@@ -84,18 +85,18 @@ def test_long_statement_repeats_the_table_header_and_counts_pages(
     long_statement: list[str],
 ) -> None:
     pages = len(long_statement)
-    with_lines = [p for p in long_statement if re.search(r"\d{4} (Invoice|Payment) ", p)]
+    with_lines = [p for p in long_statement if re.search(r"\d{4} (Rechnung|Zahlung) ", p)]
     assert len(with_lines) >= 2
     for page in with_lines:
-        assert "Date Type Reference Detail Charges Payments Balance" in page
+        assert "Datum Art Referenz Details Soll Haben Saldo" in page
     for number, page in enumerate(long_statement, start=1):
-        assert f"Page {number} of {pages}" in page
+        assert f"Seite {number} von {pages}" in page
 
 
 def test_running_balance_opens_and_closes_the_table(long_statement: list[str]) -> None:
     text = "\n".join(long_statement)
-    assert "01.01.2026 Opening balance 1.200,00 €" in text
-    assert re.search(r"21\.11\.2026 Closing balance [\d.]+,\d\d € [\d.]+,\d\d € [\d.]+,\d\d €",
+    assert "01.01.2026 Anfangssaldo 1.200,00 €" in text
+    assert re.search(r"21\.11\.2026 Endsaldo [\d.]+,\d\d € [\d.]+,\d\d € [\d.]+,\d\d €",
                      text)
 
 
@@ -109,7 +110,8 @@ def test_a_payment_without_reference_shows_an_empty_cell() -> None:
     assert [(e.kind, e.reference, e.detail) for e in lines] == [
         ("Invoice", "INV-1", ""), ("Payment", "", "for INV-1")]
     html = statement_html(snapshot_of(lines))
-    assert '<td class="type">Payment</td><td class="ref"></td>' in html
+    assert '<td class="type">Zahlung</td><td class="ref"></td>' in html
+    assert '<td class="detail">zu INV-1</td>' in html
 
 
 def snapshot_of(lines: list[Entry]) -> StatementSnapshot:

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -62,10 +63,14 @@ def poll(condition: Callable[[], bool], timeout: float) -> bool:
 
 
 def big_invoice_file(folder: Path) -> Path:
+    """Invoices issued today: news, rendered by the import itself (history would be left
+    to serve's render queue, and the import would start no PDF workers)."""
     path = folder / "invoices.csv"
+    issued = datetime.now(UTC).date()
+    due = issued + timedelta(days=30)
     rows = ["account_id,invoice_number,issue_date,due_date,currency,description,quantity,"
             "unit_price,tax_rate,entity,po_number,status"]
-    rows += [f"ACME,INV-BULK-{n:05d},2026-03-04,2026-04-03,EUR,Freight,1,100.00,19,,,"
+    rows += [f"ACME,INV-BULK-{n:05d},{issued},{due},EUR,Freight,1,100.00,19,,,"
              for n in range(INVOICES)]
     path.write_text("\n".join(rows) + "\n")
     return path
@@ -159,6 +164,17 @@ def start_serve(tmp_path: Path) -> tuple[subprocess.Popen[str], int]:
     return process, int(found[1])
 
 
+def start_serve_with_data(tmp_path: Path) -> tuple[subprocess.Popen[str], int]:
+    """The sample accounts, contacts and invoices imported by the CLI, then `start_serve`."""
+    for kind in ("accounts", "contacts", "invoices"):
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "import", kind,
+                               str(DATA / f"{kind}.csv"), "--no-progress", "--no-alerts"],
+                              env=serve_env(tmp_path), cwd=tmp_path, capture_output=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+    return start_serve(tmp_path)
+
+
 def send_one(port: int, msg: EmailMessage) -> bool:
     """True when the service answered 250 to this message (it is then its to answer)."""
     try:
@@ -179,13 +195,7 @@ def replied_to(outbox: Path) -> set[str]:
 
 
 def test_sigterm_during_a_burst_of_mail_loses_nothing(tmp_path: Path) -> None:
-    env = serve_env(tmp_path)
-    for kind in ("accounts", "contacts", "invoices"):
-        done = subprocess.run([sys.executable, "-m", "bot.cli", "import", kind,
-                               str(DATA / f"{kind}.csv"), "--no-progress", "--no-alerts"],
-                              env=env, cwd=tmp_path, capture_output=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-    process, port = start_serve(tmp_path)
+    process, port = start_serve_with_data(tmp_path)
     burst = [request_mail("ap@acme.example", "invoice INV-2026-0301") for _ in range(BURST)]
     with ThreadPoolExecutor(8) as pool:
         sent = [pool.submit(send_one, port, msg) for msg in burst]
@@ -207,3 +217,20 @@ def test_sigterm_during_a_burst_of_mail_loses_nothing(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
         process.communicate()
+
+
+def test_a_killed_serve_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """SIGKILL skips every clean-up in serve; its mail-reading and PDF workers must still
+    end, or they hold its stdout open and whoever waits on that pipe waits for ever."""
+    process, port = start_serve_with_data(tmp_path)
+    request = request_mail("ap@acme.example", "invoice INV-2026-0301")
+    assert send_one(port, request)
+    # Answered: the message went through the mail-reading worker, so it is running now.
+    assert poll(lambda: str(request["Message-ID"]) in replied_to(tmp_path / "outbox"), 60)
+    workers = children_of(process.pid)
+    assert workers, "serve started no worker process"
+    process.kill()
+    process.wait(DEADLINE)
+    assert poll(lambda: not any(alive(pid) for pid in workers), ORPHAN_DEADLINE)
+    # End of file on its stdout in time: no orphan holds the pipe open.
+    assert process.communicate(timeout=ORPHAN_DEADLINE) == ("", None)

@@ -40,12 +40,6 @@ ANNA = 700001
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def running(  # type: ignore[no-untyped-def]
     make_config, telegram: FakeTelegram, sink: SmtpSink, renderer: PdfRenderer, orm: str
 ) -> AsyncIterator[Running]:
@@ -93,7 +87,8 @@ async def test_unlinked_user_is_refused_then_links_by_emailed_code_and_gets_marc
     answer = await say(running, telegram, ANNA, "/link ap@acme.example")
     assert "If ap@acme.example is on file" in answer["text"]
     code = await emailed_code(running.sink, 1)
-    assert "Linked" in (await say(running, telegram, ANNA, code))["text"]
+    # A code says no language and Anna's data has no locale: ACME's (de_DE) answers.
+    assert "Verknüpft:" in (await say(running, telegram, ANNA, code))["text"]
     link = await ChatLink.get(platform="telegram", user_id=str(ANNA))
     assert link.chat_id == str(ANNA) and link.team_id == ""
 
@@ -118,6 +113,7 @@ async def test_free_text_and_unlink(running: Running, telegram: FakeTelegram) ->
     await say(running, telegram, ANNA, await emailed_code(running.sink, 1))
     unpaid = await say(running, telegram, ANNA, "what is unpaid?")
     assert "Unpaid invoices" in unpaid["text"]
+    # "unlink" is an English word: the request's language answers (vault.answer_language).
     assert "Unlinked" in (await say(running, telegram, ANNA, "unlink"))["text"]
     assert not await ChatLink.exists()
     again = await say(running, telegram, ANNA, "invoices March")
@@ -213,7 +209,7 @@ async def test_only_connect_telegram_gets_a_deep_link_that_links_in_one_tap(
     assert offered.expires_at - offered.created_at == running.service.config.link_ttl
 
     answer = await say(running, telegram, ANNA, f"/start {token}")
-    assert "Linked" in answer["text"]
+    assert "Verknüpft:" in answer["text"]
     contact = await Contact.get(email="ap@acme.example")
     assert (await ChatLink.get(user_id=str(ANNA))).contact_id == contact.id
     other = 700002  # the same token a second time: single use
@@ -234,24 +230,24 @@ async def test_the_linked_email_unlinks_in_one_click_and_no_code_is_kept(
 ) -> None:
     await say(running, telegram, ANNA, "/link ap@acme.example")
     code = await emailed_code(running.sink, 1)
-    assert "Linked" in (await say(running, telegram, ANNA, code[:4] + " " + code[4:]))["text"]
+    assert "Verknüpft:" in (await say(running, telegram, ANNA, code[:4] + " " + code[4:]))["text"]
     assert not any(code[:4] in row.text for row in await ChatInbound.all())
     assert "<code>" in [row.text for row in await ChatInbound.all()]
 
     told = (await running.sink.wait_for(2))[1]
     assert told.rcpt_tos == ["ap@acme.example"]
-    assert told.message["Subject"] == "A Telegram account was linked to your address"
+    assert told.message["Subject"] == "Ein Telegram-Konto wurde mit Ihrer Adresse verknüpft"
     text = plain_body(told)
-    assert f"user id {ANNA}" in text
-    url = re.search(r"Unlink this Telegram account: (\S+)", text)
+    assert f"Benutzer-ID {ANNA}" in text
+    url = re.search(r"Dieses Telegram-Konto trennen: (\S+)", text)
     assert url, text
     local = url[1].replace(PUBLIC_URL, f"http://127.0.0.1:{running.service.http_port}")
     async with httpx.AsyncClient() as browser:
         asked = await browser.get(local)  # a mail scanner's GET only asks
-        assert asked.status_code == 200 and "Unlink the Telegram account" in asked.text
+        assert asked.status_code == 200 and "Das Telegram-Konto (Benutzer-ID" in asked.text
         assert await ChatLink.filter(user_id=str(ANNA)).exists()
         done = await browser.post(local)
-        assert done.status_code == 200 and "no longer gets invoices" in done.text
+        assert done.status_code == 200 and "erhält keine Rechnungen für" in done.text
         assert not await ChatLink.filter(user_id=str(ANNA)).exists()
         audit = await AuditEvent.get(action="bot.chat.link.unlinked")
         assert audit.data["via"] == "email_link" and audit.data["user_id"] == str(ANNA)
@@ -282,9 +278,12 @@ async def test_thanks_in_chat_gets_one_friendly_line_never_the_help(
 ) -> None:
     await say(running, telegram, ANNA, "link ap@acme.example")
     await say(running, telegram, ANNA, await emailed_code(running.sink, 1))
-    for text in ("thanks!", "ok danke", "perfect, thank you", "merci beaucoup"):
+    # Anna has no locale of her own: each thanks is answered in its language (README).
+    for text, welcome in (("thanks!", "You're welcome!"), ("ok danke", "Gern geschehen!"),
+                          ("perfect, thank you", "You're welcome!"),
+                          ("merci beaucoup", "Avec plaisir !")):
         answer = await say(running, telegram, ANNA, text)
-        assert answer["text"].startswith("You're welcome!"), answer["text"]
+        assert answer["text"].startswith(welcome), answer["text"]
         assert "what you can ask for" not in answer["text"]
     both = await say(running, telegram, ANNA, "thanks! and the invoices from March?")
     assert "INV-2026-0301" in both["text"] and "welcome" not in both["text"]

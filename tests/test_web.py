@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import hashlib
+import dataclasses
 import io
 import logging
 import zipfile
-import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,10 +19,12 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
+from tests.s3 import VaultPlace
 from vault import links, web
 from vault.audit import SampledAudit
 from vault.clock import SYSTEM, FixedClock
 from vault.config import Config
+from vault.documents import DocumentStore
 from vault.invoices import AccountScope
 from vault.links import LinkSigner
 from vault.models import Account, AuditEvent, Contact, Document, Grant, Invoice
@@ -39,7 +40,8 @@ class Vault:
     """Two accounts' invoices as PDF files in a store, and a client for the app."""
 
     config: Config
-    store: Path
+    store: DocumentStore
+    place: VaultPlace  # a folder or an S3 bucket (tests/s3.py)
     signer: LinkSigner
     contact: Contact
     documents: dict[str, Document]  # by invoice number
@@ -56,15 +58,8 @@ def pdf_bytes(number: str) -> bytes:
     return f"%PDF-1.7\n% invoice {number}\n".encode() * 50 + b"%%EOF\n"
 
 
-async def add_invoice(store: Path, account: Account, number: str) -> Document:
-    data = pdf_bytes(number)
-    digest = hashlib.sha256(data).hexdigest()
-    key = f"{digest[:2]}/{digest}.pdf"
-    (store / key).parent.mkdir(parents=True, exist_ok=True)
-    (store / key).write_bytes(data)
-    document = await Document.create(
-        sha256=digest, size=len(data), crc32=zlib.crc32(data), storage_key=key
-    )
+async def add_invoice(store: DocumentStore, account: Account, number: str) -> Document:
+    document = await store.put(pdf_bytes(number))
     await Invoice.create(
         account=account, number=number, issue_date=date(2026, 3, 1), due_date=date(2026, 3, 31),
         currency="EUR", subtotal=Decimal(100), tax_total=Decimal(0), total=Decimal(100),
@@ -81,8 +76,8 @@ def client_for(app: Starlette) -> httpx.AsyncClient:
 
 
 @pytest.fixture
-async def vault(orm: str, config: Config, tmp_path: Path) -> AsyncIterator[Vault]:
-    store = tmp_path / "store"
+async def vault(orm: str, config: Config, storage: VaultPlace) -> AsyncIterator[Vault]:
+    store = DocumentStore.open(storage.config)
     acme = await Account.create(account_id="ACME", name="Acme")
     beta = await Account.create(account_id="BETA", name="Beta")
     contact = await Contact.create(account=acme, email="ap@acme.example")
@@ -90,7 +85,8 @@ async def vault(orm: str, config: Config, tmp_path: Path) -> AsyncIterator[Vault
     documents["INV-2026-0099"] = await add_invoice(store, beta, "INV-2026-0099")
     signer = LinkSigner(config.secret_keys)
     async with client_for(web.create_app(config, store, signer, SYSTEM)) as client:
-        yield Vault(config, store, signer, contact, documents, client)
+        yield Vault(config, store, storage, signer, contact, documents, client)
+    await store.close()
 
 
 # ---- a valid link -------------------------------------------------------------------------------
@@ -179,7 +175,7 @@ async def test_link_signed_before_key_rotation_still_downloads(vault: Vault) -> 
 
 async def test_missing_file_is_a_server_fault_not_a_download(vault: Vault) -> None:
     _, token = await vault.link("INV-2026-0042")
-    (vault.store / vault.documents["INV-2026-0042"].storage_key).unlink()
+    vault.place.remove(vault.documents["INV-2026-0042"].storage_key)
     response = await vault.client.get(f"/d/{token}")
     assert response.status_code == 503
     assert await AuditEvent.filter(action="vault.document.download").count() == 0
@@ -230,6 +226,7 @@ async def test_bad_link_gets_the_refusal_page(vault: Vault, case: str) -> None:
     assert await AuditEvent.filter(action="vault.document.download").count() == 0
 
 
+@pytest.mark.parametrize("storage", ["file"], indirect=True)  # no document read
 async def test_every_refusal_looks_the_same(vault: Vault) -> None:
     seen = set()
     for case in REFUSALS:
@@ -273,12 +270,16 @@ async def test_healthz_is_503_when_the_database_fails(
 
 
 async def test_readyz_is_ok_with_room_on_disk(vault: Vault) -> None:
+    if vault.place.kind == "s3":
+        pytest.skip("an object store has no disk of ours: see the S3 readiness test")
     response = await vault.client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["disk"] == "ok"
 
 
 async def test_readyz_is_503_on_low_disk_while_healthz_stays_200(vault: Vault) -> None:
+    if vault.place.kind == "s3":
+        pytest.skip("an object store has no disk of ours: see the test below")
     assert vault.config.min_free_disk == 500 * 1024 * 1024  # the default, http.min_free_disk
     seen: list[Path] = []
 
@@ -294,7 +295,24 @@ async def test_readyz_is_503_on_low_disk_while_healthz_stays_200(vault: Vault) -
     assert ready.json() == {"status": "error", "database": "ok", "vault": "ok", "disk": "low",
                             "disk_free": 100 * 1024 * 1024}
     assert alive.status_code == 200
-    assert seen == [vault.store]
+    assert seen == [vault.place.config.folder]
+
+
+async def test_readyz_of_an_s3_vault_probes_the_bucket_and_has_no_disk_keys(
+    vault: Vault,
+) -> None:
+    if vault.place.kind != "s3":
+        pytest.skip("the folder's answer is checked above")
+    ready = await vault.client.get("/readyz")
+    assert (ready.status_code, ready.json()) == (200, {"status": "ok", "database": "ok",
+                                                       "vault": "ok"})
+    gone = DocumentStore.open(dataclasses.replace(vault.place.config, bucket="no-such-bucket"))
+    app = web.create_app(vault.config, gone, vault.signer, SYSTEM)
+    async with client_for(app) as client:
+        broken = await client.get("/readyz")
+    await gone.close()
+    assert broken.status_code == 503
+    assert broken.json()["vault"].startswith("not writable: ")
 
 
 async def test_refusals_are_one_row_per_ip_per_minute_with_a_count(orm: str) -> None:
@@ -311,6 +329,7 @@ async def test_refusals_are_one_row_per_ip_per_minute_with_a_count(orm: str) -> 
         ("198.51.100.1", 3), ("198.51.100.2", 1), ("*", 2), ("198.51.100.1", 1)]
 
 
+@pytest.mark.parametrize("storage", ["file"], indirect=True)  # no document read
 async def test_ten_thousand_junk_link_hits_over_http_write_a_few_audit_rows(
     vault: Vault,
 ) -> None:

@@ -20,6 +20,7 @@ from stdnum.exceptions import ValidationError
 
 from vault.config_http import DEFAULTS as HTTP_LIMITS
 from vault.config_http import HttpLimits, http_limits
+from vault.config_instances import lease_ttl
 from vault.config_sources import (
     ConfigError as ConfigError,  # re-exported: callers catch vault.config.ConfigError
 )
@@ -30,8 +31,12 @@ from vault.config_sources import (
     merge,
     read_toml,
 )
+from vault.config_vault import DEFAULTS as VAULT
+from vault.config_vault import VaultConfig, vault_config
+from vault.i18n import LANGUAGES, language_of
 
 if TYPE_CHECKING:
+    from vault.config_access import StepUpRules
     from vault.config_alerts import AlertsConfig
     from vault.config_chat import SlackConfig, TelegramConfig
     from vault.config_mail import MailLimits
@@ -45,7 +50,7 @@ _SIZE_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
 # section -> key -> default. The defaults make an empty config.toml a working demo.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "database": {"url": "sqlite://var/invoicebot.db"},
-    "vault": {"path": "var/vault"},
+    "vault": {**VAULT},  # url (or its older name, path) and the s3_* keys: vault.config_vault
     "seller": {
         "name": "Northwind Supply Co.",
         "address": "",
@@ -58,6 +63,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "e_invoicing": True,  # embed Factur-X (EN 16931) XML in each invoice PDF
         "iban": "",  # the account buyers pay into, for the e-invoice's payment means
         "bic": "",
+        # true: every document label also in English beside the buyer's language
+        # ("Rechnung / Invoice"), for buyers whose auditors read English
+        "documents_also_english": False,
+        # The language AR reads its digest in (vault.i18n: en de fr es it nl pt).
+        "locale": "en",
     },
     "http": {
         "listen": "127.0.0.1:8080", "public_url": "http://127.0.0.1:8080",
@@ -73,6 +83,18 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "session_idle": "30m",  # a session unused this long ends
         "session_max": "12h",  # and none lives longer than this
         "session_rate": "120/min",  # requests per session, as for api.rate
+        # Step-up: a code to the address on file before documents leave (vault.stepup).
+        "step_up": "never",  # or "downloads", "session"; an account's step_up column wins
+        "step_up_tiers": [],  # "TIER=LEVEL" each: the default for accounts of that tier
+        "remember_device": "30d",  # a browser that passed is not asked again this long
+        # Access watching (vault.access_watch): when a contact becomes an AR item.
+        "watch_baseline": "28d",  # "their usual": the daily average over this period
+        "watch_factor": 10,  # a day with this many times the usual downloads or views
+        "watch_downloads_floor": 50,  # and at least this many downloads,
+        "watch_views_floor": 300,  # or this many page views
+        "watch_networks_within": "10m",  # one session from 2 networks this close together
+        "watch_refused_codes": 10,  # wrong step-up codes within a day
+        "watch_quiet": "7d",  # step-up stays required this long after the last hit
     },
     "email": {
         "listen": "127.0.0.1:2525",
@@ -144,6 +166,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     # loopback only); "HOST:PORT" its own listener.
     "metrics": {"listen": ""},
     "log": {"format": "text", "level": "INFO"},  # format: text or json (one object a line)
+    # Several `serve` on one PostgreSQL database (vault.leases): what runs once (Slack socket
+    # mode, Telegram polling) moves to another instance this long after its holder died.
+    "instances": {"lease_ttl": "15s"},
 }
 
 
@@ -207,6 +232,8 @@ class SellerConfig:
     e_invoicing: bool = True  # Factur-X XML embedded in each invoice PDF (vault.einvoice)
     iban: str = ""  # compact, checked: "DE89370400440532013000"
     bic: str = ""
+    documents_also_english: bool = False  # labels as "Rechnung / Invoice" (vault.words)
+    locale: str = "en"  # AR's language: its digest and at-once escalations
 
 
 @dataclass(frozen=True)
@@ -280,6 +307,8 @@ class AccessConfig:
     session_idle: timedelta = timedelta(minutes=30)
     session_max: timedelta = timedelta(hours=12)
     session_rate: ApiRate = field(default_factory=lambda: ApiRate(120, timedelta(minutes=1)))
+    # step_up, step_up_tiers, remember_device and the watch_* keys (vault.config_access)
+    step_up: StepUpRules = field(default_factory=lambda: _access_module().StepUpRules())
 
 
 @dataclass(frozen=True)
@@ -288,7 +317,7 @@ class Config:
 
     source: str
     database_url: str = field(repr=False)  # a PostgreSQL URL can hold a password
-    vault_path: Path
+    vault: VaultConfig  # where documents are stored: a folder or an S3 bucket
     seller: SellerConfig
     http_listen: tuple[str, int]
     public_url: str
@@ -303,7 +332,7 @@ class Config:
     telegram: TelegramConfig | None = None
     alerts: AlertsConfig = field(default_factory=lambda: _alerts_module().AlertsConfig())
     ingest_watch: Path | None = None  # the feed folder `serve` watches; None: off
-    min_free_disk: int = 500 * 1024 * 1024  # bytes free under vault.path for /readyz
+    min_free_disk: int = 500 * 1024 * 1024  # bytes free under a vault folder for /readyz
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     stripe: StripeConfig | None = None  # None: stripe.enabled is false
     # Proxies whose X-Forwarded-For is believed (http.trusted_proxies); empty: none.
@@ -312,6 +341,7 @@ class Config:
     log: LogConfig = field(default_factory=lambda: LogConfig())
     http_limits: HttpLimits = field(default_factory=HttpLimits)
     access: AccessConfig = field(default_factory=lambda: AccessConfig())
+    lease_ttl: timedelta = timedelta(seconds=15)  # [instances] (vault.leases)
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -337,7 +367,7 @@ def _build(m: dict[str, dict[str, Any]], at: Origins, env: dict[str, str]) -> Co
     config = Config(
         source=at.path,
         database_url=_text(m["database"]["url"], at("database", "url")),
-        vault_path=Path(_text(m["vault"]["path"], at("vault", "path"))),
+        vault=vault_config(m["vault"], at),
         seller=seller,
         http_listen=parse_hostport(m["http"]["listen"], at("http", "listen")),
         public_url=_url(m["http"]["public_url"], at("http", "public_url")),
@@ -358,6 +388,7 @@ def _build(m: dict[str, dict[str, Any]], at: Origins, env: dict[str, str]) -> Co
         **_observability(m, at),
         http_limits=http_limits(m["http"], at),
         access=_access(m["access"], at),
+        lease_ttl=lease_ttl(m, at),
     )
     if config.alerts.ar_slack_channel and config.slack is None:
         # Its posts would wait in the outbox for a Slack sender that never runs.
@@ -371,7 +402,15 @@ def _access(section: dict[str, Any], at: Origins) -> AccessConfig:
     if idle > longest:
         raise ConfigError(f"{at('access', 'session_idle')}: is longer than access.session_max")
     rate = parse_rate(section["session_rate"], at("access", "session_rate"))
-    return AccessConfig(session_idle=idle, session_max=longest, session_rate=rate)
+    return AccessConfig(session_idle=idle, session_max=longest, session_rate=rate,
+                        step_up=_access_module().step_up_config(section, at))
+
+
+def _access_module() -> Any:
+    """vault.config_access imports this module's helpers, so it is imported on use."""
+    from vault import config_access
+
+    return config_access
 
 
 def _retention(section: dict[str, Any], at: Origins) -> RetentionConfig:
@@ -473,7 +512,18 @@ def _seller(section: dict[str, Any], at: Origins) -> SellerConfig:
         e_invoicing=_bool(section["e_invoicing"], at("seller", "e_invoicing")),
         iban=_bank_code(section["iban"], iban, at("seller", "iban"), "an IBAN"),
         bic=_bank_code(section["bic"], bic, at("seller", "bic"), "a BIC"),
+        documents_also_english=_bool(section["documents_also_english"],
+                                     at("seller", "documents_also_english")),
+        locale=_seller_locale(section["locale"], at("seller", "locale")),
     )
+
+
+def _seller_locale(value: Any, where: str) -> str:
+    tag = str(value).strip()
+    if language_of(tag) != tag.replace("-", "_").split("_")[0].lower() or not tag:
+        raise ConfigError(f"{where}: {value!r} is not a language we write (use one of "
+                          f"{', '.join(LANGUAGES)}, or a locale such as de_DE)")
+    return tag
 
 
 DEFAULT_ACCENT = "#1f6feb"

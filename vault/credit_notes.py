@@ -46,6 +46,7 @@ async def snapshot(note: CreditNote, seller: SellerConfig) -> InvoiceSnapshot:
         e_invoicing=seller.e_invoicing, credit_note=True,
         credits=invoice.number if invoice else "",
         credits_issued=invoice.issue_date if invoice else None, reason=note.reason,
+        also_english=seller.documents_also_english,
     )
 
 
@@ -89,7 +90,7 @@ async def render_missing(renderer: Renderer, store: DocumentStore, seller: Selle
                          clock: Clock) -> int:
     """Issue the PDF of every credit note that has none (a render that failed, or a
     process stopped between the commit and the render); how many were rendered. One that
-    fails is logged and left for the next sweep (vault.documents.render_missing_pdfs)."""
+    fails is logged and left for the next sweep (as in vault.render_queue)."""
     rendered = 0
     for note in await CreditNote.filter(document_id=None).order_by("id"):
         try:

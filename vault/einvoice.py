@@ -41,6 +41,8 @@ from babel import Locale
 from lxml import etree
 from lxml.builder import ElementMaker
 
+from vault.words import Words
+
 if TYPE_CHECKING:
     from vault.pdf import InvoiceSnapshot, LineSnapshot, Party
 
@@ -279,17 +281,31 @@ def embed(pdf: bytes, xml: bytes, s: InvoiceSnapshot) -> bytes:
     is the same invoice in another form) and Factur-X XMP metadata (pdfaid:part 3)."""
     from facturx import generate_from_binary
 
-    what = "Credit note" if s.credit_note else "Invoice"
-    metadata = {"author": s.seller.name, "title": f"{what} {s.number}",
-                "subject": f"{what} {s.number} from {s.seller.name} to {s.buyer.name}",
-                "keywords": ", ".join(k for k in (what.lower(), s.number, s.credits,
-                                                  s.account_id, s.po_number, "Factur-X") if k)}
+    described = _described(s)
+    kind = described.pop("kind")
+    metadata = {"author": s.seller.name, **described,
+                "keywords": ", ".join(k for k in (kind, s.number, s.credits, s.account_id,
+                                                  s.po_number, "Factur-X") if k)}
     with _stamped(s.issue_date):
         result: bytes = generate_from_binary(
             pdf, xml, flavor="factur-x", level="en16931", check_xsd=False,
             pdf_metadata=metadata, lang=s.locale.replace("_", "-"),
             afrelationship="alternative")
     return result
+
+
+def _described(s: InvoiceSnapshot) -> dict[str, str]:
+    """Title, subject and kind in the document's language (as its HTML metadata): the
+    library overwrites the PDF's own."""
+    w = Words.of(s.locale).alone
+    names = {"number": s.number, "seller": s.seller.name, "buyer": s.buyer.name}
+    if s.credit_note:
+        return {"title": w._("Credit note %(number)s", **names),
+                "subject": w._("Credit note %(number)s from %(seller)s to %(buyer)s", **names),
+                "kind": w._("credit note")}
+    return {"title": w._("Invoice %(number)s", **names),
+            "subject": w._("Invoice %(number)s from %(seller)s to %(buyer)s", **names),
+            "kind": w._("invoice")}
 
 
 @contextlib.contextmanager

@@ -1,6 +1,7 @@
-"""Dates, numbers and money in a contact's locale and time zone (Babel); the words stay
-English. Replies (bot), alerts (notifier) and documents (invoice and statement PDFs)
-format through this one class."""
+"""Dates, numbers and money in a contact's locale and time zone (Babel), and the words in
+the answer's language (vault.i18n). Replies (bot), alerts (notifier) and documents
+(invoice and statement PDFs) format through this one class, so the language travels with
+the locale along the same path."""
 
 from __future__ import annotations
 
@@ -15,23 +16,51 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, get_timezone_location, get_timezone_name
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from vault.i18n import SOURCE_LANGUAGE, Catalogue, catalogue, language_of
+
 
 @dataclass(frozen=True)
 class Formats:
     """A reader's locale and time zone, for every date and amount they read; a document's
-    currency too, where amounts are all in one (an invoice, a statement section)."""
+    currency too, where amounts are all in one (an invoice, a statement section); and the
+    language their words are in (a catalogue language of vault.i18n; English unless the
+    caller chose one: the locale formats, the language speaks, and they may differ)."""
 
     locale: str
     timezone: str = "UTC"
     currency: str = ""
+    language: str = SOURCE_LANGUAGE
 
     @classmethod
-    def of(cls, locale: str, timezone: str = "UTC", currency: str = "") -> Self:
+    def of(cls, locale: str, timezone: str = "UTC", currency: str = "",
+           language: str = SOURCE_LANGUAGE) -> Self:
         try:
             Locale.parse(locale or "en")
         except (UnknownLocaleError, ValueError):
             locale = "en"
-        return cls(locale=locale or "en", timezone=timezone or "UTC", currency=currency)
+        return cls(locale=locale or "en", timezone=timezone or "UTC", currency=currency,
+                   language=language_of(language))
+
+    @property
+    def words(self) -> Catalogue:
+        """What the bot writes (email, Slack, Telegram), in this reader's language."""
+        return catalogue(self.language, "messages")
+
+    def and_list(self, items: Iterable[str]) -> str:
+        """"a, b and c" in the reader's language."""
+        values = list(items)
+        if len(values) <= 1:
+            return "".join(values)
+        return self.words.gettext("{items} and {last}").format(
+            items=", ".join(values[:-1]), last=values[-1])
+
+    def or_list(self, items: Iterable[str]) -> str:
+        """"a, b or c" in the reader's language."""
+        values = list(items)
+        if len(values) <= 1:
+            return "".join(values)
+        return self.words.gettext("{items} or {last}").format(
+            items=", ".join(values[:-1]), last=values[-1])
 
     def day(self, value: date) -> str:
         return format_date(value, format="medium", locale=self.locale)
@@ -65,7 +94,7 @@ class Formats:
 
     def totals(self, sums: dict[str, Decimal]) -> str:
         """Amounts in several currencies, never added together: "€1.00 and $2.00"."""
-        return and_list([self.money(sums[c], c) for c in sorted(sums)])
+        return self.and_list([self.money(sums[c], c) for c in sorted(sums)])
 
     def moment(self, value: datetime) -> str:
         """An instant where the contact is: "21 Nov 2026, 10:00:00 (Greenwich Mean Time)"."""
@@ -74,32 +103,40 @@ class Formats:
             + f" ({self.zone(value.astimezone(zone))})"
 
     def zone(self, at: datetime | None = None) -> str:
-        """The contact's time zone as people read it, in English like the other words:
+        """The contact's time zone as people read it, in their language:
         at an instant its name then ("Eastern Standard Time"), else the generic one
         ("Eastern Time"), never the tz database id ("America/New_York")."""
         if self.timezone in _UTC_NAMES:
             return "UTC"
         named = at if at is not None else ZoneInfo(self.timezone)
-        name = get_timezone_name(named, width="long", locale="en")
         # Babel's fallback for a zone without a name ("Etc/GMT+5") is "Unknown Region
-        # (X) Time"; such zones keep one offset, which any instant names ("GMT-05:00").
-        if name.startswith("Unknown"):
-            name = get_timezone_location(ZoneInfo(self.timezone), locale="en")
-        if name.startswith("Unknown"):
-            name = get_timezone_name(datetime(2000, 1, 1, tzinfo=ZoneInfo(self.timezone)),
-                                     locale="en")
-        return str(name)
+        # (X) Time" (told apart in English); such zones keep one offset, which any
+        # instant names ("GMT-05:00").
+        candidates = (named, None, datetime(2000, 1, 1, tzinfo=ZoneInfo(self.timezone)))
+        for moment in candidates:
+            if not _zone_name(self.timezone, moment, "en").startswith("Unknown"):
+                break
+        return _zone_name(self.timezone, moment, self.language)
 
     def period(self, start: date, end: date) -> str:
         """A period as people say it: "March 2026", "Q1 2026", "2025", else a date range."""
         if start.day == 1 and end == _month_end(start):
-            return format_date(start, format="MMMM y", locale="en")
+            # Babel's stand-alone month ("März 2026", "mars 2026"), in the language
+            return format_date(start, format="LLLL y", locale=self.language)
         if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) \
                 and start.year == end.year:
             return str(start.year)
         if start.day == 1 and start.month % 3 == 1 and end == _month_end(_months_on(start, 2)):
-            return f"Q{start.month // 3 + 1} {start.year}"
+            return self.words.gettext("Q{quarter} {year}").format(
+                quarter=start.month // 3 + 1, year=start.year)
         return f"{self.day(start)} – {self.day(end)}"
+
+
+def _zone_name(timezone: str, moment: datetime | ZoneInfo | None, language: str) -> str:
+    """A zone's long name at `moment` (or its generic one), or its location if None."""
+    if moment is None:
+        return str(get_timezone_location(ZoneInfo(timezone), locale=language))
+    return str(get_timezone_name(moment, width="long", locale=language))
 
 
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal",

@@ -95,31 +95,40 @@ async def grant(
     Raises GrantRefused unless every document belongs to the scope's account and the
     contact is active.
     """
-    if not documents:
+    return (await grant_each(scope, [(documents, label)], ttl, now))[0]
+
+
+async def grant_each(
+    scope: AccountScope,
+    wanted: list[tuple[list[Document], str]],
+    ttl: timedelta,
+    now: datetime,
+) -> list[Grant]:
+    """grant() for each (documents, label), in that order, with one ownership check and
+    one insert of grants and one of audit rows for all of them: a listing's links cost
+    the same few statements for 1 row as for 20 (grants in one statement, issue 14).
+
+    Raises GrantRefused, and grants nothing, unless every grant has documents, every
+    document belongs to the scope's account and the contact is active.
+    """
+    if not wanted or any(not documents for documents, _ in wanted):
         raise GrantRefused("a grant needs at least one document")
     if not scope.contact.active:
         raise GrantRefused(f"contact {scope.contact.id} is not active")
-    wanted = [d.id for d in documents]
-    owned = {d.id for d in await scope.documents(wanted)}
-    if foreign := [i for i in wanted if i not in owned]:
+    asked = list(dict.fromkeys(d.id for documents, _ in wanted for d in documents))
+    owned = {d.id for d in await scope.documents(asked)}
+    if foreign := [i for i in asked if i not in owned]:
         raise GrantRefused(f"documents {foreign} are not in account {scope.account.id}")
-    created = now
-    row = await Grant.create(
-        id=secrets.token_urlsafe(16),  # 22 characters, 128 bits: unguessable
-        contact_id=scope.contact.id,
-        document_ids=wanted,
-        label=label[:200],
-        created_at=created,
-        expires_at=created + ttl,
-    )
-    await audit.record(
-        "vault.link.granted",
-        account_id=scope.account.id,
-        contact_id=scope.contact.id,
-        grant=row.id,
-        document_ids=wanted,
-    )
-    return row
+    rows = [Grant(id=secrets.token_urlsafe(16),  # 22 characters, 128 bits: unguessable
+                  contact_id=scope.contact.id, document_ids=[d.id for d in documents],
+                  label=label[:200], created_at=now, expires_at=now + ttl)
+            for documents, label in wanted]
+    await Grant.bulk_create(rows)
+    await audit.record_many([
+        audit.event("vault.link.granted", account_id=scope.account.id,
+                    contact_id=scope.contact.id, grant=row.id, document_ids=row.document_ids)
+        for row in rows])
+    return rows
 
 
 def link_url(public_url: str, signer: LinkSigner, grant: Grant) -> str:

@@ -5,9 +5,9 @@ Each fact is counted where it is known, once: a request's outcome where the pipe
 decides it (bot.pipeline), a reply's time to retrieval where the relay or chat API
 accepted it (notifier.outbox.mark_sent), delivery attempts and failures in
 notifier.delivery, downloads and page views in vault.web, PDF render times in vault.pdf,
-ingested rows in vault.ingest. What the database already knows (outbox depth and age,
-inbound queue depth) is read from it at scrape time, so every instance reports the same
-database-wide figure.
+ingested rows in vault.ingest, rows per shared commit in vault.group_commit. What the
+database already knows (outbox depth and age, inbound queue depth) is read from it at
+scrape time, so every instance reports the same database-wide figure.
 
 Several instances: each process keeps its own counters and is scraped on its own (one
 target per instance; sum() the counters across instances, take max() of the database
@@ -28,6 +28,7 @@ from vault.vocabulary import Channel, RequestOutcome
 # Time to retrieval: seconds to a few minutes when all is well, hours when a relay is down.
 RETRIEVAL_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800, 3600, 4 * 3600)
 RENDER_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
+GROUP_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 256)
 
 REQUESTS = Counter(
     "invoicebot_requests", "Requests handled by the pipeline, by channel and outcome "
@@ -52,6 +53,9 @@ DELIVERY_FAILURES = Counter(
 PDF_RENDER = Histogram(
     "invoicebot_pdf_render_seconds", "Time to render one PDF in the worker pool, waiting "
     "included", ["document"], buckets=RENDER_BUCKETS)
+GROUP_COMMIT_ROWS = Histogram(
+    "invoicebot_group_commit_rows", "Rows written by one shared commit before their "
+    "acknowledgements (vault.group_commit), by table", ["table"], buckets=GROUP_BUCKETS)
 INGESTED_ROWS = Counter(
     "invoicebot_ingested_rows", "Rows read by imports, the API and the feed folder, by kind "
     "and result (created, updated, unchanged)", ["kind", "result"])
@@ -93,6 +97,10 @@ def page_viewed(page: str) -> None:
 
 def pdf_rendered(document: str, seconds: float) -> None:
     PDF_RENDER.labels(document).observe(seconds)
+
+
+def group_committed(table: str, rows: int) -> None:
+    GROUP_COMMIT_ROWS.labels(table).observe(rows)
 
 
 def rows_ingested(kind: str, created: int, updated: int, unchanged: int) -> None:

@@ -5,13 +5,19 @@ committed rows) is separate from rendering it. The snapshot holds only str, Deci
 date values so it pickles into a worker process; `render_invoice` runs there, because
 WeasyPrint is CPU-bound and blocking and must never run on the event loop.
 
-Speed: WeasyPrint spends most of a default render subsetting the system font with
-fontTools. We ship "Invoice Sans" (DejaVu Sans pre-subset by vault/fonts.py) and render
-with full_fonts=True, which embeds that small font whole and skips subsetting; each worker
-also keeps one FontConfiguration and the parsed stylesheet for all its renders.
-`make bench` (tests/bench/pdf.py) measures it beside a plain WeasyPrint call. Rendering
-is deterministic (the creation date is the issue date), so the same invoice gives the
-same bytes and the document store dedupes it.
+Speed (profiled with cProfile on tests/bench/pdf.py's invoice, CPU time per render): the
+plain WeasyPrint call spends about a third of its time on a fresh FontConfiguration
+(fontconfig and Pango caches start cold) and on parsing the stylesheet; the rest is
+WeasyPrint's own Python: cascade ~15%, boxes ~10%, layout ~40%, painting ~15%, PDF ~5%.
+Each worker therefore keeps one FontConfiguration and the parsed stylesheet for all its
+renders, and uses our "Invoice Sans" (DejaVu Sans pre-subset by vault/fonts.py). Subsetting
+it per PDF with HarfBuzz (libharfbuzz-subset, in C) is cheaper than embedding it whole,
+since embedding whole makes WeasyPrint read every glyph's width with fontTools on each
+render, and gives PDFs a third the size; without HarfBuzz-Subset WeasyPrint would subset
+with fontTools, so there the font is embedded whole (full_fonts). `make bench`
+(tests/bench/pdf.py) measures it beside the plain call. Rendering is deterministic (the
+creation date is the issue date), so the same invoice gives the same bytes and the
+document store dedupes it.
 
 E-invoices: with `[seller] e_invoicing` on, the worker renders a PDF/A-3b and embeds the
 invoice's Factur-X XML (vault.einvoice) in the same call.
@@ -27,7 +33,6 @@ import multiprocessing
 import multiprocessing.util
 import os
 import shutil
-import threading
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -44,6 +49,7 @@ from vault import einvoice, metrics
 from vault.config import SellerConfig
 from vault.models import Account, Invoice, InvoiceLine
 from vault.pdf_html import credit_note_html, invoice_html
+from vault.pool_worker import exit_with_parent
 from vault.vocabulary import InvoiceStatus
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -105,6 +111,7 @@ class InvoiceSnapshot:
     credits: str = ""  # the credited invoice's number
     credits_issued: date | None = None  # and its issue date
     reason: str = ""
+    also_english: bool = False  # labels in English too; [seller] documents_also_english
 
     @property
     def amount_due(self) -> Decimal:
@@ -154,6 +161,7 @@ async def snapshot(invoice: Invoice, seller: SellerConfig) -> InvoiceSnapshot:
         e_invoicing=seller.e_invoicing,
         iban=seller.iban,
         bic=seller.bic,
+        also_english=seller.documents_also_english,
     )
 
 
@@ -187,8 +195,8 @@ def _import_weasyprint() -> None:
     """Import WeasyPrint lazily: the service process never needs it (~1 s, ~40 MB).
 
     Without Debian's libharfbuzz-subset0 it warns at import that future versions will
-    need it. We embed a pre-subset font whole and do not depend on subsetting speed, so
-    that warning is silenced here rather than failing every test that renders.
+    need it. Without it we embed a pre-subset font whole and do not depend on subsetting
+    speed, so that warning is silenced here rather than failing every test that renders.
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
@@ -217,6 +225,7 @@ class _Engine:
     font_config: Any
     stylesheet: Any
     charset: frozenset[int]  # code points Invoice Sans covers
+    fast_subset: bool  # HarfBuzz-Subset is there: subsetting per PDF costs little
 
 
 @functools.cache
@@ -231,8 +240,11 @@ def _engine() -> _Engine:
     stylesheet = CSS(filename=str(TEMPLATES / "invoice.css"), font_config=font_config,
                      url_fetcher=local_fetcher())
     _remove_at_exit(getattr(font_config, "_folder", None))
+    from weasyprint.text.ffi import harfbuzz_subset
+
     cmaps = [set(TTFont(path)["cmap"].getBestCmap()) for path in FONT_FILES]
-    return _Engine(font_config, stylesheet, frozenset.intersection(*map(frozenset, cmaps)))
+    return _Engine(font_config, stylesheet, frozenset.intersection(*map(frozenset, cmaps)),
+                   fast_subset=harfbuzz_subset is not None)
 
 
 def _remove_at_exit(folder: Path | None) -> None:
@@ -252,16 +264,17 @@ def html_to_pdf(html: str, variant: str | None = None) -> bytes:
     engine = _engine()
     from weasyprint import HTML
 
-    # Embedding whole fonts is only a win while Invoice Sans covers all the text: a
-    # character it lacks pulls in a system fallback font, which must then be subset.
-    covered = all(ord(c) in engine.charset for c in html if c >= " ")
+    # Without HarfBuzz-Subset, embedding Invoice Sans whole beats fontTools subsetting,
+    # but only while it covers all the text: a character it lacks pulls in a system
+    # fallback font, which must then be subset.
+    whole = not engine.fast_subset and all(ord(c) in engine.charset for c in html if c >= " ")
     document = HTML(string=html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=local_fetcher())
     with warnings.catch_warnings():
         # For PDF/A, WeasyPrint 70 opens its bundled sRGB profile and never closes it; the
         # file is freed (and closed) during this call, so its ResourceWarning is dropped
         # here rather than failing every test that renders.
         warnings.filterwarnings("ignore", r"unclosed file .*sRGB2014\.icc", ResourceWarning)
-        pdf: bytes = document.write_pdf(stylesheets=[engine.stylesheet], full_fonts=covered,
+        pdf: bytes = document.write_pdf(stylesheets=[engine.stylesheet], full_fonts=whole,
                                         font_config=engine.font_config, pdf_variant=variant)
     return pdf
 
@@ -297,29 +310,9 @@ def render_invoice(snapshot: InvoiceSnapshot) -> bytes:
         raise EInvoiceRejected(f"{what} {snapshot.number}: {exc}", pdf) from None
 
 
-def _exit_with_parent(poll_seconds: float = 0.5) -> None:
-    """End this worker when the process that started it is gone, however it ended.
-
-    A pool worker waits on its queue for ever; after a SIGKILL (or any death that skips the
-    pool's shutdown) it would stay as an orphan holding ~100 MB. Not PR_SET_PDEATHSIG: that
-    follows the thread that spawned the worker, which may be a short-lived helper thread.
-    """
-    # Not os.getppid() now: the parent may have died while this worker was still importing,
-    # and then the orphan's parent is already init.
-    started_by = multiprocessing.parent_process()
-    parent = started_by.pid if started_by is not None else os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_seconds)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
 def _warm_worker() -> None:
     """Pool initializer: pay imports, font set-up and a first layout before any request."""
-    _exit_with_parent()
+    exit_with_parent()
     day = date(2000, 1, 1)
     line = LineSnapshot("Warm-up", Decimal(1), Decimal(1), Decimal(0), Decimal(1))
     warm_up = InvoiceSnapshot(Party("Warm-up"), Party("Warm-up"), "", "WARM-UP", "", "", day,

@@ -46,9 +46,11 @@ def wider_than_private(paths: list[Path], trees: list[Path]) -> list[Path]:
     return wide
 
 
-def warn_if_wide(database_url: str, vault_path: Path) -> list[Path]:
-    """One warning naming what is wider than 0600/0700 (call it off the event loop)."""
-    wide = wider_than_private(database_files(database_url), [vault_path])
+def warn_if_wide(database_url: str, vault_path: Path | None) -> list[Path]:
+    """One warning naming what is wider than 0600/0700 (call it off the event loop); the
+    vault folder, when the vault is one (vault_path None: an object store)."""
+    folders = [vault_path] if vault_path is not None else []
+    wide = wider_than_private(database_files(database_url), folders)
     if wide:
         named = ", ".join(f"{p} ({stat.filemode(p.lstat().st_mode)})" for p in wide[:SHOWN])
         more = f" and {len(wide) - SHOWN} more" if len(wide) > SHOWN else ""

@@ -8,7 +8,7 @@ row's id. A link starts one session only (grant_id is unique). Every request re-
 the row: idle and absolute lifetime, sign-out, and the contact still active.
 
 `may_fetch_documents` is the one place that decides whether a session may get a
-document now; step-up (a code before documents leave) hooks in there.
+document now, step-up (vault.stepup: a code before documents leave) included.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from tortoise.exceptions import IntegrityError
 from vault import audit
 from vault.links import LinkSigner
 from vault.models import AccountSession, Contact, Grant
+from vault.stepup import StepUpState
 
 ACCOUNT_SALT = "invoicebot.account"  # the link in mails: /a/{token}
 SESSION_SALT = "invoicebot.account.session"  # the cookie
@@ -61,11 +62,14 @@ def _hashed(secret: str) -> str:
     return hashlib.sha256(secret.encode("ascii")).hexdigest()
 
 
-async def start(grant: Grant, contact: Contact, now: datetime, ip: str,
-                user_agent: str) -> tuple[AccountSession, str] | None:
+async def start(grant: Grant, contact: Contact, now: datetime, ip: str, user_agent: str,
+                document_link: bool = False) -> tuple[AccountSession, str] | None:
     """A new session for this link and the cookie secret, or None if the link already
-    started one (single use: another browser must ask for a fresh link)."""
-    if grant.label != ACCOUNT_LABEL or await AccountSession.exists(grant_id=grant.id):
+    started one (single use: another browser must ask for a fresh link). A download
+    link (`document_link`) starts one too when its contact's documents go through the
+    page (step-up, vault.stepup)."""
+    if (grant.label != ACCOUNT_LABEL and not document_link) \
+            or await AccountSession.exists(grant_id=grant.id):
         return None
     secret = secrets.token_urlsafe(32)
     try:
@@ -110,15 +114,18 @@ class DocumentGate:
     """Whether a session may get a document now, and if not, what it must do first."""
 
     allowed: bool
-    needs: str = ""  # "step_up" once step-up lands
+    needs: str = ""  # "step_up": a code first (vault.stepup)
 
 
-async def may_fetch_documents(session: AccountSession, contact: Contact,
-                              now: datetime) -> DocumentGate:
+async def may_fetch_documents(session: AccountSession, contact: Contact, now: datetime,
+                              step_up: StepUpState | None = None) -> DocumentGate:
     """The one place that decides whether this session may download a document now.
 
-    Today: a live session of an active contact may. Step-up (access.step_up) adds its
-    rule here, so every download route (PDF, receipt, ZIP, statement) follows it."""
+    A live session of an active contact may, unless step-up (vault.stepup.state: the
+    account's or tier's access.step_up, or an open access watch) wants a code first; so
+    every download route (PDF, receipt, ZIP, statement) follows the same rule."""
     if session.ended_at is not None or not contact.active:
         return DocumentGate(False)
+    if step_up is not None and step_up.documents_need_code:
+        return DocumentGate(False, "step_up")
     return DocumentGate(True)

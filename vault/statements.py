@@ -29,8 +29,9 @@ from vault.config import SellerConfig
 from vault.documents import DocumentStore
 from vault.invoices import AccountScope
 from vault.models import CreditNote, Document, Invoice, InvoiceStatus, Payment, Statement
-from vault.pdf import InvoiceSnapshot, Party, PdfRenderer, babel_locale
+from vault.pdf import InvoiceSnapshot, Party, PdfRenderer, Renderer, babel_locale
 from vault.statement_html import statement_html
+from vault.words import N_
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Entry:
     charge: Decimal
     payment: Decimal
     balance: Decimal  # running balance after this line
+    for_number: str = ""  # the invoice a payment or credit note is for
 
 
 @dataclass(frozen=True)
@@ -75,14 +77,24 @@ class StatementSnapshot:
     as_of: date
     locale: str
     sections: tuple[CurrencySection, ...]
+    also_english: bool = False  # [seller] documents_also_english
 
     @property
     def label(self) -> str:
         return f"statement-{self.account_id}-{self.start.isoformat()}-{self.end.isoformat()}"
 
 
+# A statement line's kind, in English; vault.statement_html prints it in the reader's.
+ENTRY_KINDS = (N_("Invoice"), N_("Payment"), N_("Credit note"))
+
+
 class HtmlRenderer(Protocol):
     async def render_html(self, html: str) -> bytes: ...
+
+
+class DocumentRenderer(HtmlRenderer, Renderer, Protocol):
+    """Statements and invoices (an invoice whose PDF a request needs before the render
+    queue got to it, vault.render_queue.ensure_pdfs): PdfRenderer, LazyPdfRenderer."""
 
 
 async def build_statement(
@@ -107,6 +119,7 @@ async def build_statement(
         account_id=account.account_id, start=start, end=end, as_of=as_of,
         locale=babel_locale(scope.contact.locale or account.locale),
         sections=tuple(s for s in sections if s.entries or s.opening or s.closing),
+        also_english=seller.documents_also_english,
     )
 
 
@@ -141,23 +154,24 @@ def _entries(invoices: list[Invoice], payments: list[Payment], by_id: dict[int, 
              start: date, opening: Decimal, notes: Sequence[CreditNote] = ()) -> list[Entry]:
     """The period's lines by day; a credit note reduces the balance in the payments
     column, as a payment does."""
-    Line = tuple[date, int, str, str, date | None, Decimal, Decimal]
-    issued: list[Line] = [(i.issue_date, 0, i.number, "", i.due_date, i.total, ZERO)
+    Line = tuple[date, int, str, str, date | None, Decimal, Decimal, str]
+    issued: list[Line] = [(i.issue_date, 0, i.number, "", i.due_date, i.total, ZERO, "")
                           for i in invoices if i.issue_date >= start]
     lines: list[Line] = issued + [
         (p.paid_on, 1, p.reference or "", f"for {by_id[p.invoice_id].number}", None,
-         ZERO, p.amount)
+         ZERO, p.amount, by_id[p.invoice_id].number)
         for p in payments if p.paid_on >= start
     ] + [
         (n.issue_date, 2, n.number, f"for {n.invoice.number}" if n.invoice else "on account",
-         None, ZERO, n.amount)
+         None, ZERO, n.amount, n.invoice.number if n.invoice else "")
         for n in notes if n.issue_date >= start
     ]
     balance, entries = opening, []
-    for day, kind, reference, detail, due, charge, paid in sorted(lines, key=lambda x: x[:3]):
+    for day, kind, reference, detail, due, charge, paid, for_number in sorted(
+            lines, key=lambda x: x[:3]):
         balance += charge - paid
-        entries.append(Entry(day, ("Invoice", "Payment", "Credit note")[kind], reference,
-                             detail, due, charge, paid, balance))
+        entries.append(Entry(day, ENTRY_KINDS[kind], reference, detail, due, charge, paid,
+                             balance, for_number))
     return entries
 
 

@@ -1,7 +1,8 @@
 """The HTTP app: a health check and the signed download links.
 
 GET /d/{token} re-checks the grant row on every request (vault.links.check_grant), then
-streams the one PDF from disk, or a ZIP of several built on the fly in constant memory
+streams the one PDF from the vault's storage (or, with [vault] s3_presign, redirects to a
+short-lived presigned URL of it), or a ZIP of several built on the fly in constant memory
 (also for one document when the grant's label names a .zip: "as zip" means a ZIP). A ZIP
 holds the PDFs named by invoice number and an index.csv listing them.
 Every refusal (tampered, unknown, expired, revoked, contact deactivated) gets the same
@@ -13,41 +14,33 @@ redacts it, which is why the service runs uvicorn with access_log=False.
 from __future__ import annotations
 
 import asyncio
-import html
+import functools
 import logging
-import re
 import shutil
-import stat
 import time
-import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import datetime
-from importlib.resources import files
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from string import Template
 from typing import Any
-from urllib.parse import quote
 
-import anyio
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import (
-    FileResponse,
     HTMLResponse,
     JSONResponse,
     Response,
-    StreamingResponse,
 )
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from stream_zip import NO_COMPRESSION_64, async_stream_zip
 from tortoise import connections
 
-from vault import audit, metrics
-from vault.archive_index import INDEX_NAME, archive_index, safe_member_name
+from vault import access_watch, audit, metrics, pages, stepup
+from vault.archive_index import archive_index
 from vault.clock import Clock
 from vault.config import Config
+from vault.config_access import StepUpRules
+from vault.documents import DocumentStore
 from vault.http_limits import BodyLimit
 from vault.links import (
     LinkSigner,
@@ -56,19 +49,18 @@ from vault.links import (
     granted_documents,
     redact_path,
 )
-from vault.models import Contact, Document, Grant
-from vault.writable import database_problem, vault_problem
+from vault.models import Account, Contact, Document, Grant
+from vault.web_files import (  # the answers that carry documents
+    SECURITY_HEADERS,
+    pdf_response,
+    zip_head_response,
+    zip_response,
+)
+from vault.writable import database_problem
 
 log = logging.getLogger("invoicebot.web")
 access_log = logging.getLogger("invoicebot.access")
 
-# On every download and refusal: nothing cached by browsers or proxies, no MIME sniffing
-# turning a file into a page, and no Referer leaking the link to a third party.
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 PAGE_HEADERS = {
     **SECURITY_HEADERS,
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
@@ -77,23 +69,28 @@ PAGE_HEADERS = {
 # 410 Gone for every refusal: "no longer valid" is what the page says, and one status for
 # all reasons means a stranger learns nothing from it.
 REFUSED_STATUS = 410
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-_CHUNK = 64 * 1024
+
+
+# GET /d/{token} of a contact whose documents go through the account page (step-up):
+# the page to show instead of the file (bot.account.opening).
+ThroughPage = Callable[[Request, Grant, Contact, list[Document]], Awaitable[Response]]
 
 
 def create_app(
     config: Config,
-    store_root: Path,
+    store: DocumentStore,
     signer: LinkSigner,
     clock: Clock,
     extra_routes: Sequence[BaseRoute] = (),
     not_found: Callable[[Request, Exception], Awaitable[Response]] | None = None,
     free_disk: Callable[[Path], int] | None = None,  # bytes free at a path; tests inject
+    through_page: ThroughPage | None = None,
 ) -> Starlette:
     """The ASGI app; the composition root adds the Slack and Telegram routes via extra_routes
     (and the API's, with its JSON answer for a path no route matches)."""
-    downloads = Downloads(store_root, signer, refused_page(config.email.sender), clock)
-    readiness = Readiness(store_root, config.min_free_disk, free_disk or disk_free,
+    downloads = Downloads(store, signer, config.email.sender, clock,
+                          config.access.step_up, through_page)
+    readiness = Readiness(store, config.min_free_disk, free_disk or disk_free,
                           config.database_url)
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
@@ -111,10 +108,15 @@ def create_app(
     return app
 
 
-def refused_page(sender: str) -> str:
-    """The one refusal page: how to get a fresh link from the invoices address."""
-    template = files("vault").joinpath("templates/refused.html").read_text("utf-8")
-    return Template(template).substitute(sender=html.escape(sender))
+@functools.cache
+def refused_page(sender: str, language: str = "en") -> str:
+    """The one refusal page: how to get a fresh link from the invoices address, in the
+    language of the link's contact (vault.pages). Made once per language: junk links
+    arrive by the thousand."""
+    mailto = Markup('<a href="mailto:{0}">{0}</a>').format(sender)
+    return pages.environment("", language).get_template("refused.html").render(
+        mailto=mailto, example=Markup("<code>INV-1042</code>"),
+        other=Markup("<code>unpaid</code>"))
 
 
 async def _ping_database() -> None:
@@ -137,35 +139,42 @@ def disk_free(path: Path) -> int:
 
 class Readiness:
     """GET /readyz: 503 when the database or the vault cannot be written, or free disk under
-    the vault is below http.min_free_disk, so a load balancer stops sending mail and uploads
-    to a node that cannot store them; the body says which. /healthz stays the liveness check
-    (the process answers and can read: restart only when it fails)."""
+    a vault folder is below http.min_free_disk, so a load balancer stops sending mail and
+    uploads to a node that cannot store them; the body says which. /healthz stays the
+    liveness check (the process answers and can read: restart only when it fails). An
+    object-store vault has no disk of ours to fill: its answer has no disk keys."""
 
-    def __init__(self, store_root: Path, min_free: int, free_disk: Callable[[Path], int],
+    def __init__(self, store: DocumentStore, min_free: int, free_disk: Callable[[Path], int],
                  database_url: str) -> None:
-        self.store_root = store_root
+        self.storage = store.storage
         self.min_free = min_free
         self.free_disk = free_disk
         self.database_url = database_url
 
     async def get(self, request: Request) -> JSONResponse:
-        checks = {"database": "ok", "vault": "ok", "disk": "ok"}
+        checks = {"database": "ok", "vault": "ok"}
         problem = await database_problem(self.database_url)
         if problem is not None:
             log.warning("readiness check: database not writable: %s", problem)
             checks["database"] = f"not writable: {problem}"
-        problem = await asyncio.to_thread(vault_problem, self.store_root)
+        problem = await self.storage.problem()
         if problem is not None:
-            log.warning("readiness check: vault %s not writable: %s", self.store_root, problem)
+            log.warning("readiness check: vault %s not writable: %s", self.storage.url, problem)
             checks["vault"] = f"not writable: {problem}"
-        free = await asyncio.to_thread(self.free_disk, self._existing(self.store_root))
-        if free < self.min_free:
-            log.warning("readiness check: %d MB free under %s, below %d MB", free >> 20,
-                        self.store_root, self.min_free >> 20)
-            checks["disk"] = "low"
-        ready = all(value == "ok" for value in checks.values())
-        body = {"status": "ok" if ready else "error", **checks, "disk_free": free}
+        disk: dict[str, Any] = {}
+        if self.storage.folder is not None:
+            disk = await self._disk(self.storage.folder)
+        ready = all(value == "ok" for value in checks.values()) and disk.get("disk") != "low"
+        body = {"status": "ok" if ready else "error", **checks, **disk}
         return JSONResponse(body, 200 if ready else 503, SECURITY_HEADERS)
+
+    async def _disk(self, folder: Path) -> dict[str, Any]:
+        free = await asyncio.to_thread(self.free_disk, self._existing(folder))
+        if free >= self.min_free:
+            return {"disk": "ok", "disk_free": free}
+        log.warning("readiness check: %d MB free under %s, below %d MB", free >> 20,
+                    folder, self.min_free >> 20)
+        return {"disk": "low", "disk_free": free}
 
     @staticmethod
     def _existing(path: Path) -> Path:
@@ -178,12 +187,15 @@ class Readiness:
 class Downloads:
     """GET /d/{token}: one PDF, or a ZIP when the grant names several documents."""
 
-    def __init__(self, store_root: Path, signer: LinkSigner, refused_html: str,
-                 clock: Clock) -> None:
-        self.store_root = store_root.resolve()
+    def __init__(self, store: DocumentStore, signer: LinkSigner, sender: str,
+                 clock: Clock, step_up: StepUpRules | None = None,
+                 through_page: ThroughPage | None = None) -> None:
+        self.store = store
         self.signer = signer
-        self.refused_html = refused_html
+        self.sender = sender  # the address a fresh link is asked from (refused.html)
         self.clock = clock  # the service's: a link expires on the clock that granted it
+        self.step_up = step_up or StepUpRules()
+        self.through_page = through_page  # None: every link downloads directly
         # Refusals are what anonymous traffic causes: sampled, one row per IP per minute.
         self.refusals = audit.SampledAudit("vault.link.refused")
 
@@ -196,27 +208,38 @@ class Downloads:
         if documents is None:
             why = Refusal("document_unavailable", grant.id, contact.id, contact.account_id)
             return await self.refuse(request, why)
-        paths = [self.path(d) for d in documents]
-        if not all(p.is_file() for p in paths):
-            log.error("grant %s: a document file is missing from %s", grant.id, self.store_root)
+        if (page := await self._through_page(request, grant, contact, documents)) is not None:
+            return page
+        if missing := await self.store.missing(documents):
+            log.error("grant %s: document %s is missing from %s", grant.id, missing[0].id,
+                      self.store.storage.url)
             return HTMLResponse("File temporarily unavailable.", 503, PAGE_HEADERS)
         if request.method == "GET":  # a HEAD (link preview, mail scanner) is no download
             await record_downloads(request, grant, contact, documents)
             metrics.downloaded(len(documents))
+            await access_watch.volume(contact, access_watch.DOWNLOAD, self.clock.now(),
+                                      self.step_up.watch)
         if len(documents) == 1 and not grant.label.lower().endswith(".zip"):
-            return pdf_response(paths[0], documents[0], grant.label)
+            return await pdf_response(self.store, documents[0], grant.label, request.method)
         if request.method == "HEAD":  # the ZIP is built while sent: don't build it for nothing
             return zip_head_response(grant.label)
         names, index = await archive_index(contact, documents)
-        return zip_response(paths, documents, names, grant.label, index)
+        return zip_response(self.store, documents, names, grant.label, index)
 
-    def path(self, document: Document) -> Path:
-        # vault.documents.DocumentStore(root).path(document) owns this layout; until it
-        # lands we join here, refusing any key that would climb out of the store.
-        path = (self.store_root / document.storage_key).resolve()
-        if not path.is_relative_to(self.store_root):
-            raise ValueError(f"document {document.id}: storage key escapes the store")
-        return path
+    async def _through_page(self, request: Request, grant: Grant, contact: Contact,
+                            documents: list[Document]) -> Response | None:
+        """The account page instead of the file, for a contact who must step up (their
+        account's access.step_up, or an open access watch, vault.access_watch)."""
+        now = self.clock.now()
+        if request.method == "GET":
+            await access_watch.link_networks(grant.id, contact, client_ip(request), now,
+                                             self.step_up.watch)
+        if self.through_page is None:
+            return None
+        account = await Account.get(id=contact.account_id)
+        if not await stepup.required_for(contact, account, self.step_up, now):
+            return None
+        return await self.through_page(request, grant, contact, documents)
 
     async def refuse(self, request: Request, why: Refusal) -> Response:
         await self.refusals.record(
@@ -228,7 +251,8 @@ class Downloads:
             grant=why.grant_id,
         )
         metrics.page_viewed("link_refused")
-        return HTMLResponse(self.refused_html, REFUSED_STATUS, PAGE_HEADERS)
+        language = await pages.language_for(why.contact_id, why.account_id)
+        return HTMLResponse(refused_page(self.sender, language), REFUSED_STATUS, PAGE_HEADERS)
 
 
 def client_ip(request: Request) -> str:
@@ -250,64 +274,6 @@ async def record_downloads(
             user_agent=request.headers.get("user-agent", ""),
             grant=grant.id,
         )
-
-
-def content_disposition(label: str, extension: str) -> str:
-    """attachment; an ASCII-only filename plus the exact name as RFC 5987 filename*."""
-    name = label.strip() or "invoice"
-    if not name.lower().endswith(extension):
-        name += extension
-    ascii_name = _UNSAFE_NAME.sub("_", name).lstrip(".")[-120:] or f"invoice{extension}"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
-def pdf_response(path: Path, document: Document, label: str) -> Response:
-    headers = {**SECURITY_HEADERS, "Content-Disposition": content_disposition(label, ".pdf")}
-    # Content-Length comes from the file itself, so it is right even for a HEAD.
-    return FileResponse(path, headers=headers, media_type=document.content_type)
-
-
-def zip_head_response(label: str) -> Response:
-    headers = {**SECURITY_HEADERS, "Content-Disposition": content_disposition(label, ".zip")}
-    response = Response(media_type="application/zip", headers=headers)
-    del response.headers["content-length"]  # unknown until streamed, as for the GET
-    return response
-
-
-def zip_response(
-    paths: list[Path], documents: list[Document], names: list[str] | None, label: str,
-    index: bytes | None = None,
-) -> Response:
-    """A ZIP streamed as it is built: stored (PDFs do not compress), sizes and CRCs from
-    the Document rows, so no member is ever buffered (the index is a few bytes a row).
-    No Content-Length: chunked."""
-    names = names or [f"document-{d.id}.pdf" for d in documents]
-    safe = [safe_member_name(n, d) for n, d in zip(names, documents, strict=True)]
-    headers = {**SECURITY_HEADERS, "Content-Disposition": content_disposition(label, ".zip")}
-    body = async_stream_zip(_zip_members(paths, documents, safe, index))
-    return StreamingResponse(body, media_type="application/zip", headers=headers)
-
-
-async def _zip_members(
-    paths: list[Path], documents: list[Document], names: list[str], index: bytes | None
-) -> AsyncIterator[tuple[str, datetime, int, Any, AsyncIterator[bytes]]]:
-    if index is not None:
-        method = NO_COMPRESSION_64(len(index), zlib.crc32(index))
-        newest = max(d.created_at for d in documents)
-        yield INDEX_NAME, newest, stat.S_IFREG | 0o600, method, _bytes_chunks(index)
-    for path, document, name in zip(paths, documents, names, strict=True):
-        method = NO_COMPRESSION_64(document.size, document.crc32)
-        yield name, document.created_at, stat.S_IFREG | 0o600, method, _file_chunks(path)
-
-
-async def _bytes_chunks(data: bytes) -> AsyncIterator[bytes]:
-    yield data
-
-
-async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
-    async with await anyio.open_file(path, "rb") as handle:
-        while chunk := await handle.read(_CHUNK):
-            yield chunk
 
 
 class StrictTransport:

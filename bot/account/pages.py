@@ -16,16 +16,16 @@ from bot.account.guard import COOKIE, HEADERS, Guard, Visit, plain_page
 from bot.intents import Aging, Dispute, Preferences, Statement
 from bot.registry import entry_for
 from notifier import preferences
-from vault import aging, amounts, audit, sessions
+from vault import aging, amounts, render_queue, sessions
 from vault.archive_index import archive_index
 from vault.config import Config
 from vault.disputes import open_dispute
 from vault.documents import DocumentStore
 from vault.history import status_history
 from vault.models import Document, Invoice, InvoiceStatus
-from vault.statements import HtmlRenderer, build_statement, issue_statement
+from vault.statements import DocumentRenderer, build_statement, issue_statement
 from vault.vocabulary import AlertEvent, Cadence, Channel
-from vault.web import client_ip, pdf_response, zip_response
+from vault.web_files import pdf_response, zip_response
 
 CSS = files("vault").joinpath("templates/account/account.css").read_text("utf-8")
 
@@ -36,10 +36,11 @@ def may(visit: Visit, command: type) -> bool:
 
 
 class Pages:
-    def __init__(self, config: Config, guard: Guard, renderer: HtmlRenderer) -> None:
+    def __init__(self, config: Config, guard: Guard, renderer: DocumentRenderer,
+                 store: DocumentStore) -> None:
         self.config = config
         self.guard = guard
-        self.store = DocumentStore(config.vault_path)
+        self.store = store
         self.renderer = renderer
 
     def routes(self) -> list[BaseRoute]:
@@ -84,7 +85,7 @@ class Pages:
     async def detail(self, visit: Visit, notice: str = "", status: int = 200) -> Response:
         invoice = await self._invoice(visit)
         if invoice is None:
-            return not_found()
+            return not_found(visit)
         payments = await visit.scope.payments(invoice)
         return visit.page(
             "detail.html", status, invoice=invoice, lines=await visit.scope.lines(invoice),
@@ -93,19 +94,33 @@ class Pages:
             history=await status_history(visit.scope, invoice, visit.today),
             may_dispute=may(visit, Dispute), notice=notice)
 
+    async def _refused(self, visit: Visit) -> Response | None:
+        """Why no document may leave now (vault.sessions.may_fetch_documents): step-up
+        asks for a code first; anything else is the 404 of a missing document."""
+        gate = await sessions.may_fetch_documents(visit.session, visit.contact,
+                                                  self.guard.clock.now(), visit.step_up)
+        if gate.allowed:
+            return None
+        return self.guard.ask_for_code(visit) if gate.needs == "step_up" else not_found(visit)
+
     async def _document(self, visit: Visit, document_id: int | None) -> Document | None:
         found = await visit.scope.documents([document_id]) if document_id else []
-        gate = await sessions.may_fetch_documents(visit.session, visit.contact,
-                                                  self.guard.clock.now())
-        return found[0] if found and gate.allowed else None
+        return found[0] if found else None
 
     async def pdf(self, visit: Visit) -> Response:
         invoice = await self._invoice(visit)
-        document = await self._document(visit, invoice.document_id if invoice else None)
-        if invoice is None or document is None:
-            return not_found()
-        await _downloaded(visit, [document])
-        return pdf_response(self.store.path(document), document, invoice.number)
+        if invoice is None:
+            return not_found(visit)
+        if (refused := await self._refused(visit)) is not None:
+            return refused
+        # History the render queue has not reached yet (vault.render_queue): render it now.
+        await render_queue.ensure_pdfs([invoice], self.renderer, self.store,
+                                       self.config.seller, clock=self.guard.clock)
+        document = await self._document(visit, invoice.document_id)
+        if document is None:
+            return not_found(visit)
+        await self.guard.downloaded(visit, [document])
+        return await pdf_response(self.store, document, invoice.number, visit.request.method)
 
     async def receipt(self, visit: Visit) -> Response:
         invoice = await self._invoice(visit)
@@ -114,9 +129,12 @@ class Pages:
         receipts = await visit.scope.receipts(wanted)
         document = await self._document(visit, receipts[wanted[0].id].id if receipts else None)
         if invoice is None or document is None:
-            return not_found()
-        await _downloaded(visit, [document])
-        return pdf_response(self.store.path(document), document, f"receipt-{invoice.number}")
+            return not_found(visit)
+        if (refused := await self._refused(visit)) is not None:
+            return refused
+        await self.guard.downloaded(visit, [document])
+        return await pdf_response(self.store, document, f"receipt-{invoice.number}",
+                                  visit.request.method)
 
     async def zip(self, visit: Visit) -> Response:
         form = await visit.request.form()
@@ -125,27 +143,28 @@ class Pages:
         if form.get("which") == "selected":
             chosen = {str(v) for v in form.getlist("id")}
             found = [i for i in found if str(i.id) in chosen]
+        if (refused := await self._refused(visit)) is not None:
+            return refused
+        await render_queue.ensure_pdfs(found, self.renderer, self.store, self.config.seller,
+                                       clock=self.guard.clock)  # history not rendered yet
         ids = [i.document_id for i in found if i.document_id]
-        gate = await sessions.may_fetch_documents(visit.session, visit.contact,
-                                                  self.guard.clock.now())
-        documents = await visit.scope.documents(ids) if ids and gate.allowed else []
+        documents = await visit.scope.documents(ids) if ids else []
         if not documents:
             return await self.invoices(visit)
-        await _downloaded(visit, documents)
+        await self.guard.downloaded(visit, documents)
         names, index = await archive_index(visit.contact, documents)
-        paths = [self.store.path(d) for d in documents]
-        return zip_response(paths, documents, names, "invoices.zip", index)
+        return zip_response(self.store, documents, names, "invoices.zip", index)
 
     async def statement_form(self, visit: Visit, problem: str = "") -> Response:
         if not may(visit, Statement):
-            return not_found()
+            return not_found(visit)
         start = visit.today.replace(day=1)
         return visit.page("statement.html", 400 if problem else 200, problem=problem,
                           start=start, end=visit.today)
 
     async def statement(self, visit: Visit) -> Response:
         if not may(visit, Statement):
-            return not_found()
+            return not_found(visit)
         form = await visit.request.form()
         try:
             start, end = (date.fromisoformat(str(form.get(k, ""))) for k in ("start", "end"))
@@ -153,21 +172,19 @@ class Pages:
             return await self.statement_form(visit, strings.BAD_PERIOD)
         if start > end:
             return await self.statement_form(visit, strings.BAD_PERIOD)
-        gate = await sessions.may_fetch_documents(visit.session, visit.contact,
-                                                  self.guard.clock.now())
-        if not gate.allowed:
-            return not_found()
+        if (refused := await self._refused(visit)) is not None:
+            return refused
         snapshot = await build_statement(visit.scope, start, end, visit.today,
                                          self.config.seller)
         document = await issue_statement(visit.scope, snapshot, self.renderer, self.store,
                                          self.guard.clock.now())
-        await _downloaded(visit, [document])
-        return pdf_response(self.store.path(document), document, snapshot.label)
+        await self.guard.downloaded(visit, [document])
+        return await pdf_response(self.store, document, snapshot.label, visit.request.method)
 
     async def dispute(self, visit: Visit) -> Response:
         invoice = await self._invoice(visit)
         if invoice is None or not may(visit, Dispute):
-            return not_found()
+            return not_found(visit)
         reason = str((await visit.request.form()).get("reason", "")).strip()[:1000]
         outcome = await open_dispute(visit.scope, invoice, reason, self.guard.clock.now())
         notice = strings.DISPUTE_REFUSED.get(outcome.refused, strings.DISPUTE_DONE)
@@ -176,7 +193,7 @@ class Pages:
     async def preferences(self, visit: Visit, notice: str = "",
                           not_linked: Sequence[str] = ()) -> Response:
         if not may(visit, Preferences):
-            return not_found()
+            return not_found(visit)
         settings = await preferences.settings_for(visit.contact,
                                                   self.config.alerts.default_quiet_hours)
         return visit.page("preferences.html", settings=settings, notice=notice,
@@ -186,7 +203,7 @@ class Pages:
 
     async def save_preferences(self, visit: Visit) -> Response:
         if not may(visit, Preferences):
-            return not_found()
+            return not_found(visit)
         form = await visit.request.form()
         change = preferences.Change(
             channels=tuple(Channel(c) for c in form.getlist("channel")
@@ -204,7 +221,8 @@ class Pages:
 
     async def signout(self, visit: Visit) -> Response:
         await sessions.end(visit.session, self.guard.clock.now(), "signed_out")
-        response = plain_page("message.html", title=strings.SIGNED_OUT, text=strings.SIGNED_OUT)
+        response = plain_page("message.html", language=visit.language,
+                              title=strings.SIGNED_OUT, text=strings.SIGNED_OUT)
         response.delete_cookie(COOKIE, path="/", secure=self.guard.secure,
                                httponly=True, samesite="lax")
         return response
@@ -216,18 +234,9 @@ async def stylesheet(request: Request) -> Response:
                                                          "Cache-Control": "max-age=3600"})
 
 
-def not_found() -> Response:
-    return plain_page("message.html", 404, title=strings.NOT_FOUND, text=strings.NOT_FOUND)
-
-
-async def _downloaded(visit: Visit, documents: list[Document]) -> None:
-    """One audit row per document served, as for download links."""
-    for document in documents:
-        await audit.record("vault.document.download", account_id=visit.contact.account_id,
-                           contact_id=visit.contact.id, document_id=document.id,
-                           ip=client_ip(visit.request),
-                           user_agent=visit.request.headers.get("user-agent", ""),
-                           via="account_page")
+def not_found(visit: Visit) -> Response:
+    return plain_page("message.html", 404, visit.language, title=strings.NOT_FOUND,
+                      text=strings.NOT_FOUND)
 
 
 def _channels() -> list[Channel]:

@@ -1,14 +1,15 @@
-"""Every word the account page shows, in one catalogue ready for translation.
+"""Words that code (not a template) puts on the account page, in English, marked for the
+`pages` catalogue (vault.i18n; `make catalogues` extracts this module's `_` calls).
 
-Templates call `_("...")` with the English text as the key (gettext style); today
-`_` returns it unchanged. Babel's extract can collect these calls later.
+They are translated where they are shown: the templates print `_(title)`, `_(notice)` in
+the page's language (vault.pages). Templates mark their own words with `_("...")`.
 """
 
 from __future__ import annotations
 
 
 def _(text: str) -> str:
-    """The text in the contact's language (English until catalogues exist)."""
+    """Marks English text for the catalogue; the page translates it when it renders."""
     return text
 
 
@@ -34,11 +35,32 @@ DISPUTE_REFUSED = {
     "paid": _("This invoice is paid. We told our accounts team about your message."),
 }
 PREFERENCES_SAVED = _("Your notification settings are saved.")
-NOT_LINKED = _("Not linked yet, so not chosen:")
 FRESH_SUBJECT = _("Your account link")
 FRESH_TEXT = _("Here is a fresh link to your account page:")
 OPEN_ACCOUNT = _("Open your account")
 BAD_PERIOD = _("Choose a start and an end date, the start first.")
-BAD_FILTER = _("Some filters were not understood and are ignored:")
 LINK_GONE = _("This link is no longer valid")
 LINK_GONE_TEXT = _("Links expire after a while. Ask us by email or chat for a fresh one.")
+CODE_SENT = _("We emailed you a code. Type it below within 10 minutes.")
+CODE_NOT_SENT = _("No code was sent: too many codes or wrong tries for your address "
+                  "within the last hour. Try again later.")
+CODE_WRONG = _("That code is not valid (or no longer). Check the latest email, or ask "
+               "for a new code.")
+CODE_SUBJECT = _("Your code for your account page")
+CODE_TEXT = _("Your code is {code}. Type it on your account page within 10 minutes.")
+CODE_NOT_YOU = _("If you did not ask for it, someone may have one of your links: do not "
+                 "share the code, and tell our accounts receivable team.")
+THROUGH_PAGE = _("Your documents are on your account page")
+THROUGH_PAGE_TEXT = _("Your company asks for a code before invoices are downloaded, so "
+                      "this link opens your account page in this browser.")
+
+# Words the templates show from data: statuses, alert kinds, aging buckets, the notes of
+# an invoice's status history (vault.history). Listed here so the catalogue has them.
+SHOWN_FROM_DATA = (
+    _("open"), _("partially paid"), _("paid"), _("overdue"), _("void"), _("disputed"),
+    _("new invoices"), _("status changes"), _("payments received"), _("overdue invoices"),
+    _("invoices due soon"), _("credit notes"),
+    _("Current"), _("1-30 days"), _("31-60 days"), _("61-90 days"), _("Over 90 days"),
+    _("issued"), _("due date passed"), _("voided"), _("disputed, as our records show"),
+    _("no reason given"), _("dispute resolved"), _("payment received"),
+)

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.messages import Link, Request
-from vault import links
+from vault import links, render_queue
 from vault.clock import Clock
 from vault.config import Config
 from vault.documents import DocumentStore
 from vault.formats import Formats
 from vault.invoices import AccountScope
-from vault.models import Document
-from vault.statements import HtmlRenderer
+from vault.models import Document, Invoice
+from vault.statements import DocumentRenderer
 
 MAX_ROWS = 20  # a reply lists at most this many invoices; more are summarised and zipped
 
@@ -29,8 +29,14 @@ class Tools:
     config: Config
     signer: links.LinkSigner
     clock: Clock  # the service's; a fixed past one for `invoicebot ask --today`
-    renderer: HtmlRenderer
+    renderer: DocumentRenderer
     store: DocumentStore
+
+    async def ensure_pdfs(self, invoices: list[Invoice]) -> None:
+        """Render now the PDFs these invoices are still waiting for (history the render
+        queue has not reached yet): the reply links them."""
+        await render_queue.ensure_pdfs(invoices, self.renderer, self.store, self.config.seller,
+                                       clock=self.clock)
 
 
 @dataclass(frozen=True)
@@ -56,10 +62,15 @@ class Context:
 
     async def link(self, documents: list[Document], label: str) -> Link:
         """A signed link letting this contact fetch these documents (same account only)."""
-        grant = await links.grant(self.scope, documents, label, self.tools.config.link_ttl,
-                                  self.now)
-        url = links.link_url(self.tools.config.public_url, self.tools.signer, grant)
-        return Link(label=label, url=url, expires_at=grant.expires_at)
+        return (await self.links([(documents, label)]))[0]
+
+    async def links(self, wanted: list[tuple[list[Document], str]]) -> list[Link]:
+        """link() for each (documents, label), granted together (links.grant_each)."""
+        grants = await links.grant_each(self.scope, wanted, self.tools.config.link_ttl,
+                                        self.now)
+        return [Link(label=label, expires_at=grant.expires_at, url=links.link_url(
+                    self.tools.config.public_url, self.tools.signer, grant))
+                for (_, label), grant in zip(wanted, grants, strict=True)]
 
     def expiry(self) -> str:
         return self.fmt.moment(self.now + self.tools.config.link_ttl)

@@ -15,27 +15,33 @@ from vault.vocabulary import Channel
 
 
 async def connect_chat(ctx: Context, command: ConnectChat) -> Reply:
+    _ = ctx.fmt.words.gettext
     channel = Channel(command.platform)
     label, email = channel.label, ctx.scope.contact.email
     enabled = (ctx.tools.config.slack if channel == Channel.SLACK
                else ctx.tools.config.telegram) is not None
     if not enabled:
-        return Reply(subject=f"{label} is not available",
-                     intro=f"We do not answer in {label}; please keep asking us by email.")
+        return Reply(subject=_("{chat} is not available").format(chat=label),
+                     intro=_("We do not answer in {chat}; please keep asking us by email."
+                             ).format(chat=label))
     if await ChatLink.exists(contact_id=ctx.scope.contact.id, platform=channel.value):
-        return Reply(subject=f"Your {label} account is already linked",
-                     intro=f"Your {label} account is already linked to {email}: ask us there "
-                           "any time. The email we sent when it was linked has a link to "
-                           "unlink it.")
-    by_code = f"write \"link {email}\" to our bot in {label} and type the code we email you"
+        return Reply(subject=_("Your {chat} account is already linked").format(chat=label),
+                     intro=_("Your {chat} account is already linked to {email}: ask us there "
+                             "any time. The email we sent when it was linked has a link to "
+                             "unlink it.").format(chat=label, email=email))
     if ctx.request.channel == Channel.EMAIL:
         # The offers are made when this reply is queued, for links.ttl like downloads.
         until = ctx.fmt.local_day(ctx.now + ctx.tools.config.link_ttl)
-        how = f"use the one-click link below (it works once, until {until}), or {by_code}"
+        intro = _("To ask us in {chat}, link your {chat} account to {email}: use the one-click "
+                  "link below (it works once, until {until}), or write \"link {email}\" to our "
+                  "bot in {chat} and type the code we email you.")
     else:  # one-click links only ever travel by email, to the address on file
-        how = f"{by_code}, or ask us by email for a one-click link"
+        until = ""
+        intro = _("To ask us in {chat}, link your {chat} account to {email}: write \"link "
+                  "{email}\" to our bot in {chat} and type the code we email you, or ask us "
+                  "by email for a one-click link.")
     return Reply(
-        subject=f"Ask us in {label}",
-        intro=f"To ask us in {label}, link your {label} account to {email}: {how}.",
+        subject=_("Ask us in {chat}").format(chat=label),
+        intro=intro.format(chat=label, email=email, until=until),
         chat_offers=(channel.value,),
     )

@@ -11,11 +11,11 @@ from bot.answers import Context
 from bot.intents import Thanks
 from bot.messages import Reply
 
-WELCOME = "You're welcome!"
-ANYTIME = "Write any time you need an invoice, a statement or your balance."
-
 
 async def thanks(ctx: Context, command: Thanks) -> Reply:
     if ctx.request.channel == "email" and not ctx.tools.config.email.answer_thanks:
         return Reply(subject="", intro="", deliver=False)
-    return Reply(subject=WELCOME, intro=f"{WELCOME} {ANYTIME}")
+    _ = ctx.fmt.words.gettext
+    welcome = _("You're welcome!")
+    return Reply(subject=welcome, intro=_(
+        "You're welcome! Write any time you need an invoice, a statement or your balance."))

@@ -16,6 +16,7 @@ from bot.answers.listing import invoice_rows
 from bot.intents import InvoiceRef, ShowInvoice
 from bot.messages import Link, Reply
 from bot.replies import ambiguous, not_found
+from notifier.words import history_note, status_label
 from vault import amounts
 from vault.history import status_history
 from vault.models import CreditNote, Invoice
@@ -29,8 +30,8 @@ async def find_invoice(ctx: Context, ref: InvoiceRef) -> Invoice | Reply:
     if found.invoice is not None:
         return found.invoice
     if found.candidates:
-        return ambiguous(ref.text, found.candidates)
-    return not_found(ref.text, found.near)
+        return ambiguous(ref.text, found.candidates, ctx.fmt)
+    return not_found(ref.text, found.near, ctx.fmt)
 
 
 async def show_invoice(ctx: Context, command: ShowInvoice) -> Reply:
@@ -39,19 +40,24 @@ async def show_invoice(ctx: Context, command: ShowInvoice) -> Reply:
         return invoice
     (row,) = await invoice_rows(ctx, [invoice])
     credit_notes = await ctx.scope.credit_notes(invoice)
-    notes = [*_facts(invoice), *await _lines(ctx, invoice), *_totals(ctx, invoice),
+    notes = [*_facts(ctx, invoice), *await _lines(ctx, invoice), *_totals(ctx, invoice),
              *await _payments(ctx, invoice), *_credits(ctx, invoice, credit_notes),
              *await _history(ctx, invoice)]
     links = (*await _receipts(ctx, invoice), *await _credit_links(ctx, invoice, credit_notes))
-    return Reply(subject=f"Invoice {invoice.number}", intro=f"Here is invoice {invoice.number}.",
+    _ = ctx.fmt.words.gettext
+    return Reply(subject=_("Invoice {number}").format(number=invoice.number),
+                 intro=_("Here is invoice {number}.").format(number=invoice.number),
                  rows=(row,), links=links, notes=tuple(notes),
                  links_expire=ctx.expiry() if row.link or links else "")
 
 
 def _credits(ctx: Context, invoice: Invoice, credit_notes: list[CreditNote]) -> list[str]:
-    return [f"Credit note {note.number} of {ctx.fmt.day(note.issue_date)}: "
-            f"{ctx.fmt.money(note.amount, invoice.currency)}"
-            + (f" ({note.reason})" if note.reason else "") for note in credit_notes]
+    _ = ctx.fmt.words.gettext
+    return [(_("Credit note {number} of {day}: {amount} ({reason})") if note.reason
+             else _("Credit note {number} of {day}: {amount}")).format(
+                number=note.number, day=ctx.fmt.day(note.issue_date),
+                amount=ctx.fmt.money(note.amount, invoice.currency), reason=note.reason)
+            for note in credit_notes]
 
 
 async def _credit_links(ctx: Context, invoice: Invoice, credit_notes: list[CreditNote]
@@ -61,9 +67,11 @@ async def _credit_links(ctx: Context, invoice: Invoice, credit_notes: list[Credi
     for note in credit_notes:
         documents = await ctx.scope.documents([note.document_id] if note.document_id else [])
         if documents:
-            found.append(await ctx.link(documents, f"Credit note {note.number} for invoice "
-                                        f"{invoice.number} "
-                                        f"({ctx.fmt.money(note.amount, invoice.currency)})"))
+            label = ctx.fmt.words.gettext("Credit note {number} for invoice {invoice} "
+                                          "({amount})").format(
+                number=note.number, invoice=invoice.number,
+                amount=ctx.fmt.money(note.amount, invoice.currency))
+            found.append(await ctx.link(documents, label))
     return tuple(found)
 
 
@@ -72,52 +80,61 @@ async def _receipts(ctx: Context, invoice: Invoice) -> tuple[Link, ...]:
     tools = ctx.tools
     found = await receipts(ctx.scope, invoice, tools.renderer, tools.store,
                            tools.config.seller, ctx.now)
-    return tuple([
-        await ctx.link([document], f"Receipt {invoice.number}, paid on "
-                       f"{ctx.fmt.day(payment.paid_on)} "
-                       f"({ctx.fmt.money(payment.amount, invoice.currency)})")
-        for payment, document in found])
+    label = ctx.fmt.words.gettext("Receipt {number}, paid on {day} ({amount})")
+    return tuple(await ctx.links([
+        ([document], label.format(number=invoice.number, day=ctx.fmt.day(payment.paid_on),
+                                  amount=ctx.fmt.money(payment.amount, invoice.currency)))
+        for payment, document in found])) if found else ()
 
 
-def _facts(invoice: Invoice) -> list[str]:
+def _facts(ctx: Context, invoice: Invoice) -> list[str]:
+    _ = ctx.fmt.words.gettext
     facts = []
     if invoice.po_number:
-        facts.append(f"PO number: {invoice.po_number}")
+        facts.append(_("PO number: {po}").format(po=invoice.po_number))
     if invoice.entity:
-        facts.append(f"Billing entity: {invoice.entity}")
+        facts.append(_("Billing entity: {entity}").format(entity=invoice.entity))
     return facts
 
 
 async def _lines(ctx: Context, invoice: Invoice) -> list[str]:
     lines = await ctx.scope.lines(invoice)
     pdf = replace(ctx.fmt, currency=invoice.currency)  # quantities and prices as printed
+    text = ctx.fmt.words.gettext("Line {n}: {description}, {quantity} × {price} = {amount} "
+                                 "(tax {rate})")
     return [
-        f"Line {n}: {line.description}, {pdf.quantity(line.quantity)} × "
-        f"{pdf.price(line.unit_price)} = {pdf.money(line.amount)} (tax {pdf.rate(line.tax_rate)})"
+        text.format(n=n, description=line.description, quantity=pdf.quantity(line.quantity),
+                    price=pdf.price(line.unit_price), amount=pdf.money(line.amount),
+                    rate=pdf.rate(line.tax_rate))
         for n, line in enumerate(lines, 1)
     ]
 
 
 def _totals(ctx: Context, invoice: Invoice) -> list[str]:
-    money, currency = ctx.fmt.money, invoice.currency
+    money, currency, _ = ctx.fmt.money, invoice.currency, ctx.fmt.words.gettext
     return [
-        f"Subtotal {money(invoice.subtotal, currency)}, tax {money(invoice.tax_total, currency)}, "
-        f"total {money(invoice.total, currency)}",
-        f"Amount due: {money(amounts.due_of(invoice), currency)}",
+        _("Subtotal {subtotal}, tax {tax}, total {total}").format(
+            subtotal=money(invoice.subtotal, currency), tax=money(invoice.tax_total, currency),
+            total=money(invoice.total, currency)),
+        _("Amount due: {amount}").format(amount=money(amounts.due_of(invoice), currency)),
     ]
 
 
 async def _payments(ctx: Context, invoice: Invoice) -> list[str]:
+    _ = ctx.fmt.words.gettext
     notes = []
     for payment in await ctx.scope.payments(invoice):
         how = ", ".join(x for x in (payment.reference, payment.method) if x)
-        notes.append(f"Payment applied {ctx.fmt.day(payment.paid_on)}: "
-                     f"{ctx.fmt.money(payment.amount, invoice.currency)}"
-                     + (f" ({how})" if how else ""))
-    return notes or ["No payments applied yet."]
+        text = (_("Payment applied {day}: {amount} ({how})") if how
+                else _("Payment applied {day}: {amount}"))
+        notes.append(text.format(day=ctx.fmt.day(payment.paid_on), how=how,
+                                 amount=ctx.fmt.money(payment.amount, invoice.currency)))
+    return notes or [_("No payments applied yet.")]
 
 
 async def _history(ctx: Context, invoice: Invoice) -> list[str]:
+    _ = ctx.fmt.words.gettext
     events = await status_history(ctx.scope, invoice, ctx.today)
-    return [f"Status {ctx.fmt.day(e.day)}: {e.status.label}"
-            + (f" ({e.note})" if e.note else "") for e in events]
+    return [(_("Status {day}: {status} ({note})") if e.note else _("Status {day}: {status}"))
+            .format(day=ctx.fmt.day(e.day), status=status_label(e.status, ctx.fmt.words),
+                    note=history_note(e.note, ctx.fmt.words)) for e in events]

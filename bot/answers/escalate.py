@@ -16,41 +16,49 @@ async def dispute(ctx: Context, command: Dispute) -> Reply:
     if isinstance(invoice, Reply):
         return invoice
     outcome = await open_dispute(ctx.scope, invoice, command.reason.strip(), ctx.now)
-    number = invoice.number
+    number, _ = invoice.number, ctx.fmt.words.gettext
     if outcome.refused == "void":
-        return Reply(subject=f"Invoice {number} is void",
-                     intro=f"Invoice {number} is void, so there is nothing to dispute.")
+        return Reply(subject=_("Invoice {number} is void").format(number=number),
+                     intro=_("Invoice {number} is void, so there is nothing to dispute.").format(
+                         number=number))
     if outcome.refused == "paid":
+        # AR reads English (its digest is in the seller's language, not the contact's).
         reason = command.reason.strip() or "(no reason given)"
         await note_for_ar(ctx.scope, EscalationKind.DISPUTE,
                           f"{number} (paid in full) questioned: {reason}", f"{ctx.key}:paid",
                           ctx.now)
-        return Reply(subject=f"Invoice {number} is paid in full",
-                     intro=f"Invoice {number} is paid in full, so it cannot be put in dispute. "
-                           "We have passed your message to our accounts receivable team, who "
-                           "will contact you about it.")
+        return Reply(subject=_("Invoice {number} is paid in full").format(number=number),
+                     intro=_("Invoice {number} is paid in full, so it cannot be put in dispute. "
+                             "We have passed your message to our accounts receivable team, who "
+                             "will contact you about it.").format(number=number))
     if outcome.refused == "already_disputed":
-        since = f" since {ctx.fmt.local_day(outcome.since)}" if outcome.since else ""
-        return Reply(subject=f"Invoice {number} is already disputed",
-                     intro=f"Invoice {number} is already under dispute{since}. Our accounts "
-                           "receivable team is looking into it and will contact you.")
-    reason = command.reason.strip() or "(no reason given)"
+        intro = (_("Invoice {number} is already under dispute since {day}. Our accounts "
+                   "receivable team is looking into it and will contact you.") if outcome.since
+                 else _("Invoice {number} is already under dispute. Our accounts receivable "
+                        "team is looking into it and will contact you."))
+        return Reply(subject=_("Invoice {number} is already disputed").format(number=number),
+                     intro=intro.format(number=number, day=ctx.fmt.local_day(outcome.since)
+                                        if outcome.since else ""))
+    reason = command.reason.strip() or _("(no reason given)")
     return Reply(
-        subject=f"Dispute of invoice {number} received",
-        intro=f"We have recorded your dispute of invoice {number}. Its status is now "
-              "disputed, and our accounts receivable team will contact you about it.",
-        notes=(f"Reason: {reason}", f"Recorded: {ctx.fmt.moment(ctx.now)}"),
+        subject=_("Dispute of invoice {number} received").format(number=number),
+        intro=_("We have recorded your dispute of invoice {number}. Its status is now "
+                "disputed, and our accounts receivable team will contact you about it.").format(
+                    number=number),
+        notes=(_("Reason: {reason}").format(reason=reason),
+               _("Recorded: {moment}").format(moment=ctx.fmt.moment(ctx.now))),
     )
 
 
 async def talk_to_person(ctx: Context, command: TalkToPerson) -> Reply:
     # AR gets the whole message, not just this line: the context is the point.
     await ask_for_person(ctx.scope, ctx.request.text, f"{ctx.key}:person", ctx.now)
+    _ = ctx.fmt.words.gettext
     return Reply(
-        subject="A person from our team will get in touch",
-        intro="We have passed your message to our accounts receivable team; a person will "
-              "get back to you, usually within one business day.",
-        outro="You can keep asking the bot for invoices in the meantime.",
+        subject=_("A person from our team will get in touch"),
+        intro=_("We have passed your message to our accounts receivable team; a person will "
+                "get back to you, usually within one business day."),
+        outro=_("You can keep asking the bot for invoices in the meantime."),
     )
 
 

@@ -46,14 +46,15 @@ class Samples:
         return template.format_map(self.values)
 
 
-async def samples_of(scope: AccountScope, today: date) -> Samples:
-    """Example values from the contact's own account (read only through its scope)."""
+async def samples_of(scope: AccountScope, today: date, language: str = "en") -> Samples:
+    """Example values from the contact's own account (read only through its scope); the
+    month named in `language` (the help is in it, and the parser reads every language)."""
     recent = await scope.recent(RECENT)
     if not recent:
         return Samples()
     latest = recent[0]
     values = {"invoice": latest.number, "year": str(latest.issue_date.year),
-              "month": _month(latest.issue_date, today)}
+              "month": _month(latest.issue_date, today, language)}
     entities = await scope.entity_names()
     if len(entities) > 1:
         values["entity"] = latest.entity or entities[0]
@@ -66,10 +67,10 @@ async def samples_of(scope: AccountScope, today: date) -> Samples:
     return Samples(values)
 
 
-def _month(day: date, today: date) -> str:
-    """The month's English name, with its year unless the bare name already means it
-    (a bare month is the latest one that has started by today)."""
-    name = str(get_month_names("wide", locale="en")[day.month])
+def _month(day: date, today: date, language: str) -> str:
+    """The month's name, with its year unless the bare name already means it (a bare
+    month is the latest one that has started by today)."""
+    name = str(get_month_names("wide", "stand-alone", locale=language)[day.month])
     start = day.replace(day=1)
     if start <= today < start.replace(year=start.year + 1):
         return name

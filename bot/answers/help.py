@@ -16,8 +16,12 @@ from bot.answers.examples import Samples, samples_of
 from bot.commands import parse_request
 from bot.intents import ConnectChat, Unclear
 from bot.messages import Reply
-from vault.formats import quoted
+from notifier.words import role_label
+from vault.formats import Formats, quoted
+from vault.i18n import Catalogue
 from vault.vocabulary import Role
+
+ENGLISH = Formats.of("en")
 
 if TYPE_CHECKING:
     from bot.registry import Entry
@@ -27,32 +31,41 @@ async def help_reply(ctx: Context, entries: Sequence[Entry],
                      unclear: Unclear | None = None) -> Reply:
     """What the contact may ask for, with examples from their account; with `unclear`,
     the not-understood reply (their words echoed, and close phrasings suggested)."""
-    role = Role.of(ctx.scope.contact.role)
-    samples = await samples_of(ctx.scope, ctx.today)
-    intro = "Here is what you can ask for."
+    role, words = Role.of(ctx.scope.contact.role), ctx.fmt.words
+    _ = words.gettext
+    samples = await samples_of(ctx.scope, ctx.today, ctx.fmt.language)
+    intro = _("Here is what you can ask for.")
     if unclear is not None:
-        intro = f"Sorry, we did not understand your request{_written(unclear)}. {intro}"
+        first = _first_line(unclear)
+        sorry = (_("Sorry, we did not understand your request {words}.").format(words=first)
+                 if first else _("Sorry, we did not understand your request."))
+        intro = f"{sorry} {intro}"
         suggestions = [s for s in map(samples.fill, unclear.suggestions) if s]
         if suggestions:
-            intro += " Did you mean: " + "; ".join(f'"{s}"' for s in suggestions) + "?"
-    return Reply(subject="How to ask for invoices", intro=intro,
+            intro += " " + _("Did you mean: {suggestions}?").format(
+                suggestions="; ".join(f'"{s}"' for s in suggestions))
+    outro = _("Write one request per line, in the subject or the message.")
+    locked = _role_note(entries, role, ctx.fmt)
+    return Reply(subject=_("How to ask for invoices"), intro=intro,
                  notes=examples(entries, role, samples, ctx.today, ctx.fmt.locale,
-                                chats=_chats_on(ctx)),
-                 outro="Write one request per line, in the subject or the message."
-                       + _role_note(entries, role))
+                                chats=_chats_on(ctx), words=words),
+                 outro=f"{outro} {locked}" if locked else outro)
 
 
 def examples(entries: Sequence[Entry], role: Role, samples: Samples, today: date,
              locale: str, chats: frozenset[str] = frozenset({"slack", "telegram"}),
-             ) -> tuple[str, ...]:
-    """The role's examples filled from the account, each one that parses back to its
-    command (a number or name of an unusual shape is left out rather than misread), and
-    no "connect telegram" for a chat this service does not run (`chats`: those it does)."""
+             words: Catalogue | None = None) -> tuple[str, ...]:
+    """The role's examples in the contact's language (`words`; English without it)
+    filled from the account, each one that parses back to its command (a number or name
+    of an unusual shape, or a translation the parser does not read, is left out rather
+    than misread), and no "connect telegram" for a chat this service does not run
+    (`chats`: those it does)."""
+    translate = words.gettext if words is not None else str
     shown = []
     for entry in entries:
         if not entry.allows(role):
             continue
-        for text in filter(None, map(samples.fill, entry.examples)):
+        for text in filter(None, (samples.fill(translate(t)) for t in entry.examples)):
             parsed = parse_request(text, today, locale)
             if [type(c) for c in parsed] != [entry.kind]:
                 continue
@@ -68,32 +81,49 @@ def _chats_on(ctx: Context) -> frozenset[str]:
                      if on is not None)
 
 
-def not_allowed(role: Role, entry: Entry) -> Reply:
+def not_allowed(role: Role, entry: Entry, fmt: Formats = ENGLISH) -> Reply:
     """A refused command says which roles allow it."""
+    _ = fmt.words.gettext
+    name = _(entry.name)
     return Reply(
-        subject=f"Not available to your role: {entry.name}",
-        intro=f"Sorry, {entry.name} are available to {_roles(entry)} contacts; you are "
-              f"registered as {_a(role.label)} contact.",
-        outro="A colleague with that role can ask for it, or write \"talk to a person\".",
+        subject=_("Not available to your role: {name}").format(name=name),
+        # TRANSLATORS: {role} is the role's name; English puts "a"/"an" in front of it.
+        intro=_("Sorry, {name} are available to {roles} contacts; you are registered "
+                "as {role} contact.").format(
+                    name=name, roles=_roles(entry, fmt),
+                    role=_article(role_label(role, fmt.words), fmt)),
+        outro=_('A colleague with that role can ask for it, or write "talk to a person".'),
     )
 
 
 def _written(unclear: Unclear) -> str:
+    """Their first line quoted back after a space, "" when they wrote nothing."""
+    first = _first_line(unclear)
+    return f" {first}" if first else ""
+
+
+def _first_line(unclear: Unclear) -> str:
     first = next((ln.strip() for ln in unclear.text.splitlines() if ln.strip()), "")
-    return f" {quoted(first[:80])}" if first else ""
+    return quoted(first[:80]) if first else ""
 
 
-def _role_note(entries: Sequence[Entry], role: Role) -> str:
+def _role_note(entries: Sequence[Entry], role: Role, fmt: Formats) -> str:
     locked = [entry for entry in entries if not entry.allows(role)]
     if not locked:
         return ""
-    names = "; ".join(f"{e.name} need {_a(_roles(e))} contact" for e in locked)
-    return f" ({names[:1].upper()}{names[1:]}.)"
+    _ = fmt.words.gettext
+    # TRANSLATORS: {roles} are role names; English puts "a"/"an" in front of them.
+    names = "; ".join(_("{name} need {roles} contact").format(
+        name=_(e.name), roles=_article(_roles(e, fmt), fmt)) for e in locked)
+    return f"({names[:1].upper()}{names[1:]}.)"
 
 
-def _roles(entry: Entry) -> str:
-    return " or ".join(r.label for r in entry.roles())
+def _roles(entry: Entry, fmt: Formats) -> str:
+    return fmt.or_list(role_label(r, fmt.words) for r in entry.roles())
 
 
-def _a(words: str) -> str:
+def _article(words: str, fmt: Formats) -> str:
+    """English's "a"/"an" before role names; the other languages' sentences need none."""
+    if fmt.language != "en":
+        return words
     return f"{'an' if words[:1] in 'aeioAEIO' else 'a'} {words}"

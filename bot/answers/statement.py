@@ -18,21 +18,24 @@ def year_to_date(today: date, fiscal_year_start: int) -> Period:
 
 
 async def statement(ctx: Context, command: Statement) -> Reply:
-    seller = ctx.tools.config.seller
+    seller, _ = ctx.tools.config.seller, ctx.fmt.words.gettext
     period = command.period or year_to_date(ctx.today, seller.fiscal_year_start)
     name = ctx.fmt.period(period.start, period.end)
     if period.start > ctx.today:
-        return Reply(subject=f"Statement for {name}: not yet",
-                     intro=f"{name} has not started yet, so there is no statement for it.")
+        return Reply(subject=_("Statement for {period}: not yet").format(period=name),
+                     intro=_("{period} has not started yet, so there is no statement for it."
+                             ).format(period=name))
     snapshot = await build_statement(ctx.scope, period.start, period.end, ctx.today, seller)
     document = await issue_statement(ctx.scope, snapshot, ctx.tools.renderer, ctx.tools.store,
                                      ctx.now)
     link = await ctx.link([document], f"{snapshot.label}.pdf")
-    as_of = f" (as of {ctx.fmt.day(snapshot.as_of)})" if snapshot.as_of < period.end else ""
+    intro = (_("Here is your statement of account for {period} (as of {day}).")
+             if snapshot.as_of < period.end
+             else _("Here is your statement of account for {period}."))
     notes = [_summary(ctx, s) for s in snapshot.sections] or [
-        "No invoices or payments on your account up to the end of this period."]
-    return Reply(subject=f"Statement of account for {name}",
-                 intro=f"Here is your statement of account for {name}{as_of}.",
+        _("No invoices or payments on your account up to the end of this period.")]
+    return Reply(subject=_("Statement of account for {period}").format(period=name),
+                 intro=intro.format(period=name, day=ctx.fmt.day(snapshot.as_of)),
                  links=(link,), links_expire=ctx.expiry(), notes=tuple(notes))
 
 
@@ -40,7 +43,11 @@ def _summary(ctx: Context, section: CurrencySection) -> str:
     def money(amount: Decimal) -> str:
         return ctx.fmt.money(amount, section.currency)
 
-    text = (f"{section.currency}: opening balance {money(section.opening)}, invoices "
-            f"{money(section.invoiced)}, payments {money(section.paid)}, closing balance "
-            f"{money(section.closing)}")
-    return text + (f", credit {money(section.credit)}" if section.credit else "")
+    _ = ctx.fmt.words.gettext
+    text = (_("{currency}: opening balance {opening}, invoices {invoiced}, payments {paid}, "
+              "closing balance {closing}, credit {credit}") if section.credit
+            else _("{currency}: opening balance {opening}, invoices {invoiced}, payments "
+                   "{paid}, closing balance {closing}"))
+    return text.format(currency=section.currency, opening=money(section.opening),
+                       invoiced=money(section.invoiced), paid=money(section.paid),
+                       closing=money(section.closing), credit=money(section.credit))

@@ -1,7 +1,8 @@
 """Email in: an SMTP handler that only speaks SMTP, and plain functions that store mail.
 
 The contract with senders (see INTERFACES.md): 550 for recipients we do not serve, 250
-only after the raw message is committed, 451 for any internal failure so the sender
+only after the raw message is committed (messages arriving at once on several connections
+share one commit: vault.group_commit), 451 for any internal failure so the sender
 retries, 552 over the size limit (aiosmtpd's data_size_limit does that), 554 over the
 header or MIME caps (bot.mailscan); connection caps, rates and timeouts in
 bot.channels.smtpguard. The pipeline
@@ -16,6 +17,7 @@ import logging
 import re
 import ssl
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -29,6 +31,7 @@ from bot.channels.smtpguard import GuardedSMTP, PeerLimits
 from bot.mailscan import header_size, over_limits
 from vault.clock import Clock
 from vault.config import EmailConfig
+from vault.group_commit import GroupCommit
 from vault.models import InboundMessage
 from vault.vocabulary import InboundState
 
@@ -54,28 +57,67 @@ def message_key(raw: bytes) -> str:
     return match[1] if match else "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """One message as SMTP handed it to us, with the key it is stored under."""
+
+    raw: bytes
+    peer: str
+    mail_from: str
+    rcpt_tos: list[str]
+    received_at: datetime
+    key: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Parsed here, in the session's own turn, not inside the shared transaction.
+        object.__setattr__(self, "key", message_key(self.raw))
+
+
+async def store_arrivals(arrivals: list[Arrival]) -> list[tuple[int, bool]]:
+    """Within the caller's transaction: (id, created) for each; a known key, or one met
+    earlier in the same list, is not stored again."""
+    known: dict[str, int] = dict(await InboundMessage.filter(
+        message_key__in={a.key for a in arrivals}).values_list("message_key", "id"))
+    stored = []
+    for arrival in arrivals:
+        if arrival.key in known:
+            stored.append((known[arrival.key], False))
+            continue
+        row = await InboundMessage.create(
+            message_key=arrival.key,
+            raw_message=arrival.raw,
+            peer=arrival.peer[:64],
+            mail_from=arrival.mail_from[:320],
+            rcpt_tos=arrival.rcpt_tos,
+            received_at=arrival.received_at,
+            state=InboundState.RECEIVED,
+        )
+        known[arrival.key] = row.id
+        stored.append((row.id, True))
+    return stored
+
+
+class InboundStore:
+    """Received messages into inbound_message; those arriving together on several
+    connections share one commit (vault.group_commit), each answered after it."""
+
+    def __init__(self) -> None:
+        self.commit = GroupCommit(InboundMessage, store_arrivals)
+
+    async def store(self, arrival: Arrival) -> tuple[int, bool]:
+        """Commit a received message; returns (id, created)."""
+        try:
+            return await self.commit.submit(arrival)
+        except IntegrityError:  # another instance stored the same message at once; it won
+            row = await InboundMessage.get(message_key=arrival.key)
+            return row.id, False
+
+
 async def store_inbound(
     raw: bytes, peer: str, mail_from: str, rcpt_tos: list[str], now: datetime
 ) -> tuple[int, bool]:
-    """Commit a received message; returns (id, created). A known key is not stored again."""
-    key = message_key(raw)
-    existing = await InboundMessage.filter(message_key=key).only("id").first()
-    if existing is not None:
-        return existing.id, False
-    try:
-        row = await InboundMessage.create(
-            message_key=key,
-            raw_message=raw,
-            peer=peer[:64],
-            mail_from=mail_from[:320],
-            rcpt_tos=rcpt_tos,
-            received_at=now,
-            state=InboundState.RECEIVED,
-        )
-    except IntegrityError:  # the same message arrived twice at once; the other one won
-        row = await InboundMessage.get(message_key=key)
-        return row.id, False
-    return row.id, True
+    """Commit one received message; returns (id, created). A known key is not stored again."""
+    return await InboundStore().store(Arrival(raw, peer, mail_from, rcpt_tos, now))
 
 
 # ---- the SMTP side ------------------------------------------------------------------------
@@ -88,6 +130,7 @@ class InboundHandler:
         self.config = config
         self.on_stored = on_stored
         self.clock = clock
+        self.inbound = InboundStore()
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str,
@@ -107,9 +150,9 @@ class InboundHandler:
             log.info("smtp: message refused (%d bytes): %s", len(raw), over)
             return f"554 5.6.0 Message refused: {over}"
         try:
-            row_id, created = await store_inbound(
+            row_id, created = await self.inbound.store(Arrival(
                 raw, _peer_ip(session), str(envelope.mail_from or ""), list(envelope.rcpt_tos),
-                self.clock.now())
+                self.clock.now()))
         except Exception as error:
             # Answered here rather than in handle_exception so aiosmtpd resets the
             # envelope and the sender can retry in the same session.

@@ -106,14 +106,21 @@ class SlackChannel:
             return JSONResponse({"error": "invalid request"}, 401)
         return await self.handler.handle(request)
 
-    async def start(self) -> None:
-        if self.config.mode == "socket":
-            self.socket = AsyncSocketModeHandler(self.app, self.config.app_token)
-            await self.socket.connect_async()
+    @property
+    def runs_once(self) -> bool:
+        """Socket mode: one connection for all instances, held under a lease
+        (bot.chatservice); HTTP mode: every instance receives what is posted to it."""
+        return self.config.mode == "socket"
 
-    async def stop(self) -> None:
-        if self.socket is not None:
-            await self.socket.close_async()
+    async def connect(self) -> None:
+        """Socket mode: open the websocket (the lease holder only)."""
+        self.socket = AsyncSocketModeHandler(self.app, self.config.app_token)
+        await self.socket.connect_async()
+
+    async def disconnect(self) -> None:
+        socket, self.socket = self.socket, None
+        if socket is not None:
+            await socket.close_async()
 
     # ---- listeners: translate and store, nothing else --------------------------------------
 

@@ -62,13 +62,13 @@ def render(message: Outgoing) -> tuple[str, list[dict[str, Any]]]:
     actions = _actions(buttons)
     if left_out:
         actions.insert(0, {"type": "context", "elements": [
-            {"type": "mrkdwn", "text": escape(more_note(left_out))}]})
+            {"type": "mrkdwn", "text": escape(more_note(left_out, message.words))}]})
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {
         "type": "plain_text", "text": message.title[:HEADER_MAX] or "…", "emoji": False}}
     ] if message.title_in_body else []
     for section in message.sections:
         lines = [f"*{escape(section.heading)}*"] if section.heading else []
-        lines += [escape(line) for line in chat_lines(section)]
+        lines += [escape(line) for line in chat_lines(section, message.words)]
         blocks += _sections("\n".join(lines), "mrkdwn") if lines else []
     return plain_text(message), blocks[:MAX_BLOCKS - len(actions)] + actions
 

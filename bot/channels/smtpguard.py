@@ -10,6 +10,8 @@ smtpd and anvil do:
 - max_connections (all peers) and max_connections_per_peer: beyond either, the new
   connection gets `421` and is closed before the greeting, so it costs one accept;
 - message_rate per peer: beyond it, MAIL FROM gets `450` (the sender queues and retries).
+- at shutdown every open session is told `421` and closed; one in the middle of DATA
+  first gets its answer (250 once its row is stored), then the 421.
 Trusted relays (email.trusted_relays) are exempt from the caps and the rate, though
 counted: all legitimate mail may come through them, and a flood from elsewhere must not
 lock our own relay out.
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 TOO_MANY = "421 4.7.0 Too many connections, try again later"
 TOO_MANY_FROM_YOU = "421 4.7.0 Too many connections from your address, try again later"
+SHUTTING_DOWN = "421 4.3.2 Service shutting down, try again later"
 TOO_FAST = "450 4.7.1 Too many messages from your address, try again later"
 _RATE_PEERS = 10_000  # at most this many peers' windows kept in memory
 
@@ -44,6 +47,9 @@ class PeerLimits:
     open: Counter[str] = field(default_factory=Counter)
     total: int = 0
     _windows: dict[str, tuple[float, int]] = field(default_factory=dict)
+    sessions: set[GuardedSMTP] = field(default_factory=set)
+    stopping: bool = False
+    _all_ended: asyncio.Event = field(default_factory=asyncio.Event)
 
     def trusted(self, peer: str) -> bool:
         try:
@@ -62,6 +68,28 @@ class PeerLimits:
         self.open[peer] += 1
         self.total += 1
         return None
+
+    async def shut_down(self, grace: float) -> None:
+        """Tell every open session 421 and wait (at most `grace` seconds) for them to end;
+        a session in DATA gets its answer first. The listener is already closed."""
+        self.stopping = True
+        for session in list(self.sessions):
+            session.say_goodbye()
+        if self.sessions:
+            self._all_ended.clear()
+            try:
+                async with asyncio.timeout(grace):
+                    await self._all_ended.wait()
+            except TimeoutError:
+                log.warning("smtp: %d session(s) still open %.0f s after the stop began; "
+                            "closing them", len(self.sessions), grace)
+                for session in list(self.sessions):
+                    session.cut()
+
+    def ended(self, session: GuardedSMTP) -> None:
+        self.sessions.discard(session)
+        if not self.sessions:
+            self._all_ended.set()
 
     def release(self, peer: str) -> None:
         self.total -= 1
@@ -127,6 +155,7 @@ class GuardedSMTP(SMTP):
         super().__init__(*args, timeout=limits.config.limits.idle_timeout.total_seconds(),
                          **kwargs)
         self._peer_ip: str | None = None  # set once admitted
+        self._in_data = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if self._peer_ip is not None:  # STARTTLS: the same connection, already counted
@@ -134,13 +163,14 @@ class GuardedSMTP(SMTP):
             return
         peername = transport.get_extra_info("peername")
         peer = str(peername[0]) if isinstance(peername, tuple) else str(peername)
-        refusal = self.limits.admit(peer)
+        refusal = SHUTTING_DOWN if self.limits.stopping else self.limits.admit(peer)
         if refusal is not None:
             assert isinstance(transport, asyncio.WriteTransport)
             transport.write(refusal.encode() + b"\r\n")
             transport.close()
             return
         self._peer_ip = peer
+        self.limits.sessions.add(self)
         super().connection_made(transport)
 
     def _cb_client_connected(self, reader: asyncio.StreamReader,
@@ -151,6 +181,7 @@ class GuardedSMTP(SMTP):
         if self._peer_ip is None:  # refused at connect: aiosmtpd never saw it
             return
         self.limits.release(self._peer_ip)
+        self.limits.ended(self)
         super().connection_lost(error)
 
     async def smtp_MAIL(self, arg: str | None) -> None:
@@ -162,8 +193,24 @@ class GuardedSMTP(SMTP):
     async def smtp_DATA(self, arg: str | None) -> None:
         # aiosmtpd's timer runs from the last command: DATA's upload gets its own budget.
         self._reset_timeout(self.command_timeout)
+        self._in_data = True
         try:
             await super().smtp_DATA(arg)
         finally:
-            if self.transport is not None:
+            self._in_data = False
+            if self.limits.stopping:
+                self.say_goodbye()  # its answer is sent: now the 421
+            elif self.transport is not None:
                 self._reset_timeout()
+
+    def say_goodbye(self) -> None:
+        """421 and close, unless a DATA is being answered (smtp_DATA says it after)."""
+        if self._in_data or self.transport is None:
+            return
+        assert isinstance(self.transport, asyncio.WriteTransport)
+        self.transport.write(SHUTTING_DOWN.encode() + b"\r\n")
+        self.cut()
+
+    def cut(self) -> None:
+        if self.transport is not None:
+            self.transport.close()

@@ -90,7 +90,14 @@ class TelegramChannel:
             return []
         return [Route("/telegram/webhook", self._webhook, methods=["POST"])]
 
+    @property
+    def runs_once(self) -> bool:
+        """Polling: one poller for all instances, held under a lease (bot.chatservice);
+        webhook: every instance receives what is posted to it."""
+        return self.config.mode == "polling"
+
     async def start(self) -> None:
+        """Every instance: the bot (it sends answers) and, with a webhook, the webhook."""
         await self.application.initialize()  # getMe: checks the token, learns our username
         self.username = self.username or self.application.bot.username
         bot = self.application.bot
@@ -99,18 +106,25 @@ class TelegramChannel:
             await bot.set_webhook(url=self.config.webhook_url,
                                   secret_token=self.config.webhook_secret,
                                   allowed_updates=["message"])
-            return
-        await bot.delete_webhook()  # Telegram refuses getUpdates while a webhook is set
+
+    async def connect(self) -> None:
+        """Polling: start getUpdates (the lease holder only). A poller that took over
+        starts at the oldest unconfirmed update: those its predecessor stored already
+        are recognised by their update id (bot.chatinbox)."""
+        await self.application.bot.delete_webhook()  # Telegram refuses getUpdates with one
         assert self.application.updater is not None
         await self.application.updater.start_polling(allowed_updates=["message"])
         await self.application.start()
 
-    async def stop(self) -> None:
+    async def disconnect(self) -> None:
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
         if self.application.running:
             await self.application.stop()
+
+    async def stop(self) -> None:
+        await self.disconnect()
         await self.application.shutdown()
 
     async def _webhook(self, request: Request) -> Response:

@@ -100,9 +100,9 @@ def render(message: Outgoing) -> tuple[str, list[Link]]:
     for section in message.sections:
         lines += [""] if lines else []
         lines += [f"<b>{escape(section.heading, quote=False)}</b>"] if section.heading else []
-        lines += [escape(line, quote=False) for line in chat_lines(section)]
+        lines += [escape(line, quote=False) for line in chat_lines(section, message.words)]
     if left_out:
-        lines.append(escape(more_note(left_out), quote=False))
+        lines.append(escape(more_note(left_out, message.words), quote=False))
     while len(text := "\n".join(lines)) > TEXT_MAX:
         lines[-2:] = ["…"]
     return text, buttons

@@ -42,7 +42,7 @@ from bot.language.due import read_due, read_due_alone
 from bot.language.entity import read_entity
 from bot.language.identifiers import Found, read_marked, read_po, read_prefixed
 from bot.language.periods import read_period
-from bot.language.prefs import read_preferences
+from bot.language.prefs import read_answer_language, read_preferences
 from bot.language.relative import read_last_count, read_relative
 from bot.language.smalltalk import content_words, greeting_end, is_courtesy, is_pleasantry
 from bot.language.statuses import read_statuses
@@ -93,6 +93,8 @@ def read_line(text: str, today: date, fiscal_year_start: int = 1) -> list[Comman
     # Before typo correction: "conectar" is no misspelt "contestar" (a dispute).
     if connect := CONNECT_RE.search(scan.text):
         return [ConnectChat(connect["after"] or connect["before"])]
+    if (language := read_answer_language(scan.text)) is not None:
+        return [language]
     reading = Reading(near=typos.correct(scan))
     known = typos.known_words()
     reading.refs = read_prefixed(scan, known)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from bot.intents import PreferenceChange, Preferences
-from bot.language.patterns import phrases
+from bot.intents import AnswerIn, PreferenceChange, Preferences
+from bot.language.patterns import phrase_body, phrases
 from bot.language.smalltalk import is_only_filler
 from bot.language.text import Scan
 from vault.vocabulary import AlertEvent, Cadence, Channel
@@ -168,3 +168,55 @@ def _clock(hour: str, minute: str | None, suffix: str | None) -> time | None:
     elif suffix == "am" and h == 12:
         h = 0
     return time(h, m) if h < 24 and m < 60 else None
+
+
+# ---- the answer language: "answer in German", "auf Englisch bitte" ------------------------
+
+# Each language's name in each of the seven languages (folded).
+LANGUAGE_NAMES = {
+    "en": ("english", "englisch", "anglais", "ingles", "inglese", "engels"),
+    "de": ("german", "deutsch", "allemand", "aleman", "tedesco", "duits", "alemao"),
+    "fr": ("french", "franzosisch", "francais", "frances", "francese", "frans"),
+    "es": ("spanish", "spanisch", "espagnol", "espanol", "castellano", "spagnolo", "spaans",
+           "espanhol"),
+    "it": ("italian", "italienisch", "italien", "italiano", "italiaans"),
+    "nl": ("dutch", "niederlandisch", "hollandisch", "neerlandais", "hollandais", "neerlandes",
+           "holandes", "olandese", "nederlands", "hollands"),
+    "pt": ("portuguese", "portugiesisch", "portugais", "portugues", "portoghese", "portugees"),
+}
+_ANSWER_VERBS = (
+    "answer", "reply", "respond", "write", "speak", "talk", "answer me", "reply to me",
+    "write to me", "speak to me", "talk to me", "antworte", "antworte mir", "antworten sie",
+    "antworten sie mir", "antwortet", "schreib", "schreibe", "schreib mir", "schreiben sie",
+    "schreiben sie mir", "sprich", "sprechen sie", "reponds", "reponds moi", "repondez",
+    "repondez moi", "repondre", "ecris", "ecris moi", "ecrivez", "ecrivez moi", "parle",
+    "parlez", "parlez moi", "responde", "respondeme", "responda", "respondame", "contesta",
+    "contestame", "conteste", "escribe", "escribeme", "escriba", "escribame", "habla",
+    "hableme", "rispondi", "rispondimi", "risponda", "rispondete", "scrivi", "scrivimi",
+    "scriva", "parla", "antwoord", "antwoord mij", "antwoord me", "antwoorden", "schrijf",
+    "schrijf mij", "schrijf me", "spreek", "responda me", "responde me", "escreva",
+    "escreva me", "escreve", "escreve me", "fale", "fala",
+)
+_IN = ("in", "auf", "en", "em", "op", "in het", "in lingua", "em lingua", "na lingua",
+       "en idioma", "em idioma", "en lengua")
+_PLEASE = ("please", "pls", "bitte", "gerne", "svp", "s il vous plait", "s il te plait",
+           "por favor", "per favore", "per piacere", "graag", "alstublieft", "aub", "danke",
+           "thanks", "merci", "gracias", "grazie", "bedankt", "obrigado", "obrigada",
+           "from now on", "ab jetzt", "desormais", "a partir de ahora", "d ora in poi",
+           "vanaf nu", "a partir de agora")
+_LANGUAGE_OF = {name: language for language, names in LANGUAGE_NAMES.items() for name in names}
+_ANSWER_IN = re.compile(
+    rf"^(?:(?:{phrase_body(*_PLEASE)}) )?(?P<verb>(?:{phrase_body(*_ANSWER_VERBS)}) )?"
+    rf"(?P<prep>(?:{phrase_body(*_IN)}) )?(?P<name>{phrase_body(*_LANGUAGE_OF)})"
+    rf"(?P<please>(?: (?:{phrase_body(*_PLEASE)}))*)$")
+
+
+def read_answer_language(text: str) -> AnswerIn | None:
+    """"answer in German", "auf Englisch bitte", "réponds en français", "in het Nederlands
+    graag": the whole line asks for a language (a verb, "in" or "please" with its name;
+    the bare name alone is not enough)."""
+    words = " ".join(re.sub(r"[^a-z]+", " ", text).split())
+    found = _ANSWER_IN.match(words)
+    if found is None or not (found["verb"] or found["prep"] or found["please"]):
+        return None
+    return AnswerIn(_LANGUAGE_OF[found["name"]])

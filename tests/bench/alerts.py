@@ -109,9 +109,10 @@ async def enqueue_one_by_one(items: list[Outgoing]) -> None:
         await enqueue(item, now=SYSTEM.now())
 
 
-async def deliver_one_by_one(sender: SmtpSender) -> int:
+async def deliver_one_by_one(pooled: SmtpSender) -> int:
     """The baseline, the delivery loop as it was: claim one row per transaction, and a
-    connection of its own for every message (SmtpSender outside connection())."""
+    connection of its own for every message (keep=0: none kept)."""
+    sender = SmtpSender(pooled.host, pooled.port, envelope_from=pooled.envelope_from, keep=0)
     sent = 0
     while rows := await outbox.claim(1, LEASE, SYSTEM.now(), channel="email"):
         (row,) = rows
@@ -144,13 +145,14 @@ async def fresh_database(label: str, args: argparse.Namespace) -> str:
         return f"sqlite://{folder / 'alerts.db'}"
     import asyncpg
 
+    name = f"invoicebot_bench_alerts{args.tag}"
     conn = await asyncpg.connect(args.pg)
     try:
-        await conn.execute('DROP DATABASE IF EXISTS "invoicebot_bench_alerts" WITH (FORCE)')
-        await conn.execute('CREATE DATABASE "invoicebot_bench_alerts"')
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    return str(args.pg).rpartition("/")[0] + "/invoicebot_bench_alerts"
+    return str(args.pg).rpartition("/")[0] + f"/{name}"
 
 
 async def backend(label: str, args: argparse.Namespace) -> Column:
@@ -163,6 +165,7 @@ async def backend(label: str, args: argparse.Namespace) -> Column:
     try:
         return await measure(label, args, sink, sender), ""
     finally:
+        await sender.close()
         sink.close()
         await db.close()
 

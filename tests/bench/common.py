@@ -22,7 +22,10 @@ from typing import Any
 
 from rich.console import Console
 
-ROOT = Path(__file__).parents[2] / "var" / "bench"
+REPO = Path(__file__).parents[2]
+# Where the bench keeps its vaults, logs and profiles; the suite's tiny runs point
+# BENCH_DIR at a temporary folder (tests/test_bench.py).
+ROOT = Path(os.environ.get("BENCH_DIR") or REPO / "var" / "bench")
 # Wide enough for the table when output goes to a file or through make.
 console = Console(highlight=False, log_path=False,
                   width=None if os.isatty(1) else 120)
@@ -81,7 +84,7 @@ def machine(load_at_start: tuple[float, ...]) -> list[tuple[str, str]]:
 def commit() -> str:
     """The commit measured, and whether the work tree differed from it."""
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT.parents[1], capture_output=True,
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True,
                               text=True, check=False).stdout.strip()
 
     head = git("rev-parse", "--short", "HEAD") or "unknown (not a git checkout)"

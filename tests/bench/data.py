@@ -367,7 +367,7 @@ async def ensure_documents(asks: list[Ask], config: Config, workers: int) -> tup
             .order_by("id")
     if not missing:
         return 0, time.perf_counter() - started
-    store = DocumentStore(config.vault_path)
+    store = DocumentStore.open(config.vault)
     real, copies = missing[:REAL_PDFS], missing[REAL_PDFS:]
     for invoice in real:
         await InvoiceLine.get_or_create(
@@ -382,9 +382,10 @@ async def ensure_documents(asks: list[Ask], config: Config, workers: int) -> tup
               for i in real))
     finally:
         renderer.close()
-    templates = [store.path(d).read_bytes() for d in documents]
+    templates = [await store.read(d) for d in documents]
     for n, invoice in enumerate(copies):
         data = templates[n % len(templates)] + f"%invoicebot-bench {invoice.number}\n".encode()
         document = await store.put(data)
         await Invoice.filter(id=invoice.id).update(document_id=document.id)
+    await store.close()
     return len(missing), time.perf_counter() - started

@@ -23,6 +23,14 @@ PDF with the invoice's number appended (no WeasyPrint). Everything else still ru
 writer's transaction with its events, the snapshot read, the document stored (its own
 fsync'd file per invoice) and linked to the invoice. "on" minus "off" is rendering.
 
+History  --history-count invoices (default 100,000) issued a year ago and more, before the
+      alert window, through the API of the real service with its own render queue
+      (vault.render_queue): timed from the first request sent until every invoice is
+      found by number (one query per 1,000 numbers) and a sample of --history-sample of
+      them, spread over the backlog, was asked for ("invoice NUMBER" through the bot's
+      pipeline) and its PDF downloaded over HTTP through the reply's link. The row also
+      says how many PDFs the queue had rendered by then.
+
 The notifier is off ([notifier] enabled = false): events are recorded, no alert is sent
 during the run.
 """
@@ -67,12 +75,17 @@ class StandInRenderer:
 
 # ---- data -------------------------------------------------------------------------------------
 
-def invoices(prefix: str, count: int, today: date) -> list[dict[str, Any]]:
-    """API items (the CSV rows say the same): two lines each, spread over the accounts."""
+def invoices(prefix: str, count: int, today: date, *, age_days: int = 0
+             ) -> list[dict[str, Any]]:
+    """API items (the CSV rows say the same): two lines each, spread over the accounts;
+    issued `age_days` ago and up to a year before that when given (history)."""
+    def issued(n: int) -> date:
+        return today - timedelta(days=age_days + n % 365) if age_days else today
+
     return [{
         "account_id": f"BENCH-{n % ACCOUNTS:03d}", "invoice_number": f"{prefix}-{n:06d}",
-        "external_id": f"{prefix}-{n:06d}", "issue_date": today.isoformat(),
-        "due_date": (today + timedelta(days=30)).isoformat(), "currency": "EUR",
+        "external_id": f"{prefix}-{n:06d}", "issue_date": issued(n).isoformat(),
+        "due_date": (issued(n) + timedelta(days=30)).isoformat(), "currency": "EUR",
         "po_number": f"PO-{n:06d}", "lines": [
             {"description": "Container freight", "quantity": "2", "unit_price": "1200.00",
              "tax_rate": "19"},
@@ -195,14 +208,14 @@ async def through_csv(config: Any, pdfs: str, items: list[dict[str, Any]],
                       warm: list[dict[str, Any]], folder: Path) -> float:
     """Seconds `invoicebot import invoices FILE` spends importing `items` (rendering their
     PDFs included), as bot.commands_cli.import_file runs it."""
-    from bot.commands_cli import database, invoice_issuer, pdf_issuer
+    from bot.commands_cli import PdfIssuer, database, pdf_issuer
     from vault.ingest.csv import import_csv
 
     path = write_csv(folder / f"invoices-{pdfs}.csv", items)
     first = write_csv(folder / f"warm-{pdfs}.csv", warm)
     async with database(config):
         if pdfs == "off":
-            return await _import(invoice_issuer(config, StandInRenderer()), config, first, path,
+            return await _import(PdfIssuer(config, StandInRenderer()), config, first, path,
                                  len(items), import_csv)
         # The CLI's pool (one worker per core), every worker started before the timing, as
         # the service's one worker is started by the API rows' warm-up.
@@ -227,6 +240,54 @@ async def _import(issue: Callable[[list[int]], Awaitable[None]], config: Any, fi
     if result.created != count:
         raise RuntimeError(f"{path.name}: {result.created} created, expected {count}")
     return seconds
+
+
+async def through_history(config: Any, key: str, count: int, sample: int
+                          ) -> tuple[float, int]:
+    """Seconds until `count` history invoices stored through the API are all found by
+    number and `sample` of their PDFs were downloaded; and how many the queue rendered."""
+    from bot.messages import Request
+    from bot.service import Service
+    from vault.models import Invoice
+
+    items = invoices("HIST", count, SYSTEM.today(), age_days=365)
+    service = Service(config)  # its own renderer and render queue, as `serve` runs
+    await service.start()
+    try:
+        url = f"http://127.0.0.1:{service.http_port}/api/v1/invoices"
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        batches = [items[i:i + BATCH] for i in range(0, len(items), BATCH)]
+        async with httpx.AsyncClient(timeout=None, headers=headers) as client:
+            started = time.perf_counter()
+            for batch in batches:
+                await _post(client, url, json.dumps({"items": batch}).encode(), len(batch))
+            for batch in batches:
+                numbers = [i["invoice_number"] for i in batch]
+                if await Invoice.filter(number__in=numbers).count() != len(numbers):
+                    raise RuntimeError("history: an invoice stored is not found by number")
+            step = max(1, count // max(sample, 1))
+            for item in items[::step][:sample]:
+                await _download(service, client, Request(
+                    "cli", f"ap@bench{item['account_id'][-3:]}.example",
+                    f"invoice {item['invoice_number']}", True, SYSTEM.now()))
+            seconds = time.perf_counter() - started
+        return seconds, await Invoice.filter(number__startswith="HIST-").exclude(
+            document_id=None).count()
+    finally:
+        await service.stop()
+
+
+async def _download(service: Any, client: httpx.AsyncClient, request: Any) -> None:
+    import re
+
+    text = (await service.pipeline.handle(request)).reply.as_text()
+    link = re.search(r"https?://\S+/d/[A-Za-z0-9._-]+", text)
+    if link is None:
+        raise RuntimeError(f"history: no PDF link in the answer to {request.text!r}")
+    local = re.sub(r"^https?://[^/]+", f"http://127.0.0.1:{service.http_port}", link[0])
+    pdf = await client.get(local)
+    if pdf.status_code != 200 or not pdf.content.startswith(b"%PDF"):
+        raise RuntimeError(f"history: {local}: {pdf.status_code}")
 
 
 async def documents_missing(config: Any, prefix: str) -> int:
@@ -269,9 +330,20 @@ async def backend(label: str, args: argparse.Namespace, root: Path = ROOT) -> Co
                     raise RuntimeError(f"{source}, PDFs {pdfs}: {missing} invoices without PDF")
                 rate = f"{count / seconds:.1f} ({seconds:.1f} s)"
                 rows.append((figure(source, pdfs, count), rate))
+            if args.history_count:
+                console.log(f"{label}: ingest: {args.history_count:,} history invoices, API")
+                rows.append(await _history_row(config, key, args))
     finally:
         _remove(folder)
     return rows, ""
+
+
+async def _history_row(config: Any, key: str, args: argparse.Namespace) -> tuple[str, str]:
+    seconds, rendered = await through_history(config, key, args.history_count,
+                                              args.history_sample)
+    return (f"ingest: history of {args.history_count:,} via API, answerable "
+            f"({args.history_sample} PDFs downloaded): s",
+            f"{seconds:.1f} ({rendered:,} rendered by the queue by then)")
 
 
 def _remove(folder: Path) -> None:

@@ -28,12 +28,6 @@ MB = 1024 * 1024
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def running(  # type: ignore[no-untyped-def]
     make_config, slack: FakeSlack, sink: SmtpSink, renderer: PdfRenderer, orm: str
 ) -> AsyncIterator[Running]:

@@ -56,18 +56,6 @@ async def assert_no_token_in_the_outbox(signer: LinkSigner) -> int:
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def running(  # type: ignore[no-untyped-def]
     make_config, slack: FakeSlack, telegram: FakeTelegram, sink: SmtpSink, renderer, orm: str
 ) -> AsyncIterator[Running]:

@@ -9,10 +9,12 @@ from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
+from pydantic_core import core_schema
 
 from vault.api import schemas as s
 from vault.api.ingest import MODELS
+from vault.ingest.fields import STORABLE_PATTERN
 from vault.vocabulary import Source
 
 _OUT: dict[str, type[BaseModel]] = {
@@ -20,6 +22,17 @@ _OUT: dict[str, type[BaseModel]] = {
     "payments": s.PaymentOut, "credit-notes": s.CreditNoteOut,
 }
 _REF = "#/components/schemas/{model}"
+
+
+class _StorableText(GenerateJsonSchema):
+    """Every string a body may send says what the API checks of all of them (schemas._In):
+    no control characters but tab and line breaks (vault.ingest.fields.storable)."""
+
+    def str_schema(self, schema: core_schema.StringSchema) -> dict[str, Any]:
+        written = super().str_schema(schema)
+        if self.mode == "validation":
+            written.setdefault("pattern", STORABLE_PATTERN)
+        return written
 
 
 def _inputs() -> list[type[BaseModel]]:
@@ -36,7 +49,7 @@ def _schemas() -> tuple[dict[type[BaseModel], dict[str, str]], dict[str, Any]]:
     """model -> its $ref, and the component schemas: pydantic names them."""
     modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         *((m, "validation") for m in _inputs()), *((m, "serialization") for m in _outputs())]
-    refs, top = models_json_schema(modes, ref_template=_REF)
+    refs, top = models_json_schema(modes, ref_template=_REF, schema_generator=_StorableText)
     by_model = {model: dict(ref) for (model, _), ref in refs.items()}
     return by_model, top.get("$defs", {})  # type: ignore[return-value]
 

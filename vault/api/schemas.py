@@ -16,7 +16,15 @@ from enum import StrEnum
 from functools import partial
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from vault.ingest import fields as f
@@ -66,8 +74,24 @@ ExternalId = Annotated[str, Field(min_length=1, max_length=120,
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        """Every string field, whatever else checks it (an external_id too): text that
+        the database cannot hold is refused here with a 422, not failed on at the insert."""
+        if isinstance(value, str):
+            try:
+                f.storable(info.field_name or "value", value)
+            except f.FieldError as exc:
+                raise PydanticCustomError("field", str(exc)) from None
+        return value
+
 
 class AccountIn(_In):
+    # Shown in the OpenAPI document, and sent first by the schema test (schemathesis).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"account_id": "ACME", "name": "ACME Freight GmbH", "timezone": "Europe/Berlin",
+         "locale": "de_DE"}]})
     account_id: Annotated[str, _cell(f.identifier, "account_id")]
     name: Annotated[str, _cell(_text(200, required=True), "name")]
     timezone: Annotated[str, _cell(partial(f.timezone, default="UTC"), "timezone")] | None = None
@@ -76,6 +100,7 @@ class AccountIn(_In):
     tax_id: Annotated[str, _cell(_text(64), "tax_id")] | None = None
     address: Annotated[str, _cell(_text(2000), "address")] | None = None
     slack_team_id: Annotated[str, _cell(f.slack_team, "slack_team_id")] | None = None
+    step_up: Annotated[str, _cell(f.step_up, "step_up")] | None = None
 
 
 class ContactIn(_In):
@@ -155,6 +180,7 @@ class AccountOut(BaseModel):
     tax_id: str
     address: str
     slack_team_id: str
+    step_up: str
     result: Result | None = None
 
 

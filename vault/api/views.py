@@ -40,6 +40,7 @@ def account_out(account: Account) -> AccountOut:
         account_id=account.account_id, name=account.name, timezone=account.timezone,
         locale=account.locale, tier=account.tier, tax_id=account.tax_id,
         address=account.address, slack_team_id=account.slack_team_id,
+        step_up=account.step_up,
     )
 
 

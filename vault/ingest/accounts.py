@@ -28,6 +28,7 @@ ACCOUNT_OPTIONAL: dict[str, Any] = {
     "tax_id": partial(f.text, max_length=64),
     "address": partial(f.text, max_length=2000),
     "slack_team_id": f.slack_team,
+    "step_up": f.step_up,
 }
 CONTACT_OPTIONAL: dict[str, Any] = {
     "name": partial(f.text, max_length=200),

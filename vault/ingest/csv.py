@@ -29,6 +29,8 @@ from vault.ingest.accounts import (
     plan_accounts,
     plan_contacts,
 )
+from vault.ingest.credit_note_csv import parse_credit_notes
+from vault.ingest.credit_notes import apply_credit_note_plan, plan_credit_notes
 from vault.ingest.errors import ErrorLog, ImportFailed, ImportResult, RowError
 from vault.ingest.invoice_csv import parse_invoices
 from vault.ingest.invoice_store import apply_invoice_plan, plan_invoices
@@ -62,13 +64,15 @@ async def import_csv(
     on_issued: OnIssued | None = None,
     progress: bool | ImportProgress = True,
     decimal_comma: bool = False,
+    on_credited: OnIssued | None = None,
 ) -> ImportResult:
-    """Import one file of `kind` (accounts, contacts, invoices, payments).
+    """Import one file of `kind` (accounts, contacts, invoices, credit-notes, payments).
 
     The clock's today in `timezone` (the seller's) decides overdue; its now stamps the
     rows and events written.
     `on_issued(ids)` is awaited after the commit with the invoices created or changed, so
-    their PDFs can be rendered; it is called for invoice files only.
+    their PDFs can be rendered; it is called for invoice files only. `on_credited(ids)`
+    is the same for the credit notes of a credit-notes file.
     `progress`: on a terminal or not at all (True/False), or the caller's display (which
     may also count the PDFs `on_issued` renders); it is closed when the import ends.
     `decimal_comma`: the file writes numbers as 1.234,50.
@@ -84,20 +88,25 @@ async def import_csv(
                                decimal_comma)
         bar.writing()
         async with in_transaction():
-            changed = await planned.write()
+            written = await planned.write()  # ids of the invoices, or credit notes, to render
             # Last, with the final counts. The plan's first statement already was a write,
             # so SQLite took the write lock at once (waiting up to busy_timeout).
+            counts: dict[str, Any] = {_WRITTEN.get(kind, "invoices_changed"): len(written)}
             await audit.record(
                 "vault.import.completed", kind=kind, file=path.name, created=planned.created,
-                updated=planned.updated, unchanged=planned.unchanged,
-                invoices_changed=len(changed),
+                updated=planned.updated, unchanged=planned.unchanged, **counts,
             )
-        if kind == "invoices" and on_issued is not None and changed:
-            await on_issued(changed)
+        then = {"invoices": on_issued, "credit-notes": on_credited}.get(kind)
+        if then is not None and written:
+            await then(written)
     finally:
         bar.close()
     metrics.rows_ingested(kind, planned.created, planned.updated, planned.unchanged)
+    changed = [] if kind == "credit-notes" else written
     return ImportResult(kind, planned.created, planned.updated, planned.unchanged, changed)
+
+
+_WRITTEN = {"credit-notes": "credit_notes_changed"}  # the audit row's name for the count
 
 
 async def _check(
@@ -157,11 +166,20 @@ async def _payments(
     return Planned(*plan.payments.counts(), partial(apply_payment_plan, plan, today, now))
 
 
+async def _credit_notes(
+    table: Table, rows: Iterable[Row], log: ErrorLog, today: date, now: datetime
+) -> Planned:
+    plan = await plan_credit_notes(parse_credit_notes(rows, log), await account_ids(), log)
+    return Planned(len(plan.created), len(plan.updated), len(plan.unchanged),
+                   partial(apply_credit_note_plan, plan, today, now))
+
+
 _PLANNERS: dict[
     str, Callable[[Table, Iterable[Row], ErrorLog, date, datetime], Awaitable[Planned]]
 ] = {
     "accounts": _accounts,
     "contacts": _contacts,
     "invoices": _invoices,
+    "credit-notes": _credit_notes,
     "payments": _payments,
 }

@@ -7,8 +7,9 @@
 - When: a file is taken once two looks at least `settle` seconds apart found the same size
   and mtime; a file still growing keeps changing and waits.
 - What: the kind comes from the name, `accounts*.csv`, `contacts*.csv`, `invoices*.csv`,
-  `payments*.csv` (any case). A file whose kind cannot be told goes to failed/ with a
-  report saying so. Files are taken accounts first, then contacts, invoices and payments,
+  `credit-notes*.csv`, `payments*.csv` (any case). A file whose kind cannot be told goes
+  to failed/ with a report saying so. Files are taken accounts first, then contacts,
+  invoices, credit notes and payments,
   each kind by name; while a file of an earlier kind is still settling, later kinds wait
   (invoices need their accounts).
 - How: all or nothing (import_csv: every row is checked before one transaction writes).

@@ -20,6 +20,7 @@ from vault.ingest.drafts import CENT
 from vault.ingest.errors import ErrorLog
 from vault.ingest.table import Row
 from vault.models import InvoiceStatus, Role
+from vault.vocabulary import StepUp
 
 T = TypeVar("T")
 
@@ -35,6 +36,12 @@ _EMAIL = re.compile(
     r"@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
 )
 _SLACK_TEAM = re.compile(r"[TE][A-Z0-9]{2,31}")
+# What no text column can hold: control characters other than tab and line breaks (NUL
+# above all: PostgreSQL refuses it in text, SQLite cuts strings at it in places) and
+# surrogates, which are not characters and cannot be written as UTF-8.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# The same rule as a JSON Schema pattern (ECMA syntax) for the API's OpenAPI document.
+STORABLE_PATTERN = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$"
 _PLACES = {n: Decimal(1).scaleb(-n) for n in range(7)}
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
@@ -45,7 +52,16 @@ class FieldError(ValueError):
     """One bad cell; the message is ready to show after "file line N: "."""
 
 
+def storable(column: str, value: str) -> str:
+    """The value, if every character of it can be stored as text."""
+    if (bad := _UNSTORABLE.search(value)) is not None:
+        raise FieldError(f"{column} contains the control character U+{ord(bad[0]):04X} at "
+                         f"position {bad.start() + 1}, which cannot be stored")
+    return value
+
+
 def text(column: str, value: str, max_length: int, *, required: bool = False) -> str:
+    storable(column, value)
     if required and not value:
         raise FieldError(f"{column} is empty")
     if len(value) > max_length:
@@ -152,6 +168,15 @@ def role(column: str, value: str) -> Role:
     except ValueError:
         choices = ", ".join(r.value for r in Role)
         raise FieldError(f"{column} {value!r} is not one of {choices}") from None
+
+
+def step_up(column: str, value: str) -> str:
+    """never, downloads, session; empty: the tier's or the global access.step_up."""
+    lowered = value.strip().lower()
+    if lowered and lowered not in StepUp._value2member_map_:
+        choices = ", ".join(s.value for s in StepUp)
+        raise FieldError(f"{column} {value!r} is not one of {choices} (or empty)")
+    return lowered
 
 
 def boolean(column: str, value: str, default: bool) -> bool:

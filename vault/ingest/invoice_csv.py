@@ -1,20 +1,19 @@
-"""invoices files: one row per line item; rows with the same invoice_number are one invoice.
-
-Every row of an invoice must agree on its header (account, dates, currency, entity,
-PO number, status); lines keep the order of the file.
+"""invoices files: one row per line item; rows with the same invoice_number are one invoice
+(vault.ingest.grouped). Every row of an invoice must agree on its header (account, dates,
+currency, entity, PO number, status).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from functools import partial
 
 from vault.ingest import fields as f
-from vault.ingest.drafts import InvoiceDraft, LineDraft
+from vault.ingest.drafts import InvoiceDraft
 from vault.ingest.errors import ErrorLog
+from vault.ingest.grouped import Group, Layout, group_rows, line_item
 from vault.ingest.table import Row
 
 
@@ -31,40 +30,9 @@ class _Header:
     status: str
 
 
-_HEADER_COLUMNS = ("invoice_number", *(c.name for c in fields(_Header)))
-
-
-@dataclass
-class _Group:
-    """The rows of one invoice seen so far."""
-
-    header: _Header | None = None
-    header_line: int = 0
-    raw_header: tuple[str, ...] = ()
-    lines: list[LineDraft] = field(default_factory=list)
-    source_lines: list[int] = field(default_factory=list)
-    failed: bool = False
-
-
 def parse_invoices(rows: Iterable[Row], log: ErrorLog) -> list[InvoiceDraft]:
     """The invoices of the file, in order of first appearance; only those without errors."""
-    groups: dict[str, _Group] = {}
-    for row in rows:
-        number = row.get("invoice_number")
-        group = groups.setdefault(number, _Group())
-        raw_header = tuple(row.get(c) for c in _HEADER_COLUMNS)
-        if raw_header != group.raw_header:  # the same cells as before need no second look
-            header_cells = f.CellReader(row, log)
-            header_cells.take("invoice_number", f.identifier, "")
-            header = _header(header_cells)
-            if not header_cells.failed:
-                _add_header(number, row.line, header, group, log)
-                group.raw_header = raw_header
-            group.failed |= header_cells.failed
-        line_cells = f.CellReader(row, log)
-        group.lines.append(_line(line_cells))
-        group.failed |= line_cells.failed
-        group.source_lines.append(row.line)
+    groups = group_rows(rows, log, LAYOUT)
     return [_draft(number, g) for number, g in groups.items() if not g.failed]
 
 
@@ -87,40 +55,7 @@ def _header(cells: f.CellReader) -> _Header:
     return header
 
 
-def _line(cells: f.CellReader) -> LineDraft:
-    line = LineDraft(
-        description=cells.take(
-            "description", partial(f.text, max_length=2000, required=True), ""
-        ),
-        quantity=cells.take("quantity", partial(f.number, places=4), Decimal(0)),
-        unit_price=cells.take("unit_price", partial(f.number, places=4), Decimal(0)),
-        tax_rate=cells.take("tax_rate", f.tax_rate, Decimal(0)),
-    )
-    if abs(line.amount) >= f.MAX_AMOUNT:
-        cells.failed = True
-        cells.log.add(cells.row.line, "quantity × unit_price is too large")
-    return line
-
-
-def _add_header(number: str, line: int, header: _Header, group: _Group, log: ErrorLog) -> None:
-    """Keep the first valid header of the invoice; every later one must equal it."""
-    if group.header is None:
-        group.header, group.header_line = header, line
-        return
-    if header == group.header:
-        return
-    for column in (c.name for c in fields(_Header)):
-        value, first = getattr(header, column), getattr(group.header, column)
-        if value != first:
-            group.failed = True
-            log.add(
-                line,
-                f"invoice {number}: {column} {str(value)!r} differs from {str(first)!r} "
-                f"on line {group.header_line} (all rows of one invoice must agree)",
-            )
-
-
-def _draft(number: str, group: _Group) -> InvoiceDraft:
+def _draft(number: str, group: Group[_Header]) -> InvoiceDraft:
     assert group.header is not None  # a group without a valid header has failed
     header = group.header
     return InvoiceDraft(
@@ -135,3 +70,6 @@ def _draft(number: str, group: _Group) -> InvoiceDraft:
         file_status=header.status,
         source_lines=tuple(group.source_lines),
     )
+
+
+LAYOUT = Layout("invoice", "invoice_number", _Header, _header, line_item)

@@ -20,13 +20,15 @@ from pathlib import Path
 from vault.formats import a_or_an
 from vault.ingest.errors import ErrorLog
 
-KINDS = ("accounts", "contacts", "invoices", "payments")
+# In the order a feed folder takes them: what a row refers to is imported before it.
+KINDS = ("accounts", "contacts", "invoices", "credit-notes", "payments")
 
 # kind -> (required columns, optional columns), as documented in INTERFACES.md.
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "accounts": (
         ("account_id", "name"),
-        ("timezone", "locale", "tier", "tax_id", "address", "slack_team_id"),
+        ("timezone", "locale", "tier", "tax_id", "address", "slack_team_id",
+         "step_up"),
     ),
     "contacts": (("account_id", "email"), ("name", "role", "locale", "timezone", "active")),
     "invoices": (
@@ -35,6 +37,11 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "description", "quantity", "unit_price",
         ),
         ("tax_rate", "entity", "po_number", "status"),
+    ),
+    "credit-notes": (
+        ("account_id", "credit_note_number", "issue_date", "currency"),
+        ("invoice_number", "amount", "reason", "description", "quantity", "unit_price",
+         "tax_rate"),
     ),
     "payments": (("account_id", "invoice_number", "amount", "paid_on"), ("reference", "method")),
 }

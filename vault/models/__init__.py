@@ -3,7 +3,7 @@
 Tortoise discovers the models of the app from this package's namespace.
 """
 
-from vault.models.access import AccountSession
+from vault.models.access import AccessWatch, AccountSession, StepUpCode, StepUpFailure
 from vault.models.alerts import (
     AlertPreference,
     Digest,
@@ -21,6 +21,7 @@ from vault.models.chat import (
     ChatLinkLock,
     ChatLinkToken,
 )
+from vault.models.instances import Lease
 from vault.models.ledger import (
     Account,
     Contact,
@@ -45,6 +46,7 @@ from vault.models.messaging import (
 )
 
 __all__ = [
+    "AccessWatch",
     "Account",
     "AccountSession",
     "AlertPreference",
@@ -72,12 +74,15 @@ __all__ = [
     "InvoiceEvent",
     "InvoiceLine",
     "InvoiceStatus",
+    "Lease",
     "Notification",
     "OutboxMessage",
     "Payment",
     "Receipt",
     "Role",
     "Statement",
+    "StepUpCode",
+    "StepUpFailure",
     "StripeCustomer",
     "StripeEvent",
 ]

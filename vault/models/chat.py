@@ -149,6 +149,7 @@ class ChatInbound(Model):
     outcome = fields.CharField(max_length=64, default="")
     attempts = fields.IntField(default=0)  # processing tries that failed
     processed_at = fields.DatetimeField(null=True)
+    claimed_by = fields.CharField(max_length=100, default="", db_default="")  # as InboundMessage
 
     class Meta:
         table = "chat_inbound"

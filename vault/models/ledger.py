@@ -31,6 +31,9 @@ class Account(Model):
     address = fields.TextField(default="")
     # When set, only this Slack workspace (team id) may reach the account.
     slack_team_id = fields.CharField(max_length=32, default="")
+    # access.step_up for this account: never, downloads, session; "": the tier's or global.
+    # db_default: accounts from before the column have none of their own.
+    step_up = fields.CharField(max_length=16, default="", db_default="")
 
     class Meta:
         table = "account"
@@ -48,6 +51,9 @@ class Contact(Model):
     locale = fields.CharField(max_length=16, default="")  # empty: the account's
     timezone = fields.CharField(max_length=64, default="")  # empty: the account's
     active = fields.BooleanField(default=True)
+    # The language the contact asked to be answered in ("answer in German"): a catalogue
+    # language of vault.i18n, or empty (then the locale, else the request's language).
+    answer_language = fields.CharField(max_length=8, default="", db_default="")
 
     class Meta:
         table = "contact"
@@ -102,18 +108,22 @@ class Invoice(Model):
         "vault.Document", related_name=False, null=True, on_delete=fields.RESTRICT
     )
     document_id: int | None
+    # Set while a render queue worker (vault.render_queue) has it; cleared with its PDF.
+    render_claimed_until = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     lines: fields.ReverseRelation[InvoiceLine]
 
     class Meta:
         table = "invoice"
-        # document_id: links re-check ownership per document; status+due_date: the sweep.
+        # document_id: links re-check ownership per document; status+due_date: the sweep;
+        # document_id+issue_date: the render queue (no document, newest first).
         indexes = (
             ("account_id", "issue_date"),
             ("account_id", "status"),
             ("account_id", "document_id"),
             ("status", "due_date"),
+            ("document_id", "issue_date"),
         )
         unique_together = (("source", "external_id"),)
 
@@ -159,6 +169,9 @@ class Payment(Model):
     class Meta:
         table = "payment"
         unique_together = (("source", "external_id"),)
+        # A listing reads its invoices' payments (AccountScope.last_paid, seen); PostgreSQL
+        # makes no index for a foreign key by itself.
+        indexes = (("account_id", "invoice_id"),)
 
 
 class Statement(Model):

@@ -46,7 +46,9 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_event"
-        indexes = (("account_id", "at"),)
+        # contact_id, action, at: the access watch counts one contact's downloads or page
+        # views of the last day on every download and page view (vault.access_watch).
+        indexes = (("account_id", "at"), ("contact_id", "action", "at"))
 
 
 class InboundMessage(Model):
@@ -63,6 +65,9 @@ class InboundMessage(Model):
     outcome = fields.CharField(max_length=64, default="")
     attempts = fields.IntField(default=0)
     processed_at = fields.DatetimeField(null=True)
+    # The instance processing it (vault.leases: its instance lease says it lives); "" on
+    # SQLite, where one instance runs.
+    claimed_by = fields.CharField(max_length=100, default="", db_default="")
 
     class Meta:
         table = "inbound_message"
@@ -105,6 +110,9 @@ class OutboxMessage(Model):
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
     lease_until = fields.DatetimeField(null=True)
+    # The instance whose worker holds it (vault.leases): when that instance dies its rows
+    # are taken over as soon as its instance lease expires, not at lease_until.
+    claimed_by = fields.CharField(max_length=100, default="", db_default="")
     last_error = fields.TextField(default="")
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)

@@ -9,6 +9,7 @@ the member, so adding a member without its label fails the vocabulary tests.
 Owns nothing else and imports nothing from the rest of vault, bot or notifier.
 """
 
+from vault.vocabulary.access import StepUp
 from vault.vocabulary.alerts import Cadence, DigestState, NotificationState
 from vault.vocabulary.api import ApiScope
 from vault.vocabulary.channels import Channel
@@ -37,4 +38,5 @@ __all__ = [
     "RequestOutcome",
     "Role",
     "Source",
+    "StepUp",
 ]

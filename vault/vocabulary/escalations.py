@@ -30,6 +30,7 @@ class EscalationKind(StrEnum):
     E_INVOICE = "e_invoice"
     REPEATED_HEADER = "repeated_header"
     BILLING = "billing"
+    ACCESS_PATTERN = "access_pattern"
 
     @property
     def label(self) -> str:
@@ -49,7 +50,7 @@ class EscalationKind(StrEnum):
 _AT_ONCE = frozenset({
     EscalationKind.DISPUTE, EscalationKind.PERSON, EscalationKind.UNCLEAR,
     EscalationKind.DEAD_DELIVERY, EscalationKind.LINK_LOCKED, EscalationKind.BOUNCE,
-    EscalationKind.LINK_LIMITED,
+    EscalationKind.LINK_LIMITED, EscalationKind.ACCESS_PATTERN,
 })
 
 _AR: dict[EscalationKind, tuple[str, str]] = {
@@ -117,4 +118,11 @@ _AR: dict[EscalationKind, tuple[str, str]] = {
         "an invoice marked uncollectible, a refund or a credit note)",
         "Read the summary (it names the Stripe object) and settle it in Stripe and with the "
         "customer; the invoice's status here follows only Stripe's payments and voids."),
+    EscalationKind.ACCESS_PATTERN: (
+        "A contact's account page or links were used unusually (far more downloads or "
+        "page views than their usual, one session or link from several networks within "
+        "minutes, or repeated wrong step-up codes); step-up is now required for them",
+        "Check with the contact whether it was them. When it was, or once settled, run "
+        "`invoicebot access clear --contact EMAIL`; otherwise step-up stays required until "
+        "access.watch_quiet passes without another such hit."),
 }
