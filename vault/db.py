@@ -13,6 +13,7 @@ from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import ConfigurationError
 from tortoise.migrations.api import migrate as run_migrations
 
@@ -46,8 +47,16 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
+def _forget_cached_sql() -> None:
+    """Tortoise caches each model's INSERT by connection name, not by engine: a process
+    that opened a SQLite database and then a PostgreSQL one under the same name ("default")
+    would send SQLite's `?` placeholders to PostgreSQL. Opening a database forgets it."""
+    EXECUTOR_CACHE.clear()
+
+
 async def migrate(database_url: str) -> None:
     """Create or upgrade the schema with Tortoise's built-in migrations."""
+    _forget_cached_sql()
     await run_migrations(config=tortoise_config(database_url))
     await Tortoise.close_connections()
 
@@ -58,6 +67,7 @@ async def connect(database_url: str) -> None:
     The global fallback lets tasks that do not descend from this one (SMTP sessions,
     HTTP requests, scheduler jobs) see the same context.
     """
+    _forget_cached_sql()
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 
