@@ -118,7 +118,7 @@ class PdfIssuer:
         invoices = await Invoice.filter(id__in=invoice_ids)
         if self.deferred is None:
             return list(invoices)
-        news_from = render_queue.first_news_day(self.clock.now(), self.config.alerts.alert_window,
+        news_from = events.first_news_day(self.clock.now(), self.config.alerts.alert_window,
                                                 self.config.seller.timezone)
         news = [i for i in invoices if not render_queue.is_history(i, news_from)]
         if len(news) < len(invoices):

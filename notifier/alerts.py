@@ -30,6 +30,7 @@ from notifier.unsubscribe import unsubscribe_signer, unsubscribe_url
 from vault import links
 from vault.answer_language import answer_language
 from vault.config import Config
+from vault.events import first_news_day
 from vault.formats import Formats
 from vault.invoices import AccountScope
 from vault.models import Account, Contact, Digest, Invoice, InvoiceEvent, Notification
@@ -128,7 +129,7 @@ def is_news(event: InvoiceEvent, now: datetime, window: timedelta, zone: ZoneInf
     Days are the seller's (`zone`)."""
     if event.happened_on is None:
         return event.at >= now - window
-    return event.happened_on >= (now - window).astimezone(zone).date()
+    return event.happened_on >= first_news_day(now, window, zone)
 
 
 # ---- release ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
@@ -24,6 +25,12 @@ from vault.vocabulary import EventKind, InvoiceStatus
 _DUE_SOON_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 BATCH = 500
 _silenced: ContextVar[bool] = ContextVar("invoicebot_events_silenced", default=False)
+
+
+def first_news_day(now: datetime, window: timedelta, zone: ZoneInfo) -> date:
+    """The alert window's one day rule: a fact (an invoice issued, a payment paid) on this
+    seller's day or later is news, alerted and rendered at once; earlier is history."""
+    return (now - window).astimezone(zone).date()
 
 
 @contextlib.contextmanager

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from tortoise import connections
 from tortoise.expressions import Q
@@ -41,11 +40,6 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)  # a claimed batch is someone's for this long
 BATCH = 8  # renders claimed at a time by one worker
-
-
-def first_news_day(now: datetime, window: timedelta, zone: ZoneInfo) -> date:
-    """The first issue day that is news (alerted, rendered at once); earlier is history."""
-    return (now - window).astimezone(zone).date()
 
 
 def is_history(invoice: Invoice, news_from: date) -> bool:
