@@ -155,7 +155,7 @@ async def test_the_data_says_german_and_a_french_request_still_gets_german(
 ) -> None:
     """The rule (README "Languages"): the contact's own locale wins over the language of
     the request, until they ask for another language; that choice is kept."""
-    await add_contact("lena@acme.example", "de_DE", role="ap")
+    await add_contact("lena@acme.example", "de_DE", role="approver")  # may ask statements
 
     first = text_of(await ask(running, "lena@acme.example", "factures mars"))
     assert "Rechnungen im Zeitraum März 2026:" in first and "factures" not in first.lower()
@@ -168,8 +168,17 @@ async def test_the_data_says_german_and_a_french_request_still_gets_german(
     assert "Factures sur la période mars 2026 :" in later
     assert "04.03.2026" in later  # the words are French, the dates still her locale's
 
+    # A statement is made for the reader: in her answer language, with her locale's dates
+    # (an invoice PDF stays the document as issued, in ACME's language).
+    statement = text_of(await ask(running, "lena@acme.example", "Kontoauszug Q1"))
+    pdf = await statement_pdf_text(running, statement, "statement-")
+    assert all(word in pdf for word in STATEMENT_PDF_WORDS["fr"]), pdf
+    assert "Kontoauszug" not in pdf and "04.03.2026" in pdf
+
     back = await ask(running, "lena@acme.example", "auf Deutsch bitte")
     assert back["Subject"] == "Wir antworten Ihnen ab jetzt auf Deutsch"
+    again = text_of(await ask(running, "lena@acme.example", "factures mars"))
+    assert "Rechnungen im Zeitraum März 2026:" in again
 
 
 async def test_without_a_locale_the_request_language_then_the_account_decides(

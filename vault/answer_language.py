@@ -24,8 +24,10 @@ def supported(tag: str | None) -> str | None:
     return language if language in LANGUAGES else None
 
 
-def answer_language(contact: Contact, account: Account, written: str | None = None) -> str:
-    for choice in (contact.answer_language, contact.locale, written, account.locale):
+def answer_language(contact: Contact, account: Account | None, written: str | None = None
+                    ) -> str:
+    for choice in (contact.answer_language, contact.locale, written,
+                   account.locale if account else None):
         if (language := supported(choice)) is not None:
             return language
     return SOURCE_LANGUAGE

@@ -28,7 +28,7 @@ BUCKET_WORDS = (N_("Current"), N_("1-30 days"), N_("31-60 days"), N_("61-90 days
 def statement_html(s: StatementSnapshot) -> str:
     """The complete HTML document for one statement."""
     f = Formats.of(s.locale)  # dates only; money is formatted per section
-    w = Words.of(s.locale, s.also_english)
+    w = Words.of(s.language or s.locale, s.also_english)
     period = f"{f.day(s.start)} – {f.day(s.end)}"
     values = {
         "lang": w.language,

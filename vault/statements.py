@@ -78,6 +78,9 @@ class StatementSnapshot:
     locale: str
     sections: tuple[CurrencySection, ...]
     also_english: bool = False  # [seller] documents_also_english
+    # The words' language: the reader's answer language (vault.answer_language) for a
+    # statement made on request; "" when built for no one: the locale's language.
+    language: str = ""
 
     @property
     def label(self) -> str:
@@ -98,9 +101,12 @@ class DocumentRenderer(HtmlRenderer, Renderer, Protocol):
 
 
 async def build_statement(
-    scope: AccountScope, start: date, end: date, today: date, seller: SellerConfig
+    scope: AccountScope, start: date, end: date, today: date, seller: SellerConfig,
+    language: str = "",
 ) -> StatementSnapshot:
-    """The account's statement for [start, end] as known today."""
+    """The account's statement for [start, end] as known today. Unlike an invoice (the
+    document as issued, in the account's language), a statement is made for the contact
+    who asks: in `language`, their answer language, with their locale's dates and amounts."""
     as_of = min(end, today)
     invoices = await scope.invoices().filter(issue_date__lte=end).exclude(
         status=InvoiceStatus.VOID).order_by("issue_date", "number")
@@ -119,7 +125,7 @@ async def build_statement(
         account_id=account.account_id, start=start, end=end, as_of=as_of,
         locale=babel_locale(scope.contact.locale or account.locale),
         sections=tuple(s for s in sections if s.entries or s.opening or s.closing),
-        also_english=seller.documents_also_english,
+        also_english=seller.documents_also_english, language=language,
     )
 
 

@@ -175,7 +175,7 @@ class Pages:
         if (refused := await self._refused(visit)) is not None:
             return refused
         snapshot = await build_statement(visit.scope, start, end, visit.today,
-                                         self.config.seller)
+                                         self.config.seller, visit.language)
         document = await issue_statement(visit.scope, snapshot, self.renderer, self.store,
                                          self.guard.clock.now())
         await self.guard.downloaded(visit, [document])

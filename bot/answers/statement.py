@@ -25,7 +25,8 @@ async def statement(ctx: Context, command: Statement) -> Reply:
         return Reply(subject=_("Statement for {period}: not yet").format(period=name),
                      intro=_("{period} has not started yet, so there is no statement for it."
                              ).format(period=name))
-    snapshot = await build_statement(ctx.scope, period.start, period.end, ctx.today, seller)
+    snapshot = await build_statement(ctx.scope, period.start, period.end, ctx.today, seller,
+                                     ctx.fmt.language)
     document = await issue_statement(ctx.scope, snapshot, ctx.tools.renderer, ctx.tools.store,
                                      ctx.now)
     link = await ctx.link([document], f"{snapshot.label}.pdf")
