@@ -23,7 +23,7 @@ from vault.clock import Clock
 from vault.i18n import catalogue
 from vault.links import LinkSigner
 from vault.models import Contact
-from vault.pages import language_for
+from vault.pages import browser_language, language_for
 from vault.web import PAGE_HEADERS, REFUSED_STATUS
 
 UNSUBSCRIBE_SALT = "invoicebot.unsubscribe"
@@ -68,7 +68,7 @@ class Unsubscribe:
     async def confirm(self, request: Request) -> Response:
         contact = await contact_of(self.signer, request.path_params["token"])
         if contact is None:
-            return self._invalid()
+            return self._invalid(request)
         language = await language_for(contact.id)
         _ = catalogue(language, "pages").gettext
         title = _("Stop invoice alerts")
@@ -82,7 +82,7 @@ class Unsubscribe:
     async def unsubscribe(self, request: Request) -> Response:
         contact = await contact_of(self.signer, request.path_params["token"])
         if contact is None:
-            return self._invalid()
+            return self._invalid(request)
         change = preferences.Change(stop=True)
         await preferences.apply(contact, change, self.quiet_default, via="unsubscribe_link",
                                 now=self.clock.now())
@@ -94,11 +94,14 @@ class Unsubscribe:
         body = f"<p>{html.escape(stopped)}</p><p>{html.escape(again)}</p>"
         return page(_("You are unsubscribed"), body, language=language)
 
-    def _invalid(self) -> Response:
-        # No valid token, so no contact whose language we know: English.
-        body = (f"<p>Write \"stop alerts\" to {html.escape(self.sender)} instead, from the "
-                "address that gets the alerts.</p>")
-        return page("This unsubscribe link is not valid", body, REFUSED_STATUS)
+    def _invalid(self, request: Request) -> Response:
+        # No valid token, so no contact whose language we know: the browser's.
+        language = browser_language(request.headers.get("accept-language", ""))
+        _ = catalogue(language, "pages").gettext
+        text = _('Write "stop alerts" to %(address)s instead, from the address that gets '
+                 'the alerts.') % {"address": self.sender}
+        return page(_("This unsubscribe link is not valid"), f"<p>{html.escape(text)}</p>",
+                    REFUSED_STATUS, language)
 
 
 def page(title: str, body: str, status: int = 200, language: str = "en") -> HTMLResponse:

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from notifier.unsubscribe import unsubscribe_signer, unsubscribe_url
 from tests.account_page import browser, local, open_session
 from tests.alerting import Alerting, text_of
 from tests.harness import PUBLIC_URL, request_mail
 from tests.test_disputes_e2e import send
 from vault.models import Contact
+from vault.pages import browser_language
 
 ANNA = "ap@acme.example"  # tests/data/e2e: of ACME (de_DE); the tests give her locale "de"
 CLERK = "ap@globex.example"  # en_US
@@ -80,6 +83,21 @@ async def test_a_refused_download_link_is_explained_in_its_contacts_language(
     assert 'href="mailto:invoices@localhost"' in refused.text
     nobody = await alerting.download(f"{PUBLIC_URL}/d/not-a-token")
     assert '<html lang="en">' in nobody.text and "no longer valid" in nobody.text
+    # A link of nobody's: the browser's first language we write, by its q-values.
+    browser = {"Accept-Language": "pl-PL, fr-CH;q=0.9, de;q=0.8, en;q=0.5"}
+    swiss = await alerting.http("GET", f"{PUBLIC_URL}/d/not-a-token", headers=browser)
+    assert '<html lang="fr">' in swiss.text and "Ce lien n'est plus valable" in swiss.text
+
+
+async def test_a_forged_unsubscribe_link_answers_in_the_browsers_language(
+        alerting: Alerting) -> None:
+    forged = await alerting.http("GET", f"{PUBLIC_URL}/u/forged-token",
+                                 headers={"Accept-Language": "nl-BE,nl;q=0.9"})
+    assert '<html lang="nl">' in forged.text
+    assert "Deze afmeldlink is niet geldig" in forged.text
+    assert "Schrijf in plaats daarvan" in forged.text and "invoices@localhost" in forged.text
+    english = await alerting.http("GET", f"{PUBLIC_URL}/u/forged-token")
+    assert "This unsubscribe link is not valid" in english.text
 
 
 async def test_the_unsubscribe_pages_speak_the_contacts_language(alerting: Alerting) -> None:
@@ -92,3 +110,14 @@ async def test_the_unsubscribe_pages_speak_the_contacts_language(alerting: Alert
                                headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert done.status_code == 200 and "Sie sind abgemeldet" in done.text
     assert f"{ANNA} erhält keine Rechnungsbenachrichtigungen mehr." in done.text
+
+
+@pytest.mark.parametrize(("header", "language"), [
+    ("", "en"), ("de-DE,de;q=0.9", "de"), ("pl, it;q=0.1", "it"), ("*", "en"),
+    ("fr;q=0, es;q=0.2", "es"),  # q=0: "not this one"
+    ("nl;q=abc, pt-BR;q=0.3", "pt"),  # an unreadable weight counts as 0
+    ("en;q=0.2, de;q=0.8", "de"),  # by weight, not by position
+])
+def test_a_browser_language_is_its_first_acceptable_one_we_write(header: str,
+                                                                 language: str) -> None:
+    assert browser_language(header) == language

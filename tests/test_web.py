@@ -178,6 +178,8 @@ async def test_missing_file_is_a_server_fault_not_a_download(vault: Vault) -> No
     vault.place.remove(vault.documents["INV-2026-0042"].storage_key)
     response = await vault.client.get(f"/d/{token}")
     assert response.status_code == 503
+    assert "This file is temporarily unavailable" in response.text
+    assert "Your link stays valid" in response.text
     assert await AuditEvent.filter(action="vault.document.download").count() == 0
 
 

@@ -19,7 +19,8 @@ from importlib.resources import files
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from vault.i18n import catalogue, language_of
+from vault.answer_language import answer_language, supported
+from vault.i18n import SOURCE_LANGUAGE, catalogue, language_of
 from vault.models import Account, Contact
 
 DOMAIN = "pages"
@@ -41,15 +42,37 @@ def environment(folder: str, language: str) -> Environment:
 
 
 def contact_language(contact: Contact, account: Account | None) -> str:
-    """The contact's language, else their account's, else English."""
-    return language_of(contact.locale or (account.locale if account else "") or "")
+    """A page's language: the contact's answer language (vault.answer_language: the one
+    they asked for, else their locale's, else their account's, else English)."""
+    return answer_language(contact, account)
 
 
-async def language_for(contact_id: int | None, account_id: int | None = None) -> str:
-    """The language of a page for a contact known only by id (a refused link's)."""
+def browser_language(accept_language: str) -> str:
+    """For a page whose reader we do not know (a junk link): the first language of the
+    browser's Accept-Language, by its q-values, that we write; else English."""
+    ranked = []
+    for position, part in enumerate(accept_language.split(",")[:20]):
+        tag, _, weight = part.strip().partition(";q=")
+        try:
+            q = float(weight) if weight else 1.0
+        except ValueError:
+            q = 0.0
+        ranked.append((-q, position, tag.strip()))
+    for q, _, tag in sorted(ranked):
+        if q < 0 and (language := supported(tag)) is not None:
+            return language
+    return SOURCE_LANGUAGE
+
+
+async def language_for(contact_id: int | None, account_id: int | None = None,
+                       accept_language: str = "") -> str:
+    """The language of a page for a contact known only by id (a refused link's); with
+    neither contact nor account, the browser's."""
     contact = await Contact.get_or_none(id=contact_id) if contact_id else None
     account_id = contact.account_id if contact else account_id
     account = await Account.get_or_none(id=account_id) if account_id else None
     if contact is None:
-        return language_of(account.locale if account else "")
+        if account is None:
+            return browser_language(accept_language)
+        return language_of(account.locale)
     return contact_language(contact, account)

@@ -119,6 +119,12 @@ def refused_page(sender: str, language: str = "en") -> str:
         other=Markup("<code>unpaid</code>"))
 
 
+@functools.cache
+def unavailable_page(language: str) -> str:
+    """A granted document the store cannot give just now (503): the link stays good."""
+    return pages.environment("", language).get_template("unavailable.html").render()
+
+
 async def _ping_database() -> None:
     await connections.get("default").execute_query("SELECT 1")
 
@@ -213,7 +219,8 @@ class Downloads:
         if missing := await self.store.missing(documents):
             log.error("grant %s: document %s is missing from %s", grant.id, missing[0].id,
                       self.store.storage.url)
-            return HTMLResponse("File temporarily unavailable.", 503, PAGE_HEADERS)
+            return HTMLResponse(unavailable_page(await pages.language_for(contact.id)), 503,
+                                PAGE_HEADERS)
         if request.method == "GET":  # a HEAD (link preview, mail scanner) is no download
             await record_downloads(request, grant, contact, documents)
             metrics.downloaded(len(documents))
@@ -251,7 +258,8 @@ class Downloads:
             grant=why.grant_id,
         )
         metrics.page_viewed("link_refused")
-        language = await pages.language_for(why.contact_id, why.account_id)
+        language = await pages.language_for(why.contact_id, why.account_id,
+                                            request.headers.get("accept-language", ""))
         return HTMLResponse(refused_page(self.sender, language), REFUSED_STATUS, PAGE_HEADERS)
 
 

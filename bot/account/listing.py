@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import ImmutableMultiDict
 
+from bot.account.strings import _
 from vault.invoices import AccountScope, InvoiceQuery
 from vault.models import Invoice, InvoiceStatus
 
@@ -37,7 +38,8 @@ class Filters:
     number: str = ""
     sort: str = "issued_desc"
     page: int = 1
-    problems: list[str] = field(default_factory=list)
+    # (the field's label as the form shows it, for the catalogue; what was typed)
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
     def link(self, **changes: str | int) -> str:
         """This list's URL with some values changed (a page, a sort)."""
@@ -50,17 +52,17 @@ class Filters:
         return [(k, v) for k, v in self.values.items() if v]
 
 
-def _day(text: str, name: str, problems: list[str]) -> date | None:
+def _day(text: str, name: str, problems: list[tuple[str, str]]) -> date | None:
     if not text:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        problems.append(f"{name}: {text}")
+        problems.append((name, text))
         return None
 
 
-def _money(text: str, name: str, problems: list[str]) -> Decimal | None:
+def _money(text: str, name: str, problems: list[tuple[str, str]]) -> Decimal | None:
     if not text:
         return None
     try:
@@ -68,7 +70,7 @@ def _money(text: str, name: str, problems: list[str]) -> Decimal | None:
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite():  # "NaN" and "Infinity" are Decimals too
-        problems.append(f"{name}: {text}")
+        problems.append((name, text))
         return None
     return value
 
@@ -90,19 +92,19 @@ def due_window(preset: str, today: date) -> tuple[date | None, date | None]:
 def read(params: ImmutableMultiDict[str, Any], today: date) -> Filters:
     """The filters of a query string (the list) or a form (the ZIP of that list)."""
     values = {name: str(params.get(name, "")).strip()[:100] for name in FIELDS}
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     due_start, due_end = due_window(values["due"], today)
-    due_start = _day(values["due_from"], "due from", problems) or due_start
-    due_end = _day(values["due_to"], "due to", problems) or due_end
+    due_start = _day(values["due_from"], _("Due from"), problems) or due_start
+    due_end = _day(values["due_to"], _("Due to"), problems) or due_end
     status = values["status"]
     statuses = (InvoiceStatus(status),) if status in InvoiceStatus._value2member_map_ else ()
     if values["due"] == "overdue" and not statuses:
         statuses = (InvoiceStatus.OVERDUE,)
-    low = _money(values["min"], "min", problems)
-    high = _money(values["max"], "max", problems)
+    low = _money(values["min"], _("Amount from"), problems)
+    high = _money(values["max"], _("Amount to"), problems)
     query = InvoiceQuery(
-        start=_day(values["issued_from"], "issued from", problems),
-        end=_day(values["issued_to"], "issued to", problems), statuses=statuses,
+        start=_day(values["issued_from"], _("Issued from"), problems),
+        end=_day(values["issued_to"], _("Issued to"), problems), statuses=statuses,
         po_number=values["po"] or None, entities=(values["entity"],) if values["entity"] else None,
         # The form's bounds include the amounts typed; the query's exclude them.
         min_total=low - Decimal("0.005") if low is not None else None,
