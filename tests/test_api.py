@@ -19,6 +19,7 @@ from tests.alerting import BASE_DAY, Alerting, alert_config, pdf_text, running_a
 from tests.fakes import SmtpSink
 from tests.harness import Running, request_mail
 from tests.test_cli import make_cli
+from tests.test_facturx import embedded_xml, pdfa_part, texts
 from vault.api.keys import create_key, revoke_key
 from vault.clock import SYSTEM
 from vault.models import AuditEvent
@@ -174,6 +175,9 @@ async def test_an_invoice_from_the_api_gets_its_pdf_alerts_and_answers_by_email(
     pdf = await api.alerting.download(url)
     assert pdf.status_code == 200
     assert "G-2001" in pdf_text(pdf.content) and "PO-1" in pdf_text(pdf.content)
+    # An e-invoice like every issued one: Factur-X XML valid against the EN 16931 XSD.
+    assert texts(embedded_xml(pdf.content), "//rsm:ExchangedDocument/ram:ID") == ["G-2001"]
+    assert pdfa_part(pdf.content) == "3"
 
 
 async def test_a_payment_is_created_updated_and_a_resend_changes_nothing(api: Api) -> None:
