@@ -143,3 +143,25 @@ def test_a_network_is_a_slash_24_or_a_slash_48() -> None:
     assert network_of("") == network_of("not an address") == ""
 
 
+
+
+async def test_a_watch_ends_by_itself_once_its_quiet_period_passes(watched: Alerting) -> None:
+    """access.watch_quiet (7 days by default) without another such hit ends the watch."""
+    await watched.invoices(("GLOBEX", "INV-G-W4", -3, 7, "100.00"))
+    pdf = f"/account/invoices/{(await Invoice.get(number='INV-G-W4')).id}/pdf"
+    async with browser(watched) as client:
+        await open_session(client, await account_link_by_mail(watched, CLERK))
+        watched.clock.advance(timedelta(minutes=3))
+        moved = {"X-Forwarded-For": "203.0.113.7"}
+        assert (await client.get(pdf, headers=moved)).status_code == 303
+    assert len(await items()) == 1
+
+    watched.clock.advance(timedelta(days=6, hours=23))  # quiet, but not for long enough
+    async with browser(watched) as client:
+        await open_session(client, await account_link_by_mail(watched, CLERK))
+        assert (await client.get(pdf)).status_code == 303
+    watched.clock.advance(timedelta(hours=2))  # seven days and more since the hit
+    async with browser(watched) as client:
+        await open_session(client, await account_link_by_mail(watched, CLERK))
+        assert (await client.get(pdf)).content.startswith(b"%PDF")
+    assert (await AccessWatch.get()).cleared_at is None  # it ended by time, not by AR
