@@ -78,8 +78,8 @@ class StatementSnapshot:
     locale: str
     sections: tuple[CurrencySection, ...]
     also_english: bool = False  # [seller] documents_also_english
-    # The words' language: the reader's answer language (vault.answer_language) for a
-    # statement made on request; "" when built for no one: the locale's language.
+    # The words' language: the reader's as on file (vault.answer_language without the
+    # request's own words) for a statement made on request; "": the locale's language.
     language: str = ""
 
     @property
@@ -106,7 +106,7 @@ async def build_statement(
 ) -> StatementSnapshot:
     """The account's statement for [start, end] as known today. Unlike an invoice (the
     document as issued, in the account's language), a statement is made for the contact
-    who asks: in `language`, their answer language, with their locale's dates and amounts."""
+    who asks: in `language`, theirs as on file, with their locale's dates and amounts."""
     as_of = min(end, today)
     invoices = await scope.invoices().filter(issue_date__lte=end).exclude(
         status=InvoiceStatus.VOID).order_by("issue_date", "number")

@@ -8,6 +8,7 @@ from decimal import Decimal
 from bot.answers import Context
 from bot.intents import Period, Statement
 from bot.messages import Reply
+from vault.answer_language import answer_language
 from vault.statements import CurrencySection, build_statement, issue_statement
 
 
@@ -25,8 +26,11 @@ async def statement(ctx: Context, command: Statement) -> Reply:
         return Reply(subject=_("Statement for {period}: not yet").format(period=name),
                      intro=_("{period} has not started yet, so there is no statement for it."
                              ).format(period=name))
+    # The reader's language as on file (a choice they made, their locale, their account's),
+    # not guessed from one request's words: a document outlives the conversation.
+    language = answer_language(ctx.scope.contact, ctx.scope.account)
     snapshot = await build_statement(ctx.scope, period.start, period.end, ctx.today, seller,
-                                     ctx.fmt.language)
+                                     language)
     document = await issue_statement(ctx.scope, snapshot, ctx.tools.renderer, ctx.tools.store,
                                      ctx.now)
     link = await ctx.link([document], f"{snapshot.label}.pdf")
