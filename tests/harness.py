@@ -4,6 +4,7 @@ as the outbound relay. Tests talk to it only over loopback sockets."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import smtplib
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
+from pypdf import PdfReader
 
 from bot.commands_cli import pdf_issuer
 from bot.service import Service
@@ -31,6 +33,7 @@ T = TypeVar("T")
 DATA = Path(__file__).parent / "data" / "e2e"
 TODAY = date(2026, 11, 21)
 PUBLIC_URL = "http://links.invoicebot.test"
+DOWNLOAD_LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 AUTHSERV = "invoicebot.local"
 
 
@@ -107,6 +110,17 @@ class Running:
         real = url.replace(PUBLIC_URL, f"http://127.0.0.1:{self.service.http_port}")
         async with httpx.AsyncClient() as client:
             return await client.get(real, headers={"User-Agent": "e2e-test/1.0"})
+
+    async def pdf_text_of_first_reply(self) -> str:
+        """The first reply at the sink: its first download link fetched over HTTP (200
+        asserted) and the first page of the PDF read as text."""
+        await self.sink.wait_for(1)
+        body = self.sink.messages[0].message.get_body(preferencelist=("plain",))
+        assert body is not None
+        url = DOWNLOAD_LINK.findall(body.get_content())[0]  # type: ignore[attr-defined]
+        response = await self.download(url)
+        assert response.status_code == 200
+        return str(PdfReader(io.BytesIO(response.content)).pages[0].extract_text())
 
 
 async def until(probe: Callable[[], Awaitable[T | None]], timeout: float = 10.0) -> T:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from datetime import time, timedelta
 
 import pytest
@@ -29,6 +28,7 @@ from tests.alerting import (
     pdf_text,
     text_of,
 )
+from tests.harness import DOWNLOAD_LINK as LINK
 from tests.harness import PUBLIC_URL
 from tests.recording_sender import RecordingChatSender
 from vault.clock import SYSTEM
@@ -47,7 +47,6 @@ from vault.vocabulary import Cadence
 
 GLOBEX = "ap@globex.example"
 ACME = "ap@acme.example"
-LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 
 
 async def say(email: str, change: PreferenceChange | None, zone: str = "UTC") -> str:

@@ -4,7 +4,6 @@ digest at 08:00 Berlin time by default; one digest per period, whatever the tick
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import timedelta
 
 from bot.answers.preferences import settings_reply
@@ -12,7 +11,7 @@ from bot.intents import PreferenceChange, Preferences
 from bot.replies import Formats
 from notifier.delivery import dispatch_once
 from tests.alerting import BASE_DAY, BERLIN, Alerting, at, text_of
-from tests.harness import PUBLIC_URL
+from tests.harness import DOWNLOAD_LINK as LINK
 from tests.recording_sender import RecordingChatSender
 from vault.clock import SYSTEM
 from vault.config_alerts import AlertsConfig
@@ -20,7 +19,6 @@ from vault.models import ChatLink, Contact, Digest, Notification, OutboxMessage
 from vault.vocabulary import Cadence
 
 ACME = "ap@acme.example"
-LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 
 
 async def say(change: PreferenceChange) -> str:

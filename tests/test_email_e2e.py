@@ -15,13 +15,12 @@ from pypdf import PdfReader
 
 from bot.service import Service
 from tests.fakes import SmtpSink
+from tests.harness import DOWNLOAD_LINK as LINK
 from tests.harness import PUBLIC_URL, Running, fixed_clock, load_e2e_data, request_mail, until
 from tests.test_mailauth import make_dkim_key
 from vault.config import Config
 from vault.models import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage
 from vault.pdf import PdfRenderer
-
-LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 
 
 async def start(config: Config) -> Service:

@@ -14,11 +14,11 @@ import pytest
 from bot.service import Service
 from tests.fakes import SmtpSink
 from tests.harness import DATA, PUBLIC_URL, Running, fixed_clock, request_mail, until
+from tests.harness import DOWNLOAD_LINK as LINK
 from vault.ingest.feed import kind_of
 from vault.models import AuditEvent, CreditNote, Invoice, OutboxMessage, Payment
 from vault.pdf import PdfRenderer
 
-LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 SETTLE = 1.0  # seconds a file must stay put; the service looks every 50 ms
 INVOICE_HEADER = DATA.joinpath("invoices.csv").read_text().splitlines()[0]
 

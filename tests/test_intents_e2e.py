@@ -52,6 +52,7 @@ from bot.intents import (
 from bot.messages import Request
 from bot.service import Service
 from tests.fakes import SmtpSink
+from tests.harness import DOWNLOAD_LINK as LINK
 from tests.harness import PUBLIC_URL, Running, fixed_clock, request_mail, until
 from tests.worlds import load_intents_data, scratch_database, world_config
 from vault.clock import SYSTEM
@@ -61,7 +62,6 @@ from vault.models import Dispute as Dispute_
 from vault.pdf import PdfRenderer
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 
 
 @dataclass

@@ -24,7 +24,8 @@ from bot.chatlink import Linker, how_to_link, link_command
 from bot.language.detect import written_in
 from notifier.ar_digest import Item, sections_of
 from notifier.email_send import wire
-from tests.harness import PUBLIC_URL, Running, request_mail
+from tests.harness import DOWNLOAD_LINK as LINK
+from tests.harness import Running, request_mail
 from tests.test_email_e2e import running  # noqa: F401  (the fixture: the service on the e2e data)
 from vault.answer_language import answer_language
 from vault.clock import SYSTEM, FixedClock
@@ -32,7 +33,6 @@ from vault.config import Config, ConfigError
 from vault.i18n import catalogue
 from vault.models import Account, Contact, OutboxMessage
 
-LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 ISSUED = date(2026, 3, 4)  # INV-2026-0301 (tests/data/e2e)
 TOTAL = Decimal("3017.04")  # its total
 

@@ -4,11 +4,6 @@ them in the background at start and on its schedule, and their links then downlo
 
 from __future__ import annotations
 
-import io
-import re
-
-from pypdf import PdfReader
-
 from bot.service import Service
 from tests.fakes import SmtpSink
 from tests.harness import DATA, PUBLIC_URL, Running, fixed_clock, request_mail, until
@@ -17,8 +12,6 @@ from vault import events
 from vault.ingest.csv import import_csv
 from vault.models import Invoice
 from vault.pdf import PdfRenderer
-
-LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 
 
 async def import_without_pdfs() -> None:
@@ -49,14 +42,7 @@ async def test_invoices_left_without_pdfs_are_rendered_at_start_and_download(
         await until(no_invoice_without_pdf, timeout=60)
         running = Running(service=service, sink=sink, config=config)
         await running.send(request_mail("ap@acme.example", "invoice INV-2026-0301"))
-        await sink.wait_for(1)
-        body = sink.messages[0].message.get_body(preferencelist=("plain",))
-        assert body is not None
-        url = LINK.findall(body.get_content())[0]  # type: ignore[attr-defined]
-        response = await running.download(url)
-        assert response.status_code == 200
-        text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
-        assert "INV-2026-0301" in text
+        assert "INV-2026-0301" in await running.pdf_text_of_first_reply()
 
         # A render that failed later (its document link lost): the scheduled sweep mends
         # exactly that one.

@@ -35,7 +35,8 @@ from tests.chat_harness import (
 from tests.fake_slack import FakeSlack
 from tests.fake_telegram import FakeTelegram
 from tests.fakes import SmtpSink
-from tests.harness import PUBLIC_URL, Running, fixed_clock, load_e2e_data, request_mail, until
+from tests.harness import DOWNLOAD_LINK as LINK
+from tests.harness import Running, fixed_clock, load_e2e_data, request_mail, until
 from tests.test_cli import Cli, make_cli
 from vault.config import Config
 from vault.models import ChatLink, Contact, OutboxMessage
@@ -43,7 +44,6 @@ from vault.pdf import PdfRenderer
 
 ACME, GLOBEX = "ap@acme.example", "ap@globex.example"
 SLACK_USER, TELEGRAM_USER, BLOCKED_USER = "U0ANNA", 700001, 700002
-LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 

@@ -74,15 +74,10 @@ async def verify(store: DocumentStore, each: Callable[[], None] = lambda: None) 
     """Check every document's hash and size in the store."""
     tally = Tally()
 
-    async def one(document: Document) -> None:
-        if (problem := await check(store.storage, document)) is not None:
-            tally.problems.append(problem)
-        tally.checked += 1
-        each()
+    async def one(document: Document) -> Problem | None:
+        return await check(store.storage, document)
 
-    await _walk(one)
-    tally.problems.sort(key=lambda p: p.document_id)
-    return tally
+    return await _tally(tally, one, each)
 
 
 async def copy_documents(source: DocumentStore, target: Storage,
@@ -90,9 +85,17 @@ async def copy_documents(source: DocumentStore, target: Storage,
     """Copy every document from source to target, skipping those already there whole."""
     tally = Tally()
 
+    async def one(document: Document) -> Problem | None:
+        return await _copy(source, target, document, tally)
+
+    return await _tally(tally, one, each)
+
+
+async def _tally(tally: Tally, step: Callable[[Document], Awaitable[Problem | None]],
+                 each: Callable[[], None]) -> Tally:
+    """`step` over every document, its problems in `tally`, sorted by document."""
     async def one(document: Document) -> None:
-        problem = await _copy(source, target, document, tally)
-        if problem is not None:
+        if (problem := await step(document)) is not None:
             tally.problems.append(problem)
         tally.checked += 1
         each()

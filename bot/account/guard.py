@@ -81,6 +81,13 @@ def plain_page(name: str, status: int = 200, language: str = "en", **values: Any
     return HTMLResponse(body, status, HEADERS)
 
 
+def forbidden(language: str) -> HTMLResponse:
+    """A form posted without this session's or link's token (or a stale one): 403, and
+    nothing done."""
+    return plain_page("message.html", 403, language, title=strings.FORBIDDEN,
+                      text=strings.FORBIDDEN)
+
+
 Handler = Callable[[Visit], Awaitable[Response]]
 
 
@@ -111,8 +118,7 @@ class Guard:
                 return plain_page("message.html", 429, visit.language,
                                   title=strings.TOO_MANY, text=strings.TOO_MANY)
             if request.method == "POST" and not await self.csrf_ok(request, visit):
-                return plain_page("message.html", 403, visit.language,
-                                  title=strings.FORBIDDEN, text=strings.FORBIDDEN)
+                return forbidden(visit.language)
             await audit.record(f"vault.account.{view}", account_id=visit.contact.account_id,
                                contact_id=visit.contact.id, ip=client_ip(request),
                                user_agent=request.headers.get("user-agent", ""),

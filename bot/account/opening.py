@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.account import strings
-from bot.account.guard import Guard, plain_page
+from bot.account.guard import Guard, forbidden, plain_page
 from vault import audit, sessions
 from vault.clock import Clock
 from vault.invoices import AccountScope
@@ -82,8 +82,7 @@ class Opening:
         grant, contact = checked
         language = await language_for(contact.id)
         if not await self._form_ok(request, grant):
-            return plain_page("message.html", 403, language, title=strings.FORBIDDEN,
-                              text=strings.FORBIDDEN)
+            return forbidden(language)
         started = await sessions.start(grant, contact, self.clock.now(), client_ip(request),
                                        request.headers.get("user-agent", ""))
         if started is None:
@@ -101,8 +100,7 @@ class Opening:
         grant, contact = checked
         language = await language_for(contact.id)
         if not await self._form_ok(request, grant):
-            return plain_page("message.html", 403, language, title=strings.FORBIDDEN,
-                              text=strings.FORBIDDEN)
+            return forbidden(language)
         # Once per used link: asking again sends nothing more.
         await self.send_fresh_link(contact, f"account-fresh:{grant.id}")
         return plain_page("message.html", language=language, title=strings.SENT_TITLE,
@@ -132,8 +130,7 @@ class Opening:
         grant, contact = checked
         language = await language_for(contact.id)
         if not await self._form_ok(request, grant):
-            return plain_page("message.html", 403, language, title=strings.FORBIDDEN,
-                              text=strings.FORBIDDEN)
+            return forbidden(language)
         started = await sessions.start(grant, contact, self.clock.now(), client_ip(request),
                                        request.headers.get("user-agent", ""),
                                        document_link=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -15,6 +14,7 @@ import httpx
 from bot.inbound import RETRY_EVERY
 from bot.service import Service
 from tests.fakes import SmtpSink
+from tests.harness import DOWNLOAD_LINK as LINK
 from tests.harness import (
     PUBLIC_URL,
     Running,
@@ -26,7 +26,6 @@ from tests.harness import (
 from vault.config import Config
 from vault.pdf import PdfRenderer
 
-LINK = re.compile(re.escape(PUBLIC_URL) + r"/d/[A-Za-z0-9._-]+")
 CONTACT = "ap@acme.example"
 
 
