@@ -25,7 +25,7 @@ from tortoise import Tortoise, connections
 from tests.fake_slack import FakeSlack
 from tests.fake_telegram import FakeTelegram
 from tests.fakes import SmtpSink
-from tests.s3 import CREDENTIALS, MotoS3, VaultPlace
+from tests.s3 import SUITE_VAULT, MotoS3, VaultPlace, shared_s3, suite_place, suite_vault_env
 from tests.scratchdb import PG_URL, scratch_pg
 from vault import db
 from vault.config import Config, load_config
@@ -103,15 +103,14 @@ def make_config(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-d
         path.write_text(toml)
         base = {
             "INVOICEBOT_DATABASE_URL": database_url,
-            "INVOICEBOT_VAULT_PATH": str(tmp_path / "vault"),
             "INVOICEBOT_EMAIL_OUTBOUND": f"maildir:{tmp_path / 'outbox'}",
             "INVOICEBOT_HTTP_LISTEN": "127.0.0.1:0",
             "INVOICEBOT_EMAIL_LISTEN": "127.0.0.1:0",
             "INVOICEBOT_SECRET_KEYS": TEST_KEYS,
         }
+        if not {"INVOICEBOT_VAULT_URL", "INVOICEBOT_VAULT_PATH"} & env.keys():
+            base.update(suite_vault_env(tmp_path / "vault"))  # else the test names its own
         base.update(env)
-        if "INVOICEBOT_VAULT_URL" in env:  # the vault named by url (its older name: path)
-            del base["INVOICEBOT_VAULT_PATH"]
         config = load_config(path, env=base)
         if config.telegram is not None:  # Telegram's pacing, shortened: no test waits a second
             telegram = dataclasses.replace(config.telegram, per_chat_period=TELEGRAM_PACING)
@@ -132,15 +131,12 @@ def config(make_config) -> Config:  # type: ignore[no-untyped-def]
 def moto_s3() -> Iterator[MotoS3]:
     """A local S3 server (moto) for the session; the S3 cases skip, saying why, without it."""
     try:
-        server = MotoS3()
-        server.start()
+        server = shared_s3()  # the one the suite's buckets are on, under INVOICEBOT_TEST_VAULT=s3
     except Exception as exc:  # not installed, no port, or its thread failed to start
+        if SUITE_VAULT == "s3":
+            raise  # the run asked for S3: a skip would test folders only, quietly
         pytest.skip(f"the local S3 server (moto) could not start: {type(exc).__name__}: {exc}")
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in CREDENTIALS.items():
-            env.setenv(name, value)
-        yield server
-    server.stop()
+    yield server  # a daemon thread: it ends with the worker process
 
 
 @pytest.fixture(params=["file", "s3"])
@@ -149,6 +145,13 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> VaultPlace:
     if request.param == "file":
         return VaultPlace.folder(tmp_path / "vault")
     return VaultPlace.bucket(request.getfixturevalue("moto_s3"))
+
+
+@pytest.fixture
+def vault_place(tmp_path: Path) -> VaultPlace:
+    """The vault `make_config` and the CLI give this test (INVOICEBOT_TEST_VAULT: a folder,
+    or a bucket), with a way to reach its raw objects behind the store's back."""
+    return suite_place(tmp_path / "vault")
 
 
 # ---- database -------------------------------------------------------------------------------
@@ -223,10 +226,14 @@ async def sink() -> AsyncIterator[SmtpSink]:
     await relay.stop()
 
 
-def pytest_report_header() -> str:
+def pytest_report_header() -> list[str]:
     if PG_URL:
-        return f"database: PostgreSQL ({PG_URL.rpartition('@')[2]})"
-    return "database: SQLite (set INVOICEBOT_TEST_DATABASE_URL to run on PostgreSQL)"
+        database = f"database: PostgreSQL ({PG_URL.rpartition('@')[2]})"
+    else:
+        database = "database: SQLite (set INVOICEBOT_TEST_DATABASE_URL to run on PostgreSQL)"
+    if SUITE_VAULT == "s3":
+        return [database, "vault: an S3 bucket per test, on a local moto server"]
+    return [database, "vault: a folder per test (INVOICEBOT_TEST_VAULT=s3 for S3 buckets)"]
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ the store's back: the raw bytes of a key, and a way to damage or lose one.
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,15 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing
                # never look for an instance role at 169.254.169.254 (the network guard would)
                "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null",
                "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+
+
+# Where the whole suite keeps its vaults: "file" (a folder per test, the default) or "s3"
+# (a bucket per test on one moto server per worker). .ci/run runs the PostgreSQL pass with
+# "s3", so every test that runs the service, the CLI or a world does so on both backends.
+SUITE_VAULTS = ("file", "s3")
+SUITE_VAULT = os.environ.get("INVOICEBOT_TEST_VAULT", "file")
+if SUITE_VAULT not in SUITE_VAULTS:
+    raise SystemExit(f"INVOICEBOT_TEST_VAULT={SUITE_VAULT!r}: expected one of {SUITE_VAULTS}")
 
 
 class MotoS3:
@@ -104,3 +114,40 @@ class VaultPlace:
 
     def _object(self, key: str) -> str:
         return f"{self.config.prefix}/{key}" if self.config.prefix else key
+
+
+_shared: MotoS3 | None = None
+_buckets: dict[Path, VaultPlace] = {}  # one bucket per test folder, whoever asks for it
+
+
+def shared_s3() -> MotoS3:
+    """This process's one moto server, started on first use; the AWS credentials it accepts
+    go into the environment, so child processes (serve, the CLI) inherit them."""
+    global _shared
+    if _shared is None:
+        server = MotoS3()
+        server.start()
+        os.environ.update(CREDENTIALS)
+        _shared = server
+    return _shared
+
+
+def suite_place(folder: Path) -> VaultPlace:
+    """The vault a test gets unless it asks for one: the folder, or under
+    INVOICEBOT_TEST_VAULT=s3 a new bucket. With "s3" a server that cannot start fails the
+    test, naming why: the run asked for S3, so it must not quietly test folders."""
+    if SUITE_VAULT == "s3":
+        if folder not in _buckets:  # the test's config, CLI and fixtures share one bucket
+            _buckets[folder] = VaultPlace.bucket(shared_s3())
+        return _buckets[folder]
+    return VaultPlace.folder(folder)
+
+
+def suite_vault_env(folder: Path) -> dict[str, str]:
+    """INVOICEBOT_VAULT_* for a test's service or CLI (with the bucket's credentials, for a
+    child process whose environment was copied before the server started). With folders
+    this is the older `INVOICEBOT_VAULT_PATH` that existing set-ups use (`url` is tested
+    on its own)."""
+    if SUITE_VAULT == "s3":
+        return suite_place(folder).env | CREDENTIALS
+    return {"INVOICEBOT_VAULT_PATH": str(folder)}

@@ -71,6 +71,7 @@ async def refused(config: Config, address: str, authenticated: bool, n: int) -> 
     await pipeline.handle(Request(channel="email", address=address, text=text,
                                   authenticated=authenticated, received_at=at(SELLER, 6, n),
                                   reference=f"<msg-{n}@example>"))
+    await pipeline.close()  # its own store: an S3 vault's connections
 
 
 async def escalate(kind: str, email: str, summary: str, minute: int, days: int = 0) -> None:
@@ -339,6 +340,7 @@ async def test_chat_refusals_have_their_own_label_and_action(
         await pipeline.handle(Request(channel=channel, address=address, text="unpaid",
                                       authenticated=True, received_at=at(SELLER, 6, n),
                                       reference=f"{channel}-{n}"))
+    await pipeline.close()
 
     assert await ar_digest.ar_digest(context(seller_config), MORNING) == 2
     text = text_of((await mails("digest:ar:"))["ar@localhost"])

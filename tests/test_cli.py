@@ -19,6 +19,7 @@ from bot.service import Service
 from tests.conftest import TEST_KEYS
 from tests.fakes import SmtpSink
 from tests.harness import DATA, TODAY, Running, fixed_clock, request_mail
+from tests.s3 import suite_vault_env
 from tests.worlds import INTENTS_DATA, KINDS, scratch_database
 from vault import audit
 from vault.permissions import database_files, warn_if_wide
@@ -60,16 +61,24 @@ def make_cli(tmp_path: Path, database_url: str) -> Cli:
         k: v for k, v in os.environ.items() if not k.startswith("INVOICEBOT_")
     } | {
         "INVOICEBOT_DATABASE_URL": database_url,
-        "INVOICEBOT_VAULT_PATH": str(tmp_path / "vault"),
         "INVOICEBOT_EMAIL_OUTBOUND": f"maildir:{tmp_path / 'outbox'}",
         "INVOICEBOT_SECRET_KEYS": TEST_KEYS,
-    }
+    } | suite_vault_env(tmp_path / "vault")
     return Cli(env=env, config=config)
 
 
 @pytest.fixture
 def cli(tmp_path: Path, database_url: str) -> Cli:
     return make_cli(tmp_path, database_url)
+
+
+def on_a_folder(cli: Cli, folder: Path) -> Path:
+    """Keep this CLI's vault in `folder` whatever INVOICEBOT_TEST_VAULT says: for tests of
+    what only a folder has (file modes, files beside it)."""
+    for name in [name for name in cli.env if name.startswith("INVOICEBOT_VAULT_")]:
+        del cli.env[name]
+    cli.env["INVOICEBOT_VAULT_PATH"] = str(folder)
+    return folder
 
 
 async def test_ask_prints_the_reply_with_a_link(cli: Cli, orm: str) -> None:
@@ -122,8 +131,10 @@ async def test_audit_export_into_a_closed_pipe_ends_quietly(cli: Cli, orm: str) 
     assert b"Traceback" not in err and b"BrokenPipe" not in err
 
 
-async def test_serve_without_secret_keys_exits_2_even_with_a_demo_key_file(cli: Cli) -> None:
-    key_file = Path(cli.env["INVOICEBOT_VAULT_PATH"]).parent / "secret_key"
+async def test_serve_without_secret_keys_exits_2_even_with_a_demo_key_file(
+    cli: Cli, tmp_path: Path
+) -> None:
+    key_file = on_a_folder(cli, tmp_path / "vault").parent / "secret_key"
     key_file.write_text("d" * 48)  # left by an earlier `serve --demo`
     cli.env.pop("INVOICEBOT_SECRET_KEYS")
     code, _, err = await cli.run("serve")
@@ -134,13 +145,13 @@ async def test_serve_without_secret_keys_exits_2_even_with_a_demo_key_file(cli: 
 async def test_what_a_command_creates_is_0600_and_0700(
     cli: Cli, orm: str, tmp_path: Path
 ) -> None:
+    vault_path = on_a_folder(cli, tmp_path / "vault")
     if orm.startswith("sqlite://"):  # a database the command creates, not the test
         cli.env["INVOICEBOT_DATABASE_URL"] = f"sqlite://{tmp_path / 'created.db'}"
         assert (await cli.run("migrate"))[0] == 0
     await cli.load("accounts", "contacts", "invoices")  # history: left to the render queue
     # so a request renders its PDF into the new vault (vault.render_queue.ensure_pdfs)
     assert (await cli.run("ask", "--from", "ap@acme.example", "invoice", "INV-2026-0301"))[0] == 0
-    vault_path = Path(cli.env["INVOICEBOT_VAULT_PATH"])
     made = [vault_path, *vault_path.rglob("*")]
     assert any(p.suffix == ".pdf" for p in made)
     for path in made + database_files(cli.env["INVOICEBOT_DATABASE_URL"]):
@@ -202,8 +213,7 @@ async def test_bad_usage_exits_2(cli: Cli) -> None:
 async def test_an_import_while_the_service_runs_is_seen_without_restart(
     cli: Cli, make_config, sink: SmtpSink, orm: str  # type: ignore[no-untyped-def]
 ) -> None:
-    config = make_config(INVOICEBOT_EMAIL_OUTBOUND=f"smtp://127.0.0.1:{sink.port}",
-                         INVOICEBOT_VAULT_PATH=cli.env["INVOICEBOT_VAULT_PATH"])
+    config = make_config(INVOICEBOT_EMAIL_OUTBOUND=f"smtp://127.0.0.1:{sink.port}")
     service = Service(config, clock=fixed_clock())
     await service.start()
     try:

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import TEST_KEYS
 from tests.fakes import SmtpSink
+from tests.s3 import suite_vault_env
 from tests.test_cli import Cli
 from vault.clock import SYSTEM
 from vault.models import AuditEvent, ChatLink, Contact, Escalation, OutboxMessage
@@ -20,10 +21,9 @@ def make_cli(tmp_path: Path, database_url: str, **env: str) -> Cli:
     config.write_text('[http]\npublic_url = "https://links.invoicebot.test"\n')
     base = {k: v for k, v in os.environ.items() if not k.startswith("INVOICEBOT_")} | {
         "INVOICEBOT_DATABASE_URL": database_url,
-        "INVOICEBOT_VAULT_PATH": str(tmp_path / "vault"),
         "INVOICEBOT_EMAIL_OUTBOUND": f"maildir:{tmp_path / 'outbox'}",
         "INVOICEBOT_SECRET_KEYS": TEST_KEYS,
-    }
+    } | suite_vault_env(tmp_path / "vault")
     return Cli(env=base | env, config=config)
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,13 +18,13 @@ import pytest
 from lxml import etree
 
 from bot.commands_cli import database, pdf_issuer
+from tests.s3 import VaultPlace
 from vault.clock import SYSTEM, FixedClock
 from vault.config import ConfigError, SellerConfig
 from vault.documents import DocumentStore, issue_invoice_pdf
 from vault.ingest.csv import import_csv
 from vault.models import Account, Escalation, Invoice, InvoiceLine
 from vault.pdf import InvoiceSnapshot, PdfRenderer, render_invoice, snapshot
-from vault.storage import FileStorage
 from vault.vocabulary import EscalationKind, InvoiceStatus
 
 DATA = Path(__file__).parent / "data"
@@ -46,8 +47,10 @@ class InProcessRenderer:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> DocumentStore:
-    return DocumentStore(FileStorage(tmp_path / "vault"))
+async def store(vault_place: VaultPlace) -> AsyncIterator[DocumentStore]:
+    opened = DocumentStore.open(vault_place.config)
+    yield opened
+    await opened.close()
 
 
 async def make_invoice(lines: list[tuple[str, str, str, str]] = THREE_RATES,

@@ -17,13 +17,13 @@ from tests.account_page import account_link_by_mail, browser, open_session
 from tests.alerting import Alerting, pdf_text
 from tests.fakes import SmtpSink
 from tests.harness import DATA, PUBLIC_URL, TODAY, Running, fixed_clock, request_mail
+from tests.s3 import VaultPlace
 from vault import events, render_queue
 from vault.config import Config, SellerConfig
 from vault.documents import DocumentStore
 from vault.ingest.csv import import_csv
 from vault.models import Invoice
 from vault.pdf import InvoiceSnapshot, PdfRenderer
-from vault.storage import FileStorage
 
 HEADER = ("account_id,invoice_number,issue_date,due_date,currency,description,quantity,"
           "unit_price,tax_rate\n")
@@ -64,6 +64,7 @@ async def test_a_history_import_is_stored_at_once_with_its_pdfs_pending(  # type
     with events.silenced():
         result = await import_csv("invoices", path, on_issued=issuer, progress=False,
                                   clock=fixed_clock())
+    await issuer.close()
 
     assert result.created == 4
     assert renderer.numbers == ["NEWS-1"]  # only news waited for its PDF
@@ -74,10 +75,10 @@ async def test_a_history_import_is_stored_at_once_with_its_pdfs_pending(  # type
 
 
 async def test_the_queue_renders_newest_first_and_each_invoice_once(
-    orm: str, tmp_path: Path
+    orm: str, vault_place: VaultPlace
 ) -> None:
     await load_rows("accounts", "contacts", "invoices")
-    store, seller = DocumentStore(FileStorage(tmp_path / "vault")), SellerConfig(
+    store, seller = DocumentStore.open(vault_place.config), SellerConfig(
         "Northwind", "1 Harbour Road", "GB123456789", "", ZoneInfo("Europe/London"))
     newest_first = [n for n, _ in await Invoice.all().order_by("-issue_date", "-id")
                     .values_list("number", "issue_date")]
@@ -100,6 +101,7 @@ async def test_the_queue_renders_newest_first_and_each_invoice_once(
     counts = Counter(first.numbers + second.numbers)
     assert sorted(counts) == sorted(newest_first) and set(counts.values()) == {1}
     assert not await Invoice.filter(document_id=None).exists()
+    await store.close()
 
 
 async def test_a_request_for_a_pending_invoice_renders_its_pdf_within_the_request(  # type: ignore[no-untyped-def]

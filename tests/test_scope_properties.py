@@ -199,6 +199,7 @@ async def site(world: World, renderer: PdfRenderer) -> AsyncIterator[Site]:
     ids = tuple(await Invoice.all().values_list("id", flat=True))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield Site(client, tuple(int(i) for i in ids), clock, config.secret_keys)
+    await store.close()
 
 
 def page_filters() -> st.SearchStrategy[dict[str, str]]:

@@ -21,6 +21,7 @@ import pytest
 
 from tests.conftest import TEST_KEYS
 from tests.harness import DATA, request_mail
+from tests.s3 import suite_vault_env
 
 INVOICES = 400  # enough that rendering is still going when the signal comes
 DEADLINE = 5.0  # seconds: the workers must be gone by then
@@ -146,7 +147,7 @@ BURST = 30
 def serve_env(tmp_path: Path) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("INVOICEBOT_")} | {
         "INVOICEBOT_DATABASE_URL": f"sqlite://{tmp_path / 'db.sqlite3'}",
-        "INVOICEBOT_VAULT_PATH": str(tmp_path / "vault"),
+        **suite_vault_env(tmp_path / "vault"),
         "INVOICEBOT_SECRET_KEYS": TEST_KEYS,
         "INVOICEBOT_EMAIL_LISTEN": "127.0.0.1:0", "INVOICEBOT_HTTP_LISTEN": "127.0.0.1:0",
         "INVOICEBOT_EMAIL_OUTBOUND": f"maildir:{tmp_path / 'outbox'}",

@@ -14,7 +14,7 @@ import pytest
 
 from bot.errors import StartupError
 from bot.service import Service
-from tests.s3 import MotoS3, VaultPlace
+from tests.s3 import SUITE_VAULT, MotoS3, VaultPlace
 from tests.test_cli import Cli, make_cli
 from tests.test_web import add_invoice, client_for, pdf_bytes
 from vault import links, render_queue, web
@@ -23,7 +23,7 @@ from vault.config import Config, ConfigError, load_config
 from vault.documents import DocumentStore
 from vault.invoices import AccountScope
 from vault.links import LinkSigner
-from vault.models import Account, AuditEvent, Contact, Document
+from vault.models import Account, AuditEvent, Contact, Document, Invoice
 from vault.pdf import PdfRenderer
 
 
@@ -137,10 +137,11 @@ async def test_a_presigned_download_is_audited_then_redirects_to_the_pdf(
     assert 'filename="INV-2026-0042.pdf"' in pdf.headers["content-disposition"]
 
 
-def test_presigning_a_folder_vault_is_a_config_error(make_config) -> None:  # type: ignore[no-untyped-def]
+def test_presigning_a_folder_vault_is_a_config_error(make_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     expected = "INVOICEBOT_VAULT_S3_PRESIGN (environment): true, but vault.path is a folder"
     with pytest.raises(ConfigError, match=re.escape(expected)):
-        make_config(INVOICEBOT_VAULT_S3_PRESIGN="true")
+        make_config(INVOICEBOT_VAULT_PATH=str(tmp_path / "vault"),
+                    INVOICEBOT_VAULT_S3_PRESIGN="true")
 
 
 def test_vault_url_of_an_unknown_scheme_is_a_config_error_naming_vault_url(
@@ -156,7 +157,7 @@ def test_vault_url_of_an_unknown_scheme_is_a_config_error_naming_vault_url(
 
 
 def test_vault_path_stays_an_alias_of_a_file_url(make_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    config = make_config()  # INVOICEBOT_VAULT_PATH, as every existing set-up has it
+    config = make_config(INVOICEBOT_VAULT_PATH=str(tmp_path / "vault"))  # as set-ups have it
     assert (config.vault.url, config.vault.folder) == (f"file:{tmp_path / 'vault'}",
                                                        tmp_path / "vault")
     s3 = make_config(INVOICEBOT_VAULT_URL="s3://invoices/prod/eu",
@@ -185,3 +186,23 @@ async def test_serve_refuses_to_start_on_a_bucket_it_cannot_write(
         await service.stop()
     assert str(refused.value).startswith(
         "vault.url s3://no-such-bucket/vault: not writable: An error occurred (NoSuchBucket)")
+
+
+async def test_the_suite_runs_on_the_vault_invoicebot_test_vault_names(  # type: ignore[no-untyped-def]
+    orm: str, tmp_path: Path, database_url: str, make_config, vault_place: VaultPlace
+) -> None:
+    """What .ci/run's S3 pass relies on: the service's config and the CLI (a process of its
+    own) both use the suite's vault, and the PDF a request rendered is in it."""
+    assert make_config().vault.url == vault_place.config.url
+    assert vault_place.config.url.startswith({"file": "file:", "s3": "s3://"}[SUITE_VAULT])
+    cli = make_cli(tmp_path, database_url)
+    await cli.load("accounts", "contacts", "invoices")  # history: its PDFs are rendered later
+    code, out, err = await cli.run("ask", "--from", "ap@acme.example", "invoice",
+                                   "INV-2026-0301")
+    assert code == 0, err
+    assert "http://links.invoicebot.test/d/" in out  # rendered within the request
+    invoice = await Invoice.get(number="INV-2026-0301")
+    document = await Document.get(id=invoice.document_id)
+    stored = vault_place.raw(document.storage_key)
+    assert stored.startswith(b"%PDF") and len(stored) == document.size
+    assert hashlib.sha256(stored).hexdigest() == document.sha256

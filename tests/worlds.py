@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tests.conftest import TEST_KEYS
 from tests.harness import TODAY
+from tests.s3 import suite_vault_env
 from tests.scratchdb import PG_URL, scratch_pg
 from vault.clock import FixedClock
 from vault.config import Config, load_config
@@ -40,7 +41,7 @@ def world_config(tmp: Path, database_url: str, **env: str) -> Config:
     path.write_text("")
     base = {
         "INVOICEBOT_DATABASE_URL": database_url,
-        "INVOICEBOT_VAULT_PATH": str(tmp / "vault"),
+        **suite_vault_env(tmp / "vault"),
         "INVOICEBOT_EMAIL_OUTBOUND": f"maildir:{tmp / 'outbox'}",
         "INVOICEBOT_HTTP_LISTEN": "127.0.0.1:0",
         "INVOICEBOT_EMAIL_LISTEN": "127.0.0.1:0",

@@ -21,8 +21,10 @@ ENV_PREFIX = "INVOICEBOT_"
 # who exported it must still be able to run the CLI.
 OTHER_VARIABLES = ("INVOICEBOT_CONFIG", "INVOICEBOT_SECRET_KEYS", "INVOICEBOT_SMTP_USERNAME",
                    "INVOICEBOT_SMTP_PASSWORD",
-                   # the suite's own: its database, and where browser tests put screenshots
-                   "INVOICEBOT_TEST_DATABASE_URL", "INVOICEBOT_SCREENSHOTS")
+                   # the suite's own: its database, its vaults' kind (file or s3), and where
+                   # browser tests put screenshots
+                   "INVOICEBOT_TEST_DATABASE_URL", "INVOICEBOT_TEST_VAULT",
+                   "INVOICEBOT_SCREENSHOTS")
 
 
 class ConfigError(ValueError):
