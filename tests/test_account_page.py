@@ -4,6 +4,7 @@ reply mail, sessions, CSRF, the account scope, deactivation and the security hea
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -245,3 +246,22 @@ async def test_filters_that_cannot_be_read_are_named_not_failed(alerting: Alerti
     assert page.status_code == 200
     assert "not understood" in page.text and "Amount from: NaN" in page.text
     assert "Amount to: lots" in page.text and "Due from: 2026-13-01" in page.text
+
+
+async def test_a_control_character_in_a_filter_is_dropped_not_a_server_error(
+    alerting: Alerting
+) -> None:
+    """A crafted URL's NUL (which PostgreSQL refuses in text) filters as if it were not
+    there: the same list as with no filter at all."""
+    await alerting.invoices(("GLOBEX", "INV-G-ONE", -3, 8, "100.00"),
+                            ("GLOBEX", "INV-G-TWO", -3, 40, "250.00"))
+    link = await account_link_by_mail(alerting, CLERK)
+    async with browser(alerting) as client:
+        await open_session(client, link)
+        plain = await client.get("/account/invoices")
+        crafted = await client.get("/account/invoices", params={
+            "entity": "\x00", "po": "\x00\x01", "number": "\x00"})
+    assert (plain.status_code, crafted.status_code) == (200, 200)
+    numbers = re.compile(r"INV-G-[A-Z]+")
+    assert numbers.findall(crafted.text) == numbers.findall(plain.text)
+    assert {"INV-G-ONE", "INV-G-TWO"} <= set(numbers.findall(plain.text))

@@ -149,6 +149,9 @@ async def test_an_invoice_is_created_updated_found_and_a_resend_changes_nothing(
     assert by_id.json() == by_number.json()
     assert (await api.get("/invoices/external/stripe/erp-1")).status_code == 404
     assert (await api.get("/invoices/G-9999")).json() == {"error": "not found"}
+    for path in ("/invoices/G-2001%00", "/invoices/external/api/erp-1%00"):  # a NUL: 404
+        crafted = await api.get(path)
+        assert (crafted.status_code, crafted.json()) == (404, {"error": "not found"}), path
     # The source's id names one invoice: another number under it is refused.
     renumbered = await api.post("invoices", invoice(number="G-2002"))
     assert renumbered.json()["errors"] == [{

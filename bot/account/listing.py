@@ -91,7 +91,9 @@ def due_window(preset: str, today: date) -> tuple[date | None, date | None]:
 
 def read(params: ImmutableMultiDict[str, Any], today: date) -> Filters:
     """The filters of a query string (the list) or a form (the ZIP of that list)."""
-    values = {name: str(params.get(name, "")).strip()[:100] for name in FIELDS}
+    # A control character (a NUL from a crafted URL, which PostgreSQL refuses in text) is
+    # nothing a form can send or an invoice can hold: dropped, like surrounding spaces.
+    values = {name: _printable(str(params.get(name, ""))).strip()[:100] for name in FIELDS}
     problems: list[tuple[str, str]] = []
     due_start, due_end = due_window(values["due"], today)
     due_start = _day(values["due_from"], _("Due from"), problems) or due_start
@@ -116,6 +118,10 @@ def read(params: ImmutableMultiDict[str, Any], today: date) -> Filters:
     except ValueError:
         page = 1
     return Filters(values, query, values["number"], sort, page, problems)
+
+
+def _printable(value: str) -> str:
+    return value if value.isprintable() else "".join(c for c in value if c.isprintable())
 
 
 async def matching(scope: AccountScope, filters: Filters) -> list[Invoice]:
