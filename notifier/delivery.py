@@ -75,7 +75,9 @@ class SmtpSender:
 
     Connections are kept for the next message (notifier.smtp_pool: per relay, closed
     when idle; `keep=0` opens one per message). A refusal (RCPT or DATA) belongs to that
-    message only: aiosmtplib answers it with RSET and the connection goes on. A kept
+    message only: aiosmtplib answers it with RSET and the connection goes on. Up to
+    `keep` messages (to different recipients) are sent at once, each on its own
+    connection, so a round is not one relay round trip after another. A kept
     connection the relay dropped before our DATA went out is replaced and the message
     sent on a fresh one at once; once DATA went out, the relay may have accepted it, so a
     lost connection is a temporary failure the outbox retries (the recipient may then get
@@ -95,6 +97,9 @@ class SmtpSender:
         self.brand = brand
         self.relay = relay or RelayAccess()
         self.pool = RelayPool(self._client, idle_timeout=idle_timeout, keep=keep)
+        # Messages in flight at once (dispatch_once's waves): one per connection the pool
+        # keeps, so a busy round reuses them all and opens no more than that.
+        self.parallel = max(keep, 1)
 
     async def send(self, recipient: str, payload: bytes) -> None:
         payload = _wire(payload, self.brand)
@@ -200,17 +205,20 @@ def _header_from(payload: bytes) -> str:
 
 @dataclass(frozen=True)
 class RelayAccess:
-    """How we talk to the outbound relay: TLS and AUTH (vault.config EmailConfig)."""
+    """How we talk to the outbound relay: TLS, AUTH and how many connections at once
+    (vault.config EmailConfig)."""
 
     ca_file: Path | None = None
     require_tls: bool = False
     username: str = ""
     password: str = field(default="", repr=False)
+    connections: int = KEEP  # open at once, one message each (email.outbound_connections)
 
     @classmethod
     def of(cls, email: EmailConfig) -> RelayAccess:
         return cls(email.outbound_ca_file, email.outbound_require_tls,
-                   email.outbound_username, email.outbound_password)
+                   email.outbound_username, email.outbound_password,
+                   email.outbound_connections)
 
 
 async def close_sender(sender: Sender) -> None:
@@ -228,7 +236,8 @@ def sender_for(outbound: str, *, envelope_from: str = "", timeout: float = 30.0,
     if outbound.startswith("smtp://"):
         host, port = parse_hostport(outbound.removeprefix("smtp://"), "email.outbound")
         return SmtpSender(host, port, timeout=timeout, envelope_from=envelope_from,
-                          brand=brand, relay=relay)
+                          brand=brand, relay=relay,
+                          keep=(relay or RelayAccess()).connections)
     raise ValueError(f"email.outbound: {outbound!r} must be maildir:PATH or smtp://HOST:PORT")
 
 
@@ -289,21 +298,54 @@ async def _deliver_held(
     sender: Sender, rows: list[OutboxMessage], clock: RoundClock, lease: timedelta,
     signer: LinkSigner | None,
 ) -> int:
+    """Send the rows this worker holds, a wave at a time: up to the sender's `parallel`
+    messages in flight at once, each to a different recipient (one recipient's messages
+    go out in the order they were queued), and the wave's deliveries recorded in one
+    transaction. A worker that dies leaves at most one wave to be sent again."""
     sent = 0
+    width = max(1, getattr(sender, "parallel", 1))  # SmtpSender: one per pooled connection
     while rows:
         lease_until = rows[0].lease_until
         if lease_until is None or lease_until - clock.lease_time() < lease / 2:
             rows = await outbox.renew(rows, lease, clock.lease_time())
             continue
-        sent += await _deliver(sender, rows.pop(0), clock.stamp(), lease / 2, signer)
+        wave, rows = next_wave(rows, width)
+        outcomes = await asyncio.gather(
+            *(_send(sender, row, lease / 2, signer) for row in wave))
+        sent += await _record(wave, outcomes, clock.stamp())
     return sent
 
 
-async def _deliver(sender: Sender, row: OutboxMessage, now: datetime, limit: timedelta,
-                   signer: LinkSigner | None) -> int:
+def next_wave(rows: list[OutboxMessage], width: int
+              ) -> tuple[list[OutboxMessage], list[OutboxMessage]]:
+    """Up to `width` rows to send at once, no two to one recipient, and the rest; both in
+    queue order, so a recipient's later message never overtakes an earlier one."""
+    wave: list[OutboxMessage] = []
+    rest: list[OutboxMessage] = []
+    recipients: set[tuple[str, str]] = set()
+    for row in rows:
+        to = (row.channel, row.recipient)
+        if len(wave) < width and to not in recipients:
+            wave.append(row)
+        else:
+            rest.append(row)
+        recipients.add(to)  # a skipped row's recipient waits too, keeping its order
+    return wave, rest
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one send did not go through, as the outbox records it."""
+
+    error: str
+    permanent: bool
+
+
+async def _send(sender: Sender, row: OutboxMessage, limit: timedelta,
+                signer: LinkSigner | None) -> Failure | None:
+    """One message to the sender; None once the relay or platform accepted it."""
     if row.attempts > outbox.MAX_ATTEMPTS:  # reclaimed after crashes again and again
-        await outbox.mark_failed(row, "gave up: worker lost the row repeatedly", True, now)
-        return 0
+        return Failure("gave up: worker lost the row repeatedly", True)
     metrics.delivery_attempted(row.channel)
     try:
         async with asyncio.timeout(limit.total_seconds()):  # the lease must outlast a send
@@ -311,16 +353,25 @@ async def _deliver(sender: Sender, row: OutboxMessage, now: datetime, limit: tim
     except DeliveryError as exc:
         log.warning("outbox %s: delivery failed (%s): %s", row.id,
                     "permanent" if exc.permanent else "will retry", exc)
-        await outbox.mark_failed(row, str(exc), exc.permanent, now)
-        return 0
+        return Failure(str(exc), exc.permanent)
     except TimeoutError:
         log.warning("outbox %s: send took longer than %s; will retry", row.id, limit)
-        await outbox.mark_failed(row, f"timed out after {limit}", False, now)
-        return 0
+        return Failure(f"timed out after {limit}", False)
     except Exception as exc:  # a bug in one sender must not stall the rest of the queue
         log.exception("outbox %s: unexpected error while sending", row.id)
-        await outbox.mark_failed(row, f"internal error: {type(exc).__name__}", False, now)
-        return 0
-    if not await outbox.mark_sent(row, now):
-        log.warning("outbox %s: sent, but the lease had run out; it may be sent twice", row.id)
-    return 1
+        return Failure(f"internal error: {type(exc).__name__}", False)
+    return None
+
+
+async def _record(wave: list[OutboxMessage], outcomes: list[Failure | None],
+                  now: datetime) -> int:
+    """The wave's outcomes: its deliveries in one transaction, each failure on its own."""
+    delivered = [row for row, failure in zip(wave, outcomes, strict=True) if failure is None]
+    for row, held in zip(delivered, await outbox.mark_sent_many(delivered, now), strict=True):
+        if not held:
+            log.warning("outbox %s: sent, but the lease had run out; it may be sent twice",
+                        row.id)
+    for row, failure in zip(wave, outcomes, strict=True):
+        if failure is not None:
+            await outbox.mark_failed(row, failure.error, failure.permanent, now)
+    return len(delivered)

@@ -20,7 +20,7 @@ from typing import Any
 import aiosmtplib
 
 IDLE_TIMEOUT = 15.0  # seconds; well under the 5 minutes relays usually allow an idle client
-KEEP = 4  # connections kept open at most
+KEEP = 8  # connections kept open at most (the default of email.outbound_connections)
 
 
 class RelayConnection(aiosmtplib.SMTP):

@@ -46,6 +46,8 @@ def test_environment_overrides_a_key(tmp_path: Path) -> None:
         ("[access]\nsession_idle = '13h'\n", "access.session_idle: is longer than"),
         ("[access]\nsession_rate = 'lots'\n", "access.session_rate"),
         ("[access]\nstep_up_please = 'yes'\n", "unknown key access.step_up_please"),
+        ("[email]\noutbound_connections = 0\n", "email.outbound_connections: expected a whole"),
+        ("[email]\noutbound_connections = 'many'\n", "email.outbound_connections"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, toml: str, message: str) -> None:
@@ -55,6 +57,18 @@ def test_bad_config_names_file_and_key(tmp_path: Path, toml: str, message: str) 
         load_config(path, env={})
     assert message in str(caught.value)
     assert str(path) in str(caught.value)
+
+
+def test_the_relay_gets_eight_connections_unless_told_otherwise(tmp_path: Path) -> None:
+    from notifier.delivery import RelayAccess, SmtpSender, sender_for
+
+    assert load_config(empty_config(tmp_path), env={}).email.outbound_connections == 8
+    env = {"INVOICEBOT_EMAIL_OUTBOUND": "smtp://127.0.0.1:2600",
+           "INVOICEBOT_EMAIL_OUTBOUND_CONNECTIONS": "3"}  # Microsoft 365's limit
+    email = load_config(empty_config(tmp_path), env=env).email
+    sender = sender_for(email.outbound, relay=RelayAccess.of(email))
+    assert isinstance(sender, SmtpSender)
+    assert (sender.parallel, sender.pool.keep) == (3, 3)
 
 
 def test_account_sessions_are_configured_in_access(tmp_path: Path) -> None:

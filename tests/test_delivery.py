@@ -5,15 +5,19 @@ the relay drops them."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from datetime import timedelta
+from email.parser import BytesHeaderParser
+from typing import Any
 
 import pytest
 
 from notifier import outbox
-from notifier.delivery import DeliveryError, SmtpSender, dispatch_once
+from notifier.delivery import DeliveryError, SmtpSender, dispatch_once, next_wave
 from notifier.message import dumps
 from notifier.outbox import enqueue
+from notifier.smtp_pool import KEEP
 from tests.fakes import DROP, SmtpSink
 from tests.test_outbox import NOW, mail, reload, text_of
 from vault.clock import SYSTEM
@@ -23,6 +27,15 @@ from vault.vocabulary import OutboxState
 
 @pytest.fixture
 def smtp(sink: SmtpSink) -> SmtpSender:
+    """One connection, one message at a time: these tests are about what happens on a
+    connection messages share (the default sends on several at once: see the end)."""
+    return SmtpSender("127.0.0.1", sink.port, timeout=5, envelope_from="invoices@localhost",
+                      keep=1)
+
+
+@pytest.fixture
+def parallel_smtp(sink: SmtpSink) -> SmtpSender:
+    """As the service makes it: up to notifier.smtp_pool.KEEP connections, one message each."""
     return SmtpSender("127.0.0.1", sink.port, timeout=5, envelope_from="invoices@localhost")
 
 
@@ -240,3 +253,64 @@ async def test_a_connection_dropped_during_data_is_retried_later_and_arrives_onc
     assert sorted(str(r.message["Message-ID"]) for r in received) == sorted(
         f"<{row.message_id}>" for row in (first, second, third))
     assert {(await reload(row)).state for row in (first, second, third)} == {OutboxState.SENT}
+
+
+# ---- several connections at once ------------------------------------------------------------
+
+async def test_a_busy_round_sends_on_several_connections_at_once_and_keeps_them(
+    orm: str, sink: SmtpSink, parallel_smtp: SmtpSender
+) -> None:
+    rows = await queue(2 * KEEP + 3)  # as many recipients: three waves
+    assert await dispatch_once(parallel_smtp, now=NOW) == len(rows)
+    received = await sink.wait_for(len(rows))
+    # The first wave opened one connection per message in flight; the rest reused them.
+    assert sink.connections == parallel_smtp.parallel == KEEP
+    assert Counter(str(r.message["Message-ID"]) for r in received) == Counter(
+        f"<{row.message_id}>" for row in rows)
+    assert {(await reload(row)).state for row in rows} == {OutboxState.SENT}
+    for n in range(4):  # the next round's, to four more recipients
+        await enqueue(mail(f"more{n}", f"more{n}@example.com"), now=NOW)
+    assert await dispatch_once(parallel_smtp, now=NOW) == 4 and sink.connections == KEEP
+
+
+class FirstMessageSlow(SmtpSink):
+    """A relay that takes its time over the first message it is given."""
+
+    slowed = ""  # the Message-ID it took its time over
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if not self.slowed:
+            self.slowed = str(BytesHeaderParser().parsebytes(envelope.original_content)
+                              ["Message-ID"])
+            await asyncio.sleep(0.3)  # the relay's delay: what the order must survive
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_one_recipient_s_messages_arrive_in_the_order_they_were_queued(
+    orm: str
+) -> None:
+    order = ["alice", "alice", "bob", "alice", "carol", "dave"]
+    rows = [await enqueue(mail(f"k{n}", f"{who}@example.com", f"message {n}"), now=NOW)
+            for n, who in enumerate(order)]
+    async with FirstMessageSlow() as sink:
+        sender = SmtpSender("127.0.0.1", sink.port, timeout=5,
+                           envelope_from="invoices@localhost")
+        assert await dispatch_once(sender, now=NOW) == len(rows)
+        await sender.close()
+        received = await sink.wait_for(len(rows))
+        slow = sink.slowed
+    to_alice = [re.findall(r"message \d", text_of(r.message)) for r in received
+                if r.rcpt_tos == ["alice@example.com"]]
+    assert to_alice == [["message 0"], ["message 1"], ["message 3"]]
+    # The messages in flight beside the slow one were not held up behind it.
+    assert str(received[0].message["Message-ID"]) != slow
+
+
+def test_a_wave_takes_one_message_per_recipient_and_keeps_queue_order() -> None:
+    rows = [OutboxMessage(id=n, channel="email", recipient=who)
+            for n, who in enumerate(["a", "a", "b", "c", "b", "d", "e"])]
+    wave, rest = next_wave(rows, 3)
+    assert [r.id for r in wave] == [0, 2, 3]
+    assert [r.id for r in rest] == [1, 4, 5, 6]
+    wave, rest = next_wave(rest, 3)
+    assert [r.id for r in wave] == [1, 4, 5] and [r.id for r in rest] == [6]

@@ -173,6 +173,23 @@ async def test_renewing_keeps_only_rows_still_held(orm: str) -> None:
     assert await mark_sent(second, later) and not await mark_sent(first, later)
 
 
+async def test_a_wave_s_deliveries_are_recorded_together_except_a_row_another_took(
+    orm: str
+) -> None:
+    for n in range(4):
+        await enqueue(mail(f"k{n}", f"c{n}@example.com", kind="notice"), now=NOW)
+    rows = await claim(4, LEASE, NOW)
+    assert await outbox.mark_sent_many(rows[:2], NOW) == [True, True]  # one statement
+    later = NOW + LEASE + timedelta(seconds=1)  # the lease ran out ...
+    (taken,) = await claim(1, LEASE, later)  # ... and another worker took the third row
+    assert taken.id == rows[2].id
+    assert await outbox.mark_sent_many(rows[2:], later) == [False, True]
+    states = [(await reload(row)).state for row in rows]
+    assert states == [OutboxState.SENT, OutboxState.SENT, OutboxState.SENDING,
+                      OutboxState.SENT]
+    assert (await reload(taken)).lease_until == later + LEASE  # the other worker's, untouched
+
+
 async def test_dispatch_takes_only_its_own_channel(orm: str, tmp_path: Path) -> None:
     await enqueue(replace(mail("slack", "U123"), channel=Channel.SLACK, mail=None), now=NOW)
     assert await dispatch_once(MaildirSender(tmp_path / "md"), now=NOW) == 0

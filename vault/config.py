@@ -30,6 +30,7 @@ from vault.config_sources import (
     config_path,
     merge,
     read_toml,
+    whole_number,
 )
 from vault.config_vault import DEFAULTS as VAULT
 from vault.config_vault import VaultConfig, vault_config
@@ -115,6 +116,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # verified (against the system's CAs, or this PEM bundle for a private CA).
         "outbound_ca_file": "",
         "outbound_require_tls": False,  # refuse to send to a relay that does not offer it
+        # Connections to the relay at once, one message each (notifier.smtp_pool).
+        "outbound_connections": 8,
         # What one peer, connection or message may cost (vault.config_mail says why).
         "idle_timeout": "30s", "command_timeout": "60s", "max_connections": 200,
         "max_connections_per_peer": 10, "message_rate": "30/min", "max_parts": 500,
@@ -213,6 +216,7 @@ class EmailConfig:
     require_tls: bool = False
     outbound_ca_file: Path | None = None
     outbound_require_tls: bool = False
+    outbound_connections: int = 8
     # AUTH at the relay, from INVOICEBOT_SMTP_USERNAME / INVOICEBOT_SMTP_PASSWORD.
     outbound_username: str = ""
     outbound_password: str = field(default="", repr=False)
@@ -473,6 +477,8 @@ def _email_tls(section: dict[str, Any], at: Origins, env: dict[str, str]) -> dic
                                       at("email", "outbound_ca_file")),
         "outbound_require_tls": _bool(section["outbound_require_tls"],
                                       at("email", "outbound_require_tls")),
+        "outbound_connections": whole_number(section["outbound_connections"],
+                                             at("email", "outbound_connections")),
         "outbound_username": username, "outbound_password": password,
     }
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from vault.config import ConfigError, parse_duration
-from vault.config_sources import Origins
+from vault.config_sources import Origins, whole_number
 from vault.vocabulary import StepUp
 
 
@@ -63,27 +63,19 @@ def _tiers(value: Any, where: str) -> dict[str, StepUp]:
     return tiers
 
 
-def _count(value: Any, where: str) -> int:
-    """A whole number >= 1, from TOML (an integer) or the environment (its digits)."""
-    text = value.strip() if isinstance(value, str) else None
-    number = int(text) if text is not None and text.isdigit() else value
-    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        raise ConfigError(f"{where}: expected a whole number of at least 1, got {value!r}")
-    return number
-
-
 def step_up_config(section: dict[str, Any], at: Origins) -> StepUpRules:
     def where(key: str) -> str:
         return at("access", key)
 
     watch = WatchRules(
         baseline=parse_duration(section["watch_baseline"], where("watch_baseline")),
-        factor=_count(section["watch_factor"], where("watch_factor")),
-        downloads_floor=_count(section["watch_downloads_floor"], where("watch_downloads_floor")),
-        views_floor=_count(section["watch_views_floor"], where("watch_views_floor")),
+        factor=whole_number(section["watch_factor"], where("watch_factor")),
+        downloads_floor=whole_number(section["watch_downloads_floor"],
+                                     where("watch_downloads_floor")),
+        views_floor=whole_number(section["watch_views_floor"], where("watch_views_floor")),
         networks_within=parse_duration(section["watch_networks_within"],
                                        where("watch_networks_within")),
-        refused_codes=_count(section["watch_refused_codes"], where("watch_refused_codes")),
+        refused_codes=whole_number(section["watch_refused_codes"], where("watch_refused_codes")),
         quiet=parse_duration(section["watch_quiet"], where("watch_quiet")))
     if watch.baseline < timedelta(days=1):
         raise ConfigError(f"{where('watch_baseline')}: at least 1d (a daily average)")

@@ -31,6 +31,15 @@ class ConfigError(ValueError):
     """A bad or missing configuration value; the message names where and what."""
 
 
+def whole_number(value: Any, where: str) -> int:
+    """A whole number >= 1, from TOML (an integer) or the environment (its digits)."""
+    text = value.strip() if isinstance(value, str) else None
+    number = int(text) if text is not None and text.isdigit() else value
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise ConfigError(f"{where}: expected a whole number of at least 1, got {value!r}")
+    return number
+
+
 def env_name(section: str, key: str) -> str:
     return f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
 
