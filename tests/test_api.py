@@ -152,6 +152,9 @@ async def test_an_invoice_is_created_updated_found_and_a_resend_changes_nothing(
     for path in ("/invoices/G-2001%00", "/invoices/external/api/erp-1%00"):  # a NUL: 404
         crafted = await api.get(path)
         assert (crafted.status_code, crafted.json()) == (404, {"error": "not found"}), path
+    calls = await AuditEvent.filter(action="vault.api.call").values_list("data", flat=True)
+    assert {"path": "/api/v1/invoices/G-2001\\x00", "status": 404} in [  # NUL, as text
+        {"path": c["path"], "status": c["status"]} for c in calls]  # type: ignore[index]
     # The source's id names one invoice: another number under it is refused.
     renumbered = await api.post("invoices", invoice(number="G-2002"))
     assert renumbered.json()["errors"] == [{

@@ -55,10 +55,16 @@ def event(
         account_id=account_id,
         contact_id=contact_id,
         document_id=document_id,
-        ip=ip[:64],
-        user_agent=user_agent[:500],
-        data=data,
+        ip=_storable(ip[:64]),
+        user_agent=_storable(user_agent[:500]),
+        data={key: _storable(value) for key, value in data.items()},
     )
+
+
+def _storable(value: Any) -> Any:
+    """A NUL (a crafted URL's %00, say) written as the four characters \\x00: PostgreSQL
+    keeps no NUL in text or JSON, and the trail must still say what was asked for."""
+    return value.replace("\x00", "\\x00") if isinstance(value, str) else value
 
 
 async def record_many(rows: list[AuditEvent]) -> None:

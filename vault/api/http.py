@@ -178,6 +178,8 @@ class Api:
 
     async def invoice(self, request: Request, key: ApiKey) -> Response:
         number = request.path_params["invoice_number"]
+        if not number.isprintable():  # a NUL (%00): no number has one; PostgreSQL refuses it
+            return problem(404, "not found")
         found = (await invoices_out([number])).get(number)
         return problem(404, "not found") if found is None else JSONResponse(dump(found),
                                                                              headers=HEADERS)
@@ -186,6 +188,8 @@ class Api:
         try:
             source = Source(request.path_params["source"])
         except ValueError:
+            return problem(404, "not found")
+        if not request.path_params["external_id"].isprintable():  # as in invoice()
             return problem(404, "not found")
         number = await Invoice.filter(
             source=source, external_id=request.path_params["external_id"]
