@@ -17,8 +17,10 @@ import asyncio
 import contextlib
 import gc
 import logging
+import math
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -44,7 +46,7 @@ from bot.pipeline import Pipeline
 from notifier import outbox
 from notifier.account_link import AccountLinked
 from notifier.alerts import AlertContext
-from notifier.delivery import RelayAccess, Sender, close_sender, dispatch_once, sender_for
+from notifier.delivery import RelayAccess, Sender, close_sender, dispatch_due, sender_for
 from notifier.email_send import Brand
 from notifier.scheduler import Ticks, add_jobs
 from notifier.unsubscribe import Unsubscribe, unsubscribe_signer
@@ -371,18 +373,23 @@ class Service:
         return await requeue(self._inbound, due_only=True)
 
     async def _delivery_worker(self) -> None:
+        tick = self.config.notifier_tick.total_seconds()
+        reclaimed = -math.inf  # monotonic time of the last look for dead workers' rows
         while not self._stopping:
             # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.config.notifier_tick.total_seconds()):
+                async with asyncio.timeout(tick):
                     await self._wake.wait()
             self._wake.clear()
+            # A reply queued here wakes this worker: that round need not look for rows a
+            # dead worker left (a query per round), once a tick is soon enough.
+            reclaim = time.monotonic() - reclaimed >= tick
+            if reclaim:
+                reclaimed = time.monotonic()
             try:
                 for sender in self.senders:  # email, then each enabled chat channel
-                    while await dispatch_once(sender, now=self.clock.now(),
-                                              signer=self.signer,
-                                              claimant=self.sharing.claimant):
-                        pass
+                    await dispatch_due(sender, now=self.clock.now(), signer=self.signer,
+                                       claimant=self.sharing.claimant, reclaim=reclaim)
             except Exception:
                 log.exception("delivery round failed; rows stay queued for the next tick")
 

@@ -249,6 +249,8 @@ async def dispatch_once(
     claim: int = CLAIM,
     signer: LinkSigner | None = None,
     claimant: str = "",
+    *,
+    reclaim: bool = True,
 ) -> int:
     """Send up to `batch` due messages of the sender's channel; returns how many were sent.
 
@@ -260,21 +262,49 @@ async def dispatch_once(
     connections between sends and rounds (notifier.smtp_pool). `signer` signs the download
     links the outbox stored sealed (vault.links.seal_links); without it a row that has
     some waits for a round that has one. `claimant` names this instance when several
-    share the database (notifier.outbox.claim).
+    share the database (notifier.outbox.claim). With `reclaim`, the round first takes
+    rows that a dead worker held.
     """
+    return (await _round(sender, now, batch, lease, claim, signer, claimant, reclaim)).sent
+
+
+async def dispatch_due(
+    sender: Sender, now: datetime, *, signer: LinkSigner | None = None, claimant: str = "",
+    reclaim: bool = True, batch: int = 100,
+) -> int:
+    """Rounds of dispatch_once until one finds no more due rows; returns how many were sent.
+    Only the first round looks for dead workers' rows (with `reclaim`)."""
+    sent = 0
+    while True:
+        done = await _round(sender, now, batch, LEASE, CLAIM, signer, claimant, reclaim)
+        sent += done.sent
+        reclaim = False
+        if done.drained:
+            return sent
+
+
+@dataclass(frozen=True)
+class Round:
+    sent: int
+    drained: bool  # a claim found fewer due rows than it asked for
+
+
+async def _round(sender: Sender, now: datetime, batch: int, lease: timedelta, claim: int,
+                 signer: LinkSigner | None, claimant: str, reclaim: bool) -> Round:
     clock = RoundClock(now)
     sent = taken = 0
     while taken < batch:
+        wanted = min(claim, batch - taken)
         # Rows of dead workers once a round: on PostgreSQL every row that went
         # through `sending` leaves index entries that this query reads until vacuum.
-        rows = await outbox.claim(min(claim, batch - taken), lease, clock.lease_time(),
-                                  channel=sender.channel, reclaim=taken == 0,
-                                  claimant=claimant)
-        if not rows:
-            break
+        rows = await outbox.claim(wanted, lease, clock.lease_time(), channel=sender.channel,
+                                  reclaim=reclaim and taken == 0, claimant=claimant)
         taken += len(rows)
-        sent += await _deliver_held(sender, rows, clock, lease, signer)
-    return sent
+        if rows:
+            sent += await _deliver_held(sender, rows, clock, lease, signer)
+        if len(rows) < wanted:  # the queue had nothing more due: no claim that finds none
+            return Round(sent, drained=True)
+    return Round(sent, drained=False)
 
 
 class RoundClock:

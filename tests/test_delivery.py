@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 
 from notifier import outbox
-from notifier.delivery import DeliveryError, SmtpSender, dispatch_once, next_wave
+from notifier.delivery import (
+    LEASE,
+    DeliveryError,
+    SmtpSender,
+    dispatch_due,
+    dispatch_once,
+    next_wave,
+)
 from notifier.message import dumps
 from notifier.outbox import enqueue
 from notifier.smtp_pool import KEEP
@@ -224,6 +231,33 @@ async def test_connections_are_kept_across_rounds(
     await enqueue(mail("after", "d@example.com", kind="notice"), now=NOW)
     assert await dispatch_once(smtp, now=NOW) == 1
     assert sink.connections == 2
+
+
+async def test_dispatch_due_sends_the_whole_queue_in_rounds_and_stops_when_it_is_empty(
+    orm: str, sink: SmtpSink, smtp: SmtpSender
+) -> None:
+    rows = await queue(7)
+    assert await dispatch_due(smtp, now=NOW, batch=3) == 7  # rounds of 3, 3 and 1
+    assert len(await sink.wait_for(7)) == 7
+    assert {(await reload(row)).state for row in rows} == {OutboxState.SENT}
+    assert await dispatch_due(smtp, now=NOW, batch=3) == 0
+
+
+async def test_a_round_without_reclaim_leaves_a_dead_worker_s_row_to_the_next_that_has_it(
+    orm: str, sink: SmtpSink, smtp: SmtpSender
+) -> None:
+    """The service's delivery worker skips the look for dead workers' rows when a reply
+    of its own woke it, and looks once a tick: the row is sent then, not lost."""
+    (left,) = await queue(1)
+    assert len(await outbox.claim(1, LEASE, NOW)) == 1  # a worker takes it, then dies
+    await enqueue(mail("fresh", "fresh@example.com", kind="notice"), now=NOW)
+    later = NOW + LEASE + timedelta(seconds=1)  # its lease has run out
+    assert await dispatch_due(smtp, now=later, reclaim=False) == 1  # the new row only
+    assert (await reload(left)).state == OutboxState.SENDING
+    assert await dispatch_due(smtp, now=later, reclaim=True) == 1
+    assert (await reload(left)).state == OutboxState.SENT
+    assert sorted(str(r.message["To"]) for r in await sink.wait_for(2)) == [
+        "c0@example.com", "fresh@example.com"]
 
 
 async def test_a_relay_dropping_kept_connections_loses_and_duplicates_nothing(
