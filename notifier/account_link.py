@@ -40,10 +40,11 @@ class AccountLinks:
             return ""
         digest = hashlib.sha256(f"account:{message.message_id}".encode()).digest()
         now = self.clock.now()
-        grant, _ = await Grant.get_or_create(
-            id=urlsafe_b64encode(digest).decode()[:22],
-            defaults={"contact_id": contact.id, "document_ids": [], "created_at": now,
-                      "label": sessions.ACCOUNT_LABEL, "expires_at": now + self.ttl})
+        grant = Grant(id=urlsafe_b64encode(digest).decode()[:22], contact_id=contact.id,
+                      document_ids=[], created_at=now, label=sessions.ACCOUNT_LABEL,
+                      expires_at=now + self.ttl)
+        # One statement: a retried message finds its grant there and keeps it as it was.
+        await Grant.bulk_create([grant], ignore_conflicts=True)
         return sessions.account_url(self.public_url, self.signer, grant)
 
     async def added(self, message: Outgoing) -> Outgoing:
