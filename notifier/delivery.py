@@ -12,16 +12,13 @@ import mailbox
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
-from email.utils import getaddresses
 from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
 
 from notifier import outbox
-from notifier.email_send import Brand, wire
+from notifier.email_send import Brand, wire_from
 from notifier.smtp_pool import IDLE_TIMEOUT, KEEP, RelayConnection, RelayPool
 from vault import metrics
 from vault.config import EmailConfig, parse_hostport
@@ -61,7 +58,7 @@ class MaildirSender:
 
     async def send(self, recipient: str, payload: bytes) -> None:
         try:
-            await asyncio.to_thread(self._write, _wire(payload, self.brand))
+            await asyncio.to_thread(self._write, _wire(payload, self.brand)[0])
         except OSError as exc:  # disk full, permissions: worth another try later
             raise DeliveryError(f"maildir {self.path}: {exc.strerror or exc}") from exc
 
@@ -102,8 +99,8 @@ class SmtpSender:
         self.parallel = max(keep, 1)
 
     async def send(self, recipient: str, payload: bytes) -> None:
-        payload = _wire(payload, self.brand)
-        sender = self.envelope_from or _header_from(payload)
+        payload, header_from = _wire(payload, self.brand)
+        sender = self.envelope_from or header_from
         try:
             client, kept = await self.pool.take(sender)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
@@ -176,9 +173,9 @@ class _Stale(Exception):
     """A kept connection was lost before the message's DATA went out."""
 
 
-def _wire(payload: bytes, brand: Brand | None) -> bytes:
+def _wire(payload: bytes, brand: Brand | None) -> tuple[bytes, str]:
     try:
-        return wire(payload, brand)
+        return wire_from(payload, brand)
     except ValueError as exc:  # a payload no retry can render
         raise DeliveryError(str(exc), permanent=True) from exc
 
@@ -195,12 +192,6 @@ def _with_links(payload: bytes, signer: LinkSigner | None) -> bytes:
 
 def _by_code(code: int, message: str) -> DeliveryError:
     return DeliveryError(f"{code} {message}"[:300], permanent=500 <= code < 600)
-
-
-def _header_from(payload: bytes) -> str:
-    headers = BytesHeaderParser(policy=default_policy).parsebytes(payload)
-    addresses = getaddresses([str(headers.get("From", ""))])
-    return addresses[0][1] if addresses else ""
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ import re
 from dataclasses import dataclass
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime, formataddr, getaddresses
 from html import escape
 from urllib.parse import quote
 
@@ -55,10 +56,18 @@ MAX_REFERENCES = 20  # the newest ones; enough for any client to thread
 
 def wire(payload: bytes, brand: Brand | None = None) -> bytes:
     """The bytes to hand to a relay or a Maildir for one outbox payload."""
+    return wire_from(payload, brand)[0]
+
+
+def wire_from(payload: bytes, brand: Brand | None = None) -> tuple[bytes, str]:
+    """wire()'s bytes and the address of their From, the envelope sender by default."""
     message = loads(payload)
     if isinstance(message, Legacy):  # queued as RFC 822 bytes before Outgoing existed
-        return message.payload
-    return render(message, brand or Brand()).as_bytes()
+        headers = BytesHeaderParser(policy=default_policy).parsebytes(message.payload)
+        addresses = getaddresses([str(headers.get("From", ""))])
+        return message.payload, addresses[0][1] if addresses else ""
+    sender = message.mail.sender if message.mail is not None else ""
+    return render(message, brand or Brand()).as_bytes(), sender
 
 
 def render(message: Outgoing, brand: Brand | None = None) -> EmailMessage:

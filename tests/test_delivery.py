@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from email.parser import BytesHeaderParser
 from typing import Any
@@ -22,7 +23,7 @@ from notifier.delivery import (
     dispatch_once,
     next_wave,
 )
-from notifier.message import dumps
+from notifier.message import MailHeaders, dumps
 from notifier.outbox import enqueue
 from notifier.smtp_pool import KEEP
 from tests.fakes import DROP, SmtpSink
@@ -258,6 +259,24 @@ async def test_a_round_without_reclaim_leaves_a_dead_worker_s_row_to_the_next_th
     assert (await reload(left)).state == OutboxState.SENT
     assert sorted(str(r.message["To"]) for r in await sink.wait_for(2)) == [
         "c0@example.com", "fresh@example.com"]
+
+
+async def test_without_an_envelope_sender_set_the_from_address_is_the_envelope_sender(
+    sink: SmtpSink,
+) -> None:
+    """email.envelope_from unset: MAIL FROM is the message's From address, for a message
+    rendered now (with a display name) and for an RFC 822 payload queued as it is."""
+    sender = SmtpSender("127.0.0.1", sink.port, timeout=5)
+    outgoing = replace(mail("k"), mail=MailHeaders(sender="bills@seller.example",
+                                                   display_name="Seller AR"))
+    await sender.send("alice@example.com", dumps(outgoing.stamped("m1@seller.example", NOW)))
+    await sender.send("bob@example.com", b"From: Old Queue <old@seller.example>\r\n"
+                      b"To: bob@example.com\r\nSubject: queued before\r\n\r\nhello\r\n")
+    await sender.close()
+    (first, first_to, msg), (second, second_to, _) = await sink.wait_for(2)
+    assert (first, first_to) == ("bills@seller.example", ["alice@example.com"])
+    assert str(msg["From"]) == "Seller AR <bills@seller.example>"
+    assert (second, second_to) == ("old@seller.example", ["bob@example.com"])
 
 
 async def test_a_relay_dropping_kept_connections_loses_and_duplicates_nothing(
