@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -93,6 +93,10 @@ class AccountScope:
     contact: Contact
     account: Account
     as_of: date | None = None
+    # An invoice's payments, read once per scope: one answer about an invoice shows its
+    # payments, their receipts and its status history, each from the same rows.
+    _payments_of: dict[int, list[Payment]] = field(default_factory=dict, compare=False,
+                                                   repr=False)
 
     @classmethod
     async def for_contact(cls, contact: Contact, as_of: date | None = None) -> AccountScope:
@@ -223,7 +227,11 @@ class AccountScope:
         return found[0] if found else None
 
     async def payments(self, invoice: Invoice) -> list[Payment]:
-        return await self._payments().filter(invoice_id=invoice.id).order_by("paid_on")
+        """The invoice's payments (by `as_of`), oldest first."""
+        if invoice.id not in self._payments_of:
+            self._payments_of[invoice.id] = await self._payments().filter(
+                invoice_id=invoice.id).order_by("paid_on")
+        return list(self._payments_of[invoice.id])
 
     async def last_paid(self, invoices: list[Invoice]) -> dict[int, date]:
         """The day of each invoice's latest payment (by `as_of`), for those paid at all."""
@@ -273,6 +281,8 @@ class AccountScope:
 
     async def receipts(self, payments: list[Payment]) -> dict[int, Document]:
         """The receipts issued for these payments of this account, by payment id."""
+        if not payments:
+            return {}
         found = await Receipt.filter(account_id=self.account.id,
                                      payment_id__in=[p.id for p in payments])
         documents = {d.id: d for d in await Document.filter(
