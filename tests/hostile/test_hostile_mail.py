@@ -101,7 +101,11 @@ async def test_a_mime_bomb_past_the_caps_is_set_aside_without_delaying_downloads
         assert item.address == "bounce@sender.example" and "set aside unread" in item.summary
         assert await running.service.retry_inbound() == 0  # never tried again
         assert await OutboxMessage.filter(recipient=SENDER).count() == replies  # no reply
-        # The worker was replaced: the next request is read and answered.
-        await running.send(b"\r\n".join([HEAD + b"Subject: invoices March",
-                                         b"Message-ID: <after@acme.example>", b"", b"Thanks"]))
+        # The worker was replaced: the next request, too big to be read on the event loop
+        # (bot.mailworker.INLINE_BYTES), is read in the fresh one and answered.
+        after = b"\r\n".join([HEAD + b"Subject: invoices March",
+                               b"Message-ID: <after@acme.example>", b"", b"Thanks", b"",
+                               *[b"> an earlier message, quoted"] * 400])
+        assert not running.service.inbox.reader.inline(after)
+        await running.send(after)
         await sink.wait_for(replies + 1)
