@@ -31,9 +31,10 @@ alerts  Per database, in a process of its own, on a fresh database (tests/bench/
         baseline (fewer alerts, --alerts-baseline): enqueue() per alert (a commit each);
           delivery as it was before: one claim transaction per row and a new SMTP
           connection (EHLO ... QUIT) per message.
-        ours: outbox.enqueue_many (500 rows per transaction); delivery by dispatch_once as
-          the service runs it: claims of 20 rows, each row marked sent once the relay
-          accepted it, SMTP connections kept across messages and rounds.
+        ours: outbox.enqueue_many (500 rows per transaction); delivery by dispatch_due as
+          the service's delivery worker runs it: claims of 20 rows, sent in waves of up to
+          email.outbound_connections messages, each wave marked sent in one transaction,
+          SMTP connections kept across messages and rounds.
 ingest  Per database, in a process of its own, on a scratch database (tests/bench/ingest.py):
         invoices/s stored through the API (batches of 1,000 over HTTP, a real API key) and
         through CSV import (what `invoicebot import invoices FILE` runs), each with PDF
