@@ -97,6 +97,9 @@ class AccountScope:
     # payments, their receipts and its status history, each from the same rows.
     _payments_of: dict[int, list[Payment]] = field(default_factory=dict, compare=False,
                                                    repr=False)
+    # Documents found to be this account's, by id: a reply reads its PDFs' rows, then
+    # grants links to them, which checks them again (a document never changes account).
+    _owned: dict[int, Document] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     async def for_contact(cls, contact: Contact, as_of: date | None = None) -> AccountScope:
@@ -287,6 +290,7 @@ class AccountScope:
                                      payment_id__in=[p.id for p in payments])
         documents = {d.id: d for d in await Document.filter(
             id__in=[r.document_id for r in found])}
+        self._owned.update(documents)  # receipts of this account's payments
         return {r.payment_id: documents[r.document_id] for r in found}
 
     async def documents(self, document_ids: list[int]) -> list[Document]:
@@ -296,14 +300,15 @@ class AccountScope:
         owned: set[int] = set()
         for owners in (self.invoices(), Statement.filter(account_id=self.account.id),
                        Receipt.filter(account_id=self.account.id), self._credit_notes()):
-            rest = [i for i in document_ids if i not in owned]
+            rest = [i for i in document_ids if i not in owned and i not in self._owned]
             if not rest:
                 break
             found: list[int] = await owners.filter(document_id__in=rest).values_list(
                 "document_id", flat=True)  # type: ignore[assignment]
             owned.update(found)
-        rows = {d.id: d for d in await Document.filter(id__in=list(owned))} if owned else {}
-        return [rows[i] for i in document_ids if i in rows]
+        if owned:
+            self._owned.update((d.id, d) for d in await Document.filter(id__in=list(owned)))
+        return [self._owned[i] for i in document_ids if i in self._owned]
 
 
 def _status_on(invoice: Invoice, paid: Decimal, credited: Decimal, disputes: list[Dispute],
