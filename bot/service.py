@@ -394,6 +394,14 @@ class Service:
                 log.exception("delivery round failed; rows stay queued for the next tick")
 
     async def stop(self) -> None:
+        """Stop taking work, let the work in flight finish, then close what is open: the
+        last part even when a part of the first fails (raised again after)."""
+        try:
+            await self._stop_work()
+        finally:
+            await self._close_resources()
+
+    async def _stop_work(self) -> None:
         self._stopping = True
         self._stopped.set()  # the feed worker finishes its look and returns
         self._wake.set()  # the delivery worker finishes its round and returns
@@ -429,9 +437,18 @@ class Service:
         if hasattr(self, "refused_links"):
             with contextlib.suppress(Exception):  # counts only; the rows are written
                 await self.refused_links.flush()
-        if hasattr(self, "store"):
-            await self.store.close()
-        await db.close()
+
+    async def _close_resources(self) -> None:
+        """Last, whatever failed before: the store, the database and the instance lease's
+        connection, each closed even if the one before failed to. An open SQLite
+        connection keeps a thread that Python waits for at exit: a serve that never exits."""
+        closers = [self.store.close] if hasattr(self, "store") else []
+        closers.append(db.close)
         if hasattr(self, "sharing"):
-            await self.sharing.close()
+            closers.append(self.sharing.close)
+        for close in closers:
+            try:
+                await close()
+            except Exception:
+                log.exception("stop: %s failed; closing the rest", close.__qualname__)
         self._accept_errors.uninstall()
