@@ -1,6 +1,7 @@
 """A stop that fails in one part still closes the database: on SQLite an open connection
 keeps a thread Python waits for at exit, and `serve` would never exit after SIGTERM (seen
-once in CI: a vault's close failed, the database stayed open, the process hung)."""
+once in CI: a part of the stop failed, the database stayed open, the process hung;
+which part is not known, so a failing vault close stands in for any of them)."""
 
 from __future__ import annotations
 
